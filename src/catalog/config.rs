@@ -1,0 +1,156 @@
+//! Settings: the catalog's own `idp.yaml` (which files, custom kinds) and the
+//! user's `$XDG_CONFIG_HOME/idp/config.yaml` (default catalog, sync interval).
+//! Sections other issues add (integrations, scorecards) are kept in `extra`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::error::CatalogError;
+use super::parse::{parse_str, ParseError};
+
+/// File name of the catalog settings at the catalog root.
+pub const CATALOG_CONFIG_FILE: &str = "idp.yaml";
+
+/// `idp.yaml`.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogConfig {
+    /// Globs of descriptor files; default every `*.yaml`/`*.yml`.
+    #[serde(default)]
+    pub include: Option<Vec<String>>,
+    /// Globs to leave out.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Kinds Backstage does not know, declared so they validate.
+    #[serde(default)]
+    pub custom_kinds: Vec<CustomKind>,
+    /// Everything else (integrations, scorecards, …), kept for other modules.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// A declared custom kind.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomKind {
+    /// The kind (`Pipeline`), compared case-insensitively.
+    pub kind: String,
+    /// If set, only this apiVersion is accepted for the kind.
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// Catalog-relative path of a JSON Schema the whole entity must satisfy.
+    #[serde(default)]
+    pub schema: Option<String>,
+}
+
+impl CatalogConfig {
+    /// Parses `idp.yaml` text; `file` is used in error messages.
+    pub fn parse(text: &str, file: &Path) -> Result<Self, CatalogError> {
+        let config_error = |line, column, message| CatalogError::Config {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message,
+        };
+        let docs = parse_str(text).map_err(|e| match e {
+            ParseError::Yaml {
+                line,
+                column,
+                message,
+            } => config_error(line, column, message),
+            other => config_error(1, 1, other.to_string()),
+        })?;
+        let value = docs.into_iter().next().map(|d| d.value).unwrap_or_default();
+        if value.is_null() {
+            return Ok(CatalogConfig::default());
+        }
+        serde_json::from_value(value).map_err(|e| config_error(0, 0, e.to_string()))
+    }
+}
+
+/// `$XDG_CONFIG_HOME/idp/config.yaml`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub struct UserConfig {
+    /// Default catalog (path or git URL).
+    #[serde(default)]
+    pub catalog: Option<String>,
+    /// How old a fetched remote catalog may get before it is fetched again
+    /// (`1h`, `30m`); default one hour.
+    #[serde(default)]
+    pub sync_interval: Option<String>,
+}
+
+impl UserConfig {
+    /// Loads the user config if it exists.
+    pub fn load(dirs: &Dirs) -> Result<Self, CatalogError> {
+        let path = dirs.config.join("config.yaml");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(CatalogError::io(path, e)),
+        };
+        let config_error = |line, column, message| CatalogError::Config {
+            file: path.clone(),
+            line,
+            column,
+            message,
+        };
+        let docs = parse_str(&text).map_err(|e| {
+            let (line, column) = e.position();
+            config_error(line, column, e.to_string())
+        })?;
+        let value = docs.into_iter().next().map(|d| d.value).unwrap_or_default();
+        if value.is_null() {
+            return Ok(Self::default());
+        }
+        let config: UserConfig =
+            serde_json::from_value(value).map_err(|e| config_error(0, 0, e.to_string()))?;
+        config.sync_interval()?;
+        Ok(config)
+    }
+
+    /// The sync interval, parsed.
+    pub fn sync_interval(&self) -> Result<Duration, CatalogError> {
+        match &self.sync_interval {
+            None => Ok(Duration::from_secs(3600)),
+            Some(s) => humantime::parse_duration(s).map_err(|e| CatalogError::Config {
+                file: PathBuf::from("config.yaml"),
+                line: 0,
+                column: 0,
+                message: format!("sync_interval '{s}': {e}"),
+            }),
+        }
+    }
+}
+
+/// The XDG directories idp uses, resolved once from the environment.
+#[derive(Debug, Clone)]
+pub struct Dirs {
+    /// `$XDG_CACHE_HOME/idp` (default `~/.cache/idp`).
+    pub cache: PathBuf,
+    /// `$XDG_CONFIG_HOME/idp` (default `~/.config/idp`).
+    pub config: PathBuf,
+}
+
+impl Dirs {
+    /// Resolves the directories from `XDG_*` and `HOME`.
+    pub fn from_env() -> Self {
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+        let xdg = |var: &str, fallback: &str| {
+            std::env::var_os(var)
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .unwrap_or_else(|| home.join(fallback))
+                .join("idp")
+        };
+        Dirs {
+            cache: xdg("XDG_CACHE_HOME", ".cache"),
+            config: xdg("XDG_CONFIG_HOME", ".config"),
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Errors of the catalog core. Variants carry the data a message needs (path,
+//! line, column, reference); `main` maps them to exit codes and adds hints.
+
+use std::path::PathBuf;
+
+/// Anything that stops the catalog from being read.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// No catalog was configured anywhere.
+    #[error("no catalog configured")]
+    NoCatalog,
+    /// The configured path does not exist or is not a directory.
+    #[error("catalog {path} does not exist or is not a directory")]
+    Missing {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// A git operation failed.
+    #[error("{action} {target}: {source}")]
+    Git {
+        /// What idp was doing (`cannot open git repository`).
+        action: &'static str,
+        /// The repo, rev or URL involved.
+        target: String,
+        /// The libgit2 error.
+        #[source]
+        source: git2::Error,
+    },
+    /// `--ref` named a revision that does not exist.
+    #[error("revision '{rev}' not found in {repo}{hint}")]
+    BadRevision {
+        /// The revision as given.
+        rev: String,
+        /// The repository searched.
+        repo: String,
+        /// Extra context, e.g. that the clone is shallow.
+        hint: String,
+    },
+    /// `--ref` was given for a catalog that is not in a git repository.
+    #[error("--ref {rev} needs a git repository, but {path} is not inside one")]
+    NotGit {
+        /// The revision as given.
+        rev: String,
+        /// The catalog path.
+        path: PathBuf,
+    },
+    /// A remote catalog could not be cloned and there is no earlier copy.
+    #[error("cannot fetch catalog {url}: {reason}")]
+    Remote {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// A configuration file is malformed.
+    #[error("{file}:{line}:{column}: {message}")]
+    Config {
+        /// The config file.
+        file: PathBuf,
+        /// 1-based line (0 when unknown).
+        line: usize,
+        /// 1-based column (0 when unknown).
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Reading a file or directory failed.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl CatalogError {
+    /// Wraps a libgit2 error with what was being done.
+    pub fn git(action: &'static str, target: impl Into<String>, source: git2::Error) -> Self {
+        CatalogError::Git {
+            action,
+            target: target.into(),
+            source,
+        }
+    }
+
+    /// Wraps an I/O error with its path.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        CatalogError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Why an entity argument did not resolve to exactly one entity.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// Nothing matched; `suggestions` are the nearest names.
+    #[error("no entity matches '{query}'")]
+    NotFound {
+        /// What the user typed.
+        query: String,
+        /// Near names, best first.
+        suggestions: Vec<String>,
+    },
+    /// Several entities matched a bare name.
+    #[error("'{query}' is ambiguous")]
+    Ambiguous {
+        /// What the user typed.
+        query: String,
+        /// Full references of the matches.
+        candidates: Vec<String>,
+    },
+    /// A path or remote matched no entity and no CODEOWNERS rule.
+    #[error("no entity in the catalog belongs to {target}{remote}")]
+    NoMatchForRepo {
+        /// The path or URL asked about.
+        target: String,
+        /// `" (remote …)"` when known, for the message.
+        remote: String,
+    },
+    /// The argument is not a valid reference.
+    #[error("'{query}' is not a valid entity reference: {reason}")]
+    Invalid {
+        /// What the user typed.
+        query: String,
+        /// Parse error.
+        reason: String,
+    },
+}

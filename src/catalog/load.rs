@@ -1,0 +1,317 @@
+//! Turns a snapshot into entities: selects descriptor files by the catalog's
+//! globs, parses them in parallel, resolves substitutions, follows Location
+//! entities, and records every problem met on the way. It never fails on bad
+//! descriptors (they become problems); only an unreadable `idp.yaml` stops it.
+
+use std::collections::{HashSet, VecDeque};
+
+use globset::{GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
+use serde_json::Value;
+
+use super::config::{CatalogConfig, CATALOG_CONFIG_FILE};
+use super::error::CatalogError;
+use super::model::{Entity, Source};
+use super::parse::{parse_file, MAX_FILE_BYTES};
+use super::paths::resolve_relative;
+use super::problem::{Problem, Severity};
+use super::snapshot::Snapshot;
+use super::substitute::substitute;
+
+/// A descriptor document that could not become an entity (no kind or name);
+/// kept so validation can explain what is wrong with it.
+#[derive(Debug, Clone)]
+pub struct RawDocument {
+    /// Where it is.
+    pub source: Source,
+    /// Its content.
+    pub value: Value,
+}
+
+/// Everything a load produced.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Entities in file order.
+    pub entities: Vec<Entity>,
+    /// Descriptor documents without a usable identity.
+    pub rejected: Vec<RawDocument>,
+    /// Problems met while reading (parse errors, missing targets, …).
+    pub problems: Vec<Problem>,
+}
+
+/// Reads `idp.yaml` from the snapshot (defaults when absent).
+pub fn read_config(snapshot: &dyn Snapshot, label: &str) -> Result<CatalogConfig, CatalogError> {
+    if snapshot.size(CATALOG_CONFIG_FILE).is_none() {
+        return Ok(CatalogConfig::default());
+    }
+    let file = std::path::Path::new(label).join(CATALOG_CONFIG_FILE);
+    let bytes = snapshot
+        .read(CATALOG_CONFIG_FILE)
+        .map_err(|e| CatalogError::io(&file, e))?;
+    let text = String::from_utf8(bytes).map_err(|_| CatalogError::Config {
+        file: file.clone(),
+        line: 1,
+        column: 1,
+        message: "not valid UTF-8".into(),
+    })?;
+    CatalogConfig::parse(&text, &file)
+}
+
+/// Loads every descriptor the configuration selects, plus `extra` files
+/// (named on the command line even if the globs leave them out), plus
+/// Location targets.
+pub fn load(snapshot: &dyn Snapshot, config: &CatalogConfig, extra: &[String]) -> Result<Loaded, CatalogError> {
+    let selector = Selector::new(config)?;
+    let mut selected: Vec<&str> = snapshot
+        .files()
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| *p != CATALOG_CONFIG_FILE && selector.matches(p))
+        .collect();
+    for e in extra {
+        if !selected.contains(&e.as_str()) {
+            selected.push(e);
+        }
+    }
+    Ok(load_selected(snapshot, &selected))
+}
+
+/// Loads exactly these files, plus Location targets.
+pub fn load_selected(snapshot: &dyn Snapshot, selected: &[&str]) -> Loaded {
+    let mut seen: HashSet<String> = selected.iter().map(|s| s.to_string()).collect();
+
+    let results: Vec<FileResult> = selected
+        .par_iter()
+        .map(|path| read_file(snapshot, path))
+        .collect();
+    let mut loaded = Loaded::default();
+    let mut locations = VecDeque::new();
+    for result in results {
+        absorb(result, &mut loaded, &mut locations);
+    }
+
+    // Follow Location entities until no new file turns up.
+    while let Some(index) = locations.pop_front() {
+        for target in location_targets(&loaded.entities[index], snapshot, &mut loaded.problems) {
+            if seen.insert(target.clone()) {
+                let result = read_file(snapshot, &target);
+                absorb(result, &mut loaded, &mut locations);
+            }
+        }
+    }
+    loaded
+}
+
+fn absorb(result: FileResult, loaded: &mut Loaded, locations: &mut VecDeque<usize>) {
+    loaded.problems.extend(result.problems);
+    for doc in result.documents {
+        match Entity::from_document(doc.value.clone(), doc.source.clone()) {
+            Some(entity) => {
+                if entity.kind.eq_ignore_ascii_case("location") {
+                    locations.push_back(loaded.entities.len());
+                }
+                loaded.entities.push(entity);
+            }
+            None => loaded.rejected.push(doc),
+        }
+    }
+}
+
+/// Include/exclude globs of `idp.yaml`.
+struct Selector {
+    include: GlobSet,
+    exclude: GlobSet,
+}
+
+impl Selector {
+    fn new(config: &CatalogConfig) -> Result<Self, CatalogError> {
+        let defaults = vec!["**/*.yaml".to_string(), "**/*.yml".to_string()];
+        let include = config.include.as_ref().unwrap_or(&defaults);
+        Ok(Selector {
+            include: glob_set(include)?,
+            exclude: glob_set(&config.exclude)?,
+        })
+    }
+
+    fn matches(&self, path: &str) -> bool {
+        self.include.is_match(path) && !self.exclude.is_match(path)
+    }
+}
+
+/// Builds a glob set where `*` stays within one directory and `**` crosses them.
+pub fn glob_set(patterns: &[String]) -> Result<GlobSet, CatalogError> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let trimmed = pattern.trim_start_matches("./");
+        let glob = globset::GlobBuilder::new(trimmed)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| CatalogError::Config {
+                file: CATALOG_CONFIG_FILE.into(),
+                line: 0,
+                column: 0,
+                message: format!("invalid glob '{pattern}': {e}"),
+            })?;
+        builder.add(glob);
+    }
+    builder.build().map_err(|e| CatalogError::Config {
+        file: CATALOG_CONFIG_FILE.into(),
+        line: 0,
+        column: 0,
+        message: e.to_string(),
+    })
+}
+
+struct FileResult {
+    documents: Vec<RawDocument>,
+    problems: Vec<Problem>,
+}
+
+/// Reads and parses one file; every failure becomes a problem.
+fn read_file(snapshot: &dyn Snapshot, path: &str) -> FileResult {
+    let mut result = FileResult {
+        documents: Vec::new(),
+        problems: Vec::new(),
+    };
+    let error = |code, message: String, line, column| {
+        Problem::new(Severity::Error, code, message, path, line, column)
+    };
+    let size = snapshot.size(path).unwrap_or(0);
+    if size > MAX_FILE_BYTES {
+        result.problems.push(error(
+            "file-too-large",
+            format!("file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit for descriptor files; not read"),
+            1,
+            1,
+        ));
+        return result;
+    }
+    let bytes = match snapshot.read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            result
+                .problems
+                .push(error("unreadable-file", format!("cannot read file: {e}"), 1, 1));
+            return result;
+        }
+    };
+    let documents = match parse_file(&bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            let (line, column) = e.position();
+            let code = match e {
+                super::parse::ParseError::TooLarge { .. } => "file-too-large",
+                super::parse::ParseError::NotUtf8 { .. } => "not-utf8",
+                super::parse::ParseError::Yaml { .. } => "yaml-syntax",
+            };
+            result.problems.push(error(code, e.to_string(), line, column));
+            return result;
+        }
+    };
+    for doc in documents {
+        let Value::Object(map) = &doc.value else {
+            continue; // empty documents and scalars are not descriptors
+        };
+        let has_api = map.contains_key("apiVersion");
+        let has_kind = map.contains_key("kind");
+        if !has_api && !has_kind {
+            continue; // some other YAML (OpenAPI, CI config): not ours
+        }
+        let source = Source {
+            file: path.to_string(),
+            document: doc.index,
+            line: doc.line,
+        };
+        let mut value = doc.value;
+        for issue in substitute(&mut value, path, snapshot) {
+            let severity = if issue.warning {
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
+            result.problems.push(
+                Problem::new(severity, "substitution", issue.message, path, doc.line, 1)
+                    .at_field(doc.index, issue.field),
+            );
+        }
+        result.documents.push(RawDocument { source, value });
+    }
+    result
+}
+
+/// The catalog files a Location entity points at, with problems for targets
+/// that are missing, remote or outside the catalog.
+fn location_targets(
+    location: &Entity,
+    snapshot: &dyn Snapshot,
+    problems: &mut Vec<Problem>,
+) -> Vec<String> {
+    let spec = location.doc().get("spec");
+    let mut targets: Vec<(String, String)> = Vec::new();
+    if let Some(t) = spec.and_then(|s| s.get("target")).and_then(Value::as_str) {
+        targets.push((t.to_string(), "spec.target".into()));
+    }
+    if let Some(list) = spec.and_then(|s| s.get("targets")).and_then(Value::as_array) {
+        for (i, t) in list.iter().enumerate() {
+            if let Some(t) = t.as_str() {
+                targets.push((t.to_string(), format!("spec.targets.{i}")));
+            }
+        }
+    }
+    let optional = spec
+        .and_then(|s| s.get("presence"))
+        .and_then(Value::as_str)
+        == Some("optional");
+    let file = &location.source.file;
+    let problem = |severity, code, message: String, field: &str| {
+        Problem::new(severity, code, message, file, location.source.line, 1)
+            .with_entity(location.entity_ref().to_string())
+            .at_field(location.source.document, field)
+    };
+    let mut out = Vec::new();
+    for (target, field) in targets {
+        if target.contains("://") {
+            problems.push(problem(
+                Severity::Warning,
+                "location-remote",
+                format!("Location target {target} is a URL; idp reads only files of the catalog repository"),
+                &field,
+            ));
+            continue;
+        }
+        let Some(resolved) = resolve_relative(file, &target) else {
+            problems.push(problem(
+                Severity::Error,
+                "location-outside-catalog",
+                format!("Location target {target} points outside the catalog"),
+                &field,
+            ));
+            continue;
+        };
+        let matches: Vec<String> = if resolved.contains(['*', '?', '[', '{']) {
+            match glob_set(std::slice::from_ref(&resolved)) {
+                Ok(set) => snapshot
+                    .files()
+                    .iter()
+                    .filter(|f| set.is_match(&f.path))
+                    .map(|f| f.path.clone())
+                    .collect(),
+                Err(_) => Vec::new(),
+            }
+        } else if snapshot.size(&resolved).is_some() {
+            vec![resolved.clone()]
+        } else {
+            Vec::new()
+        };
+        if matches.is_empty() && !optional {
+            problems.push(problem(
+                Severity::Error,
+                "location-target-missing",
+                format!("Location target {target} not found (looked for {resolved})"),
+                &field,
+            ));
+        }
+        out.extend(matches);
+    }
+    out
+}

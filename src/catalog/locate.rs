@@ -1,0 +1,192 @@
+//! Finds the line and column of a field path (`spec.owner`, `metadata.tags.2`)
+//! in YAML text, so a problem found on the JSON value can point at the source.
+//! Runs yaml-rust2's event parser over one file, and only for files that have
+//! problems, so the fast load path never pays for it.
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+/// Line and column (1-based) of `path` in document `doc` of `text`. When the
+/// full path is absent (a missing required field), the deepest existing
+/// ancestor's position is returned.
+pub fn locate(text: &str, doc: usize, path: &str) -> Option<(usize, usize)> {
+    let segments: Vec<&str> = if path.is_empty() {
+        Vec::new()
+    } else {
+        split_path(path)
+    };
+    let mut finder = Finder {
+        target: segments,
+        doc_wanted: doc,
+        doc_seen: None,
+        stack: Vec::new(),
+        best: None,
+        done: false,
+    };
+    let mut parser = Parser::new_from_str(text);
+    // A syntax error after the match is irrelevant; before it, we have no answer.
+    let _ = parser.load(&mut finder, true);
+    finder.best.map(|(_, line, col)| (line, col))
+}
+
+/// Splits a dotted path; keys that themselves contain dots (annotation keys)
+/// are written in brackets: `metadata.annotations[github.com/project-slug]`.
+fn split_path(path: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(inner) = rest.strip_prefix('[') {
+            let end = inner.find(']').unwrap_or(inner.len());
+            out.push(&inner[..end]);
+            rest = inner.get(end + 1..).unwrap_or("");
+            rest = rest.strip_prefix('.').unwrap_or(rest);
+            continue;
+        }
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        out.push(&rest[..end]);
+        rest = &rest[end..];
+        rest = rest.strip_prefix('.').unwrap_or(rest);
+    }
+    out
+}
+
+enum Frame {
+    Map { key: Option<String>, expect_key: bool },
+    Seq { index: usize },
+}
+
+struct Finder<'a> {
+    target: Vec<&'a str>,
+    doc_wanted: usize,
+    doc_seen: Option<usize>,
+    stack: Vec<Frame>,
+    /// (matched depth, line, column)
+    best: Option<(usize, usize, usize)>,
+    done: bool,
+}
+
+impl Finder<'_> {
+    /// Path of the node that starts now, as segments, compared with the target.
+    fn current_matches(&self) -> usize {
+        let mut depth = 0;
+        for (frame, want) in self.stack.iter().zip(&self.target) {
+            let ok = match frame {
+                Frame::Map { key: Some(k), .. } => k == want,
+                Frame::Seq { index } => want.parse::<usize>().ok() == Some(*index),
+                _ => false,
+            };
+            if !ok {
+                return depth;
+            }
+            depth += 1;
+        }
+        depth
+    }
+
+    fn record(&mut self, depth: usize, mark: Marker) {
+        if self.best.is_none_or(|(d, _, _)| depth > d) {
+            self.best = Some((depth, mark.line(), mark.col() + 1));
+        }
+        if depth == self.target.len() {
+            self.done = true;
+        }
+    }
+
+    /// Called when a value node (scalar, sequence or mapping) starts.
+    fn on_value(&mut self, mark: Marker) {
+        if let Some(Frame::Seq { .. }) = self.stack.last() {
+            let depth = self.current_matches();
+            if depth == self.stack.len() {
+                self.record(depth, mark);
+            }
+        }
+    }
+
+    /// Called after a value node ends: advance the parent.
+    fn after_value(&mut self) {
+        match self.stack.last_mut() {
+            Some(Frame::Map { expect_key, .. }) => *expect_key = true,
+            Some(Frame::Seq { index }) => *index += 1,
+            None => {}
+        }
+    }
+}
+
+impl MarkedEventReceiver for Finder<'_> {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.done {
+            return;
+        }
+        match ev {
+            Event::DocumentStart => {
+                self.doc_seen = Some(self.doc_seen.map_or(0, |d| d + 1));
+                if self.doc_seen == Some(self.doc_wanted) && self.target.is_empty() {
+                    self.record(0, mark);
+                }
+            }
+            _ if self.doc_seen != Some(self.doc_wanted) => {}
+            Event::Scalar(value, ..) => {
+                if let Some(Frame::Map { key, expect_key }) = self.stack.last_mut() {
+                    if *expect_key {
+                        *key = Some(value);
+                        *expect_key = false;
+                        let depth = self.current_matches();
+                        if depth == self.stack.len() {
+                            self.record(depth, mark);
+                        }
+                        return;
+                    }
+                }
+                self.on_value(mark);
+                self.after_value();
+            }
+            Event::Alias(_) => {
+                self.on_value(mark);
+                self.after_value();
+            }
+            Event::MappingStart(..) => {
+                if let Some(Frame::Map { expect_key: true, .. }) = self.stack.last() {
+                    // Complex keys are not addressable by path; treat as a key.
+                }
+                self.on_value(mark);
+                self.stack.push(Frame::Map {
+                    key: None,
+                    expect_key: true,
+                });
+            }
+            Event::SequenceStart(..) => {
+                self.on_value(mark);
+                self.stack.push(Frame::Seq { index: 0 });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+                self.after_value();
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "apiVersion: v1\nkind: Component\nmetadata:\n  name: a\n  tags: [x, 'Bad Tag']\n  annotations:\n    github.com/project-slug: acme/a\nspec:\n  owner: team\n  dependsOn:\n    - ledger\n---\nkind: B\nspec:\n  owner: x\n";
+
+    #[test]
+    fn finds_keys_and_items() {
+        assert_eq!(locate(TEXT, 0, "spec.owner"), Some((9, 3)));
+        assert_eq!(locate(TEXT, 0, "spec.dependsOn.0"), Some((11, 7)));
+        assert_eq!(locate(TEXT, 0, "metadata.tags.1"), Some((5, 13)));
+        assert_eq!(
+            locate(TEXT, 0, "metadata.annotations[github.com/project-slug]"),
+            Some((7, 5))
+        );
+        assert_eq!(locate(TEXT, 1, "spec.owner"), Some((15, 3)));
+    }
+
+    #[test]
+    fn missing_field_points_at_parent() {
+        assert_eq!(locate(TEXT, 0, "spec.lifecycle"), Some((8, 1)));
+    }
+}

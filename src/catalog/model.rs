@@ -1,0 +1,307 @@
+//! The entity as idp holds it: identity, where it came from, its relations,
+//! and the descriptor itself as JSON with every field kept (unknown kinds and
+//! fields included). Typed views of each kind's spec live in `kinds`.
+//!
+//! The descriptor body is parsed lazily from JSON text when an entity comes
+//! from the on-disk index, so answering `who-owns` touches only the handful of
+//! entities it needs.
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use super::refs::{EntityRef, DEFAULT_NAMESPACE};
+use super::relations::{Relation, RelationType};
+
+/// Where an entity was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Source {
+    /// Path relative to the catalog root, `/`-separated.
+    pub file: String,
+    /// Index of the YAML document within the file (0-based).
+    pub document: usize,
+    /// Line where the document's content starts (1-based).
+    pub line: usize,
+}
+
+/// One catalog entity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entity {
+    /// `apiVersion` as written.
+    pub api_version: String,
+    /// `kind` as written (`Component`).
+    pub kind: String,
+    /// `metadata.namespace`, `default` when absent.
+    pub namespace: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.title`, if any.
+    pub title: Option<String>,
+    /// Where the descriptor is.
+    pub source: Source,
+    /// Relations in both directions, computed over the whole catalog.
+    pub relations: Vec<Relation>,
+    doc: LazyDoc,
+}
+
+impl Entity {
+    /// Builds an entity from a parsed descriptor document. Returns `None` when
+    /// the document lacks a string `kind` or `metadata.name` (validation reports it).
+    pub fn from_document(doc: Value, source: Source) -> Option<Entity> {
+        let kind = doc.get("kind")?.as_str()?.to_string();
+        let api_version = doc
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let metadata = doc.get("metadata")?;
+        let name = metadata.get("name")?.as_str()?.to_string();
+        let namespace = metadata
+            .get("namespace")
+            .and_then(Value::as_str)
+            .unwrap_or(DEFAULT_NAMESPACE)
+            .to_string();
+        let title = metadata
+            .get("title")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        Some(Entity {
+            api_version,
+            kind,
+            namespace,
+            name,
+            title,
+            source,
+            relations: Vec::new(),
+            doc: LazyDoc::from_value(doc),
+        })
+    }
+
+    /// The full reference `kind:namespace/name`.
+    pub fn entity_ref(&self) -> EntityRef {
+        EntityRef::new(&self.kind, &self.namespace, &self.name)
+    }
+
+    /// Lowercase kind, the form used in references and comparisons.
+    pub fn kind_key(&self) -> String {
+        self.kind.to_ascii_lowercase()
+    }
+
+    /// The whole descriptor as written (after substitutions).
+    pub fn doc(&self) -> &Value {
+        self.doc.value()
+    }
+
+    /// A value by dotted path (`metadata.annotations.tier`, `spec.owner`).
+    /// Keys may contain dots (annotation keys do), so the longest matching key
+    /// wins at each level.
+    pub fn lookup(&self, path: &str) -> Option<&Value> {
+        lookup_path(self.doc(), path)
+    }
+
+    /// `spec.<field>` as a string.
+    pub fn spec_str(&self, field: &str) -> Option<&str> {
+        self.doc().get("spec")?.get(field)?.as_str()
+    }
+
+    /// `metadata.<field>` as a string.
+    pub fn metadata_str(&self, field: &str) -> Option<&str> {
+        self.doc().get("metadata")?.get(field)?.as_str()
+    }
+
+    /// An annotation value.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.doc()
+            .get("metadata")?
+            .get("annotations")?
+            .get(key)?
+            .as_str()
+    }
+
+    /// `metadata.tags` (strings only).
+    pub fn tags(&self) -> Vec<&str> {
+        self.doc()
+            .get("metadata")
+            .and_then(|m| m.get("tags"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// `metadata.links` as typed links (malformed entries skipped).
+    pub fn links(&self) -> Vec<Link> {
+        self.doc()
+            .get("metadata")
+            .and_then(|m| m.get("links"))
+            .and_then(|l| serde_json::from_value::<Vec<Value>>(l.clone()).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|v| serde_json::from_value(v).ok())
+            .collect()
+    }
+
+    /// `spec.profile.<field>` (Users and Groups).
+    pub fn profile_str(&self, field: &str) -> Option<&str> {
+        self.doc().get("spec")?.get("profile")?.get(field)?.as_str()
+    }
+
+    /// A human name: profile display name, then title, then name.
+    pub fn display_name(&self) -> &str {
+        self.profile_str("displayName")
+            .or(self.title.as_deref())
+            .unwrap_or(&self.name)
+    }
+
+    /// Targets of the relations of one type.
+    pub fn related(&self, kind: RelationType) -> impl Iterator<Item = &EntityRef> {
+        self.relations
+            .iter()
+            .filter(move |r| r.kind == kind)
+            .map(|r| &r.target)
+    }
+
+    /// The descriptor as JSON with `relations` added, as Backstage's API
+    /// returns it and as `-o json` prints it.
+    pub fn to_json(&self) -> Value {
+        let mut doc = self.doc().clone();
+        if let Value::Object(map) = &mut doc {
+            map.insert(
+                "relations".into(),
+                serde_json::to_value(&self.relations).unwrap_or(Value::Null),
+            );
+        }
+        doc
+    }
+}
+
+/// A link in `metadata.links`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// Target URL.
+    pub url: String,
+    /// Human title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Icon hint (`chat`, `dashboard`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// Link type (`runbook`, `chat`, …).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// Looks up a dotted path in a JSON value; at each level the longest key that
+/// matches a prefix of the remaining path wins, so `metadata.annotations.
+/// github.com/project-slug` works although the key contains dots.
+pub fn lookup_path<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    if path.is_empty() {
+        return Some(value);
+    }
+    match value {
+        Value::Object(map) => {
+            if let Some(v) = map.get(path) {
+                return Some(v);
+            }
+            let mut best: Option<(&str, &Value)> = None;
+            for (key, v) in map {
+                let matches = path.len() > key.len()
+                    && path.starts_with(key.as_str())
+                    && path.as_bytes()[key.len()] == b'.';
+                if matches && best.is_none_or(|(b, _)| key.len() > b.len()) {
+                    best = Some((key, v));
+                }
+            }
+            let (key, v) = best?;
+            lookup_path(v, &path[key.len() + 1..])
+        }
+        Value::Array(items) => {
+            let (head, rest) = path.split_once('.').unwrap_or((path, ""));
+            let v = items.get(head.parse::<usize>().ok()?)?;
+            lookup_path(v, rest)
+        }
+        _ => None,
+    }
+}
+
+/// The descriptor body: a parsed value, or JSON text parsed on first use.
+#[derive(Debug, Clone)]
+struct LazyDoc {
+    text: Option<String>,
+    value: OnceLock<Value>,
+}
+
+impl LazyDoc {
+    fn from_value(value: Value) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(value);
+        LazyDoc {
+            text: None,
+            value: cell,
+        }
+    }
+
+    fn value(&self) -> &Value {
+        self.value.get_or_init(|| {
+            // The text was written by `serialize` below from a valid value, so a
+            // parse failure means a corrupt index; an empty object keeps the
+            // entity usable and the index is rebuilt on the next change.
+            self.text
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or(Value::Object(Default::default()))
+        })
+    }
+}
+
+impl Serialize for LazyDoc {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match (&self.text, self.value.get()) {
+            (_, Some(v)) => s.serialize_str(&v.to_string()),
+            (Some(t), None) => s.serialize_str(t),
+            (None, None) => s.serialize_str("{}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LazyDoc {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(LazyDoc {
+            text: Some(String::deserialize(d)?),
+            value: OnceLock::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lookup_handles_dotted_keys_and_indexes() {
+        let v = json!({"metadata": {"annotations": {"github.com/project-slug": "acme/x", "tier": "1"},
+                        "tags": ["a", "b"]}});
+        assert_eq!(
+            lookup_path(&v, "metadata.annotations.github.com/project-slug"),
+            Some(&json!("acme/x"))
+        );
+        assert_eq!(lookup_path(&v, "metadata.annotations.tier"), Some(&json!("1")));
+        assert_eq!(lookup_path(&v, "metadata.tags.1"), Some(&json!("b")));
+        assert_eq!(lookup_path(&v, "metadata.nope"), None);
+    }
+
+    #[test]
+    fn lazy_doc_round_trips_through_bincode() {
+        let e = Entity::from_document(
+            json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+                   "metadata": {"name": "a"}, "spec": {"owner": "t"}}),
+            Source::default(),
+        )
+        .unwrap();
+        let bytes = bincode::serialize(&e).unwrap();
+        let back: Entity = bincode::deserialize(&bytes).unwrap();
+        assert_eq!(back.spec_str("owner"), Some("t"));
+        assert_eq!(back.entity_ref().to_string(), "component:default/a");
+    }
+}

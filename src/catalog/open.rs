@@ -1,0 +1,182 @@
+//! Opening a catalog: from the location and flags to a loaded [`Catalog`],
+//! through the index when it is still valid. This is the one entry point
+//! commands use; it decides working tree vs. git objects vs. remote clone.
+
+use std::path::Path;
+
+use super::config::Dirs;
+use super::discover::CatalogLocation;
+use super::error::CatalogError;
+use super::index::{self, Fingerprint};
+use super::load::{load, read_config};
+use super::remote::{open_remote, FetchPolicy};
+use super::snapshot::{relative, GitTree, Snapshot, WorkTree};
+use super::{Catalog, Origin};
+
+/// How to open the catalog.
+#[derive(Debug, Clone)]
+pub struct OpenOptions<'a> {
+    /// Where it is.
+    pub location: &'a CatalogLocation,
+    /// `--ref`: read this revision from git objects instead of the working tree.
+    pub rev: Option<&'a str>,
+    /// Network policy for remote catalogs.
+    pub fetch: FetchPolicy,
+    /// Cache and config directories.
+    pub dirs: &'a Dirs,
+    /// Use and refresh the on-disk index (off for `validate`, which needs
+    /// every document and problem).
+    pub use_index: bool,
+    /// Catalog-relative files to load even if `idp.yaml`'s globs leave them out.
+    pub extra_files: &'a [String],
+}
+
+/// A catalog plus what the user should be told about how it was read.
+pub struct Opened {
+    /// The catalog.
+    pub catalog: Catalog,
+    /// Non-fatal notes (a failed fetch, a corrupt repository, …).
+    pub warnings: Vec<String>,
+    /// The files it was read from (`None` when it came from the index).
+    pub snapshot: Option<Box<dyn Snapshot>>,
+}
+
+/// Opens the catalog as the options say.
+pub fn open(opts: &OpenOptions) -> Result<Opened, CatalogError> {
+    match opts.location {
+        CatalogLocation::Dir(dir) => open_dir(dir, opts),
+        CatalogLocation::Remote(url) => {
+            let clone = open_remote(&opts.dirs.cache, url, opts.fetch)?;
+            let warnings = clone.warning.into_iter().collect();
+            let commit = resolve_commit(&clone.repo, opts.rev, url)?;
+            let mut opened = open_commit(clone.repo, commit, "", url, opts)?;
+            opened.warnings = warnings;
+            Ok(opened)
+        }
+    }
+}
+
+fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
+    if !dir.is_dir() {
+        return Err(CatalogError::Missing { path: dir.into() });
+    }
+    let root = dir.canonicalize().map_err(|e| CatalogError::io(dir, e))?;
+    let label = dir.display().to_string();
+    if let Some(rev) = opts.rev {
+        let repo = match git2::Repository::discover(&root) {
+            Ok(r) => r,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => {
+                return Err(CatalogError::NotGit {
+                    rev: rev.into(),
+                    path: dir.into(),
+                })
+            }
+            Err(e) => return Err(CatalogError::git("cannot open git repository at", label, e)),
+        };
+        let top = repo
+            .workdir()
+            .and_then(|w| w.canonicalize().ok())
+            .unwrap_or_else(|| root.clone());
+        let subdir = relative(&top, &root);
+        let commit = resolve_commit(&repo, Some(rev), &label)?;
+        return open_commit(repo, commit, &subdir, &label, opts);
+    }
+
+    let key = format!("worktree:{}", root.display());
+    let mut warnings = Vec::new();
+    // The working tree is readable without git; a broken repository is worth
+    // a warning (history-based commands will fail) but not a refusal.
+    if let Err(e) = git2::Repository::discover(&root) {
+        if e.code() != git2::ErrorCode::NotFound {
+            warnings.push(format!("the git repository around {label} is unreadable ({}); reading the files as they are", e.message()));
+        }
+    }
+    if opts.use_index {
+        if let Some(mut catalog) = index::read(&opts.dirs.cache, &key) {
+            catalog.origin.location = label;
+            return Ok(Opened { catalog, warnings, snapshot: None });
+        }
+    }
+    let tree = WorkTree::open(&root)?;
+    let config = read_config(&tree, &label)?;
+    let loaded = load(&tree, &config, opts.extra_files)?;
+    let origin = Origin {
+        location: label,
+        commit: None,
+    };
+    let catalog = Catalog::new(loaded, config, origin);
+    if opts.use_index {
+        index::write(&opts.dirs.cache, &key, &catalog, Some(Fingerprint::of_worktree(&tree)));
+    }
+    Ok(Opened { catalog, warnings, snapshot: Some(Box::new(tree)) })
+}
+
+fn open_commit(
+    repo: git2::Repository,
+    commit: git2::Oid,
+    subdir: &str,
+    label: &str,
+    opts: &OpenOptions,
+) -> Result<Opened, CatalogError> {
+    let shallow = repo.is_shallow();
+    let tree = GitTree::open(repo, commit, subdir).map_err(|e| match e {
+        CatalogError::Git { action, target, source } if shallow => CatalogError::Git {
+            action,
+            target: format!("{target} (the repository is a shallow clone; history is limited)"),
+            source,
+        },
+        other => other,
+    })?;
+    let key = format!("tree:{}", tree.tree_id);
+    let origin = Origin {
+        location: label.to_string(),
+        commit: Some(commit.to_string()),
+    };
+    if opts.use_index {
+        if let Some(mut catalog) = index::read(&opts.dirs.cache, &key) {
+            catalog.origin = origin;
+            return Ok(Opened {
+                catalog,
+                warnings: Vec::new(),
+                snapshot: None,
+            });
+        }
+    }
+    let config = read_config(&tree as &dyn Snapshot, label)?;
+    let loaded = load(&tree, &config, opts.extra_files)?;
+    let catalog = Catalog::new(loaded, config, origin);
+    if opts.use_index {
+        index::write(&opts.dirs.cache, &key, &catalog, None);
+    }
+    Ok(Opened {
+        catalog,
+        warnings: Vec::new(),
+        snapshot: Some(Box::new(tree)),
+    })
+}
+
+/// The commit a revision names (`HEAD` when none).
+fn resolve_commit(repo: &git2::Repository, rev: Option<&str>, label: &str) -> Result<git2::Oid, CatalogError> {
+    let spec = rev.unwrap_or("HEAD");
+    let object = repo.revparse_single(spec).map_err(|e| {
+        if rev.is_none() {
+            return CatalogError::git("cannot read HEAD of", label.to_string(), e);
+        }
+        let hint = if repo.is_shallow() {
+            " (the repository is a shallow clone; history is limited)".to_string()
+        } else {
+            String::new()
+        };
+        CatalogError::BadRevision {
+            rev: spec.to_string(),
+            repo: label.to_string(),
+            hint,
+        }
+    })?;
+    let commit = object.peel_to_commit().map_err(|_| CatalogError::BadRevision {
+        rev: spec.to_string(),
+        repo: label.to_string(),
+        hint: " (it does not name a commit)".into(),
+    })?;
+    Ok(commit.id())
+}

@@ -1,0 +1,272 @@
+//! YAML text to descriptor documents: size limit, UTF-8 check, multi-document
+//! splitting with the line each document starts on, and conversion to JSON
+//! values. serde_yaml (libyaml) does the parsing; it rejects duplicate keys and
+//! bounds alias expansion, so an alias bomb fails fast instead of eating memory.
+
+use serde_json::{Map, Number, Value};
+use serde_yaml::Value as Yaml;
+
+/// Files larger than this are refused: descriptors are small, and a huge file
+/// in the catalog is a mistake that would otherwise stall every command.
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// One YAML document of a file.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Index within the file (0-based, counting empty documents too).
+    pub index: usize,
+    /// Line where the document's content starts (1-based).
+    pub line: usize,
+    /// The content; `Null` for an empty document.
+    pub value: Value,
+}
+
+/// Why a file could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// Over [`MAX_FILE_BYTES`].
+    #[error("file is {size} bytes, over the {limit}-byte limit for descriptor files")]
+    TooLarge {
+        /// Actual size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Not valid UTF-8.
+    #[error("file is not valid UTF-8 (invalid byte at line {line}, column {column})")]
+    NotUtf8 {
+        /// 1-based line of the first bad byte.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// libyaml or serde_yaml rejected the text.
+    #[error("{message}")]
+    Yaml {
+        /// 1-based line (0 when unknown).
+        line: usize,
+        /// 1-based column (0 when unknown).
+        column: usize,
+        /// The parser's message without its own location suffix.
+        message: String,
+    },
+}
+
+impl ParseError {
+    /// Line and column of the problem (1-based; `(1, 1)` when unknown).
+    pub fn position(&self) -> (usize, usize) {
+        match self {
+            ParseError::TooLarge { .. } => (1, 1),
+            ParseError::NotUtf8 { line, column } => (*line, *column),
+            ParseError::Yaml { line, column, .. } => ((*line).max(1), (*column).max(1)),
+        }
+    }
+}
+
+/// Checks size and encoding, then parses every document.
+pub fn parse_file(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ParseError::TooLarge {
+            size: bytes.len() as u64,
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let (line, column) = line_col(bytes, e.valid_up_to());
+        ParseError::NotUtf8 { line, column }
+    })?;
+    parse_str(text)
+}
+
+/// Parses every document of a YAML stream.
+pub fn parse_str(text: &str) -> Result<Vec<Document>, ParseError> {
+    let starts = document_lines(text);
+    let mut docs = Vec::new();
+    for (index, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let yaml: Yaml = serde::Deserialize::deserialize(de).map_err(yaml_error)?;
+        docs.push(Document {
+            index,
+            line: starts.get(index).copied().unwrap_or(1),
+            value: to_json(yaml),
+        });
+    }
+    Ok(docs)
+}
+
+fn yaml_error(e: serde_yaml::Error) -> ParseError {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((0, 0));
+    let mut message = e.to_string();
+    // serde_yaml appends " at line X column Y"; we print the position ourselves.
+    if let Some(i) = message.find(" at line ") {
+        message.truncate(i);
+    }
+    ParseError::Yaml {
+        line,
+        column,
+        message,
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    (line, offset - line_start + 1)
+}
+
+/// The first content line of each document, in the order libyaml yields them.
+/// A `---` marker starts a document; text before the first marker is a document
+/// only if it has content (comments alone are not).
+fn document_lines(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut pending: Option<usize> = None; // marker line of the current explicit doc
+    let mut current_has_content = false;
+    let mut first_implicit: Option<usize> = None;
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let is_marker = line.starts_with("---")
+            && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
+        if is_marker {
+            if let Some(start) = pending.take() {
+                if !current_has_content {
+                    starts.push(start);
+                }
+            } else if let Some(start) = first_implicit.take() {
+                starts.push(start);
+            }
+            pending = Some(n);
+            current_has_content = false;
+            // Content on the marker line itself (`--- {a: 1}`).
+            if !line[3..].trim().is_empty() && !line[3..].trim_start().starts_with('#') {
+                starts.push(n);
+                current_has_content = true;
+            }
+            continue;
+        }
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with('%') {
+            continue;
+        }
+        if line == "..." {
+            continue;
+        }
+        if pending.is_some() && !current_has_content {
+            starts.push(n);
+            current_has_content = true;
+        } else if pending.is_none() && first_implicit.is_none() && starts.is_empty() {
+            first_implicit = Some(n);
+        }
+    }
+    if let Some(start) = pending {
+        if !current_has_content {
+            starts.push(start);
+        }
+    } else if let Some(start) = first_implicit {
+        starts.push(start);
+    }
+    starts
+}
+
+/// YAML to JSON: non-string keys become strings, tags are dropped, NaN and
+/// infinities become null (JSON has none).
+pub fn to_json(yaml: Yaml) -> Value {
+    match yaml {
+        Yaml::Null => Value::Null,
+        Yaml::Bool(b) => Value::Bool(b),
+        Yaml::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::Number(i.into())
+            } else if let Some(u) = n.as_u64() {
+                Value::Number(u.into())
+            } else {
+                n.as_f64()
+                    .and_then(Number::from_f64)
+                    .map_or(Value::Null, Value::Number)
+            }
+        }
+        Yaml::String(s) => Value::String(s),
+        Yaml::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect()),
+        Yaml::Mapping(map) => {
+            let mut out = Map::with_capacity(map.len());
+            for (k, v) in map {
+                out.insert(key_string(k), to_json(v));
+            }
+            Value::Object(out)
+        }
+        Yaml::Tagged(tagged) => to_json(tagged.value),
+    }
+}
+
+fn key_string(key: Yaml) -> String {
+    match key {
+        Yaml::String(s) => s,
+        Yaml::Null => "null".into(),
+        Yaml::Bool(b) => b.to_string(),
+        Yaml::Number(n) => n.to_string(),
+        other => serde_json::to_string(&to_json(other)).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_document_lines() {
+        let text = "# header\n---\napiVersion: v1\nkind: A\n---\n# c\nkind: B\n";
+        let docs = parse_str(text).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].line, 3);
+        assert_eq!(docs[1].line, 7);
+    }
+
+    #[test]
+    fn implicit_first_document() {
+        let docs = parse_str("kind: A\n---\nkind: B\n").unwrap();
+        assert_eq!((docs[0].line, docs[1].line), (1, 3));
+    }
+
+    #[test]
+    fn empty_documents_are_null() {
+        let docs = parse_str("---\n---\nkind: B\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        assert!(docs[0].value.is_null());
+        assert_eq!(docs[1].line, 3);
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected_with_position() {
+        let err = parse_str("a: 1\nb: 2\na: 3\n").unwrap_err();
+        match err {
+            ParseError::Yaml { line, message, .. } => {
+                assert!(message.contains("duplicate"), "{message}");
+                assert!(line >= 1);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn alias_bomb_is_bounded() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let start = std::time::Instant::now();
+        assert!(parse_str(&text).is_err());
+        assert!(start.elapsed().as_secs() < 5);
+    }
+
+    #[test]
+    fn non_utf8_position() {
+        let err = parse_file(b"a: 1\nb: \xff\n").unwrap_err();
+        assert_eq!(err, ParseError::NotUtf8 { line: 2, column: 4 });
+    }
+}

@@ -1,0 +1,148 @@
+//! Relations between entities, computed from reference fields in both
+//! directions (ownedBy/ownerOf, partOf/hasPart, …) as Backstage's catalog does.
+//! This module knows the relation vocabulary and how to derive the edges; it
+//! does not check that targets exist (validation does).
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::fields::ref_fields;
+use super::model::Entity;
+use super::refs::EntityRef;
+
+/// Backstage's relation types. Each has an inverse; the names say what the
+/// holder is to the target (`OwnedBy`: the holder is owned by the target).
+#[allow(missing_docs)] // the variants are Backstage's vocabulary, named as such
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub enum RelationType {
+    OwnedBy,
+    OwnerOf,
+    PartOf,
+    HasPart,
+    DependsOn,
+    DependencyOf,
+    ProvidesApi,
+    ApiProvidedBy,
+    ConsumesApi,
+    ApiConsumedBy,
+    MemberOf,
+    HasMember,
+    ChildOf,
+    ParentOf,
+}
+
+impl RelationType {
+    /// The relation seen from the other end.
+    pub fn inverse(self) -> Self {
+        use RelationType::*;
+        match self {
+            OwnedBy => OwnerOf,
+            OwnerOf => OwnedBy,
+            PartOf => HasPart,
+            HasPart => PartOf,
+            DependsOn => DependencyOf,
+            DependencyOf => DependsOn,
+            ProvidesApi => ApiProvidedBy,
+            ApiProvidedBy => ProvidesApi,
+            ConsumesApi => ApiConsumedBy,
+            ApiConsumedBy => ConsumesApi,
+            MemberOf => HasMember,
+            HasMember => MemberOf,
+            ChildOf => ParentOf,
+            ParentOf => ChildOf,
+        }
+    }
+
+    /// Backstage's camelCase name (`ownedBy`).
+    pub fn as_str(self) -> &'static str {
+        use RelationType::*;
+        match self {
+            OwnedBy => "ownedBy",
+            OwnerOf => "ownerOf",
+            PartOf => "partOf",
+            HasPart => "hasPart",
+            DependsOn => "dependsOn",
+            DependencyOf => "dependencyOf",
+            ProvidesApi => "providesApi",
+            ApiProvidedBy => "apiProvidedBy",
+            ConsumesApi => "consumesApi",
+            ApiConsumedBy => "apiConsumedBy",
+            MemberOf => "memberOf",
+            HasMember => "hasMember",
+            ChildOf => "childOf",
+            ParentOf => "parentOf",
+        }
+    }
+}
+
+/// One directed edge from the entity that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Relation {
+    /// The relation type, seen from the holder.
+    #[serde(rename = "type")]
+    pub kind: RelationType,
+    /// The other end.
+    #[serde(rename = "targetRef")]
+    pub target: EntityRef,
+}
+
+/// The outgoing references of one entity as written in its spec, parsed with
+/// each field's default kind. Unparseable references are skipped here;
+/// validation reports them.
+pub fn declared_references(entity: &Entity) -> Vec<(RelationType, EntityRef)> {
+    let kind = entity.kind_key();
+    let spec = entity.doc().get("spec");
+    let mut out = Vec::new();
+    for field in ref_fields(&kind) {
+        let Some(value) = spec.and_then(|s| s.get(field.field)) else {
+            continue;
+        };
+        let texts: Vec<&str> = match value {
+            serde_json::Value::String(s) => vec![s.as_str()],
+            serde_json::Value::Array(items) if field.many => {
+                items.iter().filter_map(|v| v.as_str()).collect()
+            }
+            _ => continue,
+        };
+        for text in texts {
+            if let Ok(target) = EntityRef::parse(text, field.default_kind, &entity.namespace) {
+                out.push((field.relation, target));
+            }
+        }
+    }
+    out
+}
+
+/// Fills every entity's `relations` from all entities' declared references,
+/// adding the inverse edge to the target when the target exists. Edges are
+/// deduplicated (a Group's `members` and a User's `memberOf` state the same fact)
+/// and sorted for stable output.
+pub fn compute_relations(entities: &mut [Entity], index_of: impl Fn(&str) -> Option<usize>) {
+    let mut edges: Vec<HashSet<Relation>> = vec![HashSet::new(); entities.len()];
+    for (i, entity) in entities.iter().enumerate() {
+        let me = entity.entity_ref();
+        for (kind, target) in declared_references(entity) {
+            if let Some(j) = index_of(&target.key()) {
+                edges[j].insert(Relation {
+                    kind: kind.inverse(),
+                    target: me.clone(),
+                });
+                // Point at the target as it is spelled in its own descriptor.
+                let canonical = entities[j].entity_ref();
+                edges[i].insert(Relation {
+                    kind,
+                    target: canonical,
+                });
+            } else {
+                edges[i].insert(Relation { kind, target });
+            }
+        }
+    }
+    for (entity, set) in entities.iter_mut().zip(edges) {
+        let mut list: Vec<Relation> = set.into_iter().collect();
+        list.sort_by(|a, b| (a.kind, a.target.key()).cmp(&(b.kind, b.target.key())));
+        entity.relations = list;
+    }
+}

@@ -1,0 +1,297 @@
+//! Read access to one state of the catalog's files: the working tree (so
+//! uncommitted edits count) or the tree of a commit read straight from git
+//! objects. Loading goes through the [`Snapshot`] trait and never cares which.
+//!
+//! The working-tree snapshot also records what it looked at (directories and
+//! their mtimes, files read) so the index can tell later whether anything changed.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::UNIX_EPOCH;
+
+use super::error::CatalogError;
+
+/// A file in a snapshot.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    /// Path relative to the catalog root, `/`-separated.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// One readable state of the catalog.
+pub trait Snapshot: Sync {
+    /// All files (descriptor candidates and everything else), sorted by path.
+    fn files(&self) -> &[FileEntry];
+    /// Reads one file by catalog-relative path.
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>>;
+    /// Size of one file, if it exists.
+    fn size(&self, path: &str) -> Option<u64>;
+}
+
+/// The working tree under a directory, honouring `.gitignore`.
+pub struct WorkTree {
+    root: PathBuf,
+    files: Vec<FileEntry>,
+    sizes: HashMap<String, u64>,
+    /// Directories walked, relative (`""` is the root).
+    pub dirs: Vec<String>,
+    read_log: Mutex<Vec<String>>,
+}
+
+impl WorkTree {
+    /// Lists the files under `root`, skipping hidden and git-ignored paths.
+    pub fn open(root: &Path) -> Result<Self, CatalogError> {
+        let mut files = Vec::new();
+        let mut dirs = Vec::new();
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(true)
+            .git_ignore(true)
+            .git_exclude(true)
+            .git_global(false)
+            .require_git(false)
+            .parents(true)
+            .sort_by_file_name(|a, b| a.cmp(b))
+            .build();
+        for entry in walker {
+            let entry = match entry {
+                Ok(e) => e,
+                // An unreadable subdirectory should not hide the rest of the catalog.
+                Err(_) => continue,
+            };
+            let rel = relative(root, entry.path());
+            match entry.file_type() {
+                Some(t) if t.is_dir() => dirs.push(rel),
+                Some(t) if t.is_file() => {
+                    let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                    files.push(FileEntry { path: rel, size });
+                }
+                _ => {}
+            }
+        }
+        if dirs.is_empty() {
+            return Err(CatalogError::Missing { path: root.into() });
+        }
+        let sizes = files.iter().map(|f| (f.path.clone(), f.size)).collect();
+        Ok(WorkTree {
+            root: root.to_path_buf(),
+            files,
+            sizes,
+            dirs,
+            read_log: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The directory this snapshot reads.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Every file read so far (for the index fingerprint).
+    pub fn files_read(&self) -> Vec<String> {
+        let mut v = self.read_log.lock().map(|l| l.clone()).unwrap_or_default();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+impl Snapshot for WorkTree {
+    fn files(&self) -> &[FileEntry] {
+        &self.files
+    }
+
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        if let Ok(mut log) = self.read_log.lock() {
+            log.push(path.to_string());
+        }
+        std::fs::read(self.root.join(path))
+    }
+
+    fn size(&self, path: &str) -> Option<u64> {
+        self.sizes.get(path).copied().or_else(|| {
+            // Files outside the walk (ignored, hidden) can still be named by a
+            // Location or substitution.
+            std::fs::metadata(self.root.join(path))
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+        })
+    }
+}
+
+/// The tree of one commit, read from git objects without a checkout.
+pub struct GitTree {
+    repo: Mutex<git2::Repository>,
+    files: Vec<FileEntry>,
+    blobs: HashMap<String, git2::Oid>,
+    /// Id of the tree read (the catalog root's tree).
+    pub tree_id: git2::Oid,
+    /// Id of the commit read.
+    pub commit_id: git2::Oid,
+}
+
+impl GitTree {
+    /// Reads the tree of `commit` under `subdir` (`""` for the repo root).
+    pub fn open(
+        repo: git2::Repository,
+        commit_id: git2::Oid,
+        subdir: &str,
+    ) -> Result<Self, CatalogError> {
+        let (files, blobs, tree_id) = {
+            let commit = repo
+                .find_commit(commit_id)
+                .map_err(|e| CatalogError::git("cannot read commit", commit_id.to_string(), e))?;
+            let mut tree = commit
+                .tree()
+                .map_err(|e| CatalogError::git("cannot read tree of", commit_id.to_string(), e))?;
+            if !subdir.is_empty() {
+                let entry = tree.get_path(Path::new(subdir)).map_err(|e| {
+                    CatalogError::git("catalog directory not in commit:", subdir.to_string(), e)
+                })?;
+                tree = repo.find_tree(entry.id()).map_err(|e| {
+                    CatalogError::git("not a directory in commit:", subdir.to_string(), e)
+                })?;
+            }
+            let odb = repo
+                .odb()
+                .map_err(|e| CatalogError::git("cannot open object database of", "repo", e))?;
+            let mut files = Vec::new();
+            let mut blobs = HashMap::new();
+            let mut failed = None;
+            tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                if entry.kind() == Some(git2::ObjectType::Blob) {
+                    let name = entry.name().unwrap_or_default();
+                    let path = format!("{dir}{name}");
+                    let size = match odb.read_header(entry.id()) {
+                        Ok((size, _)) => size as u64,
+                        Err(e) => {
+                            failed = Some(CatalogError::git("missing object for", path, e));
+                            return git2::TreeWalkResult::Abort;
+                        }
+                    };
+                    blobs.insert(path.clone(), entry.id());
+                    files.push(FileEntry { path, size });
+                }
+                git2::TreeWalkResult::Ok
+            })
+            .map_err(|e| CatalogError::git("cannot walk tree of", commit_id.to_string(), e))?;
+            if let Some(err) = failed {
+                return Err(err);
+            }
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            (files, blobs, tree.id())
+        };
+        Ok(GitTree {
+            repo: Mutex::new(repo),
+            files,
+            blobs,
+            tree_id,
+            commit_id,
+        })
+    }
+}
+
+impl Snapshot for GitTree {
+    fn files(&self) -> &[FileEntry] {
+        &self.files
+    }
+
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        let not_found = || std::io::Error::new(std::io::ErrorKind::NotFound, "not in commit");
+        let oid = self.blobs.get(path).ok_or_else(not_found)?;
+        let repo = self
+            .repo
+            .lock()
+            .map_err(|_| std::io::Error::other("repository lock poisoned"))?;
+        let blob = repo
+            .find_blob(*oid)
+            .map_err(|e| std::io::Error::other(e.message().to_string()))?;
+        Ok(blob.content().to_vec())
+    }
+
+    fn size(&self, path: &str) -> Option<u64> {
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .ok()
+            .map(|i| self.files[i].size)
+    }
+}
+
+/// `path` relative to `root`, `/`-separated (`""` for the root itself).
+pub fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let mut s = String::new();
+    for (i, part) in rel.components().enumerate() {
+        if i > 0 {
+            s.push('/');
+        }
+        s.push_str(&part.as_os_str().to_string_lossy());
+    }
+    s
+}
+
+/// Modification time in nanoseconds since the epoch (0 when unknown).
+pub fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+/// Loose files named on the command line, outside any catalog.
+pub struct FileSet {
+    root: PathBuf,
+    files: Vec<FileEntry>,
+}
+
+impl FileSet {
+    /// `paths` are relative to `root` (or absolute); directories are expanded
+    /// to the `*.yaml`/`*.yml` files under them.
+    pub fn new(root: &Path, paths: &[PathBuf]) -> Result<Self, CatalogError> {
+        let mut files = Vec::new();
+        for p in paths {
+            let full = root.join(p);
+            let meta = std::fs::metadata(&full).map_err(|e| CatalogError::io(&full, e))?;
+            if meta.is_dir() {
+                for entry in ignore::WalkBuilder::new(&full).sort_by_file_name(|a, b| a.cmp(b)).build().flatten() {
+                    let path = entry.path();
+                    let is_yaml = path.extension().is_some_and(|x| x == "yaml" || x == "yml");
+                    if is_yaml && entry.file_type().is_some_and(|t| t.is_file()) {
+                        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                        files.push(FileEntry { path: display(root, path), size });
+                    }
+                }
+            } else {
+                files.push(FileEntry { path: display(root, &full), size: meta.len() });
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files.dedup_by(|a, b| a.path == b.path);
+        Ok(FileSet { root: root.to_path_buf(), files })
+    }
+}
+
+fn display(root: &Path, path: &Path) -> String {
+    match path.strip_prefix(root) {
+        Ok(_) => relative(root, path),
+        Err(_) => path.to_string_lossy().into_owned(),
+    }
+}
+
+impl Snapshot for FileSet {
+    fn files(&self) -> &[FileEntry] {
+        &self.files
+    }
+
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        std::fs::read(self.root.join(path))
+    }
+
+    fn size(&self, path: &str) -> Option<u64> {
+        std::fs::metadata(self.root.join(path)).ok().filter(|m| m.is_file()).map(|m| m.len())
+    }
+}

@@ -1,0 +1,138 @@
+//! Backstage placeholder substitutions: an object `{ $text: ./file }`,
+//! `{ $json: ./file }` or `{ $yaml: ./file }` anywhere in a descriptor is
+//! replaced by that file's text or parsed content. Only files inside the
+//! catalog are read; remote URLs are left alone with a warning (idp never
+//! fetches during a load).
+
+use serde_json::Value;
+
+use super::parse::{parse_file, MAX_FILE_BYTES};
+use super::paths::resolve_relative;
+use super::snapshot::Snapshot;
+
+/// A substitution that could not be resolved.
+#[derive(Debug, Clone)]
+pub struct SubstitutionIssue {
+    /// Dotted path of the placeholder in the document.
+    pub field: String,
+    /// What went wrong.
+    pub message: String,
+    /// Whether it is only a warning (remote URL).
+    pub warning: bool,
+}
+
+/// Replaces placeholders in `value` in place. `file` is the descriptor's
+/// catalog-relative path; targets are relative to its directory.
+pub fn substitute(value: &mut Value, file: &str, snapshot: &dyn Snapshot) -> Vec<SubstitutionIssue> {
+    let mut issues = Vec::new();
+    walk(value, file, snapshot, &mut String::new(), &mut issues);
+    issues
+}
+
+fn walk(
+    value: &mut Value,
+    file: &str,
+    snapshot: &dyn Snapshot,
+    path: &mut String,
+    issues: &mut Vec<SubstitutionIssue>,
+) {
+    match value {
+        Value::Object(map) => {
+            if map.len() == 1 {
+                let (key, target) = map.iter().next().expect("one entry");
+                if let (Some(kind), Some(target)) = (placeholder(key), target.as_str()) {
+                    match resolve(kind, target, file, snapshot) {
+                        Ok(new) => *value = new,
+                        Err((message, warning)) => issues.push(SubstitutionIssue {
+                            field: path.clone(),
+                            message,
+                            warning,
+                        }),
+                    }
+                    return;
+                }
+            }
+            for (key, child) in map.iter_mut() {
+                let len = path.len();
+                push_segment(path, key);
+                walk(child, file, snapshot, path, issues);
+                path.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter_mut().enumerate() {
+                let len = path.len();
+                push_segment(path, &i.to_string());
+                walk(child, file, snapshot, path, issues);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn push_segment(path: &mut String, key: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    if key.contains('.') {
+        path.push('[');
+        path.push_str(key);
+        path.push(']');
+    } else {
+        path.push_str(key);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Json,
+    Yaml,
+}
+
+fn placeholder(key: &str) -> Option<Kind> {
+    match key {
+        "$text" => Some(Kind::Text),
+        "$json" => Some(Kind::Json),
+        "$yaml" => Some(Kind::Yaml),
+        _ => None,
+    }
+}
+
+fn resolve(
+    kind: Kind,
+    target: &str,
+    file: &str,
+    snapshot: &dyn Snapshot,
+) -> Result<Value, (String, bool)> {
+    if target.contains("://") {
+        return Err((
+            format!("substitution of remote URL {target} is not resolved (idp reads only the catalog repository)"),
+            true,
+        ));
+    }
+    let path = resolve_relative(file, target)
+        .ok_or_else(|| (format!("substitution target {target} is outside the catalog"), false))?;
+    let size = snapshot
+        .size(&path)
+        .ok_or_else(|| (format!("substitution target {target} not found (looked for {path})"), false))?;
+    if size > MAX_FILE_BYTES {
+        return Err((format!("substitution target {path} is larger than {MAX_FILE_BYTES} bytes"), false));
+    }
+    let bytes = snapshot
+        .read(&path)
+        .map_err(|e| (format!("cannot read substitution target {path}: {e}"), false))?;
+    match kind {
+        Kind::Text => String::from_utf8(bytes)
+            .map(Value::String)
+            .map_err(|_| (format!("substitution target {path} is not UTF-8 text"), false)),
+        Kind::Json => serde_json::from_slice(&bytes)
+            .map_err(|e| (format!("substitution target {path} is not valid JSON: {e}"), false)),
+        Kind::Yaml => {
+            let docs = parse_file(&bytes)
+                .map_err(|e| (format!("substitution target {path} is not valid YAML: {e}"), false))?;
+            Ok(docs.into_iter().next().map(|d| d.value).unwrap_or(Value::Null))
+        }
+    }
+}

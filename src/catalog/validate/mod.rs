@@ -1,0 +1,192 @@
+//! `idp validate`: every rule Backstage's catalog-model enforces on one
+//! descriptor, the reference formats its catalog enforces when building
+//! relations, and catalog-wide checks (an entity defined twice, references to
+//! entities that do not exist). All problems are collected in one run, each
+//! located at file:line:column with the source line for a caret.
+
+mod catalog_wide;
+mod entity;
+mod rules;
+mod spec;
+
+pub use entity::check_document;
+pub use rules::{is_valid_entity_name, is_valid_tag};
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::config::CustomKind;
+use super::locate::locate;
+use super::model::Source;
+use super::problem::{Problem, Severity};
+use super::Catalog;
+
+/// A rule violation within one document, before it gets a file position.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable code.
+    pub code: &'static str,
+    /// Message.
+    pub message: String,
+    /// Dotted field path (`spec.owner`; `""` for the document).
+    pub field: String,
+}
+
+impl Finding {
+    /// An error finding.
+    pub fn error(code: &'static str, message: impl Into<String>, field: &str) -> Self {
+        Finding { severity: Severity::Error, code, message: message.into(), field: field.to_string() }
+    }
+
+    /// A warning finding.
+    pub fn warning(code: &'static str, message: impl Into<String>, field: &str) -> Self {
+        Finding { severity: Severity::Warning, code, message: message.into(), field: field.to_string() }
+    }
+
+    fn into_problem(self, source: &Source, entity: Option<String>) -> Problem {
+        let mut p = Problem::new(self.severity, self.code, self.message, &source.file, source.line, 1)
+            .at_field(source.document, self.field);
+        p.entity = entity;
+        p
+    }
+}
+
+/// The outcome of a validation.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    /// Errors (validate exits 1 when there are any).
+    pub errors: Vec<Problem>,
+    /// Warnings.
+    pub warnings: Vec<Problem>,
+}
+
+impl Report {
+    fn push(&mut self, p: Problem) {
+        match p.severity {
+            Severity::Error => self.errors.push(p),
+            Severity::Warning => self.warnings.push(p),
+        }
+    }
+}
+
+/// What to validate.
+pub struct Scope<'a> {
+    /// Only problems in these files (catalog-relative); `None` for all.
+    pub files: Option<&'a HashSet<String>>,
+    /// Check references against the catalog (off when validating loose files
+    /// with no catalog around them).
+    pub check_references: bool,
+}
+
+/// Validates a freshly loaded catalog. `read` returns a file's text by
+/// catalog-relative path, to locate problems and show source lines.
+pub fn validate(catalog: &Catalog, scope: &Scope, read: &dyn Fn(&str) -> Option<String>) -> Report {
+    let in_scope = |file: &str| scope.files.is_none_or(|set| set.contains(file));
+    let custom = &catalog.config.custom_kinds;
+    let schemas = custom_schemas(custom, read);
+    let mut report = Report::default();
+    for p in catalog.problems.iter().filter(|p| in_scope(&p.file)) {
+        report.push(p.clone());
+    }
+    for entity in catalog.entities.iter().filter(|e| in_scope(&e.source.file)) {
+        let r = entity.entity_ref().to_string();
+        let mut findings = check_document(entity.doc(), custom);
+        if let Some(validator) = schemas.get(&entity.kind.to_ascii_lowercase()) {
+            findings.extend(schema_findings(validator, entity.doc()));
+        }
+        for f in findings {
+            report.push(f.into_problem(&entity.source, Some(r.clone())));
+        }
+    }
+    for raw in catalog.rejected.iter().filter(|d| in_scope(&d.source.file)) {
+        for f in check_document(&raw.value, custom) {
+            report.push(f.into_problem(&raw.source, None));
+        }
+    }
+    for p in catalog_wide::duplicates(catalog) {
+        if in_scope(&p.file) {
+            report.push(p);
+        }
+    }
+    if scope.check_references {
+        for p in catalog_wide::dangling_references(catalog) {
+            if in_scope(&p.file) {
+                report.push(p);
+            }
+        }
+    }
+    locate_all(&mut report.errors, read);
+    locate_all(&mut report.warnings, read);
+    report
+}
+
+/// Declared custom kinds with a JSON Schema, compiled; an unreadable or
+/// invalid schema becomes a problem on the first entity of that kind.
+fn custom_schemas(custom: &[CustomKind], read: &dyn Fn(&str) -> Option<String>) -> HashMap<String, Result<jsonschema::Validator, String>> {
+    let mut out = HashMap::new();
+    for kind in custom {
+        let Some(path) = &kind.schema else { continue };
+        let compiled = read(path)
+            .ok_or_else(|| format!("schema {path} for kind {} not found", kind.kind))
+            .and_then(|text| {
+                let value: serde_json::Value = if path.ends_with(".json") {
+                    serde_json::from_str(&text).map_err(|e| format!("schema {path}: {e}"))?
+                } else {
+                    super::parse::parse_str(&text)
+                        .map_err(|e| format!("schema {path}: {e}"))?
+                        .into_iter()
+                        .next()
+                        .map(|d| d.value)
+                        .unwrap_or_default()
+                };
+                jsonschema::validator_for(&value).map_err(|e| format!("schema {path} is not a valid JSON Schema: {e}"))
+            });
+        out.insert(kind.kind.to_ascii_lowercase(), compiled);
+    }
+    out
+}
+
+fn schema_findings(validator: &Result<jsonschema::Validator, String>, doc: &serde_json::Value) -> Vec<Finding> {
+    match validator {
+        Err(message) => vec![Finding::error("invalid-schema", message.clone(), "kind")],
+        Ok(v) => v
+            .iter_errors(doc)
+            .map(|e| {
+                let pointer = e.instance_path.to_string();
+                let field = pointer_to_field(&pointer);
+                let at = if field.is_empty() { String::new() } else { format!("\"{field}\": ") };
+                Finding::error("schema-violation", format!("{at}{e}"), &field)
+            })
+            .collect(),
+    }
+}
+
+/// `/spec/steps/0` → `spec.steps.0` (dotted keys bracketed).
+fn pointer_to_field(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| entity::escape(&s.replace("~1", "/").replace("~0", "~")))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Fills line, column and source line of each problem that has a field path.
+fn locate_all(problems: &mut [Problem], read: &dyn Fn(&str) -> Option<String>) {
+    let mut texts: HashMap<String, Option<String>> = HashMap::new();
+    for p in problems.iter_mut() {
+        let text = texts.entry(p.file.clone()).or_insert_with(|| read(&p.file));
+        let Some(text) = text.as_deref() else { continue };
+        if let Some(field) = &p.field {
+            if let Some((line, column)) = locate(text, p.document, field) {
+                p.line = line;
+                p.column = column;
+            }
+        }
+        p.snippet = text.lines().nth(p.line.saturating_sub(1)).map(str::to_string);
+    }
+    problems.sort_by(|a, b| (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code)));
+}

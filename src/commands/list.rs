@@ -1,0 +1,63 @@
+//! `idp list`.
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde_json::Value;
+
+use crate::catalog::fields::default_kind;
+use crate::catalog::query::{filter, sort, Condition, Filter, SortKey};
+use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
+use crate::cli::{Format, ListArgs};
+use crate::exit::Exit;
+use crate::output::entities::{entity_json, list_csv, list_table};
+use crate::output::write_data;
+
+use super::{Context, UsageError};
+
+pub fn run(ctx: &Context, args: ListArgs) -> Result<Exit> {
+    let conditions = args
+        .conditions
+        .iter()
+        .map(|c| {
+            Condition::parse(c)
+                .ok_or_else(|| UsageError(format!("--where '{c}' is not PATH=VALUE or PATH!=VALUE")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let parse_ref = |text: &Option<String>, field: &str, entity_kind: &str| -> Result<Option<EntityRef>> {
+        text.as_deref()
+            .map(|t| {
+                EntityRef::parse(t, default_kind(entity_kind, field), DEFAULT_NAMESPACE)
+                    .map_err(|e| UsageError(format!("--{field} {t}: {e}")).into())
+            })
+            .transpose()
+    };
+    let wanted = Filter {
+        kinds: args.kind,
+        owner: parse_ref(&args.owner, "owner", "component")?,
+        include_subgroups: args.include_subgroups,
+        system: parse_ref(&args.system, "system", "component")?,
+        domain: parse_ref(&args.domain, "domain", "system")?,
+        lifecycles: args.lifecycle,
+        types: args.kind_type,
+        tags: args.tag,
+        conditions,
+    };
+    let sort_keys: Vec<SortKey> = args.sort.iter().map(|s| SortKey::parse(s)).collect();
+
+    let opened = ctx.open_catalog(true, false)?;
+    let mut entities = filter(&opened.catalog, &wanted);
+    sort(&mut entities, &sort_keys);
+
+    let mut out = std::io::stdout().lock();
+    match ctx.ui.format {
+        Format::Table => list_table(&mut out, ctx.ui, &entities)?,
+        Format::Csv => list_csv(&mut out, &entities)?,
+        format => {
+            let values: Vec<Value> = entities.iter().map(|e| entity_json(e)).collect();
+            write_data(&mut out, format, &values)?;
+        }
+    }
+    out.flush()?;
+    Ok(Exit::Ok)
+}

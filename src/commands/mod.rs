@@ -1,0 +1,128 @@
+//! One file per subcommand. Each turns its arguments into one core call and
+//! one render; the shared [`Context`] opens the catalog the way the global
+//! flags say.
+
+mod list;
+mod schema;
+mod show;
+mod sync;
+mod validate;
+mod who_owns;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::catalog::config::{Dirs, UserConfig};
+use crate::catalog::discover::{find_catalog, CatalogLocation, FoundBy};
+use crate::catalog::open::{open, OpenOptions, Opened};
+use crate::catalog::remote::FetchPolicy;
+use crate::cli::{Cli, Command};
+use crate::exit::Exit;
+use crate::output::Ui;
+
+/// A usage error found after parsing (bad `--where`, unsupported format).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Settings every command shares.
+pub struct Context<'a> {
+    /// Output decisions.
+    pub ui: &'a Ui,
+    /// `--catalog` / `IDP_CATALOG`.
+    pub catalog_arg: Option<String>,
+    /// `--ref`.
+    pub rev: Option<String>,
+    /// `--offline`.
+    pub offline: bool,
+    /// XDG directories.
+    pub dirs: Dirs,
+    /// Working directory.
+    pub cwd: PathBuf,
+}
+
+impl Context<'_> {
+    /// Where the catalog is (the user config is read only when needed).
+    pub fn locate(&self) -> Result<(CatalogLocation, FoundBy)> {
+        let user = if self.catalog_arg.is_some() {
+            UserConfig::default()
+        } else {
+            UserConfig::load(&self.dirs)?
+        };
+        Ok(find_catalog(self.catalog_arg.as_deref(), &user, &self.cwd)?)
+    }
+
+    /// Opens the catalog; warnings go to stderr.
+    pub fn open_catalog(&self, use_index: bool, force_fetch: bool) -> Result<Opened> {
+        let (location, found_by) = self.locate()?;
+        self.ui.note(&format!("catalog: {location:?} (found by {found_by:?})"));
+        self.open_at(&location, use_index, force_fetch, &[])
+    }
+
+    /// Opens a catalog at a known location.
+    pub fn open_at(
+        &self,
+        location: &CatalogLocation,
+        use_index: bool,
+        force_fetch: bool,
+        extra_files: &[String],
+    ) -> Result<Opened> {
+        let interval = if matches!(location, CatalogLocation::Remote(_)) && !force_fetch {
+            UserConfig::load(&self.dirs)?.sync_interval()?
+        } else {
+            Duration::from_secs(3600)
+        };
+        let opened = open(&OpenOptions {
+            location,
+            rev: self.rev.as_deref(),
+            fetch: FetchPolicy {
+                offline: self.offline,
+                force: force_fetch,
+                interval,
+            },
+            dirs: &self.dirs,
+            use_index,
+            extra_files,
+        })?;
+        for w in &opened.warnings {
+            self.ui.warn(w);
+        }
+        Ok(opened)
+    }
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli, ui: &Ui) -> Result<Exit> {
+    let ctx = Context {
+        ui,
+        catalog_arg: cli.global.catalog.clone(),
+        rev: cli.global.rev.clone(),
+        offline: cli.global.offline,
+        dirs: Dirs::from_env(),
+        cwd: std::env::current_dir()?,
+    };
+    match cli.command {
+        Command::WhoOwns(args) => who_owns::run(&ctx, args),
+        Command::List(args) => list::run(&ctx, args),
+        Command::Show(args) => show::run(&ctx, args),
+        Command::Validate(args) => validate::run(&ctx, args),
+        Command::Schema(args) => schema::run(&ctx, args),
+        Command::Sync => sync::run(&ctx),
+    }
+}
+
+/// Fails with a usage error unless the format is one of `allowed`.
+pub fn require_format(ui: &Ui, command: &str, allowed: &[crate::cli::Format]) -> Result<()> {
+    if allowed.contains(&ui.format) {
+        return Ok(());
+    }
+    let names: Vec<String> = allowed.iter().map(|f| format!("{f:?}").to_lowercase()).collect();
+    Err(UsageError(format!(
+        "`{command}` does not support -o {}; use one of: {}",
+        format!("{:?}", ui.format).to_lowercase(),
+        names.join(", ")
+    ))
+    .into())
+}

@@ -1,0 +1,43 @@
+//! `idp show <entity>`.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::catalog::resolve::resolve;
+use crate::cli::{Format, ShowArgs};
+use crate::exit::Exit;
+use crate::output::entities::{entity_json, show};
+use crate::output::write_data;
+
+use super::{require_format, Context};
+
+pub fn run(ctx: &Context, args: ShowArgs) -> Result<Exit> {
+    require_format(ctx.ui, "show", &[Format::Table, Format::Json, Format::Yaml])?;
+    let opened = ctx.open_catalog(true, false)?;
+    let catalog = &opened.catalog;
+    let entity = resolve(catalog, &args.entity)?;
+    let mut out = std::io::stdout().lock();
+    match ctx.ui.format {
+        Format::Table => {
+            let source = format!(
+                "{}:{}",
+                display_path(&catalog.origin.location, &entity.source.file),
+                entity.source.line
+            );
+            show(&mut out, ctx.ui, catalog, entity, &source)?
+        }
+        format => write_data(&mut out, format, &entity_json(entity))?,
+    }
+    out.flush()?;
+    Ok(Exit::Ok)
+}
+
+/// A catalog file as the user can open it: under the catalog path as given.
+pub fn display_path(location: &str, file: &str) -> String {
+    if location.contains("://") || location.is_empty() || location == "." {
+        file.to_string()
+    } else {
+        format!("{}/{file}", location.trim_end_matches('/'))
+    }
+}

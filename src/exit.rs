@@ -1,0 +1,109 @@
+//! Exit codes (the contract scripts rely on) and the hints shown with errors.
+
+use crate::catalog::{CatalogError, LookupError};
+use crate::commands::UsageError;
+
+/// Process exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Success (also: a closed output pipe).
+    Ok = 0,
+    /// A check failed (validate found errors).
+    Failed = 1,
+    /// Usage error or invalid input.
+    Usage = 2,
+    /// Entity not found or ambiguous.
+    NotFound = 3,
+    /// Catalog or config cannot be read.
+    Catalog = 4,
+}
+
+/// The exit code for an error.
+pub fn classify(err: &anyhow::Error) -> Exit {
+    for cause in err.chain() {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return Exit::Ok;
+            }
+        }
+        if cause.downcast_ref::<LookupError>().is_some() {
+            return Exit::NotFound;
+        }
+        if cause.downcast_ref::<UsageError>().is_some() {
+            return Exit::Usage;
+        }
+        if let Some(c) = cause.downcast_ref::<CatalogError>() {
+            return match c {
+                CatalogError::BadRevision { .. } | CatalogError::NotGit { .. } => Exit::Usage,
+                _ => Exit::Catalog,
+            };
+        }
+    }
+    Exit::Catalog
+}
+
+/// What the user can do about an error.
+pub fn hints(err: &anyhow::Error) -> Vec<String> {
+    let mut out = Vec::new();
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<LookupError>() {
+            match e {
+                LookupError::NotFound { suggestions, .. } if !suggestions.is_empty() => {
+                    out.push(format!("did you mean: {}?", suggestions.join(", ")));
+                }
+                LookupError::NotFound { .. } => {
+                    out.push("`idp list` shows what the catalog holds".into());
+                }
+                LookupError::Ambiguous { candidates, .. } => {
+                    out.push(format!("it matches: {}", candidates.join(", ")));
+                    out.push("name one with kind:namespace/name".into());
+                }
+                LookupError::NoMatchForRepo { .. } => out.push(
+                    "annotate the entity with github.com/project-slug: <org>/<repo> or backstage.io/source-location, or add a CODEOWNERS file".into(),
+                ),
+                LookupError::Invalid { .. } => {}
+            }
+        }
+        if let Some(e) = cause.downcast_ref::<CatalogError>() {
+            match e {
+                CatalogError::NoCatalog => {
+                    out.push("tell idp where your catalog is, in one of these ways:".into());
+                    out.push("  idp --catalog <dir-or-git-url> …                 (this command)".into());
+                    out.push("  export IDP_CATALOG=<dir-or-git-url>               (this shell)".into());
+                    out.push("  echo 'catalog: <dir-or-git-url>' >> ~/.config/idp/config.yaml   (always)".into());
+                    out.push("  or run idp inside a git repository that has an idp.yaml".into());
+                }
+                CatalogError::BadRevision { .. } => out.push("`git log --oneline` or `git tag` list what exists".into()),
+                CatalogError::Remote { .. } => out.push("check the URL and your network; --offline uses the last fetched copy".into()),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_the_documented_ones() {
+        assert_eq!(Exit::Ok as i32, 0);
+        assert_eq!(Exit::Failed as i32, 1);
+        assert_eq!(Exit::Usage as i32, 2);
+        assert_eq!(Exit::NotFound as i32, 3);
+        assert_eq!(Exit::Catalog as i32, 4);
+    }
+
+    #[test]
+    fn classifies_errors() {
+        let e = anyhow::Error::new(LookupError::NotFound { query: "x".into(), suggestions: vec![] });
+        assert_eq!(classify(&e), Exit::NotFound);
+        let e = anyhow::Error::new(CatalogError::NoCatalog);
+        assert_eq!(classify(&e), Exit::Catalog);
+        let e = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert_eq!(classify(&e), Exit::Ok);
+        let e = anyhow::Error::new(UsageError("bad".into()));
+        assert_eq!(classify(&e), Exit::Usage);
+    }
+}

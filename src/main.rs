@@ -1,0 +1,86 @@
+//! The `idp` binary: parse arguments, decide settings once, run the command,
+//! and turn the outcome into output and an exit code. The only place that
+//! prints errors or exits.
+
+use idp::catalog;
+
+mod cli;
+mod commands;
+mod exit;
+mod output;
+
+use std::io::{self, IsTerminal, Write};
+
+use clap::Parser;
+
+use crate::cli::{Cli, ColorChoice};
+use crate::exit::Exit;
+use crate::output::style::{paint, ERROR};
+use crate::output::Ui;
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr.
+            let code = if e.use_stderr() { Exit::Usage } else { Exit::Ok };
+            let _ = e.print();
+            std::process::exit(code as i32);
+        }
+    };
+    let ui = make_ui(&cli);
+    let code = match commands::run(cli, &ui) {
+        Ok(code) => code,
+        Err(err) => report(&ui, &err),
+    };
+    let _ = io::stdout().flush();
+    std::process::exit(code as i32);
+}
+
+/// Colour, width and annotations, decided once from flags and environment.
+fn make_ui(cli: &Cli) -> Ui {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let decide = |tty: bool| match cli.global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => tty && !no_color,
+    };
+    let stdout_tty = io::stdout().is_terminal();
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or_else(|| stdout_tty.then(|| terminal_width()).flatten());
+    Ui {
+        format: cli.global.output,
+        color: decide(stdout_tty),
+        color_err: decide(io::stderr().is_terminal()),
+        quiet: cli.global.quiet,
+        verbose: cli.global.verbose,
+        width,
+        github_actions: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+    }
+}
+
+fn terminal_width() -> Option<u16> {
+    let mut table = comfy_table::Table::new();
+    table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    table.width()
+}
+
+/// Prints the error chain with hints; returns the exit code.
+fn report(ui: &Ui, err: &anyhow::Error) -> Exit {
+    let code = exit::classify(err);
+    if code == Exit::Ok {
+        return code; // closed pipe: the reader went away, nothing to say
+    }
+    let mut stderr = io::stderr().lock();
+    let label = paint(ui.color_err, ERROR, "error");
+    let _ = writeln!(stderr, "{label}: {err}");
+    for cause in err.chain().skip(1) {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+    }
+    for hint in exit::hints(err) {
+        let _ = writeln!(stderr, "  hint: {hint}");
+    }
+    code
+}
