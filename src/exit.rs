@@ -68,13 +68,21 @@ pub fn hints(err: &anyhow::Error) -> Vec<String> {
             match e {
                 CatalogError::NoCatalog => {
                     out.push("tell idp where your catalog is, in one of these ways:".into());
-                    out.push("  idp --catalog <dir-or-git-url> …                 (this command)".into());
-                    out.push("  export IDP_CATALOG=<dir-or-git-url>               (this shell)".into());
+                    out.push(
+                        "  idp --catalog <dir-or-git-url> …                 (this command)".into(),
+                    );
+                    out.push(
+                        "  export IDP_CATALOG=<dir-or-git-url>               (this shell)".into(),
+                    );
                     out.push("  echo 'catalog: <dir-or-git-url>' >> ~/.config/idp/config.yaml   (always)".into());
                     out.push("  or run idp inside a git repository that has an idp.yaml".into());
                 }
-                CatalogError::BadRevision { .. } => out.push("`git log --oneline` or `git tag` list what exists".into()),
-                CatalogError::Remote { .. } => out.push("check the URL and your network; --offline uses the last fetched copy".into()),
+                CatalogError::BadRevision { .. } => {
+                    out.push("`git log --oneline` or `git tag` list what exists".into())
+                }
+                CatalogError::Remote { .. } => out.push(
+                    "check the URL and your network; --offline uses the last fetched copy".into(),
+                ),
                 _ => {}
             }
         }
@@ -97,7 +105,10 @@ mod tests {
 
     #[test]
     fn classifies_errors() {
-        let e = anyhow::Error::new(LookupError::NotFound { query: "x".into(), suggestions: vec![] });
+        let e = anyhow::Error::new(LookupError::NotFound {
+            query: "x".into(),
+            suggestions: vec![],
+        });
         assert_eq!(classify(&e), Exit::NotFound);
         let e = anyhow::Error::new(CatalogError::NoCatalog);
         assert_eq!(classify(&e), Exit::Catalog);

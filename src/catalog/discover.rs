@@ -40,7 +40,16 @@ pub fn find_catalog(
         return Ok((classify(n, cwd), FoundBy::UserConfig));
     }
     if let Some(dir) = enclosing_catalog(cwd) {
-        return Ok((CatalogLocation::Dir(dir), FoundBy::Enclosing));
+        let shown = match cwd
+            .canonicalize()
+            .ok()
+            .and_then(|c| dir.strip_prefix(&c).ok().map(Path::to_path_buf))
+        {
+            Some(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+            Some(rel) => rel,
+            None => dir,
+        };
+        return Ok((CatalogLocation::Dir(shown), FoundBy::Enclosing));
     }
     Err(CatalogError::NoCatalog)
 }
@@ -59,7 +68,8 @@ pub fn classify(name: &str, cwd: &Path) -> CatalogLocation {
         let abs = path.canonicalize().unwrap_or(path);
         return CatalogLocation::Remote(abs.to_string_lossy().into_owned());
     }
-    CatalogLocation::Dir(path)
+    // Kept as the user wrote it, so messages show paths they recognise.
+    CatalogLocation::Dir(PathBuf::from(name))
 }
 
 /// `git@host:org/repo.git`: user@host before a colon, no slash before it.

@@ -35,7 +35,13 @@ macro_rules! field {
 /// Every reference field Backstage turns into relations.
 pub const REF_FIELDS: &[RefField] = &[
     field!("component", "owner", false, Some("group"), OwnedBy),
-    field!("component", "subcomponentOf", false, Some("component"), PartOf),
+    field!(
+        "component",
+        "subcomponentOf",
+        false,
+        Some("component"),
+        PartOf
+    ),
     field!("component", "providesApis", true, Some("api"), ProvidesApi),
     field!("component", "consumesApis", true, Some("api"), ConsumesApi),
     field!("component", "dependsOn", true, None, DependsOn),

@@ -9,25 +9,33 @@
 //! seconds of the load also get a content hash, because a second edit in the
 //! same mtime tick would otherwise go unnoticed (git's "racy clean" problem).
 //!
-//! Index files are written to a temp file and renamed, so concurrent idp
-//! processes never see a half-written index. Any read failure just means a
-//! rebuild.
+//! Layout: `[u32 header length][header][u64 body length][body][documents]`.
+//! The body holds each entity's identity and relations; the documents section
+//! holds each descriptor's JSON, which is parsed only when a command touches
+//! that entity. The file is memory-mapped, so a warm `who-owns` reads a few
+//! pages of it, not all of it.
+//!
+//! Index files are written to a temp file and renamed (a new inode), so
+//! concurrent idp processes never see a half-written index and a mapped file
+//! is never modified underneath a reader. Any read failure means a rebuild.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::config::CatalogConfig;
-use super::model::Entity;
+use super::model::{Entity, IndexedParts, MappedDoc};
 use super::snapshot::{mtime_ns, WorkTree};
 use super::{Catalog, Origin};
 
 /// Bumped whenever the stored layout changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// Entries modified more recently than this before indexing get a content hash.
 const RACY_NS: u128 = 2_000_000_000;
 
@@ -58,7 +66,7 @@ struct Stamp {
 
 #[derive(Serialize, Deserialize)]
 struct Body {
-    entities: Vec<Entity>,
+    entities: Vec<IndexedParts>,
     config_json: String,
     origin: Origin,
 }
@@ -72,7 +80,11 @@ pub fn index_path(cache: &Path, key: &str) -> PathBuf {
 
 /// Loads the index for `key` if it exists and is still valid.
 pub fn read(cache: &Path, key: &str) -> Option<Catalog> {
-    let bytes = std::fs::read(index_path(cache, key)).ok()?;
+    let file = std::fs::File::open(index_path(cache, key)).ok()?;
+    // SAFETY: index files are only ever replaced by rename, never written in
+    // place, so the mapped inode does not change while it is mapped.
+    let map = Arc::new(unsafe { memmap2::Mmap::map(&file) }.ok()?);
+    let bytes: &[u8] = &map;
     let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
     let header: Header = bincode::deserialize(bytes.get(4..4 + len)?).ok()?;
     if header.format != FORMAT || header.version != env!("CARGO_PKG_VERSION") || header.key != key {
@@ -83,9 +95,27 @@ pub fn read(cache: &Path, key: &str) -> Option<Catalog> {
             return None;
         }
     }
-    let body: Body = bincode::deserialize(bytes.get(4 + len..)?).ok()?;
+    let at = 4 + len;
+    let body_len = u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?) as usize;
+    let body: Body = bincode::deserialize(bytes.get(at + 8..at + 8 + body_len)?).ok()?;
+    let docs_start = at + 8 + body_len;
     let config: CatalogConfig = serde_json::from_str(&body.config_json).ok()?;
-    Some(Catalog::assemble(body.entities, config, body.origin))
+    let shared: Arc<dyn AsRef<[u8]> + Send + Sync> = map.clone();
+    let total = map.len();
+    let mut entities = Vec::with_capacity(body.entities.len());
+    for parts in body.entities {
+        let start = docs_start + parts.doc.0 as usize;
+        let end = start + parts.doc.1 as usize;
+        if end > total {
+            return None;
+        }
+        let mapped = MappedDoc {
+            bytes: shared.clone(),
+            range: start..end,
+        };
+        entities.push(Entity::from_indexed(parts, mapped));
+    }
+    Some(Catalog::assemble(entities, config, body.origin))
 }
 
 /// Stores `catalog` under `key`. Failures are ignored: the index is a cache.
@@ -105,8 +135,15 @@ fn try_write(
         key: key.to_string(),
         fingerprint,
     };
+    let mut docs: Vec<u8> = Vec::new();
+    let mut parts = Vec::with_capacity(catalog.entities.len());
+    for e in &catalog.entities {
+        let start = docs.len() as u64;
+        serde_json::to_writer(&mut docs, e.doc()).ok()?;
+        parts.push(e.indexed_parts((start, docs.len() as u64 - start)));
+    }
     let body = Body {
-        entities: catalog.entities.clone(),
+        entities: parts,
         config_json: serde_json::to_string(&catalog.config).ok()?,
         origin: catalog.origin.clone(),
     };
@@ -115,10 +152,16 @@ fn try_write(
     let path = index_path(cache, key);
     let dir = path.parent()?;
     std::fs::create_dir_all(dir).ok()?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).ok()?;
-    tmp.write_all(&(head.len() as u32).to_le_bytes()).ok()?;
-    tmp.write_all(&head).ok()?;
-    tmp.write_all(&body).ok()?;
+    let tmp = tempfile::NamedTempFile::new_in(dir).ok()?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file());
+        w.write_all(&(head.len() as u32).to_le_bytes()).ok()?;
+        w.write_all(&head).ok()?;
+        w.write_all(&(body.len() as u64).to_le_bytes()).ok()?;
+        w.write_all(&body).ok()?;
+        w.write_all(&docs).ok()?;
+        w.flush().ok()?;
+    }
     tmp.persist(&path).ok()?;
     Some(())
 }
@@ -132,35 +175,52 @@ impl Fingerprint {
             .map(|d| d.as_nanos())
             .unwrap_or(0);
         let racy = |mtime: u128| now.saturating_sub(mtime) < RACY_NS;
-        let mut dirs = Vec::new();
+        // Thousands of stats: spread over the cores.
+        let per_dir: Vec<(Option<Stamp>, Option<Stamp>)> = tree
+            .dirs
+            .par_iter()
+            .map(|dir| {
+                let path = root.join(dir);
+                let Ok(meta) = std::fs::metadata(&path) else {
+                    return (None, None);
+                };
+                let mtime = mtime_ns(&meta);
+                let stamp = Stamp {
+                    path: dir.clone(),
+                    size: 0,
+                    mtime,
+                    content: racy(mtime).then(|| listing_hash(&path)).flatten(),
+                };
+                // .gitignore decides what the walk sees; its edits must count.
+                let ignore = path.join(".gitignore");
+                let ignore_stamp = std::fs::metadata(&ignore)
+                    .ok()
+                    .map(|meta| file_stamp(&root, &join(dir, ".gitignore"), &meta, &racy));
+                (Some(stamp), ignore_stamp)
+            })
+            .collect();
+        let mut dirs = Vec::with_capacity(per_dir.len());
         let mut files = Vec::new();
-        for dir in &tree.dirs {
-            let path = root.join(dir);
-            let Ok(meta) = std::fs::metadata(&path) else { continue };
-            let mtime = mtime_ns(&meta);
-            dirs.push(Stamp {
-                path: dir.clone(),
-                size: 0,
-                mtime,
-                content: racy(mtime).then(|| listing_hash(&path)).flatten(),
-            });
-            // .gitignore decides what the walk sees; its edits must count.
-            let ignore = path.join(".gitignore");
-            if let Ok(meta) = std::fs::metadata(&ignore) {
-                files.push(file_stamp(&root, &join(dir, ".gitignore"), &meta, &racy));
-            }
+        for (d, f) in per_dir {
+            dirs.extend(d);
+            files.extend(f);
         }
-        for file in tree.files_read() {
-            let path = root.join(&file);
-            let Ok(meta) = std::fs::metadata(&path) else { continue };
-            files.push(file_stamp(&root, &file, &meta, &racy));
-        }
+        let read: Vec<Stamp> = tree
+            .files_read()
+            .par_iter()
+            .filter_map(|file| {
+                let meta = std::fs::metadata(root.join(file)).ok()?;
+                Some(file_stamp(&root, file, &meta, &racy))
+            })
+            .collect();
+        files.extend(read);
         Fingerprint { root, dirs, files }
     }
 
-    /// Whether every stamped path is unchanged.
+    /// Whether every stamped path is unchanged. Thousands of stats: spread
+    /// over the cores.
     fn is_current(&self) -> bool {
-        let dirs_ok = self.dirs.iter().all(|s| {
+        let dirs_ok = self.dirs.par_iter().all(|s| {
             let path = self.root.join(&s.path);
             match std::fs::metadata(&path) {
                 Ok(meta) => {
@@ -171,7 +231,7 @@ impl Fingerprint {
             }
         });
         dirs_ok
-            && self.files.iter().all(|s| {
+            && self.files.par_iter().all(|s| {
                 let path = self.root.join(&s.path);
                 match std::fs::metadata(&path) {
                     Ok(meta) => {
@@ -185,7 +245,12 @@ impl Fingerprint {
     }
 }
 
-fn file_stamp(root: &Path, rel: &str, meta: &std::fs::Metadata, racy: &dyn Fn(u128) -> bool) -> Stamp {
+fn file_stamp(
+    root: &Path,
+    rel: &str,
+    meta: &std::fs::Metadata,
+    racy: &dyn Fn(u128) -> bool,
+) -> Stamp {
     let mtime = mtime_ns(meta);
     Stamp {
         path: rel.to_string(),

@@ -37,6 +37,8 @@ pub struct Loaded {
     pub rejected: Vec<RawDocument>,
     /// Problems met while reading (parse errors, missing targets, …).
     pub problems: Vec<Problem>,
+    /// How many files were read.
+    pub files: usize,
 }
 
 /// Reads `idp.yaml` from the snapshot (defaults when absent).
@@ -60,7 +62,11 @@ pub fn read_config(snapshot: &dyn Snapshot, label: &str) -> Result<CatalogConfig
 /// Loads every descriptor the configuration selects, plus `extra` files
 /// (named on the command line even if the globs leave them out), plus
 /// Location targets.
-pub fn load(snapshot: &dyn Snapshot, config: &CatalogConfig, extra: &[String]) -> Result<Loaded, CatalogError> {
+pub fn load(
+    snapshot: &dyn Snapshot,
+    config: &CatalogConfig,
+    extra: &[String],
+) -> Result<Loaded, CatalogError> {
     let selector = Selector::new(config)?;
     let mut selected: Vec<&str> = snapshot
         .files()
@@ -103,16 +109,17 @@ pub fn load_selected(snapshot: &dyn Snapshot, selected: &[&str]) -> Loaded {
 }
 
 fn absorb(result: FileResult, loaded: &mut Loaded, locations: &mut VecDeque<usize>) {
+    loaded.files += 1;
     loaded.problems.extend(result.problems);
     for doc in result.documents {
-        match Entity::from_document(doc.value.clone(), doc.source.clone()) {
-            Some(entity) => {
+        match Entity::from_document(doc.value, doc.source) {
+            Ok(entity) => {
                 if entity.kind.eq_ignore_ascii_case("location") {
                     locations.push_back(loaded.entities.len());
                 }
                 loaded.entities.push(entity);
             }
-            None => loaded.rejected.push(doc),
+            Err((value, source)) => loaded.rejected.push(RawDocument { source, value }),
         }
     }
 }
@@ -189,9 +196,12 @@ fn read_file(snapshot: &dyn Snapshot, path: &str) -> FileResult {
     let bytes = match snapshot.read(path) {
         Ok(b) => b,
         Err(e) => {
-            result
-                .problems
-                .push(error("unreadable-file", format!("cannot read file: {e}"), 1, 1));
+            result.problems.push(error(
+                "unreadable-file",
+                format!("cannot read file: {e}"),
+                1,
+                1,
+            ));
             return result;
         }
     };
@@ -204,7 +214,9 @@ fn read_file(snapshot: &dyn Snapshot, path: &str) -> FileResult {
                 super::parse::ParseError::NotUtf8 { .. } => "not-utf8",
                 super::parse::ParseError::Yaml { .. } => "yaml-syntax",
             };
-            result.problems.push(error(code, e.to_string(), line, column));
+            result
+                .problems
+                .push(error(code, e.to_string(), line, column));
             return result;
         }
     };
@@ -251,17 +263,17 @@ fn location_targets(
     if let Some(t) = spec.and_then(|s| s.get("target")).and_then(Value::as_str) {
         targets.push((t.to_string(), "spec.target".into()));
     }
-    if let Some(list) = spec.and_then(|s| s.get("targets")).and_then(Value::as_array) {
+    if let Some(list) = spec
+        .and_then(|s| s.get("targets"))
+        .and_then(Value::as_array)
+    {
         for (i, t) in list.iter().enumerate() {
             if let Some(t) = t.as_str() {
                 targets.push((t.to_string(), format!("spec.targets.{i}")));
             }
         }
     }
-    let optional = spec
-        .and_then(|s| s.get("presence"))
-        .and_then(Value::as_str)
-        == Some("optional");
+    let optional = spec.and_then(|s| s.get("presence")).and_then(Value::as_str) == Some("optional");
     let file = &location.source.file;
     let problem = |severity, code, message: String, field: &str| {
         Problem::new(severity, code, message, file, location.source.line, 1)

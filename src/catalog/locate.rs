@@ -51,8 +51,13 @@ fn split_path(path: &str) -> Vec<&str> {
 }
 
 enum Frame {
-    Map { key: Option<String>, expect_key: bool },
-    Seq { index: usize },
+    Map {
+        key: Option<String>,
+        expect_key: bool,
+    },
+    Seq {
+        index: usize,
+    },
 }
 
 struct Finder<'a> {
@@ -145,7 +150,10 @@ impl MarkedEventReceiver for Finder<'_> {
                 self.after_value();
             }
             Event::MappingStart(..) => {
-                if let Some(Frame::Map { expect_key: true, .. }) = self.stack.last() {
+                if let Some(Frame::Map {
+                    expect_key: true, ..
+                }) = self.stack.last()
+                {
                     // Complex keys are not addressable by path; treat as a key.
                 }
                 self.on_value(mark);

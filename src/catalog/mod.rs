@@ -60,6 +60,8 @@ pub struct Catalog {
     pub problems: Vec<Problem>,
     /// The catalog's `idp.yaml`.
     pub config: CatalogConfig,
+    /// Descriptor files read (0 when loaded from the index).
+    pub files_read: usize,
     /// What was read.
     pub origin: Origin,
     by_key: HashMap<String, usize>,
@@ -72,6 +74,7 @@ impl Catalog {
         let mut catalog = Catalog::assemble(loaded.entities, config, origin);
         catalog.rejected = loaded.rejected;
         catalog.problems = loaded.problems;
+        catalog.files_read = loaded.files;
         let by_key = catalog.by_key.clone();
         relations::compute_relations(&mut catalog.entities, |k| by_key.get(k).copied());
         catalog
@@ -84,13 +87,17 @@ impl Catalog {
         for (i, e) in entities.iter().enumerate() {
             // The first definition wins; validation reports the duplicate.
             by_key.entry(e.entity_ref().key()).or_insert(i);
-            by_name.entry(e.name.to_ascii_lowercase()).or_default().push(i);
+            by_name
+                .entry(e.name.to_ascii_lowercase())
+                .or_default()
+                .push(i);
         }
         Catalog {
             entities,
             rejected: Vec::new(),
             problems: Vec::new(),
             config,
+            files_read: 0,
             origin,
             by_key,
             by_name,

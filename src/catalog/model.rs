@@ -6,9 +6,10 @@
 //! from the on-disk index, so answering `who-owns` touches only the handful of
 //! entities it needs.
 
-use std::sync::OnceLock;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::refs::{EntityRef, DEFAULT_NAMESPACE};
@@ -26,7 +27,7 @@ pub struct Source {
 }
 
 /// One catalog entity.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Entity {
     /// `apiVersion` as written.
     pub api_version: String,
@@ -46,36 +47,43 @@ pub struct Entity {
 }
 
 impl Entity {
-    /// Builds an entity from a parsed descriptor document. Returns `None` when
-    /// the document lacks a string `kind` or `metadata.name` (validation reports it).
-    pub fn from_document(doc: Value, source: Source) -> Option<Entity> {
-        let kind = doc.get("kind")?.as_str()?.to_string();
-        let api_version = doc
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let metadata = doc.get("metadata")?;
-        let name = metadata.get("name")?.as_str()?.to_string();
-        let namespace = metadata
-            .get("namespace")
-            .and_then(Value::as_str)
-            .unwrap_or(DEFAULT_NAMESPACE)
-            .to_string();
-        let title = metadata
-            .get("title")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        Some(Entity {
-            api_version,
-            kind,
-            namespace,
-            name,
-            title,
-            source,
-            relations: Vec::new(),
-            doc: LazyDoc::from_value(doc),
-        })
+    /// Builds an entity from a parsed descriptor document. Gives the document
+    /// back when it lacks a string `kind` or `metadata.name` (validation
+    /// reports why).
+    pub fn from_document(doc: Value, source: Source) -> Result<Entity, (Value, Source)> {
+        let identity = || -> Option<(String, String, String, String, Option<String>)> {
+            let kind = doc.get("kind")?.as_str()?.to_string();
+            let api_version = doc
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let metadata = doc.get("metadata")?;
+            let name = metadata.get("name")?.as_str()?.to_string();
+            let namespace = metadata
+                .get("namespace")
+                .and_then(Value::as_str)
+                .unwrap_or(DEFAULT_NAMESPACE)
+                .to_string();
+            let title = metadata
+                .get("title")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            Some((kind, api_version, name, namespace, title))
+        };
+        match identity() {
+            Some((kind, api_version, name, namespace, title)) => Ok(Entity {
+                api_version,
+                kind,
+                namespace,
+                name,
+                title,
+                source,
+                relations: Vec::new(),
+                doc: LazyDoc::from_value(doc),
+            }),
+            None => Err((doc, source)),
+        }
     }
 
     /// The full reference `kind:namespace/name`.
@@ -224,10 +232,25 @@ pub fn lookup_path<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     }
 }
 
+/// JSON text of a descriptor inside a shared buffer (the memory-mapped index).
+#[derive(Clone)]
+pub struct MappedDoc {
+    /// The buffer.
+    pub bytes: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    /// Where this document's JSON is in it.
+    pub range: Range<usize>,
+}
+
+impl std::fmt::Debug for MappedDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MappedDoc({:?})", self.range)
+    }
+}
+
 /// The descriptor body: a parsed value, or JSON text parsed on first use.
 #[derive(Debug, Clone)]
 struct LazyDoc {
-    text: Option<String>,
+    mapped: Option<MappedDoc>,
     value: OnceLock<Value>,
 }
 
@@ -236,40 +259,76 @@ impl LazyDoc {
         let cell = OnceLock::new();
         let _ = cell.set(value);
         LazyDoc {
-            text: None,
+            mapped: None,
             value: cell,
         }
     }
 
     fn value(&self) -> &Value {
         self.value.get_or_init(|| {
-            // The text was written by `serialize` below from a valid value, so a
-            // parse failure means a corrupt index; an empty object keeps the
-            // entity usable and the index is rebuilt on the next change.
-            self.text
-                .as_deref()
-                .and_then(|t| serde_json::from_str(t).ok())
+            // The text was written by the index from a valid value, so a parse
+            // failure means a corrupt index; an empty object keeps the entity
+            // usable and the index is rebuilt on the next change.
+            self.mapped
+                .as_ref()
+                .and_then(|m| (*m.bytes).as_ref().get(m.range.clone()))
+                .and_then(|b| serde_json::from_slice(b).ok())
                 .unwrap_or(Value::Object(Default::default()))
         })
     }
 }
 
-impl Serialize for LazyDoc {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match (&self.text, self.value.get()) {
-            (_, Some(v)) => s.serialize_str(&v.to_string()),
-            (Some(t), None) => s.serialize_str(t),
-            (None, None) => s.serialize_str("{}"),
-        }
-    }
+/// The parts of an entity the index stores besides its document.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IndexedParts {
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Title.
+    pub title: Option<String>,
+    /// Source.
+    pub source: Source,
+    /// Relations.
+    pub relations: Vec<Relation>,
+    /// Byte range of the document JSON in the index's document section.
+    pub doc: (u64, u64),
 }
 
-impl<'de> Deserialize<'de> for LazyDoc {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(LazyDoc {
-            text: Some(String::deserialize(d)?),
-            value: OnceLock::new(),
-        })
+impl Entity {
+    /// The indexable parts, with `doc` the given range.
+    pub fn indexed_parts(&self, doc: (u64, u64)) -> IndexedParts {
+        IndexedParts {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            title: self.title.clone(),
+            source: self.source.clone(),
+            relations: self.relations.clone(),
+            doc,
+        }
+    }
+
+    /// Rebuilds an entity from the index, its document left in `mapped`.
+    pub fn from_indexed(parts: IndexedParts, mapped: MappedDoc) -> Entity {
+        Entity {
+            api_version: parts.api_version,
+            kind: parts.kind,
+            namespace: parts.namespace,
+            name: parts.name,
+            title: parts.title,
+            source: parts.source,
+            relations: parts.relations,
+            doc: LazyDoc {
+                mapped: Some(mapped),
+                value: OnceLock::new(),
+            },
+        }
     }
 }
 
@@ -286,21 +345,33 @@ mod tests {
             lookup_path(&v, "metadata.annotations.github.com/project-slug"),
             Some(&json!("acme/x"))
         );
-        assert_eq!(lookup_path(&v, "metadata.annotations.tier"), Some(&json!("1")));
+        assert_eq!(
+            lookup_path(&v, "metadata.annotations.tier"),
+            Some(&json!("1"))
+        );
         assert_eq!(lookup_path(&v, "metadata.tags.1"), Some(&json!("b")));
         assert_eq!(lookup_path(&v, "metadata.nope"), None);
     }
 
     #[test]
-    fn lazy_doc_round_trips_through_bincode() {
+    fn mapped_doc_parses_on_first_use() {
         let e = Entity::from_document(
             json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
                    "metadata": {"name": "a"}, "spec": {"owner": "t"}}),
             Source::default(),
         )
-        .unwrap();
-        let bytes = bincode::serialize(&e).unwrap();
-        let back: Entity = bincode::deserialize(&bytes).unwrap();
+        .unwrap_or_else(|_| panic!("valid"));
+        let text = format!("xx{}", e.doc());
+        let len = text.len();
+        let bytes: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(text.into_bytes());
+        let parts = e.indexed_parts((2, len as u64));
+        let back = Entity::from_indexed(
+            parts,
+            MappedDoc {
+                bytes,
+                range: 2..len,
+            },
+        );
         assert_eq!(back.spec_str("owner"), Some("t"));
         assert_eq!(back.entity_ref().to_string(), "component:default/a");
     }

@@ -83,18 +83,23 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
     }
 
     let key = format!("worktree:{}", root.display());
-    let mut warnings = Vec::new();
-    // The working tree is readable without git; a broken repository is worth
-    // a warning (history-based commands will fail) but not a refusal.
-    if let Err(e) = git2::Repository::discover(&root) {
-        if e.code() != git2::ErrorCode::NotFound {
-            warnings.push(format!("the git repository around {label} is unreadable ({}); reading the files as they are", e.message()));
-        }
-    }
     if opts.use_index {
         if let Some(mut catalog) = index::read(&opts.dirs.cache, &key) {
             catalog.origin.location = label;
-            return Ok(Opened { catalog, warnings, snapshot: None });
+            return Ok(Opened {
+                catalog,
+                warnings: Vec::new(),
+                snapshot: None,
+            });
+        }
+    }
+    let mut warnings = Vec::new();
+    // The working tree is readable without git; a broken repository is worth
+    // a warning (history-based commands will fail) but not a refusal. Checked
+    // on this cold path only, to keep warm runs free of libgit2 start-up.
+    if let Err(e) = git2::Repository::discover(&root) {
+        if e.code() != git2::ErrorCode::NotFound {
+            warnings.push(format!("the git repository around {label} is unreadable ({}); reading the files as they are", e.message()));
         }
     }
     let tree = WorkTree::open(&root)?;
@@ -106,9 +111,18 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
     };
     let catalog = Catalog::new(loaded, config, origin);
     if opts.use_index {
-        index::write(&opts.dirs.cache, &key, &catalog, Some(Fingerprint::of_worktree(&tree)));
+        index::write(
+            &opts.dirs.cache,
+            &key,
+            &catalog,
+            Some(Fingerprint::of_worktree(&tree)),
+        );
     }
-    Ok(Opened { catalog, warnings, snapshot: Some(Box::new(tree)) })
+    Ok(Opened {
+        catalog,
+        warnings,
+        snapshot: Some(Box::new(tree)),
+    })
 }
 
 fn open_commit(
@@ -120,7 +134,11 @@ fn open_commit(
 ) -> Result<Opened, CatalogError> {
     let shallow = repo.is_shallow();
     let tree = GitTree::open(repo, commit, subdir).map_err(|e| match e {
-        CatalogError::Git { action, target, source } if shallow => CatalogError::Git {
+        CatalogError::Git {
+            action,
+            target,
+            source,
+        } if shallow => CatalogError::Git {
             action,
             target: format!("{target} (the repository is a shallow clone; history is limited)"),
             source,
@@ -156,7 +174,11 @@ fn open_commit(
 }
 
 /// The commit a revision names (`HEAD` when none).
-fn resolve_commit(repo: &git2::Repository, rev: Option<&str>, label: &str) -> Result<git2::Oid, CatalogError> {
+fn resolve_commit(
+    repo: &git2::Repository,
+    rev: Option<&str>,
+    label: &str,
+) -> Result<git2::Oid, CatalogError> {
     let spec = rev.unwrap_or("HEAD");
     let object = repo.revparse_single(spec).map_err(|e| {
         if rev.is_none() {
@@ -173,10 +195,12 @@ fn resolve_commit(repo: &git2::Repository, rev: Option<&str>, label: &str) -> Re
             hint,
         }
     })?;
-    let commit = object.peel_to_commit().map_err(|_| CatalogError::BadRevision {
-        rev: spec.to_string(),
-        repo: label.to_string(),
-        hint: " (it does not name a commit)".into(),
-    })?;
+    let commit = object
+        .peel_to_commit()
+        .map_err(|_| CatalogError::BadRevision {
+            rev: spec.to_string(),
+            repo: label.to_string(),
+            hint: " (it does not name a commit)".into(),
+        })?;
     Ok(commit.id())
 }

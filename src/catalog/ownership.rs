@@ -148,19 +148,25 @@ pub fn report(catalog: &Catalog, entity: &Entity, matched: MatchedBy) -> OwnerRe
 
 /// The owner report for a path with no matching entity, from CODEOWNERS.
 pub fn codeowners_report(catalog: &Catalog, path: &str, rule: CodeownersMatch) -> OwnerReport {
-    let mut owners = rule.owners.iter().map(|o| match codeowner_entity(catalog, o) {
-        Some(e) => owner_info(catalog, &e.entity_ref()),
-        None => OwnerInfo {
-            entity_ref: o.clone(),
-            kind: "codeowner".into(),
-            exists: false,
-            display_name: o.clone(),
-            email: o.contains('@').then(|| o.clone()).filter(|m| !m.starts_with('@')),
-            contacts: Vec::new(),
-            members: Vec::new(),
-            parents: Vec::new(),
-        },
-    });
+    let mut owners = rule
+        .owners
+        .iter()
+        .map(|o| match codeowner_entity(catalog, o) {
+            Some(e) => owner_info(catalog, &e.entity_ref()),
+            None => OwnerInfo {
+                entity_ref: o.clone(),
+                kind: "codeowner".into(),
+                exists: false,
+                display_name: o.clone(),
+                email: o
+                    .contains('@')
+                    .then(|| o.clone())
+                    .filter(|m| !m.starts_with('@')),
+                contacts: Vec::new(),
+                members: Vec::new(),
+                parents: Vec::new(),
+            },
+        });
     let owner = owners.next();
     OwnerReport {
         entity: None,
@@ -199,11 +205,17 @@ pub fn owner_info(catalog: &Catalog, owner: &EntityRef) -> OwnerInfo {
             Member {
                 entity_ref: m.to_string(),
                 display_name: user.map_or(m.name.clone(), |u| u.display_name().to_string()),
-                email: user.and_then(|u| u.profile_str("email")).map(str::to_string),
+                email: user
+                    .and_then(|u| u.profile_str("email"))
+                    .map(str::to_string),
             }
         })
         .collect();
-    members.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()));
+    members.sort_by(|a, b| {
+        a.display_name
+            .to_lowercase()
+            .cmp(&b.display_name.to_lowercase())
+    });
     OwnerInfo {
         entity_ref: entity.entity_ref().to_string(),
         kind: entity.kind_key(),
@@ -282,7 +294,9 @@ fn parent_chain(catalog: &Catalog, entity: &Entity) -> Vec<GroupSummary> {
         out.push(GroupSummary {
             entity_ref: parent.to_string(),
             display_name: group.map_or(parent.name.clone(), |g| g.display_name().to_string()),
-            email: group.and_then(|g| g.profile_str("email")).map(str::to_string),
+            email: group
+                .and_then(|g| g.profile_str("email"))
+                .map(str::to_string),
             group_type: group.and_then(|g| g.spec_str("type")).map(str::to_string),
         });
         current = group.and_then(|g| g.related(RelationType::ChildOf).next().cloned());
@@ -347,9 +361,14 @@ pub fn entities_for_repo<'a>(catalog: &'a Catalog, repo: &RepoId) -> Vec<(&'a En
     let mut out = Vec::new();
     for entity in &catalog.entities {
         for key in REPO_ANNOTATIONS {
-            let Some(value) = entity.annotation(key) else { continue };
+            let Some(value) = entity.annotation(key) else {
+                continue;
+            };
             let hit = if key.ends_with("project-slug") {
-                value.trim().trim_end_matches(".git").eq_ignore_ascii_case(&repo.slug)
+                value
+                    .trim()
+                    .trim_end_matches(".git")
+                    .eq_ignore_ascii_case(&repo.slug)
             } else {
                 RepoId::parse(value).is_some_and(|r| r == *repo)
             };
@@ -402,7 +421,9 @@ pub fn codeowners(workdir: &Path, rel: &str, is_dir: bool) -> Option<CodeownersM
             continue;
         }
         let mut words = line.split_whitespace();
-        let Some(pattern) = words.next() else { continue };
+        let Some(pattern) = words.next() else {
+            continue;
+        };
         if codeowners_pattern_matches(pattern, &probe) {
             found = Some(CodeownersMatch {
                 file: file.to_string(),
@@ -446,19 +467,36 @@ pub fn codeowner_entity<'a>(catalog: &'a Catalog, owner: &str) -> Option<&'a Ent
         if let Some((_, team)) = handle.split_once('/') {
             return catalog
                 .of_kind("group")
-                .find(|g| g.annotation("github.com/team-slug").is_some_and(|s| s.eq_ignore_ascii_case(handle)))
-                .or_else(|| catalog.of_kind("group").find(|g| g.name.eq_ignore_ascii_case(team)));
+                .find(|g| {
+                    g.annotation("github.com/team-slug")
+                        .is_some_and(|s| s.eq_ignore_ascii_case(handle))
+                })
+                .or_else(|| {
+                    catalog
+                        .of_kind("group")
+                        .find(|g| g.name.eq_ignore_ascii_case(team))
+                });
         }
         return catalog
             .of_kind("user")
-            .find(|u| u.annotation("github.com/user-login").is_some_and(|s| s.eq_ignore_ascii_case(handle)))
-            .or_else(|| catalog.of_kind("user").find(|u| u.name.eq_ignore_ascii_case(handle)));
+            .find(|u| {
+                u.annotation("github.com/user-login")
+                    .is_some_and(|s| s.eq_ignore_ascii_case(handle))
+            })
+            .or_else(|| {
+                catalog
+                    .of_kind("user")
+                    .find(|u| u.name.eq_ignore_ascii_case(handle))
+            });
     }
     catalog
         .entities
         .iter()
         .filter(|e| e.kind.eq_ignore_ascii_case("user") || e.kind.eq_ignore_ascii_case("group"))
-        .find(|e| e.profile_str("email").is_some_and(|m| m.eq_ignore_ascii_case(owner)))
+        .find(|e| {
+            e.profile_str("email")
+                .is_some_and(|m| m.eq_ignore_ascii_case(owner))
+        })
 }
 
 #[cfg(test)]
@@ -467,11 +505,20 @@ mod tests {
 
     #[test]
     fn parses_remotes() {
-        let want = Some(RepoId { host: "github.com".into(), slug: "acme/checkout".into() });
+        let want = Some(RepoId {
+            host: "github.com".into(),
+            slug: "acme/checkout".into(),
+        });
         assert_eq!(RepoId::parse("git@github.com:acme/checkout.git"), want);
         assert_eq!(RepoId::parse("https://github.com/acme/checkout"), want);
-        assert_eq!(RepoId::parse("ssh://git@github.com:22/acme/checkout.git"), want);
-        assert_eq!(RepoId::parse("url:https://github.com/Acme/checkout/tree/main/"), want);
+        assert_eq!(
+            RepoId::parse("ssh://git@github.com:22/acme/checkout.git"),
+            want
+        );
+        assert_eq!(
+            RepoId::parse("url:https://github.com/Acme/checkout/tree/main/"),
+            want
+        );
         assert_eq!(RepoId::parse("https://github.com/acme"), None);
     }
 
@@ -482,7 +529,10 @@ mod tests {
         assert!(!codeowners_pattern_matches("/docs/", "src/docs.md"));
         assert!(codeowners_pattern_matches("docs/", "a/docs/x"));
         assert!(codeowners_pattern_matches("*.rs", "src/main.rs"));
-        assert!(codeowners_pattern_matches("/services/pay", "services/pay/_"));
+        assert!(codeowners_pattern_matches(
+            "/services/pay",
+            "services/pay/_"
+        ));
     }
 }
 
@@ -520,7 +570,11 @@ pub fn for_path(catalog: &Catalog, path: &Path) -> Result<OwnerReport, LookupErr
         }
     }
     if let Some(rule) = codeowners(&workdir, &rel, abs.is_dir()) {
-        let label = if rel.is_empty() { shown.clone() } else { rel.clone() };
+        let label = if rel.is_empty() {
+            shown.clone()
+        } else {
+            rel.clone()
+        };
         return Ok(codeowners_report(catalog, &label, rule));
     }
     Err(LookupError::NoMatchForRepo {

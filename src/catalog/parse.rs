@@ -4,7 +4,6 @@
 //! bounds alias expansion, so an alias bomb fails fast instead of eating memory.
 
 use serde_json::{Map, Number, Value};
-use serde_yaml::Value as Yaml;
 
 /// Files larger than this are refused: descriptors are small, and a huge file
 /// in the catalog is a mistake that would otherwise stall every command.
@@ -83,18 +82,18 @@ pub fn parse_str(text: &str) -> Result<Vec<Document>, ParseError> {
     let starts = document_lines(text);
     let mut docs = Vec::new();
     for (index, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let yaml: Yaml = serde::Deserialize::deserialize(de).map_err(yaml_error)?;
+        let Json(value) = serde::Deserialize::deserialize(de).map_err(|e| yaml_error(e, text))?;
         docs.push(Document {
             index,
             line: starts.get(index).copied().unwrap_or(1),
-            value: to_json(yaml),
+            value,
         });
     }
     Ok(docs)
 }
 
-fn yaml_error(e: serde_yaml::Error) -> ParseError {
-    let (line, column) = e
+fn yaml_error(e: serde_yaml::Error, text: &str) -> ParseError {
+    let (mut line, mut column) = e
         .location()
         .map(|l| (l.line(), l.column()))
         .unwrap_or((0, 0));
@@ -103,6 +102,21 @@ fn yaml_error(e: serde_yaml::Error) -> ParseError {
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
+    if message.contains("repetition limit exceeded") {
+        message = "too many alias expansions (a YAML alias bomb?); refused".into();
+    } else if message.contains("recursion limit exceeded") {
+        message = "nesting is too deep; refused".into();
+    }
+    // serde_yaml points a duplicate key at the start of its mapping; point at
+    // the second occurrence instead, which is what the user must fix.
+    if let Some(key) = message
+        .strip_prefix("duplicate entry with key \"")
+        .and_then(|k| k.strip_suffix('"'))
+    {
+        if let Some((l, c)) = second_key(text, line, column, key) {
+            (line, column) = (l, c);
+        }
+    }
     ParseError::Yaml {
         line,
         column,
@@ -110,11 +124,31 @@ fn yaml_error(e: serde_yaml::Error) -> ParseError {
     }
 }
 
+/// The second line at or after `line` where `key:` starts at `column`.
+fn second_key(text: &str, line: usize, column: usize, key: &str) -> Option<(usize, usize)> {
+    let indent = column.saturating_sub(1);
+    text.lines()
+        .enumerate()
+        .skip(line.saturating_sub(1))
+        .filter(|(_, l)| {
+            l.len() > indent
+                && l[..indent].trim().is_empty()
+                && l[indent..]
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .nth(1)
+        .map(|(i, _)| (i + 1, column))
+}
+
 /// 1-based line and column of a byte offset.
 pub fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
     let before = &bytes[..offset.min(bytes.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
     (line, offset - line_start + 1)
 }
 
@@ -128,8 +162,8 @@ fn document_lines(text: &str) -> Vec<usize> {
     let mut first_implicit: Option<usize> = None;
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
-        let is_marker = line.starts_with("---")
-            && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
+        let is_marker =
+            line.starts_with("---") && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
         if is_marker {
             if let Some(start) = pending.take() {
                 if !current_has_content {
@@ -171,43 +205,92 @@ fn document_lines(text: &str) -> Vec<usize> {
     starts
 }
 
-/// YAML to JSON: non-string keys become strings, tags are dropped, NaN and
-/// infinities become null (JSON has none).
-pub fn to_json(yaml: Yaml) -> Value {
-    match yaml {
-        Yaml::Null => Value::Null,
-        Yaml::Bool(b) => Value::Bool(b),
-        Yaml::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::Number(i.into())
-            } else if let Some(u) = n.as_u64() {
-                Value::Number(u.into())
-            } else {
-                n.as_f64()
-                    .and_then(Number::from_f64)
-                    .map_or(Value::Null, Value::Number)
-            }
-        }
-        Yaml::String(s) => Value::String(s),
-        Yaml::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect()),
-        Yaml::Mapping(map) => {
-            let mut out = Map::with_capacity(map.len());
-            for (k, v) in map {
-                out.insert(key_string(k), to_json(v));
-            }
-            Value::Object(out)
-        }
-        Yaml::Tagged(tagged) => to_json(tagged.value),
+/// A JSON value deserialized straight from YAML events, without serde_yaml's
+/// own `Value` in between (half the allocations on the load path). Like
+/// serde_yaml's `Mapping`, it rejects duplicate keys; non-string keys become
+/// strings, tags are dropped, and non-finite floats become null.
+struct Json(Value);
+
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor).map(Json)
     }
 }
 
-fn key_string(key: Yaml) -> String {
-    match key {
-        Yaml::String(s) => s,
-        Yaml::Null => "null".into(),
-        Yaml::Bool(b) => b.to_string(),
-        Yaml::Number(n) => n.to_string(),
-        other => serde_json::to_string(&to_json(other)).unwrap_or_default(),
+/// A mapping key: any scalar, as text.
+struct Key(String);
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Json(v) = <Json as serde::Deserialize>::deserialize(d)?;
+        Ok(Key(match v {
+            Value::String(s) => s,
+            Value::Null => "null".into(),
+            other => other.to_string(),
+        }))
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        <Json as serde::Deserialize>::deserialize(d).map(|j| j.0)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(Json(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(Key(key)) = map.next_key()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "duplicate entry with key \"{key}\""
+                )));
+            }
+            let Json(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
+        // A tagged value (`!Tag value`): keep the value, drop the tag.
+        use serde::de::VariantAccess;
+        let (_tag, variant) = data.variant::<Key>()?;
+        variant.newtype_variant::<Json>().map(|j| j.0)
     }
 }
 
@@ -242,9 +325,13 @@ mod tests {
     fn duplicate_keys_are_rejected_with_position() {
         let err = parse_str("a: 1\nb: 2\na: 3\n").unwrap_err();
         match err {
-            ParseError::Yaml { line, message, .. } => {
+            ParseError::Yaml {
+                line,
+                column,
+                message,
+            } => {
                 assert!(message.contains("duplicate"), "{message}");
-                assert!(line >= 1);
+                assert_eq!((line, column), (3, 1));
             }
             other => panic!("{other:?}"),
         }

@@ -29,10 +29,22 @@ mod tests {
 
     #[test]
     fn resolves_within_root() {
-        assert_eq!(resolve_relative("a/b.yaml", "./c.yaml").as_deref(), Some("a/c.yaml"));
-        assert_eq!(resolve_relative("a/b.yaml", "../c.yaml").as_deref(), Some("c.yaml"));
-        assert_eq!(resolve_relative("b.yaml", "x/../y.yaml").as_deref(), Some("y.yaml"));
+        assert_eq!(
+            resolve_relative("a/b.yaml", "./c.yaml").as_deref(),
+            Some("a/c.yaml")
+        );
+        assert_eq!(
+            resolve_relative("a/b.yaml", "../c.yaml").as_deref(),
+            Some("c.yaml")
+        );
+        assert_eq!(
+            resolve_relative("b.yaml", "x/../y.yaml").as_deref(),
+            Some("y.yaml")
+        );
         assert_eq!(resolve_relative("b.yaml", "../y.yaml"), None);
-        assert_eq!(resolve_relative("a/b.yaml", "/y.yaml").as_deref(), Some("y.yaml"));
+        assert_eq!(
+            resolve_relative("a/b.yaml", "/y.yaml").as_deref(),
+            Some("y.yaml")
+        );
     }
 }

@@ -84,7 +84,10 @@ pub fn filter<'a>(catalog: &'a Catalog, filter: &Filter) -> Vec<&'a Entity> {
         let domains = sub_domains(catalog, d);
         catalog
             .of_kind("system")
-            .filter(|s| s.related(RelationType::PartOf).any(|t| domains.contains(&t.key())))
+            .filter(|s| {
+                s.related(RelationType::PartOf)
+                    .any(|t| domains.contains(&t.key()))
+            })
             .map(|s| s.entity_ref().key())
             .chain(domains.iter().cloned())
             .collect()
@@ -92,29 +95,36 @@ pub fn filter<'a>(catalog: &'a Catalog, filter: &Filter) -> Vec<&'a Entity> {
     catalog
         .entities
         .iter()
-        .filter(|e| filter.kinds.is_empty() || filter.kinds.iter().any(|k| e.kind.eq_ignore_ascii_case(k)))
         .filter(|e| {
-            owners
-                .as_ref()
-                .is_none_or(|set| e.related(RelationType::OwnedBy).any(|o| set.contains(&o.key())))
+            filter.kinds.is_empty() || filter.kinds.iter().any(|k| e.kind.eq_ignore_ascii_case(k))
         })
         .filter(|e| {
-            filter
-                .system
-                .as_ref()
-                .is_none_or(|s| e.entity_ref().key() == s.key() || e.related(RelationType::PartOf).any(|p| p.key() == s.key()))
+            owners.as_ref().is_none_or(|set| {
+                e.related(RelationType::OwnedBy)
+                    .any(|o| set.contains(&o.key()))
+            })
+        })
+        .filter(|e| {
+            filter.system.as_ref().is_none_or(|s| {
+                e.entity_ref().key() == s.key()
+                    || e.related(RelationType::PartOf).any(|p| p.key() == s.key())
+            })
         })
         .filter(|e| {
             systems_of_domain.as_ref().is_none_or(|set| {
                 set.contains(&e.entity_ref().key())
-                    || e.related(RelationType::PartOf).any(|p| set.contains(&p.key()))
+                    || e.related(RelationType::PartOf)
+                        .any(|p| set.contains(&p.key()))
             })
         })
         .filter(|e| any_eq(&filter.lifecycles, e.spec_str("lifecycle")))
         .filter(|e| any_eq(&filter.types, e.spec_str("type")))
         .filter(|e| {
             let tags = e.tags();
-            filter.tags.iter().all(|t| tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+            filter
+                .tags
+                .iter()
+                .all(|t| tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
         })
         .filter(|e| filter.conditions.iter().all(|c| c.matches(e)))
         .collect()
@@ -145,7 +155,10 @@ fn sub_domains(catalog: &Catalog, domain: &EntityRef) -> HashSet<String> {
     let mut stack = vec![domain.clone()];
     while let Some(d) = stack.pop() {
         if let Some(e) = catalog.get(&d) {
-            for part in e.related(RelationType::HasPart).filter(|p| p.kind == "domain") {
+            for part in e
+                .related(RelationType::HasPart)
+                .filter(|p| p.kind == "domain")
+            {
                 if seen.insert(part.key()) {
                     stack.push(part.clone());
                 }
@@ -199,8 +212,14 @@ impl SortKey {
     /// Parses `field` or `-field`.
     pub fn parse(text: &str) -> SortKey {
         match text.strip_prefix('-') {
-            Some(f) => SortKey { field: f.into(), descending: true },
-            None => SortKey { field: text.into(), descending: false },
+            Some(f) => SortKey {
+                field: f.into(),
+                descending: true,
+            },
+            None => SortKey {
+                field: text.into(),
+                descending: false,
+            },
         }
     }
 }
@@ -218,8 +237,18 @@ pub fn sort(entities: &mut [&Entity], keys: &[SortKey]) {
                 return ord;
             }
         }
-        (a.kind_key(), default_ns(a), a.namespace.to_ascii_lowercase(), a.name.to_ascii_lowercase())
-            .cmp(&(b.kind_key(), default_ns(b), b.namespace.to_ascii_lowercase(), b.name.to_ascii_lowercase()))
+        (
+            a.kind_key(),
+            default_ns(a),
+            a.namespace.to_ascii_lowercase(),
+            a.name.to_ascii_lowercase(),
+        )
+            .cmp(&(
+                b.kind_key(),
+                default_ns(b),
+                b.namespace.to_ascii_lowercase(),
+                b.name.to_ascii_lowercase(),
+            ))
     });
 }
 
@@ -238,7 +267,10 @@ mod tests {
     #[test]
     fn parses_conditions() {
         let c = Condition::parse("metadata.annotations.tier=1").unwrap();
-        assert_eq!((c.path.as_str(), c.value.as_str(), c.negate), ("metadata.annotations.tier", "1", false));
+        assert_eq!(
+            (c.path.as_str(), c.value.as_str(), c.negate),
+            ("metadata.annotations.tier", "1", false)
+        );
         let c = Condition::parse("spec.lifecycle!=production").unwrap();
         assert!(c.negate);
         assert!(Condition::parse("novalue").is_none());

@@ -150,7 +150,10 @@ mod tests {
             EntityRef::parse(":x", Some("group"), "default"),
             Err(RefError::Malformed(_))
         ));
-        assert_eq!(EntityRef::parse("  ", None, "default"), Err(RefError::Empty));
+        assert_eq!(
+            EntityRef::parse("  ", None, "default"),
+            Err(RefError::Empty)
+        );
     }
 
     #[test]

@@ -43,7 +43,11 @@ pub fn clone_dir(cache: &Path, url: &str) -> PathBuf {
 const STAMP: &str = "idp-last-fetch";
 
 /// Opens (cloning or fetching as the policy says) the clone of `url`.
-pub fn open_remote(cache: &Path, url: &str, policy: FetchPolicy) -> Result<RemoteClone, CatalogError> {
+pub fn open_remote(
+    cache: &Path,
+    url: &str,
+    policy: FetchPolicy,
+) -> Result<RemoteClone, CatalogError> {
     let path = clone_dir(cache, url);
     if !path.join("HEAD").exists() {
         if policy.offline {
@@ -60,8 +64,9 @@ pub fn open_remote(cache: &Path, url: &str, policy: FetchPolicy) -> Result<Remot
             fetched: true,
         });
     }
-    let repo = git2::Repository::open_bare(&path)
-        .map_err(|e| CatalogError::git("cannot open cached clone", path.display().to_string(), e))?;
+    let repo = git2::Repository::open_bare(&path).map_err(|e| {
+        CatalogError::git("cannot open cached clone", path.display().to_string(), e)
+    })?;
     let age = last_fetch_age(&path);
     let stale = age.is_none_or(|a| a >= policy.interval);
     let mut warning = None;
@@ -74,7 +79,12 @@ pub fn open_remote(cache: &Path, url: &str, policy: FetchPolicy) -> Result<Remot
             }
             Err(e) => {
                 let when = age
-                    .map(|a| format!("{} ago", humantime::format_duration(Duration::from_secs(a.as_secs()))))
+                    .map(|a| {
+                        format!(
+                            "{} ago",
+                            humantime::format_duration(Duration::from_secs(a.as_secs()))
+                        )
+                    })
                     .unwrap_or_else(|| "at an unknown time".into());
                 warning = Some(format!(
                     "could not fetch {url} ({}); using the copy fetched {when}",

@@ -30,7 +30,9 @@ pub fn resolve<'a>(catalog: &'a Catalog, query: &str) -> Result<&'a Entity, Look
     }
     if let Some(kind) = kind {
         let r = EntityRef::new(kind, namespace.unwrap_or(DEFAULT_NAMESPACE), name);
-        return catalog.get(&r).ok_or_else(|| not_found(catalog, query, name));
+        return catalog
+            .get(&r)
+            .ok_or_else(|| not_found(catalog, query, name));
     }
     let mut matches: Vec<&Entity> = catalog
         .by_name(name)

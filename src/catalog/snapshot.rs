@@ -257,21 +257,34 @@ impl FileSet {
             let full = root.join(p);
             let meta = std::fs::metadata(&full).map_err(|e| CatalogError::io(&full, e))?;
             if meta.is_dir() {
-                for entry in ignore::WalkBuilder::new(&full).sort_by_file_name(|a, b| a.cmp(b)).build().flatten() {
+                for entry in ignore::WalkBuilder::new(&full)
+                    .sort_by_file_name(|a, b| a.cmp(b))
+                    .build()
+                    .flatten()
+                {
                     let path = entry.path();
                     let is_yaml = path.extension().is_some_and(|x| x == "yaml" || x == "yml");
                     if is_yaml && entry.file_type().is_some_and(|t| t.is_file()) {
                         let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-                        files.push(FileEntry { path: display(root, path), size });
+                        files.push(FileEntry {
+                            path: display(root, path),
+                            size,
+                        });
                     }
                 }
             } else {
-                files.push(FileEntry { path: display(root, &full), size: meta.len() });
+                files.push(FileEntry {
+                    path: display(root, &full),
+                    size: meta.len(),
+                });
             }
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files.dedup_by(|a, b| a.path == b.path);
-        Ok(FileSet { root: root.to_path_buf(), files })
+        Ok(FileSet {
+            root: root.to_path_buf(),
+            files,
+        })
     }
 }
 
@@ -292,6 +305,9 @@ impl Snapshot for FileSet {
     }
 
     fn size(&self, path: &str) -> Option<u64> {
-        std::fs::metadata(self.root.join(path)).ok().filter(|m| m.is_file()).map(|m| m.len())
+        std::fs::metadata(self.root.join(path))
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
     }
 }

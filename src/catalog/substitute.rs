@@ -23,7 +23,11 @@ pub struct SubstitutionIssue {
 
 /// Replaces placeholders in `value` in place. `file` is the descriptor's
 /// catalog-relative path; targets are relative to its directory.
-pub fn substitute(value: &mut Value, file: &str, snapshot: &dyn Snapshot) -> Vec<SubstitutionIssue> {
+pub fn substitute(
+    value: &mut Value,
+    file: &str,
+    snapshot: &dyn Snapshot,
+) -> Vec<SubstitutionIssue> {
     let mut issues = Vec::new();
     walk(value, file, snapshot, &mut String::new(), &mut issues);
     issues
@@ -112,27 +116,55 @@ fn resolve(
             true,
         ));
     }
-    let path = resolve_relative(file, target)
-        .ok_or_else(|| (format!("substitution target {target} is outside the catalog"), false))?;
-    let size = snapshot
-        .size(&path)
-        .ok_or_else(|| (format!("substitution target {target} not found (looked for {path})"), false))?;
+    let path = resolve_relative(file, target).ok_or_else(|| {
+        (
+            format!("substitution target {target} is outside the catalog"),
+            false,
+        )
+    })?;
+    let size = snapshot.size(&path).ok_or_else(|| {
+        (
+            format!("substitution target {target} not found (looked for {path})"),
+            false,
+        )
+    })?;
     if size > MAX_FILE_BYTES {
-        return Err((format!("substitution target {path} is larger than {MAX_FILE_BYTES} bytes"), false));
+        return Err((
+            format!("substitution target {path} is larger than {MAX_FILE_BYTES} bytes"),
+            false,
+        ));
     }
-    let bytes = snapshot
-        .read(&path)
-        .map_err(|e| (format!("cannot read substitution target {path}: {e}"), false))?;
+    let bytes = snapshot.read(&path).map_err(|e| {
+        (
+            format!("cannot read substitution target {path}: {e}"),
+            false,
+        )
+    })?;
     match kind {
-        Kind::Text => String::from_utf8(bytes)
-            .map(Value::String)
-            .map_err(|_| (format!("substitution target {path} is not UTF-8 text"), false)),
-        Kind::Json => serde_json::from_slice(&bytes)
-            .map_err(|e| (format!("substitution target {path} is not valid JSON: {e}"), false)),
+        Kind::Text => String::from_utf8(bytes).map(Value::String).map_err(|_| {
+            (
+                format!("substitution target {path} is not UTF-8 text"),
+                false,
+            )
+        }),
+        Kind::Json => serde_json::from_slice(&bytes).map_err(|e| {
+            (
+                format!("substitution target {path} is not valid JSON: {e}"),
+                false,
+            )
+        }),
         Kind::Yaml => {
-            let docs = parse_file(&bytes)
-                .map_err(|e| (format!("substitution target {path} is not valid YAML: {e}"), false))?;
-            Ok(docs.into_iter().next().map(|d| d.value).unwrap_or(Value::Null))
+            let docs = parse_file(&bytes).map_err(|e| {
+                (
+                    format!("substitution target {path} is not valid YAML: {e}"),
+                    false,
+                )
+            })?;
+            Ok(docs
+                .into_iter()
+                .next()
+                .map(|d| d.value)
+                .unwrap_or(Value::Null))
         }
     }
 }

@@ -20,18 +20,20 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<Exit> {
         .conditions
         .iter()
         .map(|c| {
-            Condition::parse(c)
-                .ok_or_else(|| UsageError(format!("--where '{c}' is not PATH=VALUE or PATH!=VALUE")))
+            Condition::parse(c).ok_or_else(|| {
+                UsageError(format!("--where '{c}' is not PATH=VALUE or PATH!=VALUE"))
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let parse_ref = |text: &Option<String>, field: &str, entity_kind: &str| -> Result<Option<EntityRef>> {
-        text.as_deref()
-            .map(|t| {
-                EntityRef::parse(t, default_kind(entity_kind, field), DEFAULT_NAMESPACE)
-                    .map_err(|e| UsageError(format!("--{field} {t}: {e}")).into())
-            })
-            .transpose()
-    };
+    let parse_ref =
+        |text: &Option<String>, field: &str, entity_kind: &str| -> Result<Option<EntityRef>> {
+            text.as_deref()
+                .map(|t| {
+                    EntityRef::parse(t, default_kind(entity_kind, field), DEFAULT_NAMESPACE)
+                        .map_err(|e| UsageError(format!("--{field} {t}: {e}")).into())
+                })
+                .transpose()
+        };
     let wanted = Filter {
         kinds: args.kind,
         owner: parse_ref(&args.owner, "owner", "component")?,

@@ -57,7 +57,8 @@ impl Context<'_> {
     /// Opens the catalog; warnings go to stderr.
     pub fn open_catalog(&self, use_index: bool, force_fetch: bool) -> Result<Opened> {
         let (location, found_by) = self.locate()?;
-        self.ui.note(&format!("catalog: {location:?} (found by {found_by:?})"));
+        self.ui
+            .note(&format!("catalog: {location:?} (found by {found_by:?})"));
         self.open_at(&location, use_index, force_fetch, &[])
     }
 
@@ -118,7 +119,10 @@ pub fn require_format(ui: &Ui, command: &str, allowed: &[crate::cli::Format]) ->
     if allowed.contains(&ui.format) {
         return Ok(());
     }
-    let names: Vec<String> = allowed.iter().map(|f| format!("{f:?}").to_lowercase()).collect();
+    let names: Vec<String> = allowed
+        .iter()
+        .map(|f| format!("{f:?}").to_lowercase())
+        .collect();
     Err(UsageError(format!(
         "`{command}` does not support -o {}; use one of: {}",
         format!("{:?}", ui.format).to_lowercase(),

@@ -17,7 +17,8 @@ pub fn run(_ctx: &Context, args: SchemaArgs) -> Result<Exit> {
         for (name, schema) in &all {
             let path = dir.join(name);
             let text = serde_json::to_string_pretty(schema)? + "\n";
-            std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
         return Ok(Exit::Ok);
     }
@@ -29,8 +30,15 @@ pub fn run(_ctx: &Context, args: SchemaArgs) -> Result<Exit> {
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(&wanted))
         .ok_or_else(|| {
-            let kinds: Vec<&str> = all.iter().map(|(n, _)| n.trim_end_matches(".schema.json")).collect();
-            UsageError(format!("no schema for kind '{}'; known: {}", args.kind.as_deref().unwrap_or(""), kinds.join(", ")))
+            let kinds: Vec<&str> = all
+                .iter()
+                .map(|(n, _)| n.trim_end_matches(".schema.json"))
+                .collect();
+            UsageError(format!(
+                "no schema for kind '{}'; known: {}",
+                args.kind.as_deref().unwrap_or(""),
+                kinds.join(", ")
+            ))
         })?;
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, schema)?;

@@ -20,7 +20,11 @@ use super::show::display_path;
 use super::{require_format, Context};
 
 pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Exit> {
-    require_format(ctx.ui, "validate", &[Format::Table, Format::Json, Format::Yaml])?;
+    require_format(
+        ctx.ui,
+        "validate",
+        &[Format::Table, Format::Json, Format::Yaml],
+    )?;
     let located = match ctx.locate() {
         Ok(l) => Some(l.0),
         // Loose files can be checked without a catalog; the whole catalog cannot.
@@ -29,10 +33,12 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Exit> {
     };
     let (report, checked) = match (&located, args.paths.is_empty()) {
         (Some(location), true) => whole_catalog(ctx, location)?,
-        (Some(CatalogLocation::Dir(root)), false) => match paths_in_catalog(root, &args.paths, &ctx.cwd)? {
-            Some(rel) => files_in_catalog(ctx, located.as_ref().expect("located"), rel)?,
-            None => loose_files(ctx, &args.paths)?,
-        },
+        (Some(CatalogLocation::Dir(root)), false) => {
+            match paths_in_catalog(root, &args.paths, &ctx.cwd)? {
+                Some(rel) => files_in_catalog(ctx, located.as_ref().expect("located"), rel)?,
+                None => loose_files(ctx, &args.paths)?,
+            }
+        }
         _ => loose_files(ctx, &args.paths)?,
     };
     let mut out = std::io::stdout().lock();
@@ -44,21 +50,35 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Exit> {
         problems::github_annotations(&mut out, &report)?;
     }
     out.flush()?;
-    Ok(if report.errors.is_empty() { Exit::Ok } else { Exit::Failed })
+    Ok(if report.errors.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Failed
+    })
 }
 
 fn is_no_catalog(e: &anyhow::Error) -> bool {
-    matches!(e.downcast_ref::<CatalogError>(), Some(CatalogError::NoCatalog))
+    matches!(
+        e.downcast_ref::<CatalogError>(),
+        Some(CatalogError::NoCatalog)
+    )
 }
 
 fn whole_catalog(ctx: &Context, location: &CatalogLocation) -> Result<(Report, String)> {
     let opened = ctx.open_at(location, false, false, &[])?;
-    let scope = Scope { files: None, check_references: true };
+    let scope = Scope {
+        files: None,
+        check_references: true,
+    };
     let report = run_validation(&opened.catalog, opened.snapshot.as_deref(), &scope);
     Ok((report, summary(&opened.catalog)))
 }
 
-fn files_in_catalog(ctx: &Context, location: &CatalogLocation, rel: Vec<String>) -> Result<(Report, String)> {
+fn files_in_catalog(
+    ctx: &Context,
+    location: &CatalogLocation,
+    rel: Vec<String>,
+) -> Result<(Report, String)> {
     let opened = ctx.open_at(location, false, false, &rel)?;
     let snapshot = opened.snapshot.as_deref();
     // Directories named on the command line stand for the files under them.
@@ -66,7 +86,13 @@ fn files_in_catalog(ctx: &Context, location: &CatalogLocation, rel: Vec<String>)
     for r in &rel {
         let prefix = format!("{r}/");
         let inside: Vec<String> = snapshot
-            .map(|s| s.files().iter().map(|f| f.path.clone()).filter(|p| p.starts_with(&prefix) || r.is_empty()).collect())
+            .map(|s| {
+                s.files()
+                    .iter()
+                    .map(|f| f.path.clone())
+                    .filter(|p| p.starts_with(&prefix) || r.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         if inside.is_empty() {
             files.insert(r.clone());
@@ -74,10 +100,22 @@ fn files_in_catalog(ctx: &Context, location: &CatalogLocation, rel: Vec<String>)
             files.extend(inside);
         }
     }
-    let scope = Scope { files: Some(&files), check_references: true };
+    let scope = Scope {
+        files: Some(&files),
+        check_references: true,
+    };
     let report = run_validation(&opened.catalog, snapshot, &scope);
-    let entities = opened.catalog.entities.iter().filter(|e| files.contains(&e.source.file)).count();
-    let checked = format!("{} (against {})", count(files.len(), entities), opened.catalog.origin.location);
+    let entities = opened
+        .catalog
+        .entities
+        .iter()
+        .filter(|e| files.contains(&e.source.file))
+        .count();
+    let checked = format!(
+        "{} (against {})",
+        count(files.len(), entities),
+        opened.catalog.origin.location
+    );
     Ok((report, checked))
 }
 
@@ -86,7 +124,10 @@ fn loose_files(ctx: &Context, paths: &[PathBuf]) -> Result<(Report, String)> {
     let names: Vec<&str> = set.files().iter().map(|f| f.path.as_str()).collect();
     let loaded = load_selected(&set, &names);
     let catalog = Catalog::new(loaded, CatalogConfig::default(), Origin::default());
-    let scope = Scope { files: None, check_references: false };
+    let scope = Scope {
+        files: None,
+        check_references: false,
+    };
     let report = run_validation(&catalog, Some(&set), &scope);
     let checked = count(set.files().len(), catalog.entities.len());
     Ok((report, checked))
@@ -94,7 +135,9 @@ fn loose_files(ctx: &Context, paths: &[PathBuf]) -> Result<(Report, String)> {
 
 fn run_validation(catalog: &Catalog, snapshot: Option<&dyn Snapshot>, scope: &Scope) -> Report {
     let read = |path: &str| -> Option<String> {
-        snapshot.and_then(|s| s.read(path).ok()).and_then(|b| String::from_utf8(b).ok())
+        snapshot
+            .and_then(|s| s.read(path).ok())
+            .and_then(|b| String::from_utf8(b).ok())
     };
     let mut report = validate(catalog, scope, &read);
     for p in report.errors.iter_mut().chain(report.warnings.iter_mut()) {
@@ -109,7 +152,9 @@ fn paths_in_catalog(root: &Path, paths: &[PathBuf], cwd: &Path) -> Result<Option
     let mut out = Vec::new();
     for p in paths {
         let full = cwd.join(p);
-        let abs = full.canonicalize().map_err(|e| CatalogError::io(&full, e))?;
+        let abs = full
+            .canonicalize()
+            .map_err(|e| CatalogError::io(&full, e))?;
         if !abs.starts_with(&root) {
             return Ok(None);
         }
@@ -119,11 +164,14 @@ fn paths_in_catalog(root: &Path, paths: &[PathBuf], cwd: &Path) -> Result<Option
 }
 
 fn summary(catalog: &Catalog) -> String {
-    let files: HashSet<&str> = catalog.entities.iter().map(|e| e.source.file.as_str()).collect();
-    count(files.len(), catalog.entities.len())
+    count(catalog.files_read, catalog.entities.len())
 }
 
 fn count(files: usize, entities: usize) -> String {
     let s = |n: usize| if n == 1 { "" } else { "s" };
-    format!("{files} file{} ({entities} entit{})", s(files), if entities == 1 { "y" } else { "ies" })
+    format!(
+        "{files} file{} ({entities} entit{})",
+        s(files),
+        if entities == 1 { "y" } else { "ies" }
+    )
 }

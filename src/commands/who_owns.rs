@@ -14,7 +14,11 @@ use crate::output::{owners, write_data};
 use super::{require_format, Context};
 
 pub fn run(ctx: &Context, args: WhoOwnsArgs) -> Result<Exit> {
-    require_format(ctx.ui, "who-owns", &[Format::Table, Format::Json, Format::Yaml])?;
+    require_format(
+        ctx.ui,
+        "who-owns",
+        &[Format::Table, Format::Json, Format::Yaml],
+    )?;
     let opened = ctx.open_catalog(true, false)?;
     let catalog = &opened.catalog;
     let target = args.target.as_str();

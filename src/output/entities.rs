@@ -37,7 +37,15 @@ pub fn list_table(out: &mut dyn Write, ui: &Ui, entities: &[&Entity]) -> io::Res
     if entities.is_empty() {
         return writeln!(out, "No entities match.");
     }
-    let mut table = ui.table(&["Name", "Kind", "Owner", "Type", "Lifecycle", "System", "Title"]);
+    let mut table = ui.table(&[
+        "Name",
+        "Kind",
+        "Owner",
+        "Type",
+        "Lifecycle",
+        "System",
+        "Title",
+    ]);
     for e in entities {
         let spec = |f: &str| e.spec_str(f).unwrap_or("").to_string();
         table.add_row(vec![
@@ -51,14 +59,35 @@ pub fn list_table(out: &mut dyn Write, ui: &Ui, entities: &[&Entity]) -> io::Res
         ]);
     }
     writeln!(out, "{table}")?;
-    let noun = if entities.len() == 1 { "entity" } else { "entities" };
-    writeln!(out, "{}", paint(ui.color, DIM, &format!("{} {noun}", entities.len())))
+    let noun = if entities.len() == 1 {
+        "entity"
+    } else {
+        "entities"
+    };
+    writeln!(
+        out,
+        "{}",
+        paint(ui.color, DIM, &format!("{} {noun}", entities.len()))
+    )
 }
 
 /// The `list` CSV (one header row; tags joined with `;`).
 pub fn list_csv(out: &mut dyn Write, entities: &[&Entity]) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    let header = ["ref", "kind", "namespace", "name", "title", "owner", "type", "lifecycle", "system", "tags", "file", "line"];
+    let header = [
+        "ref",
+        "kind",
+        "namespace",
+        "name",
+        "title",
+        "owner",
+        "type",
+        "lifecycle",
+        "system",
+        "tags",
+        "file",
+        "line",
+    ];
     w.write_record(header).map_err(io::Error::other)?;
     for e in entities {
         let spec = |f: &str| e.spec_str(f).unwrap_or("").to_string();
@@ -82,7 +111,13 @@ pub fn list_csv(out: &mut dyn Write, entities: &[&Entity]) -> io::Result<()> {
 }
 
 /// The `show` page.
-pub fn show(out: &mut dyn Write, ui: &Ui, catalog: &Catalog, entity: &Entity, source_path: &str) -> io::Result<()> {
+pub fn show(
+    out: &mut dyn Write,
+    ui: &Ui,
+    catalog: &Catalog,
+    entity: &Entity,
+    source_path: &str,
+) -> io::Result<()> {
     let h = |s: &str| paint(ui.color, HEADER, s);
     let dim = |s: &str| paint(ui.color, DIM, s);
     writeln!(out, "{}", h(entity.display_name()))?;
@@ -93,7 +128,10 @@ pub fn show(out: &mut dyn Write, ui: &Ui, catalog: &Catalog, entity: &Entity, so
     writeln!(out)?;
 
     let mut rows: Vec<(&str, String)> = Vec::new();
-    let kind_detail: Vec<&str> = ["type", "lifecycle"].iter().filter_map(|f| entity.spec_str(f)).collect();
+    let kind_detail: Vec<&str> = ["type", "lifecycle"]
+        .iter()
+        .filter_map(|f| entity.spec_str(f))
+        .collect();
     let kind = if kind_detail.is_empty() {
         entity.kind.clone()
     } else {
@@ -105,7 +143,10 @@ pub fn show(out: &mut dyn Write, ui: &Ui, catalog: &Catalog, entity: &Entity, so
         rows.push(("Tags", tags.join(", ")));
     }
     if let Some(Value::Object(labels)) = entity.lookup("metadata.labels") {
-        let text: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={}", scalar(v))).collect();
+        let text: Vec<String> = labels
+            .iter()
+            .map(|(k, v)| format!("{k}={}", scalar(v)))
+            .collect();
         rows.push(("Labels", text.join(", ")));
     }
     rows.push(("Source", source_path.to_string()));
@@ -133,7 +174,11 @@ pub fn show(out: &mut dyn Write, ui: &Ui, catalog: &Catalog, entity: &Entity, so
                 Some(t) => t.display_name().to_string(),
                 None => format!("{} (not in the catalog)", r.target.name),
             };
-            table.add_row(vec![r.kind.as_str().to_string(), title, r.target.to_string()]);
+            table.add_row(vec![
+                r.kind.as_str().to_string(),
+                title,
+                r.target.to_string(),
+            ]);
         }
         writeln!(out, "{table}")?;
     }
@@ -144,7 +189,11 @@ pub fn show(out: &mut dyn Write, ui: &Ui, catalog: &Catalog, entity: &Entity, so
         writeln!(out, "{}", h("Links"))?;
         let mut table = ui.table(&["Title", "URL", "Type"]);
         for l in links {
-            table.add_row(vec![l.title.unwrap_or_default(), l.url, l.kind.or(l.icon).unwrap_or_default()]);
+            table.add_row(vec![
+                l.title.unwrap_or_default(),
+                l.url,
+                l.kind.or(l.icon).unwrap_or_default(),
+            ]);
         }
         writeln!(out, "{table}")?;
     }
@@ -176,7 +225,10 @@ fn render_value(v: &Value) -> String {
         Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
             items.iter().map(scalar).collect::<Vec<_>>().join("\n")
         }
-        other => serde_yaml::to_string(other).unwrap_or_default().trim_end().to_string(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim_end()
+            .to_string(),
     }
 }
 
@@ -185,7 +237,12 @@ fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max && lines.len() <= 12 {
         return s.to_string();
     }
-    let head: String = lines.iter().take(12).copied().collect::<Vec<_>>().join("\n");
+    let head: String = lines
+        .iter()
+        .take(12)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
     let head: String = head.chars().take(max).collect();
     format!("{head}\n… ({} lines; -o yaml shows all)", lines.len())
 }

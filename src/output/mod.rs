@@ -57,7 +57,11 @@ impl Ui {
         if let Some(w) = self.width {
             table.set_width(w);
         }
-        table.set_header(header.iter().map(|h| style::paint(self.color, style::HEADER, h)));
+        table.set_header(
+            header
+                .iter()
+                .map(|h| style::paint(self.color, style::HEADER, h)),
+        );
         table
     }
 }

@@ -12,13 +12,39 @@ pub fn render(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result<
     let dim = |s: &str| paint(ui.color, DIM, s);
     match (&report.entity, &report.matched) {
         (Some(entity), MatchedBy::Annotation { key, value }) => {
-            writeln!(out, "{}  {}", paint(ui.color, HEADER, &report.title), dim(entity))?;
+            writeln!(
+                out,
+                "{}  {}",
+                paint(ui.color, HEADER, &report.title),
+                dim(entity)
+            )?;
             writeln!(out, "{}", dim(&format!("matched by {key}: {value}")))?;
         }
-        (Some(entity), _) => writeln!(out, "{}  {}", paint(ui.color, HEADER, &report.title), dim(entity))?,
-        (None, MatchedBy::Codeowners { file, line, pattern }) => {
-            writeln!(out, "{}  {}", paint(ui.color, HEADER, &report.title), dim("(no catalog entity for this repository)"))?;
-            writeln!(out, "{}", dim(&format!("owners from {file}:{line} (pattern {pattern})")))?;
+        (Some(entity), _) => writeln!(
+            out,
+            "{}  {}",
+            paint(ui.color, HEADER, &report.title),
+            dim(entity)
+        )?,
+        (
+            None,
+            MatchedBy::Codeowners {
+                file,
+                line,
+                pattern,
+            },
+        ) => {
+            writeln!(
+                out,
+                "{}  {}",
+                paint(ui.color, HEADER, &report.title),
+                dim("(no catalog entity for this repository)")
+            )?;
+            writeln!(
+                out,
+                "{}",
+                dim(&format!("owners from {file}:{line} (pattern {pattern})"))
+            )?;
         }
         (None, _) => writeln!(out, "{}", paint(ui.color, HEADER, &report.title))?,
     }
@@ -33,7 +59,11 @@ pub fn render(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result<
     }
     if !report.other_matches.is_empty() {
         writeln!(out)?;
-        writeln!(out, "Also in this repository: {}", report.other_matches.join(", "))?;
+        writeln!(
+            out,
+            "Also in this repository: {}",
+            report.other_matches.join(", ")
+        )?;
     }
     Ok(())
 }
@@ -41,10 +71,18 @@ pub fn render(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result<
 fn render_owner(out: &mut dyn Write, ui: &Ui, owner: &OwnerInfo) -> io::Result<()> {
     let dim = |s: &str| paint(ui.color, DIM, s);
     let mut rows: Vec<(&str, String)> = Vec::new();
-    let missing = if owner.exists { "" } else { "  (not in the catalog)" };
+    let missing = if owner.exists {
+        ""
+    } else {
+        "  (not in the catalog)"
+    };
     rows.push((
         "Owner",
-        format!("{}  {}{missing}", paint(ui.color, STRONG, &owner.display_name), dim(&owner.entity_ref)),
+        format!(
+            "{}  {}{missing}",
+            paint(ui.color, STRONG, &owner.display_name),
+            dim(&owner.entity_ref)
+        ),
     ));
     if let Some(email) = &owner.email {
         rows.push(("Email", email.clone()));
@@ -62,21 +100,41 @@ fn render_owner(out: &mut dyn Write, ui: &Ui, owner: &OwnerInfo) -> io::Result<(
         rows.push((label, text));
     }
     if !owner.parents.is_empty() {
-        let chain: Vec<&str> = owner.parents.iter().map(|p| p.display_name.as_str()).collect();
+        let chain: Vec<&str> = owner
+            .parents
+            .iter()
+            .map(|p| p.display_name.as_str())
+            .collect();
         rows.push(("Part of", chain.join(" › ")));
     }
     for (key, value) in rows {
-        writeln!(out, "{}  {value}", paint(ui.color, HEADER, &format!("{key:<8}")))?;
+        writeln!(
+            out,
+            "{}  {value}",
+            paint(ui.color, HEADER, &format!("{key:<8}"))
+        )?;
     }
     if owner.kind == "group" && owner.exists {
         writeln!(out)?;
         if owner.members.is_empty() {
             writeln!(out, "No members listed.")?;
         } else {
-            writeln!(out, "{}", paint(ui.color, HEADER, &format!("Members ({})", owner.members.len())))?;
+            writeln!(
+                out,
+                "{}",
+                paint(
+                    ui.color,
+                    HEADER,
+                    &format!("Members ({})", owner.members.len())
+                )
+            )?;
             let mut table = ui.table(&["Name", "Email", "Ref"]);
             for m in &owner.members {
-                table.add_row(vec![m.display_name.clone(), m.email.clone().unwrap_or_default(), m.entity_ref.clone()]);
+                table.add_row(vec![
+                    m.display_name.clone(),
+                    m.email.clone().unwrap_or_default(),
+                    m.entity_ref.clone(),
+                ]);
             }
             writeln!(out, "{table}")?;
         }

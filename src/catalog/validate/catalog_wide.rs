@@ -47,15 +47,23 @@ pub fn duplicates(catalog: &Catalog) -> Vec<Problem> {
 pub fn dangling_references(catalog: &Catalog) -> Vec<Problem> {
     let mut out = Vec::new();
     for e in &catalog.entities {
-        let Some(spec) = e.doc().get("spec") else { continue };
+        let Some(spec) = e.doc().get("spec") else {
+            continue;
+        };
         for field in ref_fields(&e.kind_key()) {
-            let Some(value) = spec.get(field.field) else { continue };
+            let Some(value) = spec.get(field.field) else {
+                continue;
+            };
             let items: Vec<(String, &str)> = match value {
-                serde_json::Value::String(s) => vec![(format!("spec.{}", field.field), s.as_str())],
-                serde_json::Value::Array(list) => list
+                serde_json::Value::String(s) if !field.many => {
+                    vec![(format!("spec.{}", field.field), s.as_str())]
+                }
+                serde_json::Value::Array(list) if field.many => list
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, v)| v.as_str().map(|s| (format!("spec.{}.{i}", field.field), s)))
+                    .filter_map(|(i, v)| {
+                        v.as_str().map(|s| (format!("spec.{}.{i}", field.field), s))
+                    })
                     .collect(),
                 _ => continue,
             };

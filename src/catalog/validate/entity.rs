@@ -20,11 +20,18 @@ const ADR: &str = "see https://backstage.io/docs/features/software-catalog/descr
 pub fn check_document(doc: &Value, custom: &[CustomKind]) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(map) = doc.as_object() else {
-        out.push(Finding::error("invalid-document", "a descriptor must be a YAML mapping", ""));
+        out.push(Finding::error(
+            "invalid-document",
+            "a descriptor must be a YAML mapping",
+            "",
+        ));
         return out;
     };
     let api_version = check_envelope(map, &mut out);
-    let kind = map.get("kind").and_then(Value::as_str).filter(|k| is_valid_kind(k));
+    let kind = map
+        .get("kind")
+        .and_then(Value::as_str)
+        .filter(|k| is_valid_kind(k));
     check_metadata(map.get("metadata"), &mut out);
     if let (Some(kind), Some(api_version)) = (kind, api_version) {
         check_kind(kind, api_version, map, custom, &mut out);
@@ -44,7 +51,11 @@ fn check_envelope<'a>(map: &'a Map<String, Value>, out: &mut Vec<Finding>) -> Op
     }
     let api_version = match map.get("apiVersion") {
         None => {
-            out.push(Finding::error("missing-api-version", "\"apiVersion\" is required", ""));
+            out.push(Finding::error(
+                "missing-api-version",
+                "\"apiVersion\" is required",
+                "",
+            ));
             None
         }
         Some(Value::String(s)) if is_valid_api_version(s) => Some(s.as_str()),
@@ -68,7 +79,11 @@ fn check_envelope<'a>(map: &'a Map<String, Value>, out: &mut Vec<Finding>) -> Op
     }
     if let Some(spec) = map.get("spec") {
         if !spec.is_object() {
-            out.push(Finding::error("invalid-field", format!("\"spec\" must be a mapping, found {}", show(spec)), "spec"));
+            out.push(Finding::error(
+                "invalid-field",
+                format!("\"spec\" must be a mapping, found {}", show(spec)),
+                "spec",
+            ));
         }
     }
     api_version
@@ -76,11 +91,19 @@ fn check_envelope<'a>(map: &'a Map<String, Value>, out: &mut Vec<Finding>) -> Op
 
 fn check_metadata(metadata: Option<&Value>, out: &mut Vec<Finding>) {
     let Some(metadata) = metadata else {
-        out.push(Finding::error("missing-metadata", "\"metadata\" is required", ""));
+        out.push(Finding::error(
+            "missing-metadata",
+            "\"metadata\" is required",
+            "",
+        ));
         return;
     };
     let Some(meta) = metadata.as_object() else {
-        out.push(Finding::error("invalid-field", format!("\"metadata\" must be a mapping, found {}", show(metadata)), "metadata"));
+        out.push(Finding::error(
+            "invalid-field",
+            format!("\"metadata\" must be a mapping, found {}", show(metadata)),
+            "metadata",
+        ));
         return;
     };
     match meta.get("name") {
@@ -125,7 +148,14 @@ fn check_metadata(metadata: Option<&Value>, out: &mut Vec<Finding>) {
 fn check_key_values(meta: &Map<String, Value>, field: &str, labels: bool, out: &mut Vec<Finding>) {
     let Some(v) = meta.get(field) else { return };
     let Some(map) = v.as_object() else {
-        out.push(Finding::error("invalid-field", format!("\"metadata.{field}\" must be a mapping of strings, found {}", show(v)), &format!("metadata.{field}")));
+        out.push(Finding::error(
+            "invalid-field",
+            format!(
+                "\"metadata.{field}\" must be a mapping of strings, found {}",
+                show(v)
+            ),
+            &format!("metadata.{field}"),
+        ));
         return;
     };
     let (key_code, value_code) = if labels {
@@ -155,7 +185,10 @@ fn check_key_values(meta: &Map<String, Value>, field: &str, labels: bool, out: &
             };
             out.push(Finding::error(
                 value_code,
-                format!("{noun} \"{key}\" has an invalid value; expected {expected} but found {}", show(value)),
+                format!(
+                    "{noun} \"{key}\" has an invalid value; expected {expected} but found {}",
+                    show(value)
+                ),
                 &path,
             ));
         }
@@ -165,7 +198,14 @@ fn check_key_values(meta: &Map<String, Value>, field: &str, labels: bool, out: &
 fn check_tags(tags: Option<&Value>, out: &mut Vec<Finding>) {
     let Some(v) = tags else { return };
     let Some(items) = v.as_array() else {
-        out.push(Finding::error("invalid-field", format!("\"metadata.tags\" must be a list of strings, found {}", show(v)), "metadata.tags"));
+        out.push(Finding::error(
+            "invalid-field",
+            format!(
+                "\"metadata.tags\" must be a list of strings, found {}",
+                show(v)
+            ),
+            "metadata.tags",
+        ));
         return;
     };
     for (i, tag) in items.iter().enumerate() {
@@ -182,13 +222,24 @@ fn check_tags(tags: Option<&Value>, out: &mut Vec<Finding>) {
 fn check_links(links: Option<&Value>, out: &mut Vec<Finding>) {
     let Some(v) = links else { return };
     let Some(items) = v.as_array() else {
-        out.push(Finding::error("invalid-field", format!("\"metadata.links\" must be a list, found {}", show(v)), "metadata.links"));
+        out.push(Finding::error(
+            "invalid-field",
+            format!("\"metadata.links\" must be a list, found {}", show(v)),
+            "metadata.links",
+        ));
         return;
     };
     for (i, link) in items.iter().enumerate() {
         let path = format!("metadata.links.{i}");
         let Some(link) = link.as_object() else {
-            out.push(Finding::error("invalid-link", format!("link must be a mapping with a url, found {}", show(&items[i])), &path));
+            out.push(Finding::error(
+                "invalid-link",
+                format!(
+                    "link must be a mapping with a url, found {}",
+                    show(&items[i])
+                ),
+                &path,
+            ));
             continue;
         };
         match link.get("url") {
@@ -199,15 +250,31 @@ fn check_links(links: Option<&Value>, out: &mut Vec<Finding>) {
         for field in ["title", "icon", "type"] {
             if let Some(value) = link.get(field) {
                 if !value.as_str().is_some_and(|s| !s.is_empty()) {
-                    out.push(Finding::error("invalid-link", format!("link {field} must be a non-empty string, found {}", show(value)), &format!("{path}.{field}")));
+                    out.push(Finding::error(
+                        "invalid-link",
+                        format!(
+                            "link {field} must be a non-empty string, found {}",
+                            show(value)
+                        ),
+                        &format!("{path}.{field}"),
+                    ));
                 }
             }
         }
     }
 }
 
-fn check_kind(kind: &str, api_version: &str, map: &Map<String, Value>, custom: &[CustomKind], out: &mut Vec<Finding>) {
-    if let Some(builtin) = BUILTIN_KINDS.iter().find(|b| b.eq_ignore_ascii_case(kind) && **b != kind) {
+fn check_kind(
+    kind: &str,
+    api_version: &str,
+    map: &Map<String, Value>,
+    custom: &[CustomKind],
+    out: &mut Vec<Finding>,
+) {
+    if let Some(builtin) = BUILTIN_KINDS
+        .iter()
+        .find(|b| b.eq_ignore_ascii_case(kind) && **b != kind)
+    {
         out.push(Finding::error(
             "unknown-kind",
             format!("kind {kind} is not recognised; kinds are case-sensitive, write {builtin}"),
@@ -219,7 +286,10 @@ fn check_kind(kind: &str, api_version: &str, map: &Map<String, Value>, custom: &
         if !versions.contains(&api_version) {
             out.push(Finding::error(
                 "unsupported-api-version",
-                format!("kind {kind} with apiVersion {api_version} is not supported; expected {}", versions.join(" or ")),
+                format!(
+                    "kind {kind} with apiVersion {api_version} is not supported; expected {}",
+                    versions.join(" or ")
+                ),
                 "apiVersion",
             ));
             return;
@@ -228,7 +298,8 @@ fn check_kind(kind: &str, api_version: &str, map: &Map<String, Value>, custom: &
         return;
     }
     let declared = custom.iter().find(|c| {
-        c.kind.eq_ignore_ascii_case(kind) && c.api_version.as_deref().is_none_or(|v| v == api_version)
+        c.kind.eq_ignore_ascii_case(kind)
+            && c.api_version.as_deref().is_none_or(|v| v == api_version)
     });
     if declared.is_none() {
         out.push(Finding::error(

@@ -38,17 +38,34 @@ pub struct Finding {
 impl Finding {
     /// An error finding.
     pub fn error(code: &'static str, message: impl Into<String>, field: &str) -> Self {
-        Finding { severity: Severity::Error, code, message: message.into(), field: field.to_string() }
+        Finding {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            field: field.to_string(),
+        }
     }
 
     /// A warning finding.
     pub fn warning(code: &'static str, message: impl Into<String>, field: &str) -> Self {
-        Finding { severity: Severity::Warning, code, message: message.into(), field: field.to_string() }
+        Finding {
+            severity: Severity::Warning,
+            code,
+            message: message.into(),
+            field: field.to_string(),
+        }
     }
 
     fn into_problem(self, source: &Source, entity: Option<String>) -> Problem {
-        let mut p = Problem::new(self.severity, self.code, self.message, &source.file, source.line, 1)
-            .at_field(source.document, self.field);
+        let mut p = Problem::new(
+            self.severity,
+            self.code,
+            self.message,
+            &source.file,
+            source.line,
+            1,
+        )
+        .at_field(source.document, self.field);
         p.entity = entity;
         p
     }
@@ -125,7 +142,10 @@ pub fn validate(catalog: &Catalog, scope: &Scope, read: &dyn Fn(&str) -> Option<
 
 /// Declared custom kinds with a JSON Schema, compiled; an unreadable or
 /// invalid schema becomes a problem on the first entity of that kind.
-fn custom_schemas(custom: &[CustomKind], read: &dyn Fn(&str) -> Option<String>) -> HashMap<String, Result<jsonschema::Validator, String>> {
+fn custom_schemas(
+    custom: &[CustomKind],
+    read: &dyn Fn(&str) -> Option<String>,
+) -> HashMap<String, Result<jsonschema::Validator, String>> {
     let mut out = HashMap::new();
     for kind in custom {
         let Some(path) = &kind.schema else { continue };
@@ -142,14 +162,18 @@ fn custom_schemas(custom: &[CustomKind], read: &dyn Fn(&str) -> Option<String>) 
                         .map(|d| d.value)
                         .unwrap_or_default()
                 };
-                jsonschema::validator_for(&value).map_err(|e| format!("schema {path} is not a valid JSON Schema: {e}"))
+                jsonschema::validator_for(&value)
+                    .map_err(|e| format!("schema {path} is not a valid JSON Schema: {e}"))
             });
         out.insert(kind.kind.to_ascii_lowercase(), compiled);
     }
     out
 }
 
-fn schema_findings(validator: &Result<jsonschema::Validator, String>, doc: &serde_json::Value) -> Vec<Finding> {
+fn schema_findings(
+    validator: &Result<jsonschema::Validator, String>,
+    doc: &serde_json::Value,
+) -> Vec<Finding> {
     match validator {
         Err(message) => vec![Finding::error("invalid-schema", message.clone(), "kind")],
         Ok(v) => v
@@ -157,7 +181,11 @@ fn schema_findings(validator: &Result<jsonschema::Validator, String>, doc: &serd
             .map(|e| {
                 let pointer = e.instance_path.to_string();
                 let field = pointer_to_field(&pointer);
-                let at = if field.is_empty() { String::new() } else { format!("\"{field}\": ") };
+                let at = if field.is_empty() {
+                    String::new()
+                } else {
+                    format!("\"{field}\": ")
+                };
                 Finding::error("schema-violation", format!("{at}{e}"), &field)
             })
             .collect(),
@@ -178,15 +206,25 @@ fn pointer_to_field(pointer: &str) -> String {
 fn locate_all(problems: &mut [Problem], read: &dyn Fn(&str) -> Option<String>) {
     let mut texts: HashMap<String, Option<String>> = HashMap::new();
     for p in problems.iter_mut() {
+        if p.code == "file-too-large" {
+            continue; // not read once, not read now
+        }
         let text = texts.entry(p.file.clone()).or_insert_with(|| read(&p.file));
-        let Some(text) = text.as_deref() else { continue };
+        let Some(text) = text.as_deref() else {
+            continue;
+        };
         if let Some(field) = &p.field {
             if let Some((line, column)) = locate(text, p.document, field) {
                 p.line = line;
                 p.column = column;
             }
         }
-        p.snippet = text.lines().nth(p.line.saturating_sub(1)).map(str::to_string);
+        p.snippet = text
+            .lines()
+            .nth(p.line.saturating_sub(1))
+            .map(str::to_string);
     }
-    problems.sort_by(|a, b| (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code)));
+    problems.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
+    });
 }

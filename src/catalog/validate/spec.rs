@@ -35,11 +35,19 @@ struct Field {
 }
 
 const fn req(name: &'static str, ty: Ty) -> Field {
-    Field { name, required: true, ty }
+    Field {
+        name,
+        required: true,
+        ty,
+    }
 }
 
 const fn opt(name: &'static str, ty: Ty) -> Field {
-    Field { name, required: false, ty }
+    Field {
+        name,
+        required: false,
+        ty,
+    }
 }
 
 const BACKSTAGE: &[&str] = &["backstage.io/v1alpha1", "backstage.io/v1beta1"];
@@ -48,28 +56,54 @@ const SCAFFOLDER: &[&str] = &["scaffolder.backstage.io/v1beta3"];
 fn kind_fields(kind: &str) -> Option<(&'static [&'static str], &'static [Field])> {
     use Ty::*;
     static COMPONENT: &[Field] = &[
-        req("type", Str), req("lifecycle", Str), req("owner", Str), opt("system", Str),
-        opt("subcomponentOf", Str), opt("providesApis", StrList), opt("consumesApis", StrList),
-        opt("dependsOn", StrList), opt("dependencyOf", StrList),
+        req("type", Str),
+        req("lifecycle", Str),
+        req("owner", Str),
+        opt("system", Str),
+        opt("subcomponentOf", Str),
+        opt("providesApis", StrList),
+        opt("consumesApis", StrList),
+        opt("dependsOn", StrList),
+        opt("dependencyOf", StrList),
     ];
     static API: &[Field] = &[
-        req("type", Str), req("lifecycle", Str), req("owner", Str), req("definition", Str), opt("system", Str),
+        req("type", Str),
+        req("lifecycle", Str),
+        req("owner", Str),
+        req("definition", Str),
+        opt("system", Str),
     ];
     static RESOURCE: &[Field] = &[
-        req("type", Str), req("owner", Str), opt("dependsOn", StrList), opt("dependencyOf", StrList), opt("system", Str),
+        req("type", Str),
+        req("owner", Str),
+        opt("dependsOn", StrList),
+        opt("dependencyOf", StrList),
+        opt("system", Str),
     ];
     static SYSTEM: &[Field] = &[req("owner", Str), opt("domain", Str), opt("type", Str)];
     static DOMAIN: &[Field] = &[req("owner", Str), opt("subdomainOf", Str), opt("type", Str)];
     static GROUP: &[Field] = &[
-        req("type", Str), opt("profile", Profile), opt("parent", Str), req("children", StrList), opt("members", StrList),
+        req("type", Str),
+        opt("profile", Profile),
+        opt("parent", Str),
+        req("children", StrList),
+        opt("members", StrList),
     ];
     static USER: &[Field] = &[opt("profile", Profile), req("memberOf", StrList)];
     static LOCATION: &[Field] = &[
-        opt("type", Str), opt("target", Str), opt("targets", StrList), opt("presence", OneOf(&["required", "optional"])),
+        opt("type", Str),
+        opt("target", Str),
+        opt("targets", StrList),
+        opt("presence", OneOf(&["required", "optional"])),
     ];
     static TEMPLATE: &[Field] = &[
-        req("type", Str), opt("owner", Str), opt("lifecycle", Str), opt("parameters", Parameters),
-        req("steps", Steps), opt("output", Map), opt("presentation", Map),
+        req("type", Str),
+        opt("owner", Str),
+        opt("lifecycle", Str),
+        opt("parameters", Parameters),
+        req("steps", Steps),
+        opt("output", Map),
+        opt("presentation", Map),
     ];
     let fields: &'static [Field] = match kind.to_ascii_lowercase().as_str() {
         "component" => COMPONENT,
@@ -93,12 +127,26 @@ pub fn kind_api_versions(kind: &str) -> Option<&'static [&'static str]> {
 
 /// Checks `spec` of a built-in kind.
 pub fn check_spec(kind: &str, spec: Option<&Value>, out: &mut Vec<Finding>) {
-    let Some((_, fields)) = kind_fields(kind) else { return };
+    let Some((_, fields)) = kind_fields(kind) else {
+        return;
+    };
     let spec = match spec {
         None => {
-            let names: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.name).collect();
-            let with = if names.is_empty() { String::new() } else { format!(" with {}", names.join(", ")) };
-            out.push(Finding::error("missing-field", format!("a {kind} needs \"spec\"{with}"), ""));
+            let names: Vec<&str> = fields
+                .iter()
+                .filter(|f| f.required)
+                .map(|f| f.name)
+                .collect();
+            let with = if names.is_empty() {
+                String::new()
+            } else {
+                format!(" with {}", names.join(", "))
+            };
+            out.push(Finding::error(
+                "missing-field",
+                format!("a {kind} needs \"spec\"{with}"),
+                "",
+            ));
             return;
         }
         Some(Value::Object(m)) => m,
@@ -116,8 +164,15 @@ pub fn check_spec(kind: &str, spec: Option<&Value>, out: &mut Vec<Finding>) {
             Some(v) => check_type(kind, &path, field.ty, v, out),
         }
     }
-    if kind.eq_ignore_ascii_case("location") && !spec.contains_key("target") && !spec.contains_key("targets") {
-        out.push(Finding::warning("location-without-target", "Location has neither spec.target nor spec.targets", "spec"));
+    if kind.eq_ignore_ascii_case("location")
+        && !spec.contains_key("target")
+        && !spec.contains_key("targets")
+    {
+        out.push(Finding::warning(
+            "location-without-target",
+            "Location has neither spec.target nor spec.targets",
+            "spec",
+        ));
     }
     check_references(kind, spec, out);
 }
@@ -146,7 +201,10 @@ fn check_type(kind: &str, path: &str, ty: Ty, v: &Value, out: &mut Vec<Finding>)
                     if !item.as_str().is_some_and(|s| !s.is_empty()) {
                         out.push(Finding::error(
                             "invalid-field",
-                            format!("{kind} \"{path}[{i}]\" must be a non-empty string, found {}", show(item)),
+                            format!(
+                                "{kind} \"{path}[{i}]\" must be a non-empty string, found {}",
+                                show(item)
+                            ),
                             &format!("{path}.{i}"),
                         ));
                     }
@@ -172,7 +230,10 @@ fn check_type(kind: &str, path: &str, ty: Ty, v: &Value, out: &mut Vec<Finding>)
                     {
                         out.push(Finding::error(
                             "invalid-field",
-                            format!("{kind} \"{path}.{key}\" must be a non-empty string, found {}", show(value)),
+                            format!(
+                                "{kind} \"{path}.{key}\" must be a non-empty string, found {}",
+                                show(value)
+                            ),
                             &format!("{path}.{key}"),
                         ));
                     }
@@ -197,41 +258,91 @@ fn check_type(kind: &str, path: &str, ty: Ty, v: &Value, out: &mut Vec<Finding>)
 /// `name` strings; `input` a mapping; `if` a boolean or string.
 fn check_steps(path: &str, v: &Value, out: &mut Vec<Finding>) {
     let Some(steps) = v.as_array() else {
-        out.push(Finding::error("invalid-field", format!("Template \"{path}\" must be a list of steps, found {}", show(v)), path));
+        out.push(Finding::error(
+            "invalid-field",
+            format!(
+                "Template \"{path}\" must be a list of steps, found {}",
+                show(v)
+            ),
+            path,
+        ));
         return;
     };
     let mut ids = std::collections::HashSet::new();
     for (i, step) in steps.iter().enumerate() {
         let at = format!("{path}.{i}");
         let Some(step) = step.as_object() else {
-            out.push(Finding::error("invalid-field", format!("Template step {i} must be a mapping, found {}", show(&steps[i])), &at));
+            out.push(Finding::error(
+                "invalid-field",
+                format!(
+                    "Template step {i} must be a mapping, found {}",
+                    show(&steps[i])
+                ),
+                &at,
+            ));
             continue;
         };
         match step.get("action") {
             Some(Value::String(s)) if !s.is_empty() => {}
-            Some(other) => out.push(Finding::error("invalid-field", format!("Template step {i} \"action\" must be a non-empty string, found {}", show(other)), &format!("{at}.action"))),
-            None => out.push(Finding::error("missing-field", format!("Template step {i} requires \"action\""), &at)),
+            Some(other) => out.push(Finding::error(
+                "invalid-field",
+                format!(
+                    "Template step {i} \"action\" must be a non-empty string, found {}",
+                    show(other)
+                ),
+                &format!("{at}.action"),
+            )),
+            None => out.push(Finding::error(
+                "missing-field",
+                format!("Template step {i} requires \"action\""),
+                &at,
+            )),
         }
         for key in ["id", "name"] {
             if let Some(value) = step.get(key) {
                 if !value.is_string() {
-                    out.push(Finding::error("invalid-field", format!("Template step {i} \"{key}\" must be a string, found {}", show(value)), &format!("{at}.{key}")));
+                    out.push(Finding::error(
+                        "invalid-field",
+                        format!(
+                            "Template step {i} \"{key}\" must be a string, found {}",
+                            show(value)
+                        ),
+                        &format!("{at}.{key}"),
+                    ));
                 }
             }
         }
         if let Some(Value::String(id)) = step.get("id") {
             if !ids.insert(id.clone()) {
-                out.push(Finding::error("duplicate-step-id", format!("Template step id \"{id}\" is used twice"), &format!("{at}.id")));
+                out.push(Finding::error(
+                    "duplicate-step-id",
+                    format!("Template step id \"{id}\" is used twice"),
+                    &format!("{at}.id"),
+                ));
             }
         }
         if let Some(input) = step.get("input") {
             if !input.is_object() {
-                out.push(Finding::error("invalid-field", format!("Template step {i} \"input\" must be a mapping, found {}", show(input)), &format!("{at}.input")));
+                out.push(Finding::error(
+                    "invalid-field",
+                    format!(
+                        "Template step {i} \"input\" must be a mapping, found {}",
+                        show(input)
+                    ),
+                    &format!("{at}.input"),
+                ));
             }
         }
         if let Some(cond) = step.get("if") {
             if !(cond.is_boolean() || cond.is_string()) {
-                out.push(Finding::error("invalid-field", format!("Template step {i} \"if\" must be a boolean or a string, found {}", show(cond)), &format!("{at}.if")));
+                out.push(Finding::error(
+                    "invalid-field",
+                    format!(
+                        "Template step {i} \"if\" must be a boolean or a string, found {}",
+                        show(cond)
+                    ),
+                    &format!("{at}.if"),
+                ));
             }
         }
     }
@@ -241,7 +352,9 @@ fn check_steps(path: &str, v: &Value, out: &mut Vec<Finding>) {
 /// (Backstage rejects `dependsOn: [ledger]` when it builds relations).
 fn check_references(kind: &str, spec: &serde_json::Map<String, Value>, out: &mut Vec<Finding>) {
     for field in ref_fields(&kind.to_ascii_lowercase()) {
-        let Some(value) = spec.get(field.field) else { continue };
+        let Some(value) = spec.get(field.field) else {
+            continue;
+        };
         let items: Vec<(String, &str)> = match value {
             Value::String(s) => vec![(format!("spec.{}", field.field), s.as_str())],
             Value::Array(list) => list
@@ -256,12 +369,17 @@ fn check_references(kind: &str, spec: &serde_json::Map<String, Value>, out: &mut
                 continue; // reported as an empty string
             }
             if let Err(e) = EntityRef::parse(text, field.default_kind, DEFAULT_NAMESPACE) {
-                out.push(Finding::error("invalid-reference", format!("\"{path}\": {e}"), &path));
+                out.push(Finding::error(
+                    "invalid-reference",
+                    format!("\"{path}\": {e}"),
+                    &path,
+                ));
             }
         }
     }
 }
 
 fn is_unresolved_placeholder(v: &Value) -> bool {
-    v.as_object().is_some_and(|m| m.len() == 1 && m.keys().all(|k| k.starts_with('$')))
+    v.as_object()
+        .is_some_and(|m| m.len() == 1 && m.keys().all(|k| k.starts_with('$')))
 }
