@@ -199,7 +199,7 @@ pub struct ListArgs {
     pub conditions: Vec<String>,
     /// Sort by a field (name, kind, owner, type, lifecycle, system, title or
     /// a dotted path); prefix with - for descending. Repeatable.
-    #[arg(long, value_name = "FIELD")]
+    #[arg(long, value_name = "FIELD", allow_hyphen_values = true)]
     pub sort: Vec<String>,
 }
 

@@ -26,8 +26,11 @@ pub fn classify(err: &anyhow::Error) -> Exit {
                 return Exit::Ok;
             }
         }
-        if cause.downcast_ref::<LookupError>().is_some() {
-            return Exit::NotFound;
+        if let Some(e) = cause.downcast_ref::<LookupError>() {
+            return match e {
+                LookupError::Invalid { .. } => Exit::Usage,
+                _ => Exit::NotFound,
+            };
         }
         if cause.downcast_ref::<UsageError>().is_some() {
             return Exit::Usage;

@@ -58,7 +58,7 @@ fn make_ui(cli: &Cli) -> Ui {
     let width = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
-        .or_else(|| stdout_tty.then(|| terminal_width()).flatten());
+        .or_else(|| stdout_tty.then(terminal_width).flatten());
     Ui {
         format: cli.global.output,
         color: decide(stdout_tty),

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::CatalogError;
+use super::locate::locate;
 use super::parse::{parse_str, ParseError};
 
 /// File name of the catalog settings at the catalog root.
@@ -50,26 +51,45 @@ pub struct CustomKind {
 impl CatalogConfig {
     /// Parses `idp.yaml` text; `file` is used in error messages.
     pub fn parse(text: &str, file: &Path) -> Result<Self, CatalogError> {
-        let config_error = |line, column, message| CatalogError::Config {
-            file: file.to_path_buf(),
-            line,
-            column,
-            message,
-        };
-        let docs = parse_str(text).map_err(|e| match e {
-            ParseError::Yaml {
-                line,
-                column,
-                message,
-            } => config_error(line, column, message),
-            other => config_error(1, 1, other.to_string()),
-        })?;
-        let value = docs.into_iter().next().map(|d| d.value).unwrap_or_default();
-        if value.is_null() {
-            return Ok(CatalogConfig::default());
-        }
-        serde_json::from_value(value).map_err(|e| config_error(0, 0, e.to_string()))
+        from_yaml_text(text, file)
     }
+}
+
+/// Deserializes a settings file; every error carries file, line and column
+/// (type errors are located through the path serde reports).
+fn from_yaml_text<T: serde::de::DeserializeOwned + Default>(
+    text: &str,
+    file: &Path,
+) -> Result<T, CatalogError> {
+    let config_error = |line, column, message| CatalogError::Config {
+        file: file.to_path_buf(),
+        line,
+        column,
+        message,
+    };
+    let docs = parse_str(text).map_err(|e| {
+        let (line, column) = e.position();
+        let message = match e {
+            ParseError::Yaml { message, .. } => message,
+            other => other.to_string(),
+        };
+        config_error(line, column, message)
+    })?;
+    let value = docs.into_iter().next().map(|d| d.value).unwrap_or_default();
+    if value.is_null() {
+        return Ok(T::default());
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let (line, column) =
+            locate(text, 0, if path == "." { "" } else { &path }).unwrap_or((1, 1));
+        let at = if path == "." {
+            String::new()
+        } else {
+            format!("{path}: ")
+        };
+        config_error(line, column, format!("{at}{}", e.inner()))
+    })
 }
 
 /// `$XDG_CONFIG_HOME/idp/config.yaml`.
@@ -94,22 +114,7 @@ impl UserConfig {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(e) => return Err(CatalogError::io(path, e)),
         };
-        let config_error = |line, column, message| CatalogError::Config {
-            file: path.clone(),
-            line,
-            column,
-            message,
-        };
-        let docs = parse_str(&text).map_err(|e| {
-            let (line, column) = e.position();
-            config_error(line, column, e.to_string())
-        })?;
-        let value = docs.into_iter().next().map(|d| d.value).unwrap_or_default();
-        if value.is_null() {
-            return Ok(Self::default());
-        }
-        let config: UserConfig =
-            serde_json::from_value(value).map_err(|e| config_error(0, 0, e.to_string()))?;
+        let config: UserConfig = from_yaml_text(&text, &path)?;
         config.sync_interval()?;
         Ok(config)
     }

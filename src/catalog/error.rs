@@ -16,7 +16,7 @@ pub enum CatalogError {
         path: PathBuf,
     },
     /// A git operation failed.
-    #[error("{action} {target}: {source}")]
+    #[error("{action} {target}")]
     Git {
         /// What idp was doing (`cannot open git repository`).
         action: &'static str,
@@ -65,7 +65,7 @@ pub enum CatalogError {
         message: String,
     },
     /// Reading a file or directory failed.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         /// The path.
         path: PathBuf,

@@ -67,6 +67,7 @@ struct Stamp {
 #[derive(Serialize, Deserialize)]
 struct Body {
     entities: Vec<IndexedParts>,
+    load_errors: Vec<String>,
     config_json: String,
     origin: Origin,
 }
@@ -115,7 +116,9 @@ pub fn read(cache: &Path, key: &str) -> Option<Catalog> {
         };
         entities.push(Entity::from_indexed(parts, mapped));
     }
-    Some(Catalog::assemble(entities, config, body.origin))
+    let mut catalog = Catalog::assemble(entities, config, body.origin);
+    catalog.load_errors = body.load_errors;
+    Some(catalog)
 }
 
 /// Stores `catalog` under `key`. Failures are ignored: the index is a cache.
@@ -144,6 +147,7 @@ fn try_write(
     }
     let body = Body {
         entities: parts,
+        load_errors: catalog.load_errors.clone(),
         config_json: serde_json::to_string(&catalog.config).ok()?,
         origin: catalog.origin.clone(),
     };

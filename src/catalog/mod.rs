@@ -62,6 +62,9 @@ pub struct Catalog {
     pub config: CatalogConfig,
     /// Descriptor files read (0 when loaded from the index).
     pub files_read: usize,
+    /// One line per load error (`file:line: message`), kept in the index so
+    /// warm runs can mention them too.
+    pub load_errors: Vec<String>,
     /// What was read.
     pub origin: Origin,
     by_key: HashMap<String, usize>,
@@ -73,6 +76,12 @@ impl Catalog {
     pub fn new(loaded: load::Loaded, config: CatalogConfig, origin: Origin) -> Self {
         let mut catalog = Catalog::assemble(loaded.entities, config, origin);
         catalog.rejected = loaded.rejected;
+        catalog.load_errors = loaded
+            .problems
+            .iter()
+            .filter(|p| p.is_error())
+            .map(|p| format!("{}:{}: {}", p.file, p.line, p.message))
+            .collect();
         catalog.problems = loaded.problems;
         catalog.files_read = loaded.files;
         let by_key = catalog.by_key.clone();
@@ -98,6 +107,7 @@ impl Catalog {
             problems: Vec::new(),
             config,
             files_read: 0,
+            load_errors: Vec::new(),
             origin,
             by_key,
             by_name,

@@ -97,10 +97,10 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
     // The working tree is readable without git; a broken repository is worth
     // a warning (history-based commands will fail) but not a refusal. Checked
     // on this cold path only, to keep warm runs free of libgit2 start-up.
-    if let Err(e) = git2::Repository::discover(&root) {
-        if e.code() != git2::ErrorCode::NotFound {
-            warnings.push(format!("the git repository around {label} is unreadable ({}); reading the files as they are", e.message()));
-        }
+    if let Some(problem) = repository_problem(&root) {
+        warnings.push(format!(
+            "the git repository around {label} is damaged ({problem}); reading the files as they are"
+        ));
     }
     let tree = WorkTree::open(&root)?;
     let config = read_config(&tree, &label)?;
@@ -203,4 +203,31 @@ fn resolve_commit(
             hint: " (it does not name a commit)".into(),
         })?;
     Ok(commit.id())
+}
+
+/// Why the repository around `root` cannot be read, if it cannot: not a
+/// repository at all is fine (a plain directory); a HEAD that does not
+/// resolve to a commit and tree is not (an unborn branch is).
+fn repository_problem(root: &Path) -> Option<String> {
+    let repo = match git2::Repository::discover(root) {
+        Ok(r) => r,
+        Err(e)
+            if e.code() == git2::ErrorCode::NotFound
+                && e.class() == git2::ErrorClass::Repository =>
+        {
+            // Distinguish "no repository" from a `.git` that is there but broken.
+            return has_git_entry(root).then(|| e.message().to_string());
+        }
+        Err(e) => return Some(e.message().to_string()),
+    };
+    let head = match repo.head() {
+        Ok(h) => h,
+        Err(e) if e.code() == git2::ErrorCode::UnbornBranch => return None,
+        Err(e) => return Some(e.message().to_string()),
+    };
+    head.peel_to_tree().err().map(|e| e.message().to_string())
+}
+
+fn has_git_entry(root: &Path) -> bool {
+    root.ancestors().any(|d| d.join(".git").exists())
 }

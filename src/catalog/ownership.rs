@@ -499,43 +499,6 @@ pub fn codeowner_entity<'a>(catalog: &'a Catalog, owner: &str) -> Option<&'a Ent
         })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_remotes() {
-        let want = Some(RepoId {
-            host: "github.com".into(),
-            slug: "acme/checkout".into(),
-        });
-        assert_eq!(RepoId::parse("git@github.com:acme/checkout.git"), want);
-        assert_eq!(RepoId::parse("https://github.com/acme/checkout"), want);
-        assert_eq!(
-            RepoId::parse("ssh://git@github.com:22/acme/checkout.git"),
-            want
-        );
-        assert_eq!(
-            RepoId::parse("url:https://github.com/Acme/checkout/tree/main/"),
-            want
-        );
-        assert_eq!(RepoId::parse("https://github.com/acme"), None);
-    }
-
-    #[test]
-    fn codeowners_patterns() {
-        assert!(codeowners_pattern_matches("*", "a/b/c"));
-        assert!(codeowners_pattern_matches("/docs/", "docs/x.md"));
-        assert!(!codeowners_pattern_matches("/docs/", "src/docs.md"));
-        assert!(codeowners_pattern_matches("docs/", "a/docs/x"));
-        assert!(codeowners_pattern_matches("*.rs", "src/main.rs"));
-        assert!(codeowners_pattern_matches(
-            "/services/pay",
-            "services/pay/_"
-        ));
-    }
-}
-
 /// `who-owns <git remote URL>`: the entities whose annotations name it.
 pub fn for_remote(catalog: &Catalog, url: &str) -> Result<OwnerReport, LookupError> {
     let no_match = || LookupError::NoMatchForRepo {
@@ -602,4 +565,41 @@ fn best_report(catalog: &Catalog, matches: Vec<(&Entity, MatchedBy)>) -> Option<
     let mut r = report(catalog, entity, matched);
     r.other_matches = iter.map(|(e, _)| e.entity_ref().to_string()).collect();
     Some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_remotes() {
+        let want = Some(RepoId {
+            host: "github.com".into(),
+            slug: "acme/checkout".into(),
+        });
+        assert_eq!(RepoId::parse("git@github.com:acme/checkout.git"), want);
+        assert_eq!(RepoId::parse("https://github.com/acme/checkout"), want);
+        assert_eq!(
+            RepoId::parse("ssh://git@github.com:22/acme/checkout.git"),
+            want
+        );
+        assert_eq!(
+            RepoId::parse("url:https://github.com/Acme/checkout/tree/main/"),
+            want
+        );
+        assert_eq!(RepoId::parse("https://github.com/acme"), None);
+    }
+
+    #[test]
+    fn codeowners_patterns() {
+        assert!(codeowners_pattern_matches("*", "a/b/c"));
+        assert!(codeowners_pattern_matches("/docs/", "docs/x.md"));
+        assert!(!codeowners_pattern_matches("/docs/", "src/docs.md"));
+        assert!(codeowners_pattern_matches("docs/", "a/docs/x"));
+        assert!(codeowners_pattern_matches("*.rs", "src/main.rs"));
+        assert!(codeowners_pattern_matches(
+            "/services/pay",
+            "services/pay/_"
+        ));
+    }
 }

@@ -109,10 +109,12 @@ fn yaml_error(e: serde_yaml::Error, text: &str) -> ParseError {
     }
     // serde_yaml points a duplicate key at the start of its mapping; point at
     // the second occurrence instead, which is what the user must fix.
-    if let Some(key) = message
-        .strip_prefix("duplicate entry with key \"")
+    let duplicate = message
+        .find("duplicate entry with key \"")
+        .map(|i| &message[i + "duplicate entry with key \"".len()..])
         .and_then(|k| k.strip_suffix('"'))
-    {
+        .map(str::to_string);
+    if let Some(key) = duplicate.as_deref() {
         if let Some((l, c)) = second_key(text, line, column, key) {
             (line, column) = (l, c);
         }

@@ -142,7 +142,7 @@ pub fn compute_relations(entities: &mut [Entity], index_of: impl Fn(&str) -> Opt
     }
     for (entity, set) in entities.iter_mut().zip(edges) {
         let mut list: Vec<Relation> = set.into_iter().collect();
-        list.sort_by(|a, b| (a.kind, a.target.key()).cmp(&(b.kind, b.target.key())));
+        list.sort_by_key(|r| (r.kind, r.target.key()));
         entity.relations = list;
     }
 }

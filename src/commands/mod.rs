@@ -90,6 +90,20 @@ impl Context<'_> {
         for w in &opened.warnings {
             self.ui.warn(w);
         }
+        let errors = &opened.catalog.load_errors;
+        if self.ui.verbose > 0 {
+            for e in errors {
+                self.ui.warn(&format!("not loaded: {e}"));
+            }
+        } else if !errors.is_empty() && use_index {
+            // (validate opens without the index and reports these itself)
+            let n = errors.len();
+            self.ui.warn(&format!(
+                "{n} problem{} kept part of the catalog from loading; `idp validate` shows {}",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "it" } else { "them" }
+            ));
+        }
         Ok(opened)
     }
 }

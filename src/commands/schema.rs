@@ -41,7 +41,7 @@ pub fn run(_ctx: &Context, args: SchemaArgs) -> Result<Exit> {
             ))
         })?;
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, schema)?;
+    serde_json::to_writer_pretty(&mut out, schema).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(Exit::Ok)
 }

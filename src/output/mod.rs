@@ -74,7 +74,8 @@ pub fn write_data<T: Serialize>(out: &mut dyn Write, format: Format, value: &T) 
             out.write_all(text.as_bytes())
         }
         _ => {
-            serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::other)?;
+            // io::Error::from keeps the original I/O error (a closed pipe stays one).
+            serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::from)?;
             writeln!(out)
         }
     }

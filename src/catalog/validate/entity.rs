@@ -249,7 +249,7 @@ fn check_links(links: Option<&Value>, out: &mut Vec<Finding>) {
         }
         for field in ["title", "icon", "type"] {
             if let Some(value) = link.get(field) {
-                if !value.as_str().is_some_and(|s| !s.is_empty()) {
+                if !is_non_empty_string(value) {
                     out.push(Finding::error(
                         "invalid-link",
                         format!(

@@ -75,6 +75,16 @@ pub fn is_valid_tag(s: &str) -> bool {
     (1..=63).contains(&s.len()) && TAG.is_match(s)
 }
 
+/// A string with at least one character.
+pub fn is_non_empty_string(v: &serde_json::Value) -> bool {
+    v.as_str().is_some_and(|s| !s.is_empty())
+}
+
+/// A URL with a scheme, as WHATWG's `new URL()` accepts it.
+pub fn is_valid_url(s: &str) -> bool {
+    url::Url::parse(s).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,9 +120,4 @@ mod tests {
         assert!(is_valid_dns_label("default"));
         assert!(!is_valid_dns_label("Default"));
     }
-}
-
-/// A URL with a scheme, as WHATWG's `new URL()` accepts it.
-pub fn is_valid_url(s: &str) -> bool {
-    url::Url::parse(s).is_ok()
 }

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::entity::show;
+use super::rules::is_non_empty_string;
 use super::Finding;
 use crate::catalog::fields::ref_fields;
 use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
@@ -190,7 +191,7 @@ fn check_type(kind: &str, path: &str, ty: Ty, v: &Value, out: &mut Vec<Finding>)
             if is_unresolved_placeholder(v) {
                 return; // the substitution problem is already reported
             }
-            if !v.as_str().is_some_and(|s| !s.is_empty()) {
+            if !is_non_empty_string(v) {
                 out.push(bad("a non-empty string"));
             }
         }
@@ -198,7 +199,7 @@ fn check_type(kind: &str, path: &str, ty: Ty, v: &Value, out: &mut Vec<Finding>)
             None => out.push(bad("a list of non-empty strings")),
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    if !item.as_str().is_some_and(|s| !s.is_empty()) {
+                    if !is_non_empty_string(item) {
                         out.push(Finding::error(
                             "invalid-field",
                             format!(
@@ -226,7 +227,7 @@ fn check_type(kind: &str, path: &str, ty: Ty, v: &Value, out: &mut Vec<Finding>)
             Some(map) => {
                 for (key, value) in map {
                     if ["displayName", "email", "picture"].contains(&key.as_str())
-                        && !value.as_str().is_some_and(|s| !s.is_empty())
+                        && !is_non_empty_string(value)
                     {
                         out.push(Finding::error(
                             "invalid-field",

@@ -1,0 +1,535 @@
+//! Test environment and fixtures shared by every end-to-end test.
+//!
+//! [`TestEnv`] runs the built `idp` with a cleared environment: a temporary
+//! HOME and XDG directories, `NO_COLOR=1`, `COLUMNS=100`, no system git
+//! config. [`CatalogBuilder`] writes descriptor files into a temporary
+//! directory and commits them through git2 with a fixed author and clock, so
+//! fixtures are real repositories without checked-in `.git` folders.
+
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// The example catalog shipped in the repository.
+pub fn acme() -> String {
+    format!("{}/examples/acme", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary HOME with XDG directories, and a way to run `idp` in it.
+pub struct TestEnv {
+    tmp: tempfile::TempDir,
+    /// Root of the temp dir (canonical, so it matches what idp prints).
+    pub root: PathBuf,
+    pub home: PathBuf,
+    pub cache: PathBuf,
+    pub config: PathBuf,
+    /// Working directory of the next runs (default: `root/work`).
+    pub cwd: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path().canonicalize().expect("canonical tempdir");
+        let home = root.join("home");
+        let cache = home.join(".cache");
+        let config = home.join(".config");
+        let cwd = root.join("work");
+        for d in [&home, &cache, &config, &cwd] {
+            std::fs::create_dir_all(d).expect("mkdir");
+        }
+        TestEnv {
+            tmp,
+            root,
+            home,
+            cache,
+            config,
+            cwd,
+            env: Vec::new(),
+        }
+    }
+
+    /// Adds an environment variable to every later run.
+    pub fn env(&mut self, key: &str, value: impl AsRef<OsStr>) -> &mut Self {
+        self.env.push((
+            key.to_string(),
+            value.as_ref().to_string_lossy().into_owned(),
+        ));
+        self
+    }
+
+    /// A directory under the temp root (created).
+    pub fn dir(&self, name: &str) -> PathBuf {
+        let d = self.root.join(name);
+        std::fs::create_dir_all(&d).expect("mkdir");
+        d
+    }
+
+    /// Writes `$XDG_CONFIG_HOME/idp/config.yaml`.
+    pub fn user_config(&self, text: &str) {
+        let dir = self.config.join("idp");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("config.yaml"), text).expect("write config");
+    }
+
+    /// The `idp` command with the hermetic environment.
+    pub fn command(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("idp").expect("idp binary");
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("XDG_CACHE_HOME", &self.cache)
+            .env("XDG_CONFIG_HOME", &self.config)
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "100")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .current_dir(&self.cwd)
+            .timeout(std::time::Duration::from_secs(30));
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs `idp ARGS` and captures everything.
+    pub fn run<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.run_in(&self.cwd, args)
+    }
+
+    /// Runs `idp ARGS` in `dir`.
+    pub fn run_in<I, S>(&self, dir: &Path, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = self.command();
+        cmd.current_dir(dir).args(args);
+        let out = cmd.output().expect("run idp");
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        assert!(
+            !run.stderr.contains("panicked"),
+            "idp panicked:\n{}",
+            run.stderr
+        );
+        run
+    }
+
+    /// Replaces temp paths with `[TMP]` (for snapshots).
+    pub fn normalize(&self, text: &str) -> String {
+        let mut s = text.replace(&*self.root.to_string_lossy(), "[TMP]");
+        let raw = self.tmp.path().to_string_lossy().into_owned();
+        if raw != self.root.to_string_lossy() {
+            s = s.replace(&raw, "[TMP]");
+        }
+        s.replace(env!("CARGO_MANIFEST_DIR"), "[REPO]")
+    }
+
+    /// Runs `idp ARGS | CONSUMER` in bash with `pipefail`; returns idp's exit
+    /// status (the pipeline's, the consumer being `head`), stdout of the
+    /// consumer and idp's stderr.
+    pub fn pipe_into(&self, args: &[&str], consumer: &str) -> (i32, String, String) {
+        let bin = assert_cmd::cargo::cargo_bin("idp");
+        let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let script = format!(
+            "set -o pipefail; '{}' {} | {consumer}",
+            bin.display(),
+            quoted.join(" ")
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("XDG_CACHE_HOME", &self.cache)
+            .env("XDG_CONFIG_HOME", &self.config)
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "100")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .current_dir(&self.cwd)
+            .output()
+            .expect("bash");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// A `git` CLI command with the same hermetic environment.
+    pub fn git(&self, dir: &Path) -> std::process::Command {
+        let mut cmd = std::process::Command::new("git");
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Test")
+            .env("GIT_AUTHOR_EMAIL", "test@example.com")
+            .env("GIT_COMMITTER_NAME", "Test")
+            .env("GIT_COMMITTER_EMAIL", "test@example.com")
+            .current_dir(dir);
+        cmd
+    }
+}
+
+/// The outcome of one `idp` run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts the exit code, showing both streams on failure.
+    #[track_caller]
+    pub fn code(&self, expected: i32) -> &Self {
+        assert_eq!(
+            self.code, expected,
+            "exit code\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts success.
+    #[track_caller]
+    pub fn ok(&self) -> &Self {
+        self.code(0)
+    }
+
+    /// Asserts stdout contains `needle`.
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}\n--- stderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts stderr contains `needle`.
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}\n--- stdout:\n{}",
+            self.stderr,
+            self.stdout
+        );
+        self
+    }
+
+    /// Asserts stdout does not contain `needle`.
+    #[track_caller]
+    pub fn stdout_lacks(&self, needle: &str) -> &Self {
+        assert!(
+            !self.stdout.contains(needle),
+            "stdout has {needle:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    /// Asserts stderr is empty.
+    #[track_caller]
+    pub fn quiet_stderr(&self) -> &Self {
+        assert!(self.stderr.is_empty(), "stderr not empty:\n{}", self.stderr);
+        self
+    }
+
+    /// Stdout parsed as JSON.
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n--- stderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// The `ref` of every item of a JSON array on stdout.
+    #[track_caller]
+    pub fn refs(&self) -> Vec<String> {
+        self.json()
+            .as_array()
+            .expect("JSON array")
+            .iter()
+            .map(|e| e["ref"].as_str().expect("ref").to_string())
+            .collect()
+    }
+}
+
+/// Files for a catalog repository, committed through git2.
+pub struct CatalogBuilder {
+    dir: PathBuf,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl CatalogBuilder {
+    /// A catalog in `dir` (created).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        CatalogBuilder {
+            dir: dir.into(),
+            files: Vec::new(),
+        }
+    }
+
+    /// Adds a file (path relative to the repository root).
+    pub fn file(mut self, path: &str, content: impl AsRef<[u8]>) -> Self {
+        self.files
+            .push((path.to_string(), content.as_ref().to_vec()));
+        self
+    }
+
+    /// The small standard catalog most tests start from (see [`ORG`]).
+    pub fn standard(dir: impl Into<PathBuf>) -> Self {
+        CatalogBuilder::new(dir)
+            .file("idp.yaml", "exclude: []\n")
+            .file("org.yaml", ORG)
+            .file("components.yaml", COMPONENTS)
+    }
+
+    /// Writes the files without a git repository.
+    pub fn write_only(self) -> PathBuf {
+        std::fs::create_dir_all(&self.dir).expect("mkdir");
+        for (path, content) in &self.files {
+            write(&self.dir, path, content);
+        }
+        self.dir
+    }
+
+    /// Writes the files, initialises a repository (branch `main`) and commits.
+    pub fn build(self) -> Repo {
+        let dir = self.write_only_ref();
+        let mut opts = git2::RepositoryInitOptions::new();
+        opts.initial_head("main");
+        let git = git2::Repository::init_opts(&dir, &opts).expect("git init");
+        let repo = Repo {
+            dir,
+            git,
+            tick: std::cell::Cell::new(0),
+        };
+        repo.commit("initial catalog");
+        repo
+    }
+
+    fn write_only_ref(&self) -> PathBuf {
+        std::fs::create_dir_all(&self.dir).expect("mkdir");
+        for (path, content) in &self.files {
+            write(&self.dir, path, content);
+        }
+        self.dir.canonicalize().expect("canonical")
+    }
+}
+
+fn write(dir: &Path, path: &str, content: &[u8]) {
+    let full = dir.join(path);
+    if let Some(parent) = full.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(full, content).expect("write file");
+}
+
+/// A git repository made by [`CatalogBuilder`].
+pub struct Repo {
+    /// The working tree.
+    pub dir: PathBuf,
+    /// The repository.
+    pub git: git2::Repository,
+    tick: std::cell::Cell<i64>,
+}
+
+impl Repo {
+    /// The working tree as a string (for `--catalog`).
+    pub fn path(&self) -> &str {
+        self.dir.to_str().expect("utf-8 path")
+    }
+
+    /// Writes a file into the working tree (not committed).
+    pub fn write(&self, path: &str, content: impl AsRef<[u8]>) -> &Self {
+        write(&self.dir, path, content.as_ref());
+        self
+    }
+
+    /// Deletes a file from the working tree (not committed).
+    pub fn remove(&self, path: &str) -> &Self {
+        std::fs::remove_file(self.dir.join(path)).expect("remove file");
+        self
+    }
+
+    /// Stages everything (additions, edits, deletions) and commits it with a
+    /// fixed author and a clock that advances one minute per commit.
+    pub fn commit(&self, message: &str) -> git2::Oid {
+        let mut index = self.git.index().expect("index");
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .expect("add all");
+        index.update_all(["*"], None).expect("update all");
+        index.write().expect("write index");
+        let tree_id = index.write_tree().expect("write tree");
+        let tree = self.git.find_tree(tree_id).expect("tree");
+        let t = self.tick.get();
+        self.tick.set(t + 1);
+        let time = git2::Time::new(1_700_000_000 + 60 * t, 0);
+        let sig = git2::Signature::new("Test", "test@example.com", &time).expect("sig");
+        let parent = self.git.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        self.git
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .expect("commit")
+    }
+
+    /// Writes a file and commits it.
+    pub fn commit_file(&self, path: &str, content: impl AsRef<[u8]>) -> git2::Oid {
+        self.write(path, content);
+        self.commit(&format!("update {path}"))
+    }
+
+    /// Creates a branch at HEAD.
+    pub fn branch(&self, name: &str) {
+        let head = self.git.head().unwrap().peel_to_commit().unwrap();
+        self.git.branch(name, &head, false).expect("branch");
+    }
+
+    /// Creates a lightweight tag at HEAD.
+    pub fn tag(&self, name: &str) {
+        let head = self
+            .git
+            .head()
+            .unwrap()
+            .peel(git2::ObjectType::Commit)
+            .unwrap();
+        self.git.tag_lightweight(name, &head, false).expect("tag");
+    }
+
+    /// Sets (creating if needed) a remote's URL, without any network.
+    pub fn set_remote(&self, name: &str, url: &str) {
+        if self.git.find_remote(name).is_ok() {
+            self.git.remote_set_url(name, url).expect("set url");
+        } else {
+            self.git.remote(name, url).expect("add remote");
+        }
+    }
+
+    /// A bare clone at `dest`, made from a `file://` URL.
+    pub fn bare_clone(&self, dest: &Path) -> PathBuf {
+        let url = format!("file://{}", self.dir.display());
+        git2::build::RepoBuilder::new()
+            .bare(true)
+            .clone(&url, dest)
+            .expect("bare clone");
+        dest.canonicalize().expect("canonical")
+    }
+
+    /// Brings the branches of this repository into the bare clone at `bare`
+    /// (as a push would).
+    pub fn push_to(&self, bare: &Path) {
+        let b = git2::Repository::open_bare(bare).expect("open bare");
+        let mut remote = b
+            .remote_anonymous(self.dir.to_str().unwrap())
+            .expect("remote");
+        remote
+            .fetch(&["+refs/heads/*:refs/heads/*"], None, None)
+            .expect("fetch into bare");
+    }
+}
+
+/// Organisation of the standard catalog: a department with two teams,
+/// members, and a GitHub team slug on each group.
+pub const ORG: &str = "\
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: engineering
+  annotations:
+    github.com/team-slug: acme/engineering
+spec:
+  type: department
+  profile:
+    displayName: Engineering
+    email: eng@acme.test
+  children: [payments, checkout]
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: payments
+  annotations:
+    github.com/team-slug: acme/payments
+spec:
+  type: team
+  profile:
+    displayName: Payments
+    email: payments@acme.test
+  parent: engineering
+  children: []
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: checkout
+spec:
+  type: team
+  profile:
+    displayName: Checkout Team
+    email: checkout@acme.test
+  parent: engineering
+  children: []
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata:
+  name: alice
+spec:
+  profile:
+    displayName: Alice
+    email: alice@acme.test
+  memberOf: [payments]
+";
+
+/// Components of the standard catalog.
+pub const COMPONENTS: &str = "\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: ledger
+  annotations:
+    github.com/project-slug: acme/ledger
+  tags: [java]
+spec:
+  type: service
+  lifecycle: production
+  owner: payments
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: storefront
+  tags: [web]
+spec:
+  type: website
+  lifecycle: experimental
+  owner: checkout
+";
+
+/// A minimal Component descriptor.
+pub fn component(name: &str, owner: &str, lifecycle: &str) -> String {
+    format!(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  lifecycle: {lifecycle}\n  owner: {owner}\n"
+    )
+}
