@@ -138,12 +138,17 @@ fn try_write(
         key: key.to_string(),
         fingerprint,
     };
-    let mut docs: Vec<u8> = Vec::new();
+    let texts: Vec<Vec<u8>> = catalog
+        .entities
+        .par_iter()
+        .map(|e| serde_json::to_vec(e.doc()).unwrap_or_else(|_| b"{}".to_vec()))
+        .collect();
+    let mut docs: Vec<u8> = Vec::with_capacity(texts.iter().map(Vec::len).sum());
     let mut parts = Vec::with_capacity(catalog.entities.len());
-    for e in &catalog.entities {
+    for (e, text) in catalog.entities.iter().zip(texts) {
         let start = docs.len() as u64;
-        serde_json::to_writer(&mut docs, e.doc()).ok()?;
-        parts.push(e.indexed_parts((start, docs.len() as u64 - start)));
+        docs.extend_from_slice(&text);
+        parts.push(e.indexed_parts((start, text.len() as u64)));
     }
     let body = Body {
         entities: parts,

@@ -10,6 +10,19 @@ use yaml_rust2::scanner::Marker;
 /// full path is absent (a missing required field), the deepest existing
 /// ancestor's position is returned.
 pub fn locate(text: &str, doc: usize, path: &str) -> Option<(usize, usize)> {
+    locate_both(text, doc, path).map(|(key, _)| key)
+}
+
+/// Like [`locate`], plus the position of the value when the whole path was
+/// found and its value starts on the key's line (`owner: nobody` → `nobody`).
+pub fn locate_value(text: &str, doc: usize, path: &str) -> Option<(usize, usize)> {
+    locate_both(text, doc, path).map(|(key, value)| value.unwrap_or(key))
+}
+
+/// A 1-based line and column.
+type Position = (usize, usize);
+
+fn locate_both(text: &str, doc: usize, path: &str) -> Option<(Position, Option<Position>)> {
     let segments: Vec<&str> = if path.is_empty() {
         Vec::new()
     } else {
@@ -21,12 +34,17 @@ pub fn locate(text: &str, doc: usize, path: &str) -> Option<(usize, usize)> {
         doc_seen: None,
         stack: Vec::new(),
         best: None,
+        value: None,
+        awaiting_value: false,
         done: false,
     };
     let mut parser = Parser::new_from_str(text);
     // A syntax error after the match is irrelevant; before it, we have no answer.
     let _ = parser.load(&mut finder, true);
-    finder.best.map(|(_, line, col)| (line, col))
+    let value = finder.value;
+    finder
+        .best
+        .map(|(_, line, col)| ((line, col), value.filter(|v| v.0 == line)))
 }
 
 /// Splits a dotted path; keys that themselves contain dots (annotation keys)
@@ -67,6 +85,9 @@ struct Finder<'a> {
     stack: Vec<Frame>,
     /// (matched depth, line, column)
     best: Option<(usize, usize, usize)>,
+    /// Where the value of a fully matched key starts.
+    value: Option<(usize, usize)>,
+    awaiting_value: bool,
     done: bool,
 }
 
@@ -94,6 +115,7 @@ impl Finder<'_> {
         }
         if depth == self.target.len() {
             self.done = true;
+            self.awaiting_value = matches!(self.stack.last(), Some(Frame::Map { .. }));
         }
     }
 
@@ -119,6 +141,18 @@ impl Finder<'_> {
 
 impl MarkedEventReceiver for Finder<'_> {
     fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.awaiting_value {
+            if matches!(
+                ev,
+                Event::Scalar(..)
+                    | Event::SequenceStart(..)
+                    | Event::MappingStart(..)
+                    | Event::Alias(_)
+            ) {
+                self.value = Some((mark.line(), mark.col() + 1));
+            }
+            self.awaiting_value = false;
+        }
         if self.done {
             return;
         }
@@ -191,6 +225,14 @@ mod tests {
             Some((7, 5))
         );
         assert_eq!(locate(TEXT, 1, "spec.owner"), Some((15, 3)));
+    }
+
+    #[test]
+    fn values_on_the_key_line() {
+        assert_eq!(locate_value(TEXT, 0, "spec.owner"), Some((9, 10)));
+        assert_eq!(locate_value(TEXT, 0, "metadata.tags"), Some((5, 9)));
+        // A block value starts on the next line: stay on the key.
+        assert_eq!(locate_value(TEXT, 0, "spec.dependsOn"), Some((10, 3)));
     }
 
     #[test]

@@ -3,8 +3,7 @@
 //! This module knows the relation vocabulary and how to derive the edges; it
 //! does not check that targets exist (validation does).
 
-use std::collections::HashSet;
-
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::fields::ref_fields;
@@ -118,31 +117,46 @@ pub fn declared_references(entity: &Entity) -> Vec<(RelationType, EntityRef)> {
 /// Fills every entity's `relations` from all entities' declared references,
 /// adding the inverse edge to the target when the target exists. Edges are
 /// deduplicated (a Group's `members` and a User's `memberOf` state the same fact)
-/// and sorted for stable output.
-pub fn compute_relations(entities: &mut [Entity], index_of: impl Fn(&str) -> Option<usize>) {
-    let mut edges: Vec<HashSet<Relation>> = vec![HashSet::new(); entities.len()];
-    for (i, entity) in entities.iter().enumerate() {
-        let me = entity.entity_ref();
-        for (kind, target) in declared_references(entity) {
-            if let Some(j) = index_of(&target.key()) {
-                edges[j].insert(Relation {
-                    kind: kind.inverse(),
-                    target: me.clone(),
-                });
-                // Point at the target as it is spelled in its own descriptor.
-                let canonical = entities[j].entity_ref();
-                edges[i].insert(Relation {
+/// and sorted for stable output. Parsing references runs on all cores.
+pub fn compute_relations(entities: &mut [Entity], index_of: impl Fn(&str) -> Option<usize> + Sync) {
+    let outgoing: Vec<Vec<(RelationType, Result<usize, EntityRef>)>> = entities
+        .par_iter()
+        .map(|e| {
+            declared_references(e)
+                .into_iter()
+                .map(|(kind, target)| (kind, index_of(&target.key()).ok_or(target)))
+                .collect()
+        })
+        .collect();
+    // Targets as spelled in their own descriptors.
+    let refs: Vec<EntityRef> = entities.iter().map(Entity::entity_ref).collect();
+    let mut edges: Vec<Vec<Relation>> = vec![Vec::new(); entities.len()];
+    for (i, out) in outgoing.into_iter().enumerate() {
+        for (kind, target) in out {
+            match target {
+                Ok(j) => {
+                    edges[j].push(Relation {
+                        kind: kind.inverse(),
+                        target: refs[i].clone(),
+                    });
+                    edges[i].push(Relation {
+                        kind,
+                        target: refs[j].clone(),
+                    });
+                }
+                Err(dangling) => edges[i].push(Relation {
                     kind,
-                    target: canonical,
-                });
-            } else {
-                edges[i].insert(Relation { kind, target });
+                    target: dangling,
+                }),
             }
         }
     }
-    for (entity, set) in entities.iter_mut().zip(edges) {
-        let mut list: Vec<Relation> = set.into_iter().collect();
-        list.sort_by_key(|r| (r.kind, r.target.key()));
-        entity.relations = list;
-    }
+    entities
+        .par_iter_mut()
+        .zip(edges)
+        .for_each(|(entity, mut list)| {
+            list.sort_by_cached_key(|r| (r.kind, r.target.key()));
+            list.dedup_by(|a, b| a.kind == b.kind && a.target.key() == b.target.key());
+            entity.relations = list;
+        });
 }

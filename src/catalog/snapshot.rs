@@ -42,35 +42,49 @@ pub struct WorkTree {
 }
 
 impl WorkTree {
-    /// Lists the files under `root`, skipping hidden and git-ignored paths.
+    /// Lists the files under `root`, skipping hidden and git-ignored paths
+    /// (walking on all cores: a catalog can have thousands of directories).
     pub fn open(root: &Path) -> Result<Self, CatalogError> {
-        let mut files = Vec::new();
-        let mut dirs = Vec::new();
-        let walker = ignore::WalkBuilder::new(root)
+        let found: Mutex<(Vec<FileEntry>, Vec<String>)> = Mutex::new((Vec::new(), Vec::new()));
+        ignore::WalkBuilder::new(root)
             .hidden(true)
             .git_ignore(true)
             .git_exclude(true)
             .git_global(false)
             .require_git(false)
             .parents(true)
-            .sort_by_file_name(|a, b| a.cmp(b))
-            .build();
-        for entry in walker {
-            let entry = match entry {
-                Ok(e) => e,
-                // An unreadable subdirectory should not hide the rest of the catalog.
-                Err(_) => continue,
-            };
-            let rel = relative(root, entry.path());
-            match entry.file_type() {
-                Some(t) if t.is_dir() => dirs.push(rel),
-                Some(t) if t.is_file() => {
-                    let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-                    files.push(FileEntry { path: rel, size });
-                }
-                _ => {}
-            }
-        }
+            .build_parallel()
+            .run(|| {
+                let found = &found;
+                Box::new(move |entry| {
+                    // An unreadable subdirectory should not hide the rest of the catalog.
+                    let Ok(entry) = entry else {
+                        return ignore::WalkState::Continue;
+                    };
+                    let rel = relative(root, entry.path());
+                    let file = match entry.file_type() {
+                        Some(t) if t.is_dir() => None,
+                        Some(t) if t.is_file() => {
+                            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                            Some(FileEntry {
+                                path: rel.clone(),
+                                size,
+                            })
+                        }
+                        _ => return ignore::WalkState::Continue,
+                    };
+                    if let Ok(mut f) = found.lock() {
+                        match file {
+                            Some(file) => f.0.push(file),
+                            None => f.1.push(rel),
+                        }
+                    }
+                    ignore::WalkState::Continue
+                })
+            });
+        let (mut files, mut dirs) = found.into_inner().unwrap_or_default();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        dirs.sort();
         if dirs.is_empty() {
             return Err(CatalogError::Missing { path: root.into() });
         }

@@ -158,15 +158,15 @@ fn every_problem_is_reported_in_one_run_with_its_position() {
         }
     }
     let errors = positions(&report["errors"]);
-    has(&errors, "invalid-name", "broken.yaml", 4, 3);
+    has(&errors, "invalid-name", "broken.yaml", 4, 9);
     has(&errors, "missing-field", "broken.yaml", 14, 1);
-    has(&errors, "invalid-field", "broken.yaml", 26, 3);
+    has(&errors, "invalid-field", "broken.yaml", 26, 17);
     has(&errors, "invalid-reference", "broken.yaml", 36, 15);
-    has(&errors, "dangling-reference", "broken.yaml", 45, 3);
+    has(&errors, "dangling-reference", "broken.yaml", 45, 10);
     has(&errors, "invalid-tag", "broken.yaml", 51, 16);
     has(&errors, "invalid-label-key", "broken.yaml", 53, 5);
-    has(&errors, "duplicate-entity", "two/ledger.yaml", 4, 3);
-    has(&errors, "unknown-kind", "pipeline.yaml", 2, 1);
+    has(&errors, "duplicate-entity", "two/ledger.yaml", 4, 9);
+    has(&errors, "unknown-kind", "pipeline.yaml", 2, 7);
     // libyaml notices the unclosed flow sequence at the next key.
     has(&errors, "yaml-syntax", "malformed.yaml", 6, 5);
 
@@ -259,7 +259,7 @@ fn human_output_shows_position_source_line_and_caret() {
         .build();
     let run = env.run(["--catalog", repo.path(), "validate"]);
     run.code(1)
-        .stdout_has("orphan.yaml:8:3")
+        .stdout_has("orphan.yaml:8:10")
         .stdout_has("  owner: nobody")
         .stdout_has("^");
     insta::assert_snapshot!("validate_human", env.normalize(&run.stdout));
@@ -281,9 +281,9 @@ fn github_actions_annotations() {
     env.env("GITHUB_ACTIONS", "true");
     let run = env.run(["--catalog", repo.path(), "validate"]);
     run.code(1)
-        .stdout_has("svc/orphan.yaml:8:3")
+        .stdout_has("svc/orphan.yaml:8:10")
         .stdout_has("::error file=")
-        .stdout_has("svc/orphan.yaml,line=8,col=3::")
+        .stdout_has("svc/orphan.yaml,line=8,col=10::")
         .stdout_has("dangling-reference");
 }
 
@@ -302,7 +302,7 @@ fn a_loose_file_outside_any_catalog_checks_only_its_content() {
     let errors = positions(&run.json()["errors"]);
     assert_eq!(
         errors,
-        [("invalid-name".to_string(), "bad.yaml".to_string(), 4, 3)]
+        [("invalid-name".to_string(), "bad.yaml".to_string(), 4, 9)]
     );
     // And without a path there is nothing to validate.
     env.run_in(&dir, ["validate"])

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::config::CustomKind;
-use super::locate::locate;
+use super::locate::{locate, locate_value};
 use super::model::Source;
 use super::problem::{Problem, Severity};
 use super::Catalog;
@@ -214,7 +214,13 @@ fn locate_all(problems: &mut [Problem], read: &dyn Fn(&str) -> Option<String>) {
             continue;
         };
         if let Some(field) = &p.field {
-            if let Some((line, column)) = locate(text, p.document, field) {
+            // A wrong value is pointed at; a wrong key, or a missing field's
+            // parent, at the key.
+            let at_key = p.code.starts_with("missing-")
+                || p.code.ends_with("-key")
+                || p.code == "unknown-root-field";
+            let find = if at_key { locate } else { locate_value };
+            if let Some((line, column)) = find(text, p.document, field) {
                 p.line = line;
                 p.column = column;
             }
