@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 
 use super::style::{paint, DIM, HEADER};
 use super::Ui;
-use crate::catalog::refs::DEFAULT_NAMESPACE;
+use crate::catalog::fields::default_kind;
+use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
 use crate::catalog::{Catalog, Entity};
 
 /// An entity as JSON: `ref` first, then the descriptor, its relations and
@@ -22,6 +23,18 @@ pub fn entity_json(entity: &Entity) -> Value {
         serde_json::json!({"file": entity.source.file, "line": entity.source.line, "document": entity.source.document}),
     );
     Value::Object(map)
+}
+
+/// A reference field in the short form users type (`payments`, not
+/// `group:default/payments`).
+fn short_ref(e: &Entity, field: &str) -> String {
+    let Some(text) = e.spec_str(field) else {
+        return String::new();
+    };
+    let kind = default_kind(&e.kind_key(), field);
+    EntityRef::parse(text, kind, &e.namespace)
+        .map(|r| r.short(kind))
+        .unwrap_or_else(|_| text.to_string())
 }
 
 fn short_name(e: &Entity) -> String {
@@ -51,14 +64,15 @@ pub fn list_table(out: &mut dyn Write, ui: &Ui, entities: &[&Entity]) -> io::Res
         table.add_row(vec![
             short_name(e),
             e.kind.clone(),
-            spec("owner"),
+            short_ref(e, "owner"),
             spec("type"),
             spec("lifecycle"),
-            spec("system"),
+            short_ref(e, "system"),
             e.title.clone().unwrap_or_default(),
         ]);
     }
-    writeln!(out, "{table}")?;
+    Ui::keep_columns(&mut table, 6);
+    writeln!(out, "{}", table.trim_fmt())?;
     let noun = if entities.len() == 1 {
         "entity"
     } else {
@@ -162,7 +176,7 @@ pub fn show(
         for (k, v) in spec {
             table.add_row(vec![k.clone(), truncate(&render_value(v), 400)]);
         }
-        writeln!(out, "{table}")?;
+        writeln!(out, "{}", table.trim_fmt())?;
     }
 
     if !entity.relations.is_empty() {
@@ -180,7 +194,7 @@ pub fn show(
                 r.target.to_string(),
             ]);
         }
-        writeln!(out, "{table}")?;
+        writeln!(out, "{}", table.trim_fmt())?;
     }
 
     let links = entity.links();
@@ -195,7 +209,7 @@ pub fn show(
                 l.kind.or(l.icon).unwrap_or_default(),
             ]);
         }
-        writeln!(out, "{table}")?;
+        writeln!(out, "{}", table.trim_fmt())?;
     }
 
     if let Some(Value::Object(ann)) = entity.lookup("metadata.annotations") {
@@ -206,7 +220,7 @@ pub fn show(
             for (k, v) in ann {
                 table.add_row(vec![k.clone(), scalar(v)]);
             }
-            writeln!(out, "{table}")?;
+            writeln!(out, "{}", table.trim_fmt())?;
         }
     }
     Ok(())

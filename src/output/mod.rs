@@ -49,10 +49,11 @@ impl Ui {
         }
     }
 
-    /// A table styled for this terminal.
+    /// A table styled for this terminal: plain aligned columns (greppable,
+    /// like `kubectl get`), bold headers when colour is on.
     pub fn table(&self, header: &[&str]) -> Table {
         let mut table = Table::new();
-        table.load_preset(presets::UTF8_BORDERS_ONLY);
+        table.load_preset(presets::NOTHING);
         table.set_content_arrangement(ContentArrangement::Dynamic);
         if let Some(w) = self.width {
             table.set_width(w);
@@ -60,9 +61,19 @@ impl Ui {
         table.set_header(
             header
                 .iter()
-                .map(|h| style::paint(self.color, style::HEADER, h)),
+                .map(|h| style::paint(self.color, style::HEADER, &h.to_uppercase())),
         );
+        for column in table.column_iter_mut() {
+            column.set_padding((0, 2));
+        }
         table
+    }
+
+    /// Keeps the first `n` columns at their content width; the others wrap.
+    pub fn keep_columns(table: &mut Table, n: usize) {
+        for column in table.column_iter_mut().take(n) {
+            column.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+        }
     }
 }
 

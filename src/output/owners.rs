@@ -136,7 +136,7 @@ fn render_owner(out: &mut dyn Write, ui: &Ui, owner: &OwnerInfo) -> io::Result<(
                     m.entity_ref.clone(),
                 ]);
             }
-            writeln!(out, "{table}")?;
+            writeln!(out, "{}", table.trim_fmt())?;
         }
     }
     Ok(())
