@@ -48,6 +48,12 @@ pub struct GlobalArgs {
     #[arg(long = "ref", global = true, value_name = "REV")]
     pub rev: Option<String>,
 
+    /// Read the catalog as it was at this date (`2026-06-01`, the end of that
+    /// day UTC) or moment (`2026-06-01T12:00:00Z`): the last commit on the
+    /// catalog's default branch at or before it.
+    #[arg(long, global = true, value_name = "DATE", conflicts_with = "rev")]
+    pub at: Option<String>,
+
     /// Never touch the network: use the last fetched copy of a remote catalog.
     #[arg(long, global = true)]
     pub offline: bool,
@@ -80,6 +86,14 @@ pub enum Format {
     Yaml,
     /// CSV (`list` only).
     Csv,
+    /// Markdown (`diff`, for a pull-request comment).
+    Markdown,
+    /// An indented tree (`graph`).
+    Tree,
+    /// Graphviz dot (`graph`).
+    Dot,
+    /// Mermaid, renders in GitHub markdown (`graph`).
+    Mermaid,
 }
 
 /// `--color`.
@@ -153,10 +167,91 @@ pub enum Command {
   idp schema --write catalog-schema")]
     Schema(SchemaArgs),
 
+    /// Everything that depends on an entity, transitively: who to notify.
+    ///
+    /// Follows dependents (dependencyOf), the APIs the entity provides and
+    /// their consumers, subcomponents, and the system and domain above it.
+    /// Each dependent comes with its depth, the path to it and its owner's
+    /// contacts: the list to paste into a change announcement.
+    #[command(after_help = "Examples:
+  idp impact ledger
+  idp impact resource:payments-db --depth 2
+  idp impact ledger -o json | jq -r '.dependents[].owner' | sort -u")]
+    Impact(ImpactArgs),
+
+    /// The neighbourhood of an entity: what it uses and what uses it.
+    ///
+    /// -o tree (default) in the terminal, -o dot for Graphviz, -o mermaid for
+    /// GitHub markdown. Cycles are marked.
+    #[command(after_help = "Examples:
+  idp graph checkout
+  idp graph checkout --direction up --depth 3
+  idp graph checkout -o dot | dot -Tsvg > checkout.svg
+  idp graph checkout -o mermaid")]
+    Graph(GraphArgs),
+
+    /// The commits that changed an entity, field by field.
+    ///
+    /// Follows the entity across file renames and moves between files.
+    #[command(after_help = "Examples:
+  idp history checkout
+  idp history group:payments --limit 5
+  idp history checkout -o json | jq '.[0].changes'")]
+    History(HistoryArgs),
+
+    /// What changed in the catalog between two commits (or a commit and the
+    /// working tree): entities added, removed, changed field by field, and
+    /// relations added or removed.
+    #[command(after_help = "Examples:
+  idp diff main                       # main vs. the working tree
+  idp diff v2026.10 v2026.11
+  idp diff origin/main HEAD -o markdown > catalog-diff.md
+  idp diff main --exit-code           # exit 1 when anything changed")]
+    Diff(DiffArgs),
+
     /// Fetch a remote catalog now (and rebuild the index).
     #[command(after_help = "Examples:
   idp --catalog https://github.com/acme/catalog.git sync")]
     Sync,
+
+    /// Create a new catalog repository with example entities, ready to use.
+    ///
+    /// Writes a commented idp.yaml, a group, a user, a system, a component and
+    /// an API into DIR (default: the current directory) and makes the first
+    /// git commit. Refuses a non-empty directory unless --force, and never
+    /// overwrites a file.
+    #[command(after_help = "Examples:
+  idp init my-catalog
+  idp init                    # in the current (empty) directory
+  idp init --force .          # add the starter files to an existing repo")]
+    Init(InitArgs),
+
+    /// Print the shell completion script (commands, flags, and entity names
+    /// from your catalog).
+    ///
+    /// Source the script from your shell's startup file. Entity names, owners,
+    /// systems, kinds, lifecycles and tags complete from the catalog idp would
+    /// read (`--catalog` on the line, IDP_CATALOG, the user config or the
+    /// enclosing repository), offline and through the index; without a
+    /// readable catalog only commands and flags complete. The `idp` on your
+    /// PATH answers each TAB.
+    #[command(after_help = "Examples:
+  echo 'source <(idp completions bash)' >> ~/.bashrc
+  echo 'source <(idp completions zsh)' >> ~/.zshrc
+  idp completions fish > ~/.config/fish/completions/idp.fish
+  idp completions powershell >> $PROFILE
+  echo 'eval (idp completions elvish | slurp)' >> ~/.config/elvish/rc.elv")]
+    Completions(CompletionsArgs),
+
+    /// Print or write the man pages (one per command).
+    ///
+    /// With no argument, prints idp(1); with a COMMAND, that command's page;
+    /// with --out-dir, writes every page (idp.1, idp-list.1, …) there.
+    #[command(after_help = "Examples:
+  idp man | man -l -
+  idp man who-owns | man -l -
+  idp man --out-dir /usr/local/share/man/man1")]
+    Man(ManArgs),
 }
 
 /// `who-owns`.
@@ -164,6 +259,62 @@ pub enum Command {
 pub struct WhoOwnsArgs {
     /// Entity reference or name, a path (`.`), or a git remote URL.
     pub target: String,
+}
+
+/// `impact`.
+#[derive(Debug, Args)]
+pub struct ImpactArgs {
+    /// Entity reference or name.
+    pub entity: String,
+    /// Follow at most this many hops (default: all).
+    #[arg(long, value_name = "N")]
+    pub depth: Option<usize>,
+}
+
+/// `graph --direction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphDirection {
+    /// What the entity uses.
+    Up,
+    /// What uses the entity.
+    Down,
+    /// Both.
+    Both,
+}
+
+/// `graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Entity reference or name.
+    pub entity: String,
+    /// Hops to follow in each direction.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub depth: usize,
+    /// Which way to walk.
+    #[arg(long, value_enum, default_value_t = GraphDirection::Both)]
+    pub direction: GraphDirection,
+}
+
+/// `history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Entity reference or name.
+    pub entity: String,
+    /// Show at most this many commits.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old state: a commit, branch or tag.
+    pub from: String,
+    /// The new state (default: the working tree).
+    pub to: Option<String>,
+    /// Exit 1 when there are differences (like `git diff --exit-code`).
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 /// `list`.
@@ -215,6 +366,35 @@ pub struct ShowArgs {
 pub struct ValidateArgs {
     /// Files or directories to validate (default: the whole catalog).
     pub paths: Vec<PathBuf>,
+}
+
+/// `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory for the new catalog (created when missing).
+    #[arg(default_value = ".", value_hint = clap::ValueHint::DirPath)]
+    pub dir: PathBuf,
+    /// Add the files to a non-empty directory (existing files are still never overwritten).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print the script for.
+    pub shell: clap_complete::Shell,
+}
+
+/// `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Only this command's page (e.g. who-owns).
+    #[arg(conflicts_with = "out_dir")]
+    pub command: Option<String>,
+    /// Write every page into this directory instead of printing.
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// `schema`.

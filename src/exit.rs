@@ -2,6 +2,7 @@
 
 use crate::catalog::{CatalogError, LookupError};
 use crate::commands::UsageError;
+use idp::init::InitError;
 
 /// Process exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,9 +36,17 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         if cause.downcast_ref::<UsageError>().is_some() {
             return Exit::Usage;
         }
+        if let Some(e) = cause.downcast_ref::<InitError>() {
+            return match e {
+                InitError::Io { .. } | InitError::Git { .. } => Exit::Catalog,
+                _ => Exit::Usage,
+            };
+        }
         if let Some(c) = cause.downcast_ref::<CatalogError>() {
             return match c {
-                CatalogError::BadRevision { .. } | CatalogError::NotGit { .. } => Exit::Usage,
+                CatalogError::BadRevision { .. }
+                | CatalogError::NotGit { .. }
+                | CatalogError::BeforeHistory { .. } => Exit::Usage,
                 _ => Exit::Catalog,
             };
         }
@@ -86,6 +95,17 @@ pub fn hints(err: &anyhow::Error) -> Vec<String> {
                 CatalogError::Remote { .. } => out.push(
                     "check the URL and your network; --offline uses the last fetched copy".into(),
                 ),
+                _ => {}
+            }
+        }
+        if let Some(e) = cause.downcast_ref::<InitError>() {
+            match e {
+                InitError::NotEmpty { .. } => out.push(
+                    "pick a new directory, or add --force to add the files anyway (existing files are never overwritten)".into(),
+                ),
+                InitError::Exists { .. } => {
+                    out.push("nothing was written; move that file away or pick another directory".into())
+                }
                 _ => {}
             }
         }

@@ -6,3 +6,5 @@
 #![warn(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
 pub mod catalog;
+pub mod complete;
+pub mod init;

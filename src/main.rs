@@ -24,6 +24,16 @@ use crate::output::style::{paint, ERROR};
 use crate::output::Ui;
 
 fn main() {
+    // A TAB in a shell that sourced `idp completions <shell>`.
+    if let Some(code) = commands::completions::complete_from_env() {
+        let _ = io::stdout().flush();
+        std::process::exit(code as i32);
+    }
+    // No arguments at all: a short overview instead of the full help.
+    if std::env::args_os().len() == 1 {
+        let _ = commands::overview::write(&mut io::stdout().lock());
+        std::process::exit(Exit::Ok as i32);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

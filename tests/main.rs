@@ -6,12 +6,22 @@ mod common;
 
 #[path = "it/bad_input.rs"]
 mod bad_input;
+#[path = "it/completions.rs"]
+mod completions;
+#[path = "it/init.rs"]
+mod init;
 #[path = "it/list_show.rs"]
 mod list_show;
 #[path = "it/loading.rs"]
 mod loading;
+#[path = "it/man.rs"]
+mod man;
+#[path = "it/relationships.rs"]
+mod relationships;
 #[path = "it/schema.rs"]
 mod schema;
+#[path = "it/time.rs"]
+mod time;
 #[path = "it/validate.rs"]
 mod validate;
 #[path = "it/who_owns.rs"]

@@ -36,11 +36,11 @@ pub enum CatalogError {
         /// Extra context, e.g. that the clone is shallow.
         hint: String,
     },
-    /// `--ref` was given for a catalog that is not in a git repository.
-    #[error("--ref {rev} needs a git repository, but {path} is not inside one")]
+    /// Git history was needed for a catalog that is not in a git repository.
+    #[error("{what} needs a git repository, but {path} is not inside one")]
     NotGit {
-        /// The revision as given.
-        rev: String,
+        /// What needed it (`--ref v1`, `history`).
+        what: String,
         /// The catalog path.
         path: PathBuf,
     },
@@ -51,6 +51,16 @@ pub enum CatalogError {
         url: String,
         /// Why.
         reason: String,
+    },
+    /// `--at` names a moment before the first commit.
+    #[error("the catalog has no commit at or before {when}: its history starts at {first}{}", if *shallow { " (the repository is a shallow clone; history is limited)" } else { "" })]
+    BeforeHistory {
+        /// The moment asked for.
+        when: String,
+        /// Date of the oldest commit reachable.
+        first: String,
+        /// Whether the repository is shallow.
+        shallow: bool,
     },
     /// A configuration file is malformed.
     #[error("{file}:{line}:{column}: {message}")]

@@ -76,3 +76,49 @@ pub fn default_kind(kind: &str, field: &str) -> Option<&'static str> {
         .find(|f| f.field == field)
         .and_then(|f| f.default_kind)
 }
+
+/// One reference written in a spec: which field, where (`spec.dependsOn.2`),
+/// and the text.
+pub struct WrittenRef<'a> {
+    /// The field's definition.
+    pub field: &'static RefField,
+    /// Dotted path of the value in the descriptor.
+    pub path: String,
+    /// The reference as written.
+    pub text: &'a str,
+    /// Whether the field has the shape its kind's schema asks for (a list for
+    /// list fields); a misshapen field is reported once, as a type error.
+    pub well_formed: bool,
+}
+
+/// Every reference written in `spec` of an entity of `kind` (lowercase): a
+/// string or a list of strings in any reference field, as Backstage's
+/// processor reads them (it flattens either form).
+pub fn written_refs<'a>(kind: &str, spec: Option<&'a serde_json::Value>) -> Vec<WrittenRef<'a>> {
+    let mut out = Vec::new();
+    let Some(spec) = spec else { return out };
+    for field in ref_fields(kind) {
+        match spec.get(field.field) {
+            Some(serde_json::Value::String(s)) => out.push(WrittenRef {
+                field,
+                path: format!("spec.{}", field.field),
+                text: s,
+                well_formed: !field.many,
+            }),
+            Some(serde_json::Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(s) = item.as_str() {
+                        out.push(WrittenRef {
+                            field,
+                            path: format!("spec.{}.{i}", field.field),
+                            text: s,
+                            well_formed: field.many,
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}

@@ -112,8 +112,9 @@ macro_rules! kind_envelope {
         /// The `kind` value.
         #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
         pub enum $kind_enum {
-            #[allow(missing_docs)]
-            $kind_enum,
+            /// The only value.
+            #[serde(rename = $kind)]
+            Kind,
         }
         $(#[$doc])*
         #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -421,4 +422,34 @@ pub fn schemas() -> Vec<(String, Value)> {
         }),
     ));
     values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::schemas;
+    use crate::catalog::load::{load, read_config};
+    use crate::catalog::snapshot::WorkTree;
+
+    /// The generated schema and the validator are two statements of one
+    /// format: every entity of the (valid) example catalog must satisfy both.
+    #[test]
+    fn example_catalog_satisfies_the_generated_schema() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme");
+        let tree = WorkTree::open(&root).expect("example catalog");
+        let config = read_config(&tree, "examples/acme").expect("idp.yaml");
+        let loaded = load(&tree, &config, &[]).expect("load");
+        assert!(loaded.entities.len() >= 40);
+        let (_, schema) = schemas()
+            .into_iter()
+            .find(|(n, _)| n == "Entity.schema.json")
+            .expect("entity schema");
+        let validator = jsonschema::validator_for(&schema).expect("valid schema");
+        for e in &loaded.entities {
+            let errors: Vec<String> = validator
+                .iter_errors(e.doc())
+                .map(|x| x.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", e.entity_ref());
+        }
+    }
 }

@@ -5,10 +5,13 @@
 //! index, validation, and the queries commands ask (`resolve`, `query`,
 //! `ownership`). Nothing here prints.
 
+pub mod changes;
 pub mod config;
 pub mod discover;
 pub mod error;
 pub mod fields;
+pub mod graph;
+pub mod history;
 pub mod index;
 pub mod kinds;
 pub mod load;

@@ -127,6 +127,18 @@ impl Entity {
             .as_str()
     }
 
+    /// The descriptor's JSON text while it is still unparsed in the index
+    /// (`None` once parsed, or for an entity loaded from files). Lets a
+    /// caller that needs one field of every entity (shell completion) read
+    /// just that field instead of building the whole value.
+    pub fn unparsed_json(&self) -> Option<&[u8]> {
+        if self.doc.value.get().is_some() {
+            return None;
+        }
+        let mapped = self.doc.mapped.as_ref()?;
+        (*mapped.bytes).as_ref().get(mapped.range.clone())
+    }
+
     /// `metadata.tags` (strings only).
     pub fn tags(&self) -> Vec<&str> {
         self.doc()
@@ -156,9 +168,13 @@ impl Entity {
 
     /// A human name: profile display name, then title, then name.
     pub fn display_name(&self) -> &str {
-        self.profile_str("displayName")
-            .or(self.title.as_deref())
-            .unwrap_or(&self.name)
+        // Only Users and Groups have profiles; not touching other entities'
+        // documents keeps warm commands from parsing them.
+        let profile = match self.kind.to_ascii_lowercase().as_str() {
+            "user" | "group" => self.profile_str("displayName"),
+            _ => None,
+        };
+        profile.or(self.title.as_deref()).unwrap_or(&self.name)
     }
 
     /// Targets of the relations of one type.

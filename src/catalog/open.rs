@@ -63,23 +63,9 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
     let root = dir.canonicalize().map_err(|e| CatalogError::io(dir, e))?;
     let label = dir.display().to_string();
     if let Some(rev) = opts.rev {
-        let repo = match git2::Repository::discover(&root) {
-            Ok(r) => r,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => {
-                return Err(CatalogError::NotGit {
-                    rev: rev.into(),
-                    path: dir.into(),
-                })
-            }
-            Err(e) => return Err(CatalogError::git("cannot open git repository at", label, e)),
-        };
-        let top = repo
-            .workdir()
-            .and_then(|w| w.canonicalize().ok())
-            .unwrap_or_else(|| root.clone());
-        let subdir = relative(&top, &root);
-        let commit = resolve_commit(&repo, Some(rev), &label)?;
-        return open_commit(repo, commit, &subdir, &label, opts);
+        let handle = dir_repository(dir, &format!("--ref {rev}"))?;
+        let commit = resolve_commit(&handle.repo, Some(rev), &label)?;
+        return open_commit(handle.repo, commit, &handle.subdir, &label, opts);
     }
 
     let key = format!("worktree:{}", root.display());
@@ -230,4 +216,70 @@ fn repository_problem(root: &Path) -> Option<String> {
 
 fn has_git_entry(root: &Path) -> bool {
     root.ancestors().any(|d| d.join(".git").exists())
+}
+
+/// The git repository that holds a catalog, for history, diffs and time travel.
+pub struct CatalogRepo {
+    /// The repository (a checkout, or the bare clone of a remote catalog).
+    pub repo: git2::Repository,
+    /// The catalog's directory within the repository (`""`: the root).
+    pub subdir: String,
+    /// The catalog as the user named it.
+    pub label: String,
+}
+
+impl CatalogRepo {
+    /// The commit `rev` names (`HEAD` when `None`).
+    pub fn commit(&self, rev: Option<&str>) -> Result<git2::Oid, CatalogError> {
+        resolve_commit(&self.repo, rev, &self.label)
+    }
+}
+
+/// Opens the repository of a catalog. `what` names the feature that needs
+/// git, for the error when the catalog is a plain directory.
+pub fn repository(
+    location: &CatalogLocation,
+    fetch: FetchPolicy,
+    dirs: &Dirs,
+    what: &str,
+) -> Result<CatalogRepo, CatalogError> {
+    match location {
+        CatalogLocation::Dir(dir) => dir_repository(dir, what),
+        CatalogLocation::Remote(url) => {
+            let clone = open_remote(&dirs.cache, url, fetch)?;
+            Ok(CatalogRepo {
+                repo: clone.repo,
+                subdir: String::new(),
+                label: url.clone(),
+            })
+        }
+    }
+}
+
+fn dir_repository(dir: &Path, what: &str) -> Result<CatalogRepo, CatalogError> {
+    if !dir.is_dir() {
+        return Err(CatalogError::Missing { path: dir.into() });
+    }
+    let root = dir.canonicalize().map_err(|e| CatalogError::io(dir, e))?;
+    let label = dir.display().to_string();
+    let repo = match git2::Repository::discover(&root) {
+        Ok(r) => r,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => {
+            return Err(CatalogError::NotGit {
+                what: what.to_string(),
+                path: dir.into(),
+            })
+        }
+        Err(e) => return Err(CatalogError::git("cannot open git repository at", label, e)),
+    };
+    let top = repo
+        .workdir()
+        .and_then(|w| w.canonicalize().ok())
+        .unwrap_or_else(|| root.clone());
+    let subdir = relative(&top, &root);
+    Ok(CatalogRepo {
+        repo,
+        subdir,
+        label,
+    })
 }

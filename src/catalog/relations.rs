@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::fields::ref_fields;
+use super::fields::written_refs;
 use super::model::Entity;
 use super::refs::EntityRef;
 
@@ -91,27 +91,14 @@ pub struct Relation {
 /// each field's default kind. Unparseable references are skipped here;
 /// validation reports them.
 pub fn declared_references(entity: &Entity) -> Vec<(RelationType, EntityRef)> {
-    let kind = entity.kind_key();
-    let spec = entity.doc().get("spec");
-    let mut out = Vec::new();
-    for field in ref_fields(&kind) {
-        let Some(value) = spec.and_then(|s| s.get(field.field)) else {
-            continue;
-        };
-        let texts: Vec<&str> = match value {
-            serde_json::Value::String(s) => vec![s.as_str()],
-            serde_json::Value::Array(items) if field.many => {
-                items.iter().filter_map(|v| v.as_str()).collect()
-            }
-            _ => continue,
-        };
-        for text in texts {
-            if let Ok(target) = EntityRef::parse(text, field.default_kind, &entity.namespace) {
-                out.push((field.relation, target));
-            }
-        }
-    }
-    out
+    written_refs(&entity.kind_key(), entity.doc().get("spec"))
+        .into_iter()
+        .filter_map(|w| {
+            EntityRef::parse(w.text, w.field.default_kind, &entity.namespace)
+                .ok()
+                .map(|target| (w.field.relation, target))
+        })
+        .collect()
 }
 
 /// Fills every entity's `relations` from all entities' declared references,

@@ -2,7 +2,15 @@
 //! one render; the shared [`Context`] opens the catalog the way the global
 //! flags say.
 
+pub mod completions;
+mod diff;
+mod graph;
+mod history;
+mod impact;
+mod init;
 mod list;
+mod man;
+pub mod overview;
 mod schema;
 mod show;
 mod sync;
@@ -16,7 +24,8 @@ use anyhow::Result;
 
 use crate::catalog::config::{Dirs, UserConfig};
 use crate::catalog::discover::{find_catalog, CatalogLocation, FoundBy};
-use crate::catalog::open::{open, OpenOptions, Opened};
+use crate::catalog::history::{commit_at, parse_when};
+use crate::catalog::open::{open, repository, CatalogRepo, OpenOptions, Opened};
 use crate::catalog::remote::FetchPolicy;
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
@@ -35,6 +44,8 @@ pub struct Context<'a> {
     pub catalog_arg: Option<String>,
     /// `--ref`.
     pub rev: Option<String>,
+    /// `--at`, as typed.
+    pub at: Option<String>,
     /// `--offline`.
     pub offline: bool,
     /// XDG directories.
@@ -70,19 +81,70 @@ impl Context<'_> {
         force_fetch: bool,
         extra_files: &[String],
     ) -> Result<&'static Opened> {
-        let interval = if matches!(location, CatalogLocation::Remote(_)) && !force_fetch {
+        let rev = self.revision(location)?;
+        self.open_rev(
+            location,
+            rev.as_deref(),
+            use_index,
+            force_fetch,
+            extra_files,
+        )
+    }
+
+    /// The revision the global flags ask for: `--ref`, or the commit `--at`
+    /// names (`None`: the working tree).
+    pub fn revision(&self, location: &CatalogLocation) -> Result<Option<String>> {
+        let Some(at) = &self.at else {
+            return Ok(self.rev.clone());
+        };
+        let when = parse_when(at).ok_or_else(|| {
+            UsageError(format!(
+                "--at '{at}' is not a date (2026-06-01) or a date and time (2026-06-01T12:00:00Z)"
+            ))
+        })?;
+        let handle = self.repository(location, "--at")?;
+        let head = handle.commit(None)?;
+        let commit = commit_at(&handle.repo, head, when, &handle.label)?;
+        self.ui.note(&format!("--at {at}: reading commit {commit}"));
+        Ok(Some(commit.to_string()))
+    }
+
+    /// The git repository of the catalog (`what` names the feature needing it).
+    pub fn repository(&self, location: &CatalogLocation, what: &str) -> Result<CatalogRepo> {
+        Ok(repository(
+            location,
+            self.fetch_policy(location, false)?,
+            &self.dirs,
+            what,
+        )?)
+    }
+
+    fn fetch_policy(&self, location: &CatalogLocation, force: bool) -> Result<FetchPolicy> {
+        let interval = if matches!(location, CatalogLocation::Remote(_)) && !force {
             UserConfig::load(&self.dirs)?.sync_interval()?
         } else {
             Duration::from_secs(3600)
         };
+        Ok(FetchPolicy {
+            offline: self.offline,
+            force,
+            interval,
+        })
+    }
+
+    /// Opens the catalog at an explicit revision (`None`: the working tree).
+    pub fn open_rev(
+        &self,
+        location: &CatalogLocation,
+        rev: Option<&str>,
+        use_index: bool,
+        force_fetch: bool,
+        extra_files: &[String],
+    ) -> Result<&'static Opened> {
         let opened = open(&OpenOptions {
             location,
-            rev: self.rev.as_deref(),
-            fetch: FetchPolicy {
-                offline: self.offline,
-                force: force_fetch,
-                interval,
-            },
+            rev,
+            fetch: self.fetch_policy(location, force_fetch)?,
             dirs: &self.dirs,
             use_index,
             extra_files,
@@ -117,6 +179,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<Exit> {
         ui,
         catalog_arg: cli.global.catalog.clone(),
         rev: cli.global.rev.clone(),
+        at: cli.global.at.clone(),
         offline: cli.global.offline,
         dirs: Dirs::from_env(),
         cwd: std::env::current_dir()?,
@@ -128,6 +191,13 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<Exit> {
         Command::Validate(args) => validate::run(&ctx, args),
         Command::Schema(args) => schema::run(&ctx, args),
         Command::Sync => sync::run(&ctx),
+        Command::Impact(args) => impact::run(&ctx, args),
+        Command::Graph(args) => graph::run(&ctx, args),
+        Command::History(args) => history::run(&ctx, args),
+        Command::Diff(args) => diff::run(&ctx, args),
+        Command::Init(args) => init::run(&ctx, args),
+        Command::Completions(args) => completions::run(&ctx, args),
+        Command::Man(args) => man::run(&ctx, args),
     }
 }
 

@@ -27,7 +27,10 @@ pub fn run(ctx: &Context) -> Result<Exit> {
         .unwrap_or("working tree");
     let what = match &location {
         CatalogLocation::Remote(url) => format!("fetched {url}"),
-        CatalogLocation::Dir(dir) => format!("{} is a local directory; re-indexed", dir.display()),
+        CatalogLocation::Dir(dir) => format!(
+            "{} is a local directory: nothing to fetch; index up to date",
+            dir.display()
+        ),
     };
     writeln!(out, "{what} ({at}, {} entities)", catalog.entities.len())?;
     Ok(Exit::Ok)

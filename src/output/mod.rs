@@ -2,7 +2,9 @@
 //! and one renderer module per view. Stdout carries data; stderr carries
 //! notes and warnings. Renderers write to a `Write`, never print.
 
+pub mod changes;
 pub mod entities;
+pub mod graph;
 pub mod owners;
 pub mod problems;
 pub mod style;

@@ -328,6 +328,23 @@ impl CatalogBuilder {
         repo
     }
 
+    /// Like [`CatalogBuilder::build`], but the first commit has this message,
+    /// author name (email `<name>@example.com`) and time (seconds since the
+    /// epoch, UTC; author and committer date alike).
+    pub fn build_as(self, message: &str, author: &str, time: i64) -> Repo {
+        let dir = self.write_only_ref();
+        let mut opts = git2::RepositoryInitOptions::new();
+        opts.initial_head("main");
+        let git = git2::Repository::init_opts(&dir, &opts).expect("git init");
+        let repo = Repo {
+            dir,
+            git,
+            tick: std::cell::Cell::new(0),
+        };
+        repo.commit_as(message, author, time);
+        repo
+    }
+
     fn write_only_ref(&self) -> PathBuf {
         std::fs::create_dir_all(&self.dir).expect("mkdir");
         for (path, content) in &self.files {
@@ -392,6 +409,38 @@ impl Repo {
         self.git
             .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
             .expect("commit")
+    }
+
+    /// Stages everything and commits it with this author name (email
+    /// `<name>@example.com`) and time (seconds since the epoch, UTC), used as
+    /// both author and committer date.
+    pub fn commit_as(&self, message: &str, author: &str, time: i64) -> git2::Oid {
+        let mut index = self.git.index().expect("index");
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .expect("add all");
+        index.update_all(["*"], None).expect("update all");
+        index.write().expect("write index");
+        let tree_id = index.write_tree().expect("write tree");
+        let tree = self.git.find_tree(tree_id).expect("tree");
+        let email = format!("{}@example.com", author.to_lowercase().replace(' ', "."));
+        let sig = git2::Signature::new(author, &email, &git2::Time::new(time, 0)).expect("sig");
+        let parent = self.git.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        self.git
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .expect("commit")
+    }
+
+    /// Renames a file in the working tree (not committed); committing then
+    /// records what `git mv` would.
+    pub fn rename(&self, from: &str, to: &str) -> &Self {
+        let dest = self.dir.join(to);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::rename(self.dir.join(from), dest).expect("rename file");
+        self
     }
 
     /// Writes a file and commits it.

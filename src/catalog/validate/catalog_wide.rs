@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::catalog::fields::ref_fields;
+use crate::catalog::fields::written_refs;
 use crate::catalog::problem::{Problem, Severity};
 use crate::catalog::refs::EntityRef;
 use crate::catalog::Catalog;
@@ -47,44 +47,29 @@ pub fn duplicates(catalog: &Catalog) -> Vec<Problem> {
 pub fn dangling_references(catalog: &Catalog) -> Vec<Problem> {
     let mut out = Vec::new();
     for e in &catalog.entities {
-        let Some(spec) = e.doc().get("spec") else {
-            continue;
-        };
-        for field in ref_fields(&e.kind_key()) {
-            let Some(value) = spec.get(field.field) else {
-                continue;
+        for w in written_refs(&e.kind_key(), e.doc().get("spec"))
+            .into_iter()
+            .filter(|w| w.well_formed)
+        {
+            let Ok(target) = EntityRef::parse(w.text, w.field.default_kind, &e.namespace) else {
+                continue; // malformed: reported by the spec check
             };
-            let items: Vec<(String, &str)> = match value {
-                serde_json::Value::String(s) if !field.many => {
-                    vec![(format!("spec.{}", field.field), s.as_str())]
-                }
-                serde_json::Value::Array(list) if field.many => list
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, v)| {
-                        v.as_str().map(|s| (format!("spec.{}.{i}", field.field), s))
-                    })
-                    .collect(),
-                _ => continue,
-            };
-            for (path, text) in items {
-                let Ok(target) = EntityRef::parse(text, field.default_kind, &e.namespace) else {
-                    continue; // malformed: reported by the spec check
-                };
-                if catalog.get(&target).is_none() {
-                    out.push(
-                        Problem::new(
-                            Severity::Error,
-                            "dangling-reference",
-                            format!("\"{path}\" refers to {target}, which is not in the catalog"),
-                            &e.source.file,
-                            e.source.line,
-                            1,
-                        )
-                        .with_entity(e.entity_ref().to_string())
-                        .at_field(e.source.document, path),
-                    );
-                }
+            if catalog.get(&target).is_none() {
+                out.push(
+                    Problem::new(
+                        Severity::Error,
+                        "dangling-reference",
+                        format!(
+                            "\"{}\" refers to {target}, which is not in the catalog",
+                            w.path
+                        ),
+                        &e.source.file,
+                        e.source.line,
+                        1,
+                    )
+                    .with_entity(e.entity_ref().to_string())
+                    .at_field(e.source.document, w.path),
+                );
             }
         }
     }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::entity::show;
 use super::rules::is_non_empty_string;
 use super::Finding;
-use crate::catalog::fields::ref_fields;
+use crate::catalog::fields::written_refs;
 use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
 
 #[derive(Clone, Copy)]
@@ -131,6 +131,7 @@ pub fn check_spec(kind: &str, spec: Option<&Value>, out: &mut Vec<Finding>) {
     let Some((_, fields)) = kind_fields(kind) else {
         return;
     };
+    let spec_value = spec.unwrap_or(&Value::Null);
     let spec = match spec {
         None => {
             let names: Vec<&str> = fields
@@ -175,7 +176,7 @@ pub fn check_spec(kind: &str, spec: Option<&Value>, out: &mut Vec<Finding>) {
             "spec",
         ));
     }
-    check_references(kind, spec, out);
+    check_references(kind, spec_value, out);
 }
 
 fn check_type(kind: &str, path: &str, ty: Ty, v: &Value, out: &mut Vec<Finding>) {
@@ -351,31 +352,17 @@ fn check_steps(path: &str, v: &Value, out: &mut Vec<Finding>) {
 
 /// References must parse; fields without a default kind need an explicit one
 /// (Backstage rejects `dependsOn: [ledger]` when it builds relations).
-fn check_references(kind: &str, spec: &serde_json::Map<String, Value>, out: &mut Vec<Finding>) {
-    for field in ref_fields(&kind.to_ascii_lowercase()) {
-        let Some(value) = spec.get(field.field) else {
-            continue;
-        };
-        let items: Vec<(String, &str)> = match value {
-            Value::String(s) => vec![(format!("spec.{}", field.field), s.as_str())],
-            Value::Array(list) => list
-                .iter()
-                .enumerate()
-                .filter_map(|(i, v)| v.as_str().map(|s| (format!("spec.{}.{i}", field.field), s)))
-                .collect(),
-            _ => continue,
-        };
-        for (path, text) in items {
-            if text.is_empty() {
-                continue; // reported as an empty string
-            }
-            if let Err(e) = EntityRef::parse(text, field.default_kind, DEFAULT_NAMESPACE) {
-                out.push(Finding::error(
-                    "invalid-reference",
-                    format!("\"{path}\": {e}"),
-                    &path,
-                ));
-            }
+fn check_references(kind: &str, spec: &Value, out: &mut Vec<Finding>) {
+    for w in written_refs(&kind.to_ascii_lowercase(), Some(spec)) {
+        if w.text.is_empty() {
+            continue; // reported as an empty string
+        }
+        if let Err(e) = EntityRef::parse(w.text, w.field.default_kind, DEFAULT_NAMESPACE) {
+            out.push(Finding::error(
+                "invalid-reference",
+                format!("\"{}\": {e}", w.path),
+                &w.path,
+            ));
         }
     }
 }

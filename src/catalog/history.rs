@@ -1,0 +1,448 @@
+//! Time: the commits that changed one entity (`history`, following it across
+//! renames and moves between files), the catalog as it was at a moment
+//! (`--at`), and the catalog-level difference between two states (`diff`).
+//! Everything is read from git objects; nothing is checked out.
+
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::changes::{field_changes, FieldChange};
+use super::error::CatalogError;
+use super::parse::parse_file;
+use super::refs::{EntityRef, DEFAULT_NAMESPACE};
+use super::relations::RelationType;
+use super::Catalog;
+
+/// One commit that changed the entity.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    /// Full commit id.
+    pub commit: String,
+    /// Author date, RFC 3339 (UTC).
+    pub date: String,
+    /// Author name.
+    pub author: String,
+    /// Author email.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub email: String,
+    /// First line of the message.
+    pub summary: String,
+    /// What changed in the entity; a creation is one change of field
+    /// `entity` from null to the reference, a move one of `source.file`.
+    pub changes: Vec<FieldChange>,
+}
+
+/// The history of one entity, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    /// The entity.
+    pub entity: String,
+    /// Commits, newest first.
+    pub entries: Vec<HistoryEntry>,
+    /// Set when the history may be incomplete (a shallow clone).
+    pub limited: Option<String>,
+}
+
+/// Walks the history of the entity `target`, defined in `file` (relative to
+/// the catalog root `subdir`) at commit `start`.
+pub fn entity_history(
+    repo: &git2::Repository,
+    start: git2::Oid,
+    subdir: &str,
+    target: &EntityRef,
+    file: &str,
+) -> Result<History, CatalogError> {
+    let git = |action, e| CatalogError::git(action, target.to_string(), e);
+    super::snapshot::tune_libgit2();
+    let mut walk = repo
+        .revwalk()
+        .map_err(|e| git("cannot walk the history of", e))?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)
+        .map_err(|e| git("cannot walk the history of", e))?;
+    walk.push(start)
+        .map_err(|e| git("cannot walk the history of", e))?;
+    let mut path = join(subdir, file);
+    let mut entries = Vec::new();
+    let mut boundary_hit = false;
+    for oid in walk {
+        let Ok(oid) = oid else {
+            boundary_hit = true;
+            break;
+        };
+        let commit = repo
+            .find_commit(oid)
+            .map_err(|e| git("cannot read a commit of", e))?;
+        let Ok(tree) = commit.tree() else {
+            boundary_hit = true;
+            break;
+        };
+        let parents: Vec<git2::Commit> = commit.parents().collect();
+        // Cheap first: the same blob in a parent means no change here, and no
+        // YAML needs parsing. Only commits that touched the file get parsed.
+        let parent_trees: Vec<git2::Tree> = parents.iter().filter_map(|p| p.tree().ok()).collect();
+        if parent_trees
+            .iter()
+            .any(|pt| same_entry(repo, &tree, pt, &path))
+        {
+            continue;
+        }
+        let Some(blob) = blob_id(&tree, &path) else {
+            continue;
+        };
+        let Some(current) = entity_in_blob(repo, blob, target) else {
+            continue;
+        };
+        let mut previous: Option<(Value, String)> = None;
+        let mut unchanged = false;
+        for ptree in &parent_trees {
+            let found = blob_id(ptree, &path)
+                .and_then(|b| entity_in_blob(repo, b, target))
+                .map(|v| (v, path.clone()))
+                .or_else(|| find_moved(repo, ptree, &tree, target));
+            if let Some((value, old_path)) = &found {
+                if *value == current && *old_path == path {
+                    unchanged = true; // the same entity, other content in its file
+                    break;
+                }
+            }
+            if previous.is_none() {
+                previous = found;
+            }
+        }
+        if unchanged {
+            continue;
+        }
+        let changes = match &previous {
+            Some((old, old_path)) => {
+                let mut c = field_changes(old, &current);
+                if *old_path != path {
+                    c.push(FieldChange {
+                        field: "source.file".into(),
+                        from: Value::String(strip(subdir, old_path)),
+                        to: Value::String(strip(subdir, &path)),
+                    });
+                }
+                c
+            }
+            None => vec![FieldChange {
+                field: "entity".into(),
+                from: Value::Null,
+                to: Value::String(target.to_string()),
+            }],
+        };
+        entries.push(HistoryEntry {
+            commit: oid.to_string(),
+            date: rfc3339(commit.author().when().seconds()),
+            author: commit.author().name().unwrap_or("").to_string(),
+            email: commit.author().email().unwrap_or("").to_string(),
+            summary: commit.summary().unwrap_or("").to_string(),
+            changes,
+        });
+        match previous {
+            Some((_, old_path)) => path = old_path,
+            None => break, // created here: nothing older to find
+        }
+    }
+    let limited = (repo.is_shallow() || boundary_hit).then(|| {
+        "the repository is a shallow clone; history before its oldest fetched commit is not available".to_string()
+    });
+    Ok(History {
+        entity: target.to_string(),
+        entries,
+        limited,
+    })
+}
+
+/// The descriptor of `target` in the file at `path` of `tree`, if there.
+fn entity_at(
+    repo: &git2::Repository,
+    tree: &git2::Tree,
+    path: &str,
+    target: &EntityRef,
+) -> Option<Value> {
+    entity_in_blob(repo, blob_id(tree, path)?, target)
+}
+
+fn entity_in_blob(repo: &git2::Repository, id: git2::Oid, target: &EntityRef) -> Option<Value> {
+    let blob = repo.find_blob(id).ok()?;
+    let docs = parse_file(blob.content()).ok()?;
+    docs.into_iter()
+        .map(|d| d.value)
+        .find(|v| is_entity(v, target))
+}
+
+/// Whether `path` names the same object in both trees, descending one
+/// directory at a time and stopping at the first identical subtree, so large
+/// unchanged directories are never loaded.
+fn same_entry(repo: &git2::Repository, a: &git2::Tree, b: &git2::Tree, path: &str) -> bool {
+    let mut parts = path.split('/').peekable();
+    let (mut ta, mut tb) = (a.clone(), b.clone());
+    while let Some(name) = parts.next() {
+        let (Some(ea), Some(eb)) = (
+            ta.get_name(name).map(|e| e.to_owned()),
+            tb.get_name(name).map(|e| e.to_owned()),
+        ) else {
+            return false;
+        };
+        if ea.id() == eb.id() {
+            return true;
+        }
+        if parts.peek().is_none() {
+            return false;
+        }
+        let (Ok(Some(na)), Ok(Some(nb))) = (
+            ea.to_object(repo).map(|o| o.into_tree().ok()),
+            eb.to_object(repo).map(|o| o.into_tree().ok()),
+        ) else {
+            return false;
+        };
+        ta = na;
+        tb = nb;
+    }
+    false
+}
+
+fn is_entity(doc: &Value, target: &EntityRef) -> bool {
+    let kind = doc.get("kind").and_then(Value::as_str);
+    let meta = doc.get("metadata");
+    let name = meta.and_then(|m| m.get("name")).and_then(Value::as_str);
+    let namespace = meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+        .unwrap_or(DEFAULT_NAMESPACE);
+    kind.is_some_and(|k| k.eq_ignore_ascii_case(&target.kind))
+        && name.is_some_and(|n| n.eq_ignore_ascii_case(&target.name))
+        && namespace.eq_ignore_ascii_case(&target.namespace)
+}
+
+fn blob_id(tree: &git2::Tree, path: &str) -> Option<git2::Oid> {
+    tree.get_path(std::path::Path::new(path))
+        .ok()
+        .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
+        .map(|e| e.id())
+}
+
+/// Where the entity was in `old` when it is not at the same path: among the
+/// YAML files that changed between `old` and `new`.
+fn find_moved(
+    repo: &git2::Repository,
+    old: &git2::Tree,
+    new: &git2::Tree,
+    target: &EntityRef,
+) -> Option<(Value, String)> {
+    let diff = repo.diff_tree_to_tree(Some(old), Some(new), None).ok()?;
+    for delta in diff.deltas() {
+        let Some(p) = delta.old_file().path().and_then(|p| p.to_str()) else {
+            continue;
+        };
+        if !(p.ends_with(".yaml") || p.ends_with(".yml")) || delta.old_file().id().is_zero() {
+            continue;
+        }
+        if let Some(v) = entity_at(repo, old, p, target) {
+            return Some((v, p.to_string()));
+        }
+    }
+    None
+}
+
+fn join(subdir: &str, file: &str) -> String {
+    if subdir.is_empty() {
+        file.to_string()
+    } else {
+        format!("{subdir}/{file}")
+    }
+}
+
+fn strip(subdir: &str, path: &str) -> String {
+    if subdir.is_empty() {
+        return path.to_string();
+    }
+    path.strip_prefix(&format!("{subdir}/"))
+        .unwrap_or(path)
+        .to_string()
+}
+
+/// Seconds since the epoch as RFC 3339 UTC (`2026-06-01T12:00:00Z`).
+pub fn rfc3339(seconds: i64) -> String {
+    let t = if seconds >= 0 {
+        UNIX_EPOCH + Duration::from_secs(seconds as u64)
+    } else {
+        UNIX_EPOCH
+    };
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// Parses `--at`: a date (`2026-06-01`, meaning the end of that day, UTC) or
+/// a date and time (`2026-06-01T12:00:00Z`, `2026-06-01 12:00`).
+pub fn parse_when(text: &str) -> Option<SystemTime> {
+    let t = text.trim();
+    if t.len() == 10 {
+        return humantime::parse_rfc3339_weak(&format!("{t} 23:59:59")).ok();
+    }
+    humantime::parse_rfc3339(t)
+        .or_else(|_| humantime::parse_rfc3339_weak(t))
+        .or_else(|_| humantime::parse_rfc3339_weak(&format!("{t}:00")))
+        .ok()
+}
+
+/// The last commit on the first-parent line from `start` made at or before
+/// `when` (committer time, as `git log --first-parent --before` sees it).
+pub fn commit_at(
+    repo: &git2::Repository,
+    start: git2::Oid,
+    when: SystemTime,
+    label: &str,
+) -> Result<git2::Oid, CatalogError> {
+    let limit = when
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let mut commit = repo
+        .find_commit(start)
+        .map_err(|e| CatalogError::git("cannot read HEAD of", label.to_string(), e))?;
+    loop {
+        if commit.time().seconds() <= limit {
+            return Ok(commit.id());
+        }
+        match commit.parent(0) {
+            Ok(parent) => commit = parent,
+            Err(_) => {
+                return Err(CatalogError::BeforeHistory {
+                    when: humantime::format_rfc3339_seconds(when).to_string(),
+                    first: rfc3339(commit.time().seconds()),
+                    shallow: repo.is_shallow(),
+                })
+            }
+        }
+    }
+}
+
+/// A relation added or removed between two catalog states.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RelationChange {
+    /// The entity holding the relation.
+    pub from: String,
+    /// The relation (`dependsOn`, `ownedBy`, …).
+    pub relation: String,
+    /// The other end.
+    pub to: String,
+}
+
+/// An entity whose descriptor changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntityChange {
+    /// Full reference.
+    pub entity: String,
+    /// Its field changes.
+    pub changes: Vec<FieldChange>,
+}
+
+/// The catalog-level difference between two states.
+#[derive(Debug, Clone, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogDiff {
+    /// Entities only in the new state.
+    pub added: Vec<String>,
+    /// Entities only in the old state.
+    pub removed: Vec<String>,
+    /// Entities in both whose descriptors differ.
+    pub changed: Vec<EntityChange>,
+    /// Relations only in the new state.
+    pub relations_added: Vec<RelationChange>,
+    /// Relations only in the old state.
+    pub relations_removed: Vec<RelationChange>,
+}
+
+impl CatalogDiff {
+    /// Whether the two states are the same.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.changed.is_empty()
+            && self.relations_added.is_empty()
+            && self.relations_removed.is_empty()
+    }
+}
+
+/// Relations stated in one direction only, so each fact counts once.
+const FORWARD: &[RelationType] = &[
+    RelationType::OwnedBy,
+    RelationType::PartOf,
+    RelationType::DependsOn,
+    RelationType::ProvidesApi,
+    RelationType::ConsumesApi,
+    RelationType::MemberOf,
+    RelationType::ChildOf,
+];
+
+/// Compares two catalogs entity by entity.
+pub fn diff_catalogs(old: &Catalog, new: &Catalog) -> CatalogDiff {
+    let mut out = CatalogDiff::default();
+    for e in &new.entities {
+        match old.get(&e.entity_ref()) {
+            None => out.added.push(e.entity_ref().to_string()),
+            Some(o) => {
+                let changes = field_changes(o.doc(), e.doc());
+                if !changes.is_empty() {
+                    out.changed.push(EntityChange {
+                        entity: e.entity_ref().to_string(),
+                        changes,
+                    });
+                }
+            }
+        }
+    }
+    for e in &old.entities {
+        if new.get(&e.entity_ref()).is_none() {
+            out.removed.push(e.entity_ref().to_string());
+        }
+    }
+    let relations = |c: &Catalog| -> HashSet<RelationChange> {
+        c.entities
+            .iter()
+            .flat_map(|e| {
+                e.relations
+                    .iter()
+                    .filter(|r| FORWARD.contains(&r.kind))
+                    .map(move |r| RelationChange {
+                        from: e.entity_ref().to_string(),
+                        relation: r.kind.as_str().to_string(),
+                        to: r.target.to_string(),
+                    })
+            })
+            .collect()
+    };
+    let (ro, rn) = (relations(old), relations(new));
+    out.relations_added = rn.difference(&ro).cloned().collect();
+    out.relations_removed = ro.difference(&rn).cloned().collect();
+    out.added.sort();
+    out.removed.sort();
+    out.changed.sort_by(|a, b| a.entity.cmp(&b.entity));
+    out.relations_added.sort();
+    out.relations_removed.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_dates() {
+        let d = parse_when("2026-06-01").unwrap();
+        assert_eq!(
+            humantime::format_rfc3339_seconds(d).to_string(),
+            "2026-06-01T23:59:59Z"
+        );
+        let d = parse_when("2026-06-01T12:30:00Z").unwrap();
+        assert_eq!(
+            humantime::format_rfc3339_seconds(d).to_string(),
+            "2026-06-01T12:30:00Z"
+        );
+        assert!(parse_when("2026-06-01 12:30").is_some());
+        assert!(parse_when("yesterday").is_none());
+    }
+}

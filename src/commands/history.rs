@@ -1,0 +1,51 @@
+//! `idp history <entity>`.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::catalog::history::entity_history;
+use crate::catalog::resolve::resolve;
+use crate::cli::{Format, HistoryArgs};
+use crate::exit::Exit;
+use crate::output::changes::history;
+use crate::output::write_data;
+
+use super::{require_format, Context};
+
+pub fn run(ctx: &Context, args: HistoryArgs) -> Result<Exit> {
+    require_format(
+        ctx.ui,
+        "history",
+        &[Format::Table, Format::Json, Format::Yaml],
+    )?;
+    let (location, _) = ctx.locate()?;
+    let handle = ctx.repository(&location, "history")?;
+    // History starts at a commit: --ref/--at, else HEAD (uncommitted edits
+    // have no history yet).
+    let rev = ctx.revision(&location)?;
+    let start = handle.commit(rev.as_deref())?;
+    let opened = ctx.open_rev(&location, Some(&start.to_string()), true, false, &[])?;
+    let entity = resolve(&opened.catalog, &args.entity)?;
+    let mut result = entity_history(
+        &handle.repo,
+        start,
+        &handle.subdir,
+        &entity.entity_ref(),
+        &entity.source.file,
+    )?;
+    if let Some(note) = &result.limited {
+        ctx.ui.warn(note);
+    }
+    if let Some(n) = args.limit {
+        result.entries.truncate(n);
+    }
+    let mut out = std::io::stdout().lock();
+    match ctx.ui.format {
+        Format::Table => history(&mut out, ctx.ui, &result, entity.display_name())?,
+        // The contract is the array of commits, newest first.
+        format => write_data(&mut out, format, &result.entries)?,
+    }
+    out.flush()?;
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,67 @@
+//! `idp man [COMMAND] [--out-dir DIR]`: man pages generated from the clap
+//! definitions with clap_mangen, one page per command (`idp.1`,
+//! `idp-who-owns.1`, …). The pages committed under `man/` are this
+//! command's output; a test fails when they are stale.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use clap::CommandFactory;
+
+use crate::cli::{Cli, ManArgs};
+use crate::exit::Exit;
+
+use super::{Context, UsageError};
+
+pub fn run(_ctx: &Context, args: ManArgs) -> Result<Exit> {
+    if let Some(dir) = &args.out_dir {
+        write_all(dir)?;
+        return Ok(Exit::Ok);
+    }
+    let page = page(args.command.as_deref())?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(&page)?;
+    out.flush()?;
+    Ok(Exit::Ok)
+}
+
+/// The root command as the pages describe it (no `help` subcommand).
+fn root() -> clap::Command {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    cmd
+}
+
+/// One page: idp(1), or the named command's.
+fn page(command: Option<&str>) -> Result<Vec<u8>> {
+    let root = root();
+    let cmd = match command {
+        None => root,
+        Some(name) => root
+            .get_subcommands()
+            .find(|s| s.get_name() == name && !s.is_hide_set())
+            .cloned()
+            .ok_or_else(|| {
+                let names: Vec<&str> = root
+                    .get_subcommands()
+                    .filter(|s| !s.is_hide_set())
+                    .map(|s| s.get_name())
+                    .collect();
+                UsageError(format!(
+                    "no command '{name}'; commands: {}",
+                    names.join(", ")
+                ))
+            })?,
+    };
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd).render(&mut buf)?;
+    Ok(buf)
+}
+
+/// Writes every page into `dir` (created when missing).
+fn write_all(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    clap_mangen::generate_to(root(), dir)
+        .with_context(|| format!("cannot write man pages into {}", dir.display()))
+}
