@@ -67,6 +67,7 @@ pub fn entity_history(
     let mut path = join(subdir, file);
     let mut entries = Vec::new();
     let mut boundary_hit = false;
+    let shallow_boundary = shallow_commits(repo);
     for oid in walk {
         let Ok(oid) = oid else {
             boundary_hit = true;
@@ -95,6 +96,12 @@ pub fn entity_history(
         let Some(current) = entity_in_blob(repo, blob, target) else {
             continue;
         };
+        if parents.is_empty() && shallow_boundary.contains(&oid) {
+            // The oldest fetched commit of a shallow clone: its parents are
+            // missing, so what it changed is unknown (not a creation).
+            boundary_hit = true;
+            break;
+        }
         let mut previous: Option<(Value, String)> = None;
         let mut unchanged = false;
         for ptree in &parent_trees {
@@ -154,6 +161,18 @@ pub fn entity_history(
         entries,
         limited,
     })
+}
+
+/// The commits a shallow clone was cut at (`.git/shallow`); empty otherwise.
+fn shallow_commits(repo: &git2::Repository) -> HashSet<git2::Oid> {
+    if !repo.is_shallow() {
+        return HashSet::new();
+    }
+    std::fs::read_to_string(repo.path().join("shallow"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| git2::Oid::from_str(l.trim()).ok())
+        .collect()
 }
 
 /// The descriptor of `target` in the file at `path` of `tree`, if there.

@@ -528,6 +528,50 @@ fn history_in_a_shallow_clone_warns() {
     at.code(2).stderr_has("shallow");
 }
 
+/// In a shallow clone the oldest fetched commit has no parents; the entity
+/// already existed before it, so that commit must not be reported as the
+/// entity's creation (the history is cut short, which the warning says).
+#[test]
+fn shallow_boundary_commit_is_not_reported_as_the_creation() {
+    let env = TestEnv::new();
+    let (repo, _) = edits_repo(&env);
+    let dest = env.root.join("shallow");
+    let out = env
+        .git(&env.root)
+        .args(["clone", "-q", "--depth", "2"])
+        .arg(format!("file://{}", repo.path()))
+        .arg(&dest)
+        .output()
+        .expect("git clone");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = env.run([
+        "--catalog",
+        dest.to_str().unwrap(),
+        "history",
+        "ledger",
+        "-o",
+        "json",
+    ]);
+    run.ok();
+    let entries = run.json();
+    for e in entries.as_array().unwrap() {
+        assert!(
+            e["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["field"] != "entity"),
+            "ledger was created in \"Create ledger\", which the shallow clone lacks; \
+             {:?} is reported as its creation:\n{entries:#}",
+            e["summary"]
+        );
+    }
+}
+
 #[test]
 fn history_at_a_date_starts_there() {
     let env = TestEnv::new();
