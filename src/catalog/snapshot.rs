@@ -139,6 +139,8 @@ impl Snapshot for WorkTree {
 /// The tree of one commit, read from git objects without a checkout.
 pub struct GitTree {
     repo: Mutex<git2::Repository>,
+    /// The repository's git directory, for per-thread handles.
+    git_dir: PathBuf,
     files: Vec<FileEntry>,
     blobs: HashMap<String, git2::Oid>,
     /// Id of the tree read (the catalog root's tree).
@@ -200,6 +202,7 @@ impl GitTree {
             (files, blobs, tree.id())
         };
         Ok(GitTree {
+            git_dir: repo.path().to_path_buf(),
             repo: Mutex::new(repo),
             files,
             blobs,
@@ -209,6 +212,12 @@ impl GitTree {
     }
 }
 
+thread_local! {
+    /// This thread's handle on the repository a [`GitTree`] reads.
+    static THREAD_REPO: std::cell::RefCell<Option<(PathBuf, git2::Repository)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 impl Snapshot for GitTree {
     fn files(&self) -> &[FileEntry] {
         &self.files
@@ -216,15 +225,32 @@ impl Snapshot for GitTree {
 
     fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
         let not_found = || std::io::Error::new(std::io::ErrorKind::NotFound, "not in commit");
-        let oid = self.blobs.get(path).ok_or_else(not_found)?;
-        let repo = self
-            .repo
-            .lock()
-            .map_err(|_| std::io::Error::other("repository lock poisoned"))?;
-        let blob = repo
-            .find_blob(*oid)
-            .map_err(|e| std::io::Error::other(e.message().to_string()))?;
-        Ok(blob.content().to_vec())
+        let oid = *self.blobs.get(path).ok_or_else(not_found)?;
+        let to_io = |e: git2::Error| std::io::Error::other(e.message().to_string());
+        // Loads read files on all cores; a libgit2 handle is not shareable
+        // between threads, so each worker thread opens its own (cheap: the
+        // pack index is mapped, not read).
+        let mine = THREAD_REPO.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.as_ref().is_none_or(|(dir, _)| *dir != self.git_dir) {
+                *slot = git2::Repository::open(&self.git_dir)
+                    .ok()
+                    .map(|r| (self.git_dir.clone(), r));
+            }
+            slot.as_ref()
+                .map(|(_, repo)| repo.find_blob(oid).map(|b| b.content().to_vec()))
+        });
+        match mine {
+            Some(result) => result.map_err(to_io),
+            None => {
+                let repo = self
+                    .repo
+                    .lock()
+                    .map_err(|_| std::io::Error::other("repository lock poisoned"))?;
+                let blob = repo.find_blob(oid).map_err(to_io)?;
+                Ok(blob.content().to_vec())
+            }
+        }
     }
 
     fn size(&self, path: &str) -> Option<u64> {
