@@ -71,10 +71,14 @@ fn impact_edges(entity: &Entity) -> impl Iterator<Item = (RelationType, &EntityR
 pub fn impact(catalog: &Catalog, root: &Entity, max_depth: Option<usize>) -> Impact {
     let root_ref = root.entity_ref();
     let mut seen: HashSet<String> = HashSet::from([root_ref.key()]);
-    let mut queue: VecDeque<(EntityRef, usize, Vec<String>)> =
-        VecDeque::from([(root_ref.clone(), 0, Vec::new())]);
-    let mut out = Vec::new();
-    while let Some((current, depth, path)) = queue.pop_front() {
+    // Each queued entity points at the dependent it was reached through (an
+    // index into `out`); paths are built once at the end, not copied per hop.
+    let mut queue: VecDeque<(EntityRef, usize, Option<usize>)> =
+        VecDeque::from([(root_ref.clone(), 0, None)]);
+    let mut out: Vec<Dependent> = Vec::new();
+    let mut parent_of: Vec<Option<usize>> = Vec::new();
+    let mut owner_contacts: HashMap<String, Vec<Contact>> = HashMap::new();
+    while let Some((current, depth, via_index)) = queue.pop_front() {
         if max_depth.is_some_and(|m| depth >= m) {
             continue;
         }
@@ -87,27 +91,38 @@ pub fn impact(catalog: &Catalog, root: &Entity, max_depth: Option<usize>) -> Imp
             }
             let found = catalog.get(target);
             let owner = found.and_then(|e| e.related(RelationType::OwnedBy).next().cloned());
-            let owner_contacts = owner
+            let contacts_of_owner = owner
                 .as_ref()
-                .and_then(|o| catalog.get(o))
-                .map(contacts)
+                .map(|o| {
+                    owner_contacts
+                        .entry(o.key())
+                        .or_insert_with(|| catalog.get(o).map(contacts).unwrap_or_default())
+                        .clone()
+                })
                 .unwrap_or_default();
-            let mut via = path.clone();
-            if depth > 0 {
-                via.push(current.to_string());
-            }
             out.push(Dependent {
                 entity: target.to_string(),
                 title: found.map_or_else(|| target.name.clone(), |e| e.display_name().to_string()),
                 depth: depth + 1,
-                via: via.clone(),
+                via: Vec::new(),
                 relation: relation.as_str().to_string(),
                 owner: owner.map(|o| o.to_string()),
-                contacts: owner_contacts,
+                contacts: contacts_of_owner,
                 exists: found.is_some(),
             });
-            queue.push_back((target.clone(), depth + 1, via));
+            parent_of.push(via_index);
+            queue.push_back((target.clone(), depth + 1, Some(out.len() - 1)));
         }
+    }
+    for i in 0..out.len() {
+        let mut via = Vec::new();
+        let mut at = parent_of[i];
+        while let Some(p) = at {
+            via.push(out[p].entity.clone());
+            at = parent_of[p];
+        }
+        via.reverse();
+        out[i].via = via;
     }
     out.sort_by(|a, b| (a.depth, &a.entity).cmp(&(b.depth, &b.entity)));
     Impact {
