@@ -94,6 +94,10 @@ pub enum Format {
     Dot,
     /// Mermaid, renders in GitHub markdown (`graph`).
     Mermaid,
+    /// JUnit XML, for CI test reporters (`score`).
+    Junit,
+    /// SARIF, for code-scanning annotations (`score`).
+    Sarif,
 }
 
 /// `--color`.
@@ -208,6 +212,24 @@ pub enum Command {
   idp diff origin/main HEAD -o markdown > catalog-diff.md
   idp diff main --exit-code           # exit 1 when anything changed")]
     Diff(DiffArgs),
+
+    /// Evaluate the catalog's scorecards; gate a merge on a minimum level.
+    ///
+    /// Scorecards are `idp.dev/v1alpha1` Scorecard documents in the catalog:
+    /// levels, rules (CEL over `entity`, `live` and `now`), exemptions and
+    /// deadlines. With no ENTITY, scores every entity a scorecard applies to.
+    /// Exits 1 when the gate (--min-level, or the scorecard's gate.minLevel)
+    /// is not met; with --compare, only regressions against REF (and new
+    /// entities below the minimum) fail it. IDP_NOW=2026-11-29T00:00:00Z
+    /// fixes the run's time (enforceFrom, expires, `now`).
+    #[command(after_help = "Examples:
+  idp score
+  idp score checkout --scorecard production-readiness
+  idp score --min-level silver --changed-since origin/main -o junit > score.xml
+  idp score --compare origin/main -o markdown > comment.md
+  idp score -o sarif > score.sarif
+  idp score -o json | jq '.results[] | select(.level == null) | .entity'")]
+    Score(ScoreArgs),
 
     /// Fetch a remote catalog now (and rebuild the index).
     #[command(after_help = "Examples:
@@ -352,6 +374,44 @@ pub struct ListArgs {
     /// a dotted path); prefix with - for descending. Repeatable.
     #[arg(long, value_name = "FIELD", allow_hyphen_values = true)]
     pub sort: Vec<String>,
+    /// Only entities at exactly this level of --scorecard (`none`: scored
+    /// but below its first level).
+    #[arg(long, value_name = "LEVEL", requires = "scorecard")]
+    pub level: Option<String>,
+    /// The scorecard --level refers to.
+    #[arg(long, value_name = "NAME", requires = "level")]
+    pub scorecard: Option<String>,
+}
+
+/// `score --unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UnknownArg {
+    /// Unknown (a live fact unavailable) does not fail the gate; the level is marked "?".
+    Ignore,
+    /// Unknown counts as failing.
+    Fail,
+}
+
+/// `score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Entities to score (default: every entity a scorecard applies to).
+    pub entities: Vec<String>,
+    /// Only these scorecards (by name). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub scorecard: Vec<String>,
+    /// The level every scored entity must hold (overrides the scorecards' gate.minLevel).
+    #[arg(long, value_name = "LEVEL")]
+    pub min_level: Option<String>,
+    /// Only entities whose descriptors changed since this git revision.
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
+    /// Report regressions against this git revision and gate on them only.
+    #[arg(long, value_name = "REF")]
+    pub compare: Option<String>,
+    /// How a rule whose live fact is unavailable counts for the gate.
+    #[arg(long, value_enum, default_value_t = UnknownArg::Ignore)]
+    pub unknown: UnknownArg,
 }
 
 /// `show`.

@@ -8,3 +8,4 @@
 pub mod catalog;
 pub mod complete;
 pub mod init;
+pub mod score;

@@ -20,6 +20,8 @@ mod man;
 mod relationships;
 #[path = "it/schema.rs"]
 mod schema;
+#[path = "it/score.rs"]
+mod score;
 #[path = "it/time.rs"]
 mod time;
 #[path = "it/validate.rs"]

@@ -50,6 +50,11 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<Exit> {
     let opened = ctx.open_catalog(true, false)?;
     let mut entities = filter(&opened.catalog, &wanted);
     sort(&mut entities, &sort_keys);
+    if let (Some(level), Some(card)) = (&args.level, &args.scorecard) {
+        let keys = entities.iter().map(|e| e.entity_ref().key()).collect();
+        let at = super::score::entities_at_level(ctx, opened, &keys, card, level)?;
+        entities.retain(|e| at.contains(&e.entity_ref().key()));
+    }
 
     let mut out = std::io::stdout().lock();
     match ctx.ui.format {

@@ -12,6 +12,7 @@ mod list;
 mod man;
 pub mod overview;
 mod schema;
+mod score;
 mod show;
 mod sync;
 mod validate;
@@ -198,6 +199,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<Exit> {
         Command::Init(args) => init::run(&ctx, args),
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => man::run(&ctx, args),
+        Command::Score(args) => score::run(&ctx, args),
     }
 }
 

@@ -25,7 +25,10 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<Exit> {
                 display_path(&catalog.origin.location, &entity.source.file),
                 entity.source.line
             );
-            show(&mut out, ctx.ui, catalog, entity, &source)?
+            show(&mut out, ctx.ui, catalog, entity, &source)?;
+            let key = std::collections::HashSet::from([entity.entity_ref().key()]);
+            let (set, results) = super::score::results_for(ctx, opened, Some(&key), None)?;
+            crate::output::score::show_section(&mut out, ctx.ui, &set, &results)?
         }
         format => write_data(&mut out, format, &entity_json(entity))?,
     }

@@ -7,6 +7,7 @@ pub mod entities;
 pub mod graph;
 pub mod owners;
 pub mod problems;
+pub mod score;
 pub mod style;
 
 use std::io::{self, Write};

@@ -114,6 +114,9 @@ pub fn validate(catalog: &Catalog, scope: &Scope, read: &dyn Fn(&str) -> Option<
         if let Some(validator) = schemas.get(&entity.kind.to_ascii_lowercase()) {
             findings.extend(schema_findings(validator, entity.doc()));
         }
+        if crate::score::is_scorecard(entity) {
+            findings.extend(crate::score::validate::findings(entity, catalog));
+        }
         for f in findings {
             report.push(f.into_problem(&entity.source, Some(r.clone())));
         }

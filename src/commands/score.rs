@@ -1,0 +1,308 @@
+//! `idp score [ENTITY…]`: evaluate the catalog's scorecards and gate on them.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use crate::catalog::discover::CatalogLocation;
+use crate::catalog::open::Opened;
+use crate::catalog::resolve::resolve;
+use crate::catalog::snapshot::Snapshot;
+use crate::catalog::{Catalog, Entity};
+use crate::cli::{Format, ScoreArgs, UnknownArg};
+use crate::exit::Exit;
+use crate::output::score::{junit, markdown, sarif, table, ScoreReport};
+use crate::output::write_data;
+use idp::score::functions::Files;
+use idp::score::gate::decide;
+use idp::score::{
+    self, evaluate, CardResult, NoIntegrations, RunOptions, Scorecards, UnknownPolicy,
+};
+
+use super::show::display_path;
+use super::{require_format, Context, UsageError};
+
+pub fn run(ctx: &Context, args: ScoreArgs) -> Result<Exit> {
+    require_format(
+        ctx.ui,
+        "score",
+        &[
+            Format::Table,
+            Format::Json,
+            Format::Yaml,
+            Format::Junit,
+            Format::Markdown,
+            Format::Sarif,
+        ],
+    )?;
+    let now = score::now().map_err(|e| UsageError(e.to_string()))?;
+    let (location, _) = ctx.locate()?;
+    let mut opened = ctx.open_at(&location, true, false, &[])?;
+    let (all, _) = scorecards(ctx, &opened.catalog)?;
+    if all.uses_files() && opened.snapshot.is_none() {
+        // file_exists / file_contains read the catalog's files: load without the index.
+        opened = ctx.open_at(&location, false, false, &[])?;
+    }
+    let catalog = &opened.catalog;
+    let (all, _) = scorecards(ctx, catalog)?;
+    let set = select(all, &args.scorecard)?;
+    check_min_level(&set, args.min_level.as_deref())?;
+    let opts = RunOptions {
+        now,
+        unknown: match args.unknown {
+            UnknownArg::Ignore => UnknownPolicy::Ignore,
+            UnknownArg::Fail => UnknownPolicy::Fail,
+        },
+    };
+
+    let mut wanted: Option<HashSet<String>> = None;
+    if !args.entities.is_empty() {
+        let keys = args
+            .entities
+            .iter()
+            .map(|e| resolve(catalog, e).map(|e| e.entity_ref().key()))
+            .collect::<Result<HashSet<_>, _>>()?;
+        wanted = Some(keys);
+    }
+    if let Some(rev) = &args.changed_since {
+        let before = open_rev(ctx, &location, rev, false)?;
+        let changed = score::changed_entities(&before.catalog, catalog);
+        wanted = Some(match wanted {
+            Some(w) => w.intersection(&changed).cloned().collect(),
+            None => changed,
+        });
+    }
+    let results = run_on(&set, opened, wanted.as_ref(), &opts);
+    let baseline = match &args.compare {
+        Some(rev) => {
+            let before = open_rev(ctx, &location, rev, set.uses_files())?;
+            Some(run_on(&set, before, wanted.as_ref(), &opts))
+        }
+        None => None,
+    };
+    let gate = decide(
+        &set,
+        &results,
+        args.min_level.as_deref(),
+        baseline.as_deref(),
+    );
+
+    let mut out = std::io::stdout().lock();
+    match ctx.ui.format {
+        Format::Table => table(&mut out, ctx.ui, &set, &results, &gate)?,
+        Format::Junit => junit(&mut out, &set, &results)?,
+        Format::Markdown => markdown(&mut out, &set, &results, &gate)?,
+        Format::Sarif => {
+            let uri = |file: &str| display_path(&catalog.origin.location, file);
+            sarif(&mut out, &set, &results, &uri)?
+        }
+        format => write_data(
+            &mut out,
+            format,
+            &ScoreReport {
+                results: &results,
+                gate: &gate,
+            },
+        )?,
+    }
+    out.flush()?;
+    Ok(if gate.passed { Exit::Ok } else { Exit::Failed })
+}
+
+/// The catalog's scorecards; an invalid one is a usage error (exit 2),
+/// warnings go to stderr.
+pub fn scorecards(ctx: &Context, catalog: &Catalog) -> Result<(Scorecards, usize)> {
+    let (set, problems) = score::load(catalog);
+    let mut errors = Vec::new();
+    for (entity, issues) in &problems {
+        let at = format!(
+            "{}:{}",
+            display_path(&catalog.origin.location, &entity.source.file),
+            entity.source.line
+        );
+        for i in issues {
+            let text = format!(
+                "scorecard {} ({at}): {}: {}",
+                entity.name, i.field, i.message
+            );
+            if i.is_error() {
+                errors.push(text);
+            } else {
+                ctx.ui.warn(&text);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(UsageError(format!(
+            "invalid scorecard{}:\n  {}\n  (`idp validate` shows each at file:line:column)",
+            if errors.len() == 1 { "" } else { "s" },
+            errors.join("\n  ")
+        ))
+        .into());
+    }
+    let n = set.cards.len();
+    Ok((set, n))
+}
+
+fn select(set: Scorecards, names: &[String]) -> Result<Scorecards> {
+    if set.cards.is_empty() {
+        return Err(UsageError(
+            "the catalog has no scorecards; add `kind: Scorecard` documents (apiVersion idp.dev/v1alpha1), e.g. scorecards/*.yaml".into(),
+        )
+        .into());
+    }
+    if names.is_empty() {
+        return Ok(set);
+    }
+    let valid: Vec<String> = set.cards.iter().map(|c| c.name.clone()).collect();
+    for n in names {
+        if set.get(n).is_none() {
+            return Err(UsageError(format!(
+                "no scorecard named '{n}'; the catalog has: {}",
+                valid.join(", ")
+            ))
+            .into());
+        }
+    }
+    let cards = set
+        .cards
+        .into_iter()
+        .filter(|c| names.iter().any(|n| n.eq_ignore_ascii_case(&c.name)))
+        .collect();
+    Ok(Scorecards::new(cards))
+}
+
+fn check_min_level(set: &Scorecards, min: Option<&str>) -> Result<()> {
+    let Some(min) = min else { return Ok(()) };
+    let lacking: Vec<String> = set
+        .cards
+        .iter()
+        .filter(|c| c.level_index(min).is_none())
+        .map(|c| format!("{} has {}", c.name, c.level_ids().join(", ")))
+        .collect();
+    if lacking.is_empty() {
+        return Ok(());
+    }
+    Err(UsageError(format!(
+        "--min-level '{min}' is not a level of every scorecard scored ({}); pick one with --scorecard",
+        lacking.join("; ")
+    ))
+    .into())
+}
+
+fn open_rev(
+    ctx: &Context,
+    location: &CatalogLocation,
+    rev: &str,
+    need_files: bool,
+) -> Result<&'static Opened> {
+    ctx.open_rev(location, Some(rev), !need_files, false, &[])
+}
+
+/// Scores the entities of one catalog state (all, or the `wanted` keys).
+pub fn run_on(
+    set: &Scorecards,
+    opened: &'static Opened,
+    wanted: Option<&HashSet<String>>,
+    opts: &RunOptions,
+) -> Vec<CardResult> {
+    let entities: Vec<&Entity> = opened
+        .catalog
+        .entities
+        .iter()
+        .filter(|e| wanted.is_none_or(|w| w.contains(&e.entity_ref().key())))
+        .collect();
+    let files: Option<Arc<dyn Files>> = opened
+        .snapshot
+        .as_deref()
+        .map(|s| Arc::new(SnapshotFiles(s)) as Arc<dyn Files>);
+    evaluate(set, &entities, &NoIntegrations, files, opts)
+}
+
+/// The catalog snapshot of this run, as the file functions read it.
+struct SnapshotFiles(&'static dyn Snapshot);
+
+impl Files for SnapshotFiles {
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        self.0.read(path).ok()
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        let dir = format!("{path}/");
+        self.0.size(path).is_some() || self.0.files().iter().any(|f| f.path.starts_with(&dir))
+    }
+}
+
+/// Scorecard results for `show` and `list` (the entities with `keys`, or
+/// all): invalid scorecards are left out with a warning instead of failing
+/// the command; `only` keeps one scorecard.
+pub fn results_for(
+    ctx: &Context,
+    opened: &'static Opened,
+    keys: Option<&HashSet<String>>,
+    only: Option<&str>,
+) -> Result<(Scorecards, Vec<CardResult>)> {
+    let (set, problems) = score::load(&opened.catalog);
+    for (entity, issues) in &problems {
+        if issues.iter().any(|i| i.is_error()) {
+            ctx.ui.warn(&format!(
+                "scorecard {} is invalid and left out; `idp validate` shows why",
+                entity.name
+            ));
+        }
+    }
+    let set = match only {
+        Some(name) => select(set, &[name.to_string()])?,
+        None => set,
+    };
+    if set.cards.is_empty() {
+        return Ok((set, Vec::new()));
+    }
+    let opened = if set.uses_files() && opened.snapshot.is_none() {
+        let (location, _) = ctx.locate()?;
+        ctx.open_at(&location, false, false, &[])?
+    } else {
+        opened
+    };
+    let opts = RunOptions {
+        now: score::now().map_err(|e| UsageError(e.to_string()))?,
+        unknown: UnknownPolicy::Ignore,
+    };
+    let results = run_on(&set, opened, keys, &opts);
+    Ok((set, results))
+}
+
+/// `list --level L --scorecard NAME`: keys of the entities (among `keys`)
+/// at exactly level `level` (`none`: scored but below the first level).
+pub fn entities_at_level(
+    ctx: &Context,
+    opened: &'static Opened,
+    keys: &HashSet<String>,
+    card: &str,
+    level: &str,
+) -> Result<HashSet<String>> {
+    let (set, results) = results_for(ctx, opened, Some(keys), Some(card))?;
+    let sc = &set.cards[0];
+    let wanted = if level.eq_ignore_ascii_case("none") {
+        None
+    } else {
+        Some(sc.level_index(level).ok_or_else(|| {
+            UsageError(format!(
+                "--level '{level}' is not a level of scorecard {}; use one of: {}, none",
+                sc.name,
+                sc.level_ids().join(", ")
+            ))
+        })?)
+    };
+    Ok(results
+        .into_iter()
+        .filter(|r| r.level_index == wanted)
+        .map(|r| {
+            idp::catalog::EntityRef::parse(&r.entity, None, "default")
+                .map(|e| e.key())
+                .unwrap_or(r.entity)
+        })
+        .collect())
+}

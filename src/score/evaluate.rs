@@ -1,0 +1,643 @@
+//! Running compiled scorecards over entities: each rule's state, the level
+//! each entity holds, and what the next level needs. One `now`, one catalog
+//! snapshot and one facts snapshot per run, so results are deterministic.
+//! Programs are compiled once (in `compile`); per entity the descriptor is
+//! converted to a CEL value once and shared by every rule of every scorecard.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::compile::{CompiledExpr, Rule, Scorecard};
+use super::facts::{Facts, LiveFacts};
+use super::functions::{self, Files, DIR_VARIABLE};
+use crate::catalog::{Entity, Relation, Source};
+
+/// The state of one rule for one entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// The check holds.
+    Pass,
+    /// The check does not hold.
+    Fail,
+    /// It fails, but before the rule's `enforceFrom`: not gating.
+    Warn,
+    /// A matching, unexpired exemption.
+    Exempt,
+    /// `when` is false.
+    Skipped,
+    /// A live fact it needs is unavailable.
+    Unknown,
+    /// The expression failed on descriptor data (counts as fail).
+    Error,
+}
+
+impl State {
+    /// Whether the state lets the entity hold the rule's level; `unknown`
+    /// holds only when `unknown_holds`.
+    pub fn holds(self, unknown_holds: bool) -> bool {
+        match self {
+            State::Pass | State::Warn | State::Exempt | State::Skipped => true,
+            State::Unknown => unknown_holds,
+            State::Fail | State::Error => false,
+        }
+    }
+
+    /// Lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Pass => "pass",
+            State::Fail => "fail",
+            State::Warn => "warn",
+            State::Exempt => "exempt",
+            State::Skipped => "skipped",
+            State::Unknown => "unknown",
+            State::Error => "error",
+        }
+    }
+}
+
+/// How `unknown` counts for levels and the gate (`--unknown`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnknownPolicy {
+    /// As holding (an integration outage must not block merges); the level
+    /// is marked uncertain.
+    #[default]
+    Ignore,
+    /// As failing.
+    Fail,
+}
+
+/// Settings of one run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The one timestamp of the run.
+    pub now: DateTime<FixedOffset>,
+    /// How unknown counts.
+    pub unknown: UnknownPolicy,
+}
+
+impl RunOptions {
+    /// The run's day, for `enforceFrom` and `expires`.
+    pub fn today(&self) -> NaiveDate {
+        self.now.date_naive()
+    }
+}
+
+/// One rule's outcome for one entity.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleOutcome {
+    /// Rule id.
+    pub id: String,
+    /// State.
+    pub state: State,
+    /// The rendered message (failures and warnings), the CEL error
+    /// (`error`), why a fact is missing (`unknown`) or the exemption reason.
+    pub message: Option<String>,
+    /// Rule title.
+    pub title: String,
+    /// The rule's level id.
+    pub level: String,
+    /// Documentation link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docs: Option<String>,
+}
+
+/// One scorecard's result for one entity.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardResult {
+    /// Full entity reference.
+    pub entity: String,
+    /// Scorecard name.
+    pub scorecard: String,
+    /// Level held under the run's unknown policy (`None`: below the first).
+    pub level: Option<String>,
+    /// Whether the level depends on unknown facts (shown as "Silver?").
+    pub uncertain: bool,
+    /// The rules, in scorecard order.
+    pub rules: Vec<RuleOutcome>,
+    /// The next level, if any.
+    pub next_level: Option<String>,
+    /// Rules that stand between the entity and the next level.
+    pub next_needs: Vec<String>,
+    /// Index of `level` in the scorecard's levels.
+    #[serde(skip)]
+    pub level_index: Option<usize>,
+    /// The entity's display name.
+    #[serde(skip)]
+    pub title: String,
+    /// Where the entity is defined.
+    #[serde(skip)]
+    pub source: Source,
+}
+
+/// A set of compiled scorecards and their message templates.
+pub struct Scorecards {
+    /// The scorecards, in catalog order.
+    pub cards: Vec<Scorecard>,
+    templates: minijinja::Environment<'static>,
+}
+
+impl Scorecards {
+    /// Compiles the message templates of `cards` once.
+    pub fn new(cards: Vec<Scorecard>) -> Self {
+        let mut templates = minijinja::Environment::new();
+        for card in &cards {
+            for (rule, source) in &card.messages {
+                // Checked in compile; a failure here leaves the rule without a message.
+                let _ =
+                    templates.add_template_owned(template_name(&card.name, rule), source.clone());
+            }
+        }
+        Scorecards { cards, templates }
+    }
+
+    /// The scorecard named `name`.
+    pub fn get(&self, name: &str) -> Option<&Scorecard> {
+        self.cards
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether any expression reads files (so the run needs a snapshot).
+    pub fn uses_files(&self) -> bool {
+        self.expressions().any(|e| e.text.contains("file_"))
+    }
+
+    fn expressions(&self) -> impl Iterator<Item = &CompiledExpr> {
+        self.cards.iter().flat_map(|c| {
+            c.condition.iter().chain(
+                c.rules
+                    .iter()
+                    .flat_map(|r| std::iter::once(&r.check).chain(r.when.iter())),
+            )
+        })
+    }
+}
+
+fn template_name(card: &str, rule: &str) -> String {
+    format!("{card}/{rule}")
+}
+
+/// The descriptor plus its relations, as rules and messages see `entity`.
+#[derive(Serialize)]
+struct EntityView<'a> {
+    #[serde(flatten)]
+    doc: &'a serde_json::Value,
+    relations: &'a [Relation],
+}
+
+/// Evaluates every scorecard on every entity it applies to, in parallel.
+/// Results are in entity order, then scorecard order; entities a scorecard
+/// does not apply to are absent (not scored).
+pub fn evaluate(
+    set: &Scorecards,
+    entities: &[&Entity],
+    facts: &dyn Facts,
+    files: Option<Arc<dyn Files>>,
+    opts: &RunOptions,
+) -> Vec<CardResult> {
+    entities
+        .par_iter()
+        .map_init(
+            || functions::context(files.clone()),
+            |root, entity| evaluate_entity(set, root, entity, facts, opts),
+        )
+        .flatten_iter()
+        .collect()
+}
+
+fn evaluate_entity(
+    set: &Scorecards,
+    root: &cel::Context<'static>,
+    entity: &Entity,
+    facts: &dyn Facts,
+    opts: &RunOptions,
+) -> Vec<CardResult> {
+    let cards: Vec<&Scorecard> = set.cards.iter().filter(|c| c.scores_kind(entity)).collect();
+    if cards.is_empty() {
+        return Vec::new();
+    }
+    let view = EntityView {
+        doc: entity.doc(),
+        relations: &entity.relations,
+    };
+    let live = facts.facts(entity);
+    let mut ctx = root.new_inner_scope();
+    ctx.add_variable_from_value("entity", cel::to_value(&view).unwrap_or(cel::Value::Null));
+    ctx.add_variable_from_value(
+        "live",
+        cel::to_value(&live.facts).unwrap_or(cel::Value::Null),
+    );
+    ctx.add_variable_from_value("now", cel::Value::Timestamp(opts.now));
+    let dir = entity
+        .source
+        .file
+        .rsplit_once('/')
+        .map(|(d, _)| d)
+        .unwrap_or("");
+    ctx.add_variable_from_value(DIR_VARIABLE, dir);
+    let mut env = Eval {
+        ctx: &ctx,
+        live: &live,
+        view: &view,
+        rendered_view: None,
+        opts,
+        templates: &set.templates,
+        key: entity.entity_ref().key(),
+    };
+    cards
+        .into_iter()
+        .filter(|card| {
+            // A `where` that cannot be evaluated (it reads a field this entity
+            // lacks) means the entity is not scored, as with a false one.
+            card.condition
+                .as_ref()
+                .is_none_or(|c| matches!(c.program.execute(env.ctx), Ok(cel::Value::Bool(true))))
+        })
+        .map(|card| {
+            let rules: Vec<RuleOutcome> = card.rules.iter().map(|r| env.rule(card, r)).collect();
+            summarise(card, entity, rules, opts.unknown)
+        })
+        .collect()
+}
+
+struct Eval<'a> {
+    ctx: &'a cel::Context<'a>,
+    live: &'a LiveFacts,
+    view: &'a EntityView<'a>,
+    rendered_view: Option<minijinja::Value>,
+    opts: &'a RunOptions,
+    templates: &'a minijinja::Environment<'static>,
+    key: String,
+}
+
+impl Eval<'_> {
+    fn rule(&mut self, card: &Scorecard, rule: &Rule) -> RuleOutcome {
+        let (state, message) = self.state(card, rule);
+        RuleOutcome {
+            id: rule.id.clone(),
+            state,
+            message,
+            title: rule.title.clone(),
+            level: card.levels[rule.level].id.clone(),
+            docs: rule.docs.clone(),
+        }
+    }
+
+    fn state(&mut self, card: &Scorecard, rule: &Rule) -> (State, Option<String>) {
+        if let Some(when) = &rule.when {
+            match self.run(when) {
+                Ok(true) => {}
+                Ok(false) => return (State::Skipped, None),
+                Err(outcome) => return outcome,
+            }
+        }
+        let today = self.opts.today();
+        if let Some(x) = card.exemptions.iter().find(|x| {
+            x.rule == rule.id
+                && x.entities.contains(&self.key)
+                && x.expires.is_none_or(|d| today <= d)
+        }) {
+            let until = x
+                .expires
+                .map(|d| format!(" (until {d})"))
+                .unwrap_or_default();
+            return (State::Exempt, Some(format!("{}{until}", x.reason)));
+        }
+        match self.run(&rule.check) {
+            Ok(true) => (State::Pass, None),
+            Ok(false) => {
+                let message = self.message(card, rule);
+                match rule.enforce_from {
+                    Some(from) if today < from => {
+                        let note = format!("enforced from {from}");
+                        let text = match message {
+                            Some(m) => format!("{m} ({note})"),
+                            None => note,
+                        };
+                        (State::Warn, Some(text))
+                    }
+                    _ => (State::Fail, message),
+                }
+            }
+            Err(outcome) => outcome,
+        }
+    }
+
+    /// Runs a boolean expression; `Err` carries the unknown or error outcome.
+    fn run(&self, expr: &CompiledExpr) -> Result<bool, (State, Option<String>)> {
+        match expr.program.execute(self.ctx) {
+            Ok(cel::Value::Bool(b)) => Ok(b),
+            Ok(other) => Err((
+                State::Error,
+                Some(format!(
+                    "`{}` must be true or false, got {}",
+                    expr.text,
+                    describe(&other)
+                )),
+            )),
+            Err(e) => {
+                let missing: Vec<String> = expr
+                    .live
+                    .iter()
+                    .filter_map(|i| {
+                        self.live
+                            .missing(i)
+                            .map(|why| format!("live.{i} is unavailable: {why}"))
+                    })
+                    .collect();
+                if missing.is_empty() {
+                    Err((State::Error, Some(explain(&e))))
+                } else {
+                    Err((State::Unknown, Some(missing.join("; "))))
+                }
+            }
+        }
+    }
+
+    fn message(&mut self, card: &Scorecard, rule: &Rule) -> Option<String> {
+        if !rule.has_message {
+            return None;
+        }
+        let template = self
+            .templates
+            .get_template(&template_name(&card.name, &rule.id))
+            .ok()?;
+        let view = self
+            .rendered_view
+            .get_or_insert_with(|| minijinja::Value::from(minijinja::value::Serde(self.view)))
+            .clone();
+        let ctx = minijinja::context! {
+            entity => view,
+            live => minijinja::Value::from(minijinja::value::Serde(&self.live.facts)),
+            now => self.opts.now.to_rfc3339(),
+            rule => minijinja::context! { id => rule.id.clone(), title => rule.title.clone() },
+        };
+        Some(
+            template
+                .render(ctx)
+                .unwrap_or_else(|e| format!("(message template failed: {e})")),
+        )
+    }
+}
+
+/// A CEL runtime error worded for someone who wrote the rule.
+fn explain(e: &cel::ExecutionError) -> String {
+    match e {
+        cel::ExecutionError::NoSuchKey(k) => format!(
+            "no such key: {k} (this entity lacks the field; guard the rule with has(…), e.g. `has(entity.spec.{k}) && …`, or restrict it with `when`)"
+        ),
+        cel::ExecutionError::UndeclaredReference(name) => format!(
+            "undeclared reference to '{name}' (rules can read entity, live and now)"
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn describe(v: &cel::Value) -> String {
+    let s = format!("{v:?}");
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(59).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// Levels from rule states: an entity holds level L when every rule at L
+/// and below holds.
+fn summarise(
+    card: &Scorecard,
+    entity: &Entity,
+    rules: Vec<RuleOutcome>,
+    policy: UnknownPolicy,
+) -> CardResult {
+    let held = |unknown_holds: bool| -> Option<usize> {
+        let mut level = None;
+        for l in 0..card.levels.len() {
+            let ok = card
+                .rules
+                .iter()
+                .zip(&rules)
+                .filter(|(r, _)| r.level == l)
+                .all(|(_, o)| o.state.holds(unknown_holds));
+            if !ok {
+                break;
+            }
+            level = Some(l);
+        }
+        level
+    };
+    let confirmed = held(false);
+    let possible = held(true);
+    let level_index = match policy {
+        UnknownPolicy::Ignore => possible,
+        UnknownPolicy::Fail => confirmed,
+    };
+    let next = level_index.map_or(0, |l| l + 1);
+    let unknown_holds = policy == UnknownPolicy::Ignore;
+    let next_needs = card
+        .rules
+        .iter()
+        .zip(&rules)
+        .filter(|(r, o)| r.level <= next && !o.state.holds(unknown_holds))
+        .map(|(r, _)| r.id.clone())
+        .collect();
+    CardResult {
+        entity: entity.entity_ref().to_string(),
+        scorecard: card.name.clone(),
+        level: level_index.map(|l| card.levels[l].id.clone()),
+        uncertain: confirmed != possible,
+        rules,
+        next_level: card.levels.get(next).map(|l| l.id.clone()),
+        next_needs,
+        level_index,
+        title: entity.display_name().to_string(),
+        source: entity.source.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::compile::{compile, entity_from};
+    use crate::score::facts::{FactMap, NoIntegrations};
+    use serde_json::{json, Value};
+
+    fn set(rules: Value, extra: Value) -> Scorecards {
+        let mut spec =
+            json!({"levels": [{"id": "bronze"}, {"id": "silver"}, {"id": "gold"}], "rules": rules});
+        if let (Some(s), Some(e)) = (spec.as_object_mut(), extra.as_object()) {
+            s.extend(e.clone());
+        }
+        let o = compile(
+            &entity_from(
+                json!({"apiVersion": "idp.dev/v1alpha1", "kind": "Scorecard",
+            "metadata": {"name": "ready"}, "spec": spec}),
+            )
+            .expect("entity"),
+        );
+        assert!(o.issues.is_empty(), "{:?}", o.issues);
+        Scorecards::new(vec![o.scorecard.expect("compiles")])
+    }
+
+    fn svc(name: &str, spec: Value) -> Entity {
+        entity_from(
+            json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+            "metadata": {"name": name}, "spec": spec}),
+        )
+        .expect("entity")
+    }
+
+    fn opts(now: &str) -> RunOptions {
+        RunOptions {
+            now: DateTime::parse_from_rfc3339(now).expect("time"),
+            unknown: UnknownPolicy::Ignore,
+        }
+    }
+
+    fn states(r: &CardResult) -> Vec<(&str, State)> {
+        r.rules.iter().map(|o| (o.id.as_str(), o.state)).collect()
+    }
+
+    #[test]
+    fn states_and_levels() {
+        let s = set(
+            json!([
+                {"id": "owner", "level": "bronze", "check": "ref_kind(entity.spec.owner, 'group') == 'group'",
+                 "message": "Set spec.owner to a Group (now \"{{ entity.spec.owner }}\")."},
+                {"id": "runbook", "level": "silver", "enforceFrom": "2027-01-31",
+                 "check": "has(entity.metadata.links) && entity.metadata.links.exists(l, l.type == 'runbook')"},
+                {"id": "oncall", "level": "silver", "when": "'pagerduty.com/service-id' in entity.metadata.annotations",
+                 "check": "live.pagerduty.oncall.size() > 0"},
+                {"id": "coverage", "level": "gold", "check": "live.sonarqube.coverage >= 80.0"}
+            ]),
+            json!({"exemptions": [{"rule": "coverage", "entities": ["legacy"], "reason": "ADR-42", "expires": "2027-03-31"}]}),
+        );
+        let a = svc("a", json!({"owner": "user:jo"}));
+        let legacy = svc("legacy", json!({"owner": "team"}));
+        let results = evaluate(
+            &s,
+            &[&a, &legacy],
+            &NoIntegrations,
+            None,
+            &opts("2026-11-29T00:00:00Z"),
+        );
+        assert_eq!(results.len(), 2);
+        let r = &results[0];
+        assert_eq!(
+            r.rules[0].message.as_deref(),
+            Some("Set spec.owner to a Group (now \"user:jo\").")
+        );
+        assert_eq!(
+            r.rules[1].message.as_deref(),
+            Some("enforced from 2027-01-31")
+        );
+        // `when` reads annotations the entity lacks: an error with a hint.
+        assert_eq!(
+            states(r),
+            vec![
+                ("owner", State::Fail),
+                ("runbook", State::Warn),
+                ("oncall", State::Error),
+                ("coverage", State::Unknown)
+            ]
+        );
+        assert!(r.rules[2].message.as_deref().unwrap_or("").contains("has("));
+        assert_eq!(
+            r.rules[3].message.as_deref(),
+            Some("live.sonarqube is unavailable: no integration configured")
+        );
+        assert_eq!(r.level, None);
+        assert_eq!(r.next_needs, vec!["owner"]);
+        let l = &results[1];
+        assert_eq!(l.rules[3].state, State::Exempt);
+        // A later run: the exemption expired, the deadline passed.
+        let later = evaluate(
+            &s,
+            &[&legacy],
+            &NoIntegrations,
+            None,
+            &opts("2027-04-01T00:00:00Z"),
+        );
+        assert_eq!(later[0].rules[1].state, State::Fail);
+        assert_eq!(later[0].rules[3].state, State::Unknown);
+    }
+
+    #[test]
+    fn unknown_marks_the_level_uncertain() {
+        let s = set(
+            json!([{"id": "owner", "level": "bronze", "check": "has(entity.spec.owner)"},
+                   {"id": "coverage", "level": "silver", "check": "live.sonarqube.coverage >= 80.0"}]),
+            json!({}),
+        );
+        let a = svc("a", json!({"owner": "team"}));
+        let mut o = opts("2026-11-29T00:00:00Z");
+        let r = &evaluate(&s, &[&a], &NoIntegrations, None, &o)[0];
+        assert_eq!((r.level.as_deref(), r.uncertain), (Some("gold"), true));
+        o.unknown = UnknownPolicy::Fail;
+        let r = &evaluate(&s, &[&a], &NoIntegrations, None, &o)[0];
+        assert_eq!((r.level.as_deref(), r.uncertain), (Some("bronze"), true));
+        assert_eq!(r.next_needs, vec!["coverage"]);
+        // With the fact supplied, it is certain.
+        let mut facts = FactMap::default();
+        facts.by_entity.insert(
+            "component:default/a".into(),
+            LiveFacts {
+                facts: serde_json::from_value(json!({"sonarqube": {"coverage": 91.5}}))
+                    .expect("map"),
+                ..Default::default()
+            },
+        );
+        let r = &evaluate(&s, &[&a], &facts, None, &o)[0];
+        assert_eq!((r.level.as_deref(), r.uncertain), (Some("gold"), false));
+    }
+
+    #[test]
+    fn a_missing_field_is_an_error_not_a_crash() {
+        let s = set(
+            json!([{"id": "tier", "level": "bronze", "check": "entity.metadata.labels.tier == '1'"}]),
+            json!({}),
+        );
+        let a = svc("a", json!({}));
+        let r = &evaluate(
+            &s,
+            &[&a],
+            &NoIntegrations,
+            None,
+            &opts("2026-11-29T00:00:00Z"),
+        )[0];
+        assert_eq!(r.rules[0].state, State::Error);
+        assert!(r.rules[0]
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("no such key: labels"));
+    }
+
+    #[test]
+    fn applies_to_filters_entities() {
+        let s = set(
+            json!([{"id": "x", "level": "bronze", "check": "true"}]),
+            json!({"appliesTo": {"kinds": ["Component"], "where": "entity.spec.type == 'service'"}}),
+        );
+        let a = svc("a", json!({"type": "service"}));
+        let b = svc("b", json!({"type": "library"}));
+        let c = svc("c", json!({}));
+        let r = evaluate(
+            &s,
+            &[&a, &b, &c],
+            &NoIntegrations,
+            None,
+            &opts("2026-11-29T00:00:00Z"),
+        );
+        assert_eq!(
+            r.iter().map(|r| r.entity.as_str()).collect::<Vec<_>>(),
+            vec!["component:default/a"]
+        );
+    }
+}

@@ -1,0 +1,80 @@
+//! Scorecards: standards kept in the catalog as `idp.dev/v1alpha1`
+//! `Scorecard` documents, evaluated locally and deterministically. The model
+//! (`model`), compiling CEL and templates once per run (`compile`, with Port
+//! query sugar in `query` and idp's CEL functions in `functions`), running
+//! them over entities (`evaluate`, with live facts through the `facts`
+//! seam), the CI gate (`gate`) and the problems `idp validate` reports
+//! (`validate`). Nothing here prints or reads the clock: `now` is passed in.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod compile;
+pub mod evaluate;
+pub mod facts;
+pub mod functions;
+pub mod gate;
+pub mod model;
+pub mod query;
+pub mod validate;
+
+use std::collections::HashSet;
+
+pub use compile::{Issue, Scorecard};
+pub use evaluate::{evaluate, CardResult, RunOptions, Scorecards, State, UnknownPolicy};
+pub use facts::{Facts, LiveFacts, NoIntegrations};
+
+use crate::catalog::{Catalog, Entity};
+
+/// `apiVersion` of scorecard documents.
+pub const API_VERSION: &str = "idp.dev/v1alpha1";
+/// `kind` of scorecard documents.
+pub const KIND: &str = "Scorecard";
+
+/// Whether an entity is a scorecard document.
+pub fn is_scorecard(entity: &Entity) -> bool {
+    entity.kind == KIND && entity.api_version == API_VERSION
+}
+
+/// The catalog's scorecards, compiled, with the issues of each
+/// (`(scorecard entity, issues)` for those that have any).
+pub fn load(catalog: &Catalog) -> (Scorecards, Vec<(&Entity, Vec<Issue>)>) {
+    let mut cards = Vec::new();
+    let mut problems = Vec::new();
+    for entity in catalog.entities.iter().filter(|e| is_scorecard(e)) {
+        let outcome = compile::compile(entity);
+        if !outcome.issues.is_empty() {
+            problems.push((entity, outcome.issues));
+        }
+        cards.extend(outcome.scorecard);
+    }
+    (Scorecards::new(cards), problems)
+}
+
+/// Keys of the entities whose descriptor differs between `before` and
+/// `after` (new ones included), for `--changed-since`.
+pub fn changed_entities(before: &Catalog, after: &Catalog) -> HashSet<String> {
+    after
+        .entities
+        .iter()
+        .filter(|e| {
+            let key = e.entity_ref().key();
+            before.get_key(&key).is_none_or(|old| old.doc() != e.doc())
+        })
+        .map(|e| e.entity_ref().key())
+        .collect()
+}
+
+/// `IDP_NOW` was set but is not an RFC 3339 timestamp.
+#[derive(Debug, thiserror::Error)]
+#[error("IDP_NOW='{0}' is not a timestamp like 2026-11-29T00:00:00Z")]
+pub struct BadNow(pub String);
+
+/// The run's one timestamp: `IDP_NOW` (RFC 3339, for reproducible runs and
+/// tests) or the clock. The only place scorecards read the time.
+pub fn now() -> Result<chrono::DateTime<chrono::FixedOffset>, BadNow> {
+    match std::env::var("IDP_NOW") {
+        Ok(text) if !text.is_empty() => {
+            chrono::DateTime::parse_from_rfc3339(&text).map_err(|_| BadNow(text))
+        }
+        _ => Ok(chrono::Utc::now().fixed_offset()),
+    }
+}
