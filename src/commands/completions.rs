@@ -107,6 +107,7 @@ fn value_kind(command: &str, arg: &Arg) -> Option<ValueKind> {
         (_, "system") => ValueKind::OfKind("system"),
         (_, "domain") => ValueKind::OfKind("domain"),
         (_, "template") => ValueKind::OfKind("template"),
+        (_, "scorecard") => ValueKind::OfKind("scorecard"),
         (_, "kind") => ValueKind::Kind,
         (_, "lifecycle") => ValueKind::Lifecycle,
         (_, "kind_type") => ValueKind::Type,

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::common::{CatalogBuilder, Run, TestEnv};
+use crate::common::{acme, CatalogBuilder, Run, TestEnv};
 
 const SHELLS: &[&str] = &["bash", "zsh", "fish", "powershell", "elvish"];
 
@@ -529,4 +529,22 @@ fn fish_completes_with_descriptions() {
         s.contains("Checkout Team (Group)") && s.contains("ledger (Component)")
     });
     assert!(screen.contains("engineering"), "{screen}");
+}
+
+#[test]
+fn scorecard_names_complete_for_score_and_list() {
+    let env = TestEnv::new();
+    for words in [
+        &["--catalog", &acme(), "score", "--scorecard", ""][..],
+        &["--catalog", &acme(), "list", "--scorecard", "sec"][..],
+    ] {
+        let run = complete(&env, words);
+        run.ok().quiet_stderr();
+        assert!(
+            run.stdout
+                .contains("security-basics\tSecurity basics (Scorecard)"),
+            "{}",
+            run.stdout
+        );
+    }
 }
