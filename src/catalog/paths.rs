@@ -5,13 +5,19 @@
 /// catalog-relative, `/`-separated). `None` when the result would leave the
 /// catalog root. A leading `/` means the catalog root.
 pub fn resolve_relative(file: &str, target: &str) -> Option<String> {
-    let mut parts: Vec<&str> = if target.starts_with('/') {
+    let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
+    join_within(dir, target)
+}
+
+/// Joins and normalises `dir/path` (`..` allowed as long as it stays inside
+/// the catalog; a leading `/` means the catalog root).
+pub fn join_within(dir: &str, path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = if path.starts_with('/') {
         Vec::new()
     } else {
-        let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
         dir.split('/').filter(|s| !s.is_empty()).collect()
     };
-    for seg in target.split('/') {
+    for seg in path.split('/') {
         match seg {
             "" | "." => {}
             ".." => {

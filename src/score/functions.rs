@@ -3,6 +3,7 @@
 //! friends) and files next to the entity's descriptor (`file_exists`,
 //! `file_contains`). All are pure over the run's catalog snapshot.
 
+use crate::catalog::paths::join_within as join;
 use std::sync::Arc;
 
 use cel::{Context, ExecutionError, FunctionContext, Value};
@@ -147,25 +148,6 @@ fn entity_path(ftx: &FunctionContext, path: &str) -> Result<String, ExecutionErr
         _ => String::new(),
     };
     join(&dir, path).ok_or_else(|| ftx.error(format!("path {path} leaves the catalog")))
-}
-
-/// Joins and normalises `dir/path` (`..` allowed within the catalog).
-pub fn join(dir: &str, path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = if path.starts_with('/') {
-        Vec::new()
-    } else {
-        dir.split('/').filter(|s| !s.is_empty()).collect()
-    };
-    for seg in path.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 fn parse_ref(text: &str, default_kind: Option<&str>) -> Result<EntityRef, ExecutionError> {
