@@ -9,12 +9,7 @@ use crate::catalog::history::{CatalogDiff, History};
 
 /// `history` as text: one block per commit, its changes indented.
 pub fn history(out: &mut dyn Write, ui: &Ui, h: &History, title: &str) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}  {}",
-        paint(ui.color, HEADER, title),
-        paint(ui.color, DIM, &h.entity)
-    )?;
+    ui.heading(out, title, &h.entity)?;
     if h.entries.is_empty() {
         return writeln!(out, "No commits change it.");
     }

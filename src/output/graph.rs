@@ -10,12 +10,7 @@ use crate::catalog::graph::{Impact, Neighbourhood, TreeNode};
 
 /// The `impact` table.
 pub fn impact_table(out: &mut dyn Write, ui: &Ui, impact: &Impact, title: &str) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}  {}",
-        paint(ui.color, HEADER, title),
-        paint(ui.color, DIM, &impact.entity)
-    )?;
+    ui.heading(out, title, &impact.entity)?;
     if impact.dependents.is_empty() {
         return writeln!(out, "Nothing in the catalog depends on it.");
     }
@@ -81,12 +76,7 @@ fn short_owner(r: &str) -> String {
 
 /// The indented tree.
 pub fn tree(out: &mut dyn Write, ui: &Ui, n: &Neighbourhood, title: &str) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}  {}",
-        paint(ui.color, HEADER, title),
-        paint(ui.color, DIM, &n.entity)
-    )?;
+    ui.heading(out, title, &n.entity)?;
     for (label, nodes) in [("uses", &n.uses), ("used by", &n.used_by)] {
         if nodes.is_empty() {
             continue;

@@ -52,6 +52,16 @@ impl Ui {
         }
     }
 
+    /// The first line of an entity view: its title in bold, its reference dimmed.
+    pub fn heading(&self, out: &mut dyn Write, title: &str, reference: &str) -> io::Result<()> {
+        writeln!(
+            out,
+            "{}  {}",
+            style::paint(self.color, style::HEADER, title),
+            style::paint(self.color, style::DIM, reference)
+        )
+    }
+
     /// A table styled for this terminal: plain aligned columns (greppable,
     /// like `kubectl get`), bold headers when colour is on.
     pub fn table(&self, header: &[&str]) -> Table {

@@ -12,20 +12,10 @@ pub fn render(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result<
     let dim = |s: &str| paint(ui.color, DIM, s);
     match (&report.entity, &report.matched) {
         (Some(entity), MatchedBy::Annotation { key, value }) => {
-            writeln!(
-                out,
-                "{}  {}",
-                paint(ui.color, HEADER, &report.title),
-                dim(entity)
-            )?;
+            ui.heading(out, &report.title, entity)?;
             writeln!(out, "{}", dim(&format!("matched by {key}: {value}")))?;
         }
-        (Some(entity), _) => writeln!(
-            out,
-            "{}  {}",
-            paint(ui.color, HEADER, &report.title),
-            dim(entity)
-        )?,
+        (Some(entity), _) => ui.heading(out, &report.title, entity)?,
         (
             None,
             MatchedBy::Codeowners {
@@ -34,11 +24,10 @@ pub fn render(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result<
                 pattern,
             },
         ) => {
-            writeln!(
+            ui.heading(
                 out,
-                "{}  {}",
-                paint(ui.color, HEADER, &report.title),
-                dim("(no catalog entity for this repository)")
+                &report.title,
+                "(no catalog entity for this repository)",
             )?;
             writeln!(
                 out,

@@ -486,10 +486,9 @@ fn history_outside_git_exits_2_with_a_message() {
     assert!(run.stdout.is_empty(), "{}", run.stdout);
 }
 
-#[test]
-fn history_in_a_shallow_clone_warns() {
-    let env = TestEnv::new();
-    let (repo, _) = edits_repo(&env);
+/// A `--depth 2` clone of the edits repository (made with the git CLI).
+fn shallow_clone(env: &TestEnv) -> std::path::PathBuf {
+    let (repo, _) = edits_repo(env);
     let dest = env.root.join("shallow");
     let out = env
         .git(&env.root)
@@ -503,6 +502,13 @@ fn history_in_a_shallow_clone_warns() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    dest
+}
+
+#[test]
+fn history_in_a_shallow_clone_warns() {
+    let env = TestEnv::new();
+    let dest = shallow_clone(&env);
     let run = env.run([
         "--catalog",
         dest.to_str().unwrap(),
@@ -534,20 +540,7 @@ fn history_in_a_shallow_clone_warns() {
 #[test]
 fn shallow_boundary_commit_is_not_reported_as_the_creation() {
     let env = TestEnv::new();
-    let (repo, _) = edits_repo(&env);
-    let dest = env.root.join("shallow");
-    let out = env
-        .git(&env.root)
-        .args(["clone", "-q", "--depth", "2"])
-        .arg(format!("file://{}", repo.path()))
-        .arg(&dest)
-        .output()
-        .expect("git clone");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dest = shallow_clone(&env);
     let run = env.run([
         "--catalog",
         dest.to_str().unwrap(),
