@@ -54,9 +54,19 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DATE", conflicts_with = "rev")]
     pub at: Option<String>,
 
-    /// Never touch the network: use the last fetched copy of a remote catalog.
+    /// Never touch the network: use the last fetched copy of a remote
+    /// catalog, and answer live data from the cache (saying how old it is).
     #[arg(long, global = true)]
     pub offline: bool,
+
+    /// Fetch live data again even when the cached copy is still fresh
+    /// (servers that support ETags still answer "unchanged" cheaply).
+    #[arg(long, global = true, conflicts_with = "offline")]
+    pub refresh: bool,
+
+    /// Leave live data out: answer from the catalog alone.
+    #[arg(long, global = true)]
+    pub no_live: bool,
 
     /// Output format. Not every command supports every format.
     #[arg(short, long, global = true, value_enum, default_value_t = Format::Table)]
@@ -231,6 +241,79 @@ pub enum Command {
   idp score -o json | jq '.results[] | select(.level == null) | .entity'")]
     Score(ScoreArgs),
 
+    /// Fetch live data for many entities at once, and optionally publish it.
+    ///
+    /// Runs every integration configured in the catalog's idp.yaml
+    /// (`integrations:`) for the entities the filters select (default: all)
+    /// and prints, per integration, how many entities got facts (ok), are
+    /// not linked to it (absent: no annotation) or could not be answered
+    /// (unavailable), with the reasons. Results land in the live cache, so
+    /// later commands answer instantly.
+    ///
+    /// --publish stores the whole snapshot as a commit on refs/idp/live in
+    /// the catalog repository and pushes it to origin: a scheduled CI job
+    /// pays the API cost once for everyone, whose `idp sync` fetches it.
+    /// Tokens come from the environment only (GITHUB_TOKEN, PAGERDUTY_TOKEN,
+    /// … or the variable `token_env:` names); `idp doctor` lists them.
+    #[command(after_help = "Examples:
+  idp enrich
+  idp enrich --kind component --owner payments
+  idp enrich checkout --integration github -o json
+  idp enrich --publish                 # in a scheduled CI job
+  idp enrich --refresh --publish --no-push")]
+    Enrich(EnrichArgs),
+
+    /// Create a project from a template: Backstage Template entities or
+    /// cookiecutter directories, rendered locally.
+    ///
+    /// TEMPLATE is a path (`./templates/python-lib`, `.`), a git URL (cloned;
+    /// `URL//subdir` for a template inside the repository), a Template entity
+    /// in the catalog (`node-service`, `template:default/node-service`), or a
+    /// directory under the catalog's templates/ folder (cookiecutter).
+    ///
+    /// On a terminal idp asks for every value (with its default); off one it
+    /// never asks: values come from --set / --values / defaults, and a
+    /// required value without a default exits 2 naming the flag.
+    /// Everything is written to a temporary directory next to the target and
+    /// moved into place only when rendering succeeded. The new project gets
+    /// .idp/answers.yaml (never secrets; `idp scaffold update` reads it) and
+    /// a first git commit (unless --no-git).
+    ///
+    /// Cookiecutter templates render byte for byte as `cookiecutter
+    /// --no-input -o DIR TEMPLATE k=v …` does (same files, contents, newline
+    /// styles and permission bits; idp adds only .idp/ and .git/). Hooks and
+    /// command steps run only with --trust. In `idp scaffold TEMPLATE`,
+    /// `-o DIR` / `--output DIR` name the output directory (as in
+    /// cookiecutter), not an output format.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        after_help = "Examples:
+  idp scaffold list
+  idp scaffold show python-lib
+  idp scaffold node-service                          # asks on a terminal
+  idp scaffold ./templates/python-lib --no-input --output ~/src --set project_name='Ledger API'
+  idp scaffold python-lib --values answers.yaml --dry-run --diff
+  idp scaffold https://github.com/acme/templates.git//python-lib --defaults
+  idp scaffold node-service --set name=ledger --set owner=payments --register --push
+
+Exit codes: 0 created, 1 the generated catalog-info.yaml is invalid (files are kept)
+or a hook failed, 2 invalid input or a missing value off a terminal, 3 template not
+found, 4 catalog or template unreadable."
+    )]
+    Scaffold(ScaffoldArgs),
+
+    /// Check the live-data setup: integrations, tokens, reachability.
+    ///
+    /// Lists every integration in the catalog's idp.yaml with its kind and
+    /// base URL, whether its token variable is set (never its value), and
+    /// whether the base URL answers. Exits 1 when a required token is
+    /// missing or a host does not answer.
+    #[command(after_help = "Examples:
+  idp doctor
+  idp doctor -o json | jq '.integrations[] | select(.reachable | not)'")]
+    Doctor,
+
     /// Fetch a remote catalog now (and rebuild the index).
     #[command(after_help = "Examples:
   idp --catalog https://github.com/acme/catalog.git sync")]
@@ -342,6 +425,46 @@ pub struct DiffArgs {
 /// `list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    /// Sort by a field (name, kind, owner, type, lifecycle, system, title or
+    /// a dotted path); prefix with - for descending. Repeatable.
+    #[arg(long, value_name = "FIELD", allow_hyphen_values = true)]
+    pub sort: Vec<String>,
+    /// Only entities at exactly this level of --scorecard (`none`: scored
+    /// but below its first level).
+    #[arg(long, value_name = "LEVEL", requires = "scorecard")]
+    pub level: Option<String>,
+    /// The scorecard --level refers to.
+    #[arg(long, value_name = "NAME", requires = "level")]
+    pub scorecard: Option<String>,
+}
+
+/// `enrich`.
+#[derive(Debug, Args)]
+pub struct EnrichArgs {
+    /// Entities to enrich (default: every entity the filters select).
+    pub entities: Vec<String>,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    /// Only this integration (by its name in idp.yaml). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub integration: Vec<String>,
+    /// Store the snapshot on refs/idp/live in the catalog repository and
+    /// push it to the remote.
+    #[arg(long)]
+    pub publish: bool,
+    /// With --publish: commit the ref locally but do not push.
+    #[arg(long, requires = "publish")]
+    pub no_push: bool,
+    /// With --publish: the remote to push to.
+    #[arg(long, default_value = "origin", value_name = "REMOTE", requires = "publish")]
+    pub remote: String,
+}
+
+/// Entity filters shared by `list` and `enrich`.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
     /// Only these kinds (component, api, resource, system, domain, group, user, …).
     #[arg(long, short = 'k', value_name = "KIND")]
     pub kind: Vec<String>,
@@ -370,17 +493,6 @@ pub struct ListArgs {
     /// (e.g. metadata.annotations.tier=1). Repeat: all must hold.
     #[arg(long = "where", value_name = "PATH=VALUE")]
     pub conditions: Vec<String>,
-    /// Sort by a field (name, kind, owner, type, lifecycle, system, title or
-    /// a dotted path); prefix with - for descending. Repeatable.
-    #[arg(long, value_name = "FIELD", allow_hyphen_values = true)]
-    pub sort: Vec<String>,
-    /// Only entities at exactly this level of --scorecard (`none`: scored
-    /// but below its first level).
-    #[arg(long, value_name = "LEVEL", requires = "scorecard")]
-    pub level: Option<String>,
-    /// The scorecard --level refers to.
-    #[arg(long, value_name = "NAME", requires = "level")]
-    pub scorecard: Option<String>,
 }
 
 /// `score --unknown`.
@@ -465,6 +577,253 @@ pub struct SchemaArgs {
     /// Write every schema file into this directory instead of printing.
     #[arg(long, value_name = "DIR")]
     pub write: Option<PathBuf>,
+}
+
+/// `scaffold`: create a project, or one of the subcommands.
+#[derive(Debug, Args)]
+pub struct ScaffoldArgs {
+    /// What to do instead of creating a project.
+    #[command(subcommand)]
+    pub action: Option<ScaffoldAction>,
+    /// Creating a project.
+    #[command(flatten)]
+    pub create: ScaffoldCreateArgs,
+}
+
+/// `scaffold` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ScaffoldAction {
+    /// List the templates the catalog offers: Template entities and
+    /// cookiecutter directories under its templates/ folder.
+    #[command(after_help = "Examples:
+  idp scaffold list
+  idp scaffold list -o json | jq -r '.[].name'")]
+    List,
+
+    /// Show a template: its parameters or variables with defaults and
+    /// choices, its steps, and where it comes from.
+    #[command(after_help = "Examples:
+  idp scaffold show python-lib
+  idp scaffold show template:default/node-service -o yaml
+  idp scaffold show ./my-cookiecutter -o json")]
+    Show(ScaffoldShowArgs),
+
+    /// Bring a generated project up to date with its template (three-way merge).
+    ///
+    /// Reads DIR/.idp/answers.yaml (written by `idp scaffold`), renders the
+    /// template version the project was made from and the newest one (the
+    /// highest semver tag of the template's git repository, else its HEAD)
+    /// with the recorded answers, and merges the template's changes into
+    /// the project, as copier does: files you did not touch take the new
+    /// version; files both you and the template changed are merged line by
+    /// line; colliding changes are left as conflict markers (or, with
+    /// `--conflict rej`, your version stays and the template's hunks go to
+    /// FILE.rej); binary conflicts keep yours and write FILE.new; files the
+    /// template removed are deleted unless you changed them. New questions
+    /// take their defaults (or --set/--values). Then the answers file
+    /// records the new version. Review with `git diff` and commit.
+    ///
+    /// Refuses a project with uncommitted changes (or outside git) unless
+    /// --force: your commit history is the undo. Exit status: 0 updated (or
+    /// already up to date), 1 updated but conflicts remain to resolve,
+    /// 2 uncommitted changes, 4 answers file missing or unreadable.
+    #[command(after_help = "Examples:
+  idp scaffold update                       # the project in the current directory
+  idp scaffold update services/billing --dry-run
+  idp scaffold update --conflict rej        # FILE.rej instead of inline markers
+  idp scaffold update --set api_token=…     # a value that was never recorded (a secret)")]
+    Update(ScaffoldUpdateArgs),
+
+    /// Tell whether a newer version of a project's template exists (for CI).
+    ///
+    /// Compares the template commit recorded in DIR/.idp/answers.yaml with
+    /// the newest version of the template: the highest semver tag of its git
+    /// repository (v1.2.0 or 1.2.0; pre-releases ignored), else its HEAD.
+    /// Commits that do not change the template's own files do not count.
+    /// Exit status (copier's convention): 0 up to date, 5 a newer version
+    /// exists, 4 the answers file is missing or unreadable.
+    #[command(after_help = "Examples:
+  idp scaffold check
+  idp scaffold check services/billing || echo 'run idp scaffold update'
+  idp -o json scaffold check | jq .latest")]
+    Check(ScaffoldCheckArgs),
+
+    /// Render a template once per values file and validate what it generates.
+    ///
+    /// Each values file (YAML or JSON, or a cookiecutter replay file) is
+    /// rendered into a temporary directory without prompting, and every
+    /// catalog-info.yaml it produces is validated like `idp validate`, and
+    /// against the catalog: the owner and other references exist, and the
+    /// names are not taken. One line per values file; -o json or junit for
+    /// CI. Exits 1 if any values file fails.
+    #[command(after_help = "Examples:
+  idp scaffold test node-service --values fixtures/minimal.yaml --values fixtures/full.yaml
+  idp scaffold test ./templates/python-lib --values tests/*.json -o junit > scaffold-tests.xml")]
+    Test(ScaffoldTestArgs),
+}
+
+/// How `scaffold update` leaves conflicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConflictArg {
+    /// Conflict markers (<<<<<<< ||||||| ======= >>>>>>>) in the file.
+    Inline,
+    /// Your version in the file; the template's rejected hunks in FILE.rej.
+    Rej,
+}
+
+/// `scaffold update`.
+#[derive(Debug, Args)]
+pub struct ScaffoldUpdateArgs {
+    /// The generated project (the directory holding .idp/answers.yaml).
+    #[arg(value_name = "DIR", default_value = ".", value_hint = clap::ValueHint::DirPath)]
+    pub dir: PathBuf,
+
+    /// How to leave conflicts: inline markers or FILE.rej files.
+    #[arg(long, value_enum, default_value_t = ConflictArg::Inline)]
+    pub conflict: ConflictArg,
+
+    /// Update even with uncommitted changes, or outside a git repository.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Run the template's hooks while rendering the two versions.
+    #[arg(long)]
+    pub trust: bool,
+
+    /// Set a value, overriding the recorded answer (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+
+    /// Read values from a YAML or JSON file (repeatable; --set wins).
+    #[arg(long = "values", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub values: Vec<PathBuf>,
+
+    /// Warn about unknown Backstage actions instead of failing.
+    #[arg(long)]
+    pub skip_unknown_actions: bool,
+}
+
+/// `scaffold check`.
+#[derive(Debug, Args)]
+pub struct ScaffoldCheckArgs {
+    /// The generated project (the directory holding .idp/answers.yaml).
+    #[arg(value_name = "DIR", default_value = ".", value_hint = clap::ValueHint::DirPath)]
+    pub dir: PathBuf,
+}
+
+/// `scaffold test`.
+#[derive(Debug, Args)]
+pub struct ScaffoldTestArgs {
+    /// Template: catalog name, path or git URL (as for `idp scaffold`).
+    pub template: String,
+
+    /// A values file to render with (repeatable: one test per file).
+    #[arg(long = "values", value_name = "FILE", required = true, num_args = 1.., value_hint = clap::ValueHint::FilePath)]
+    pub values: Vec<PathBuf>,
+
+    /// Set a value in every test (repeatable; wins over the values files).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+
+    /// Run the template's code (cookiecutter hooks, command steps).
+    #[arg(long)]
+    pub trust: bool,
+
+    /// Warn about unknown Backstage actions instead of failing.
+    #[arg(long)]
+    pub skip_unknown_actions: bool,
+}
+
+/// `scaffold show`.
+#[derive(Debug, Args)]
+pub struct ScaffoldShowArgs {
+    /// Template: catalog name, path or git URL (as for `idp scaffold`).
+    pub template: String,
+}
+
+/// `scaffold TEMPLATE`: creating a project.
+#[derive(Debug, Args)]
+pub struct ScaffoldCreateArgs {
+    /// Template: a path, a git URL, a Template entity, or a directory under
+    /// the catalog's templates/.
+    #[arg(value_name = "TEMPLATE", required = true)]
+    pub template: Option<String>,
+
+    /// Where to write. Cookiecutter: the directory the project directory is
+    /// created in (default: the current directory). Backstage: the project
+    /// directory itself (default: ./<name parameter>). `-o DIR` and
+    /// `--output DIR` mean the same here.
+    #[arg(long = "output-dir", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub output_dir: Option<PathBuf>,
+
+    /// Set a value (repeatable; later wins). Cookiecutter converts it as it
+    /// converts extra context (yes/no for booleans, one of the choices).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+
+    /// Read values from a YAML or JSON file (repeatable; --set wins). A
+    /// cookiecutter replay file ({"cookiecutter": {…}}) is accepted too.
+    #[arg(long = "values", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub values: Vec<PathBuf>,
+
+    /// Never ask: take the default of every value not given.
+    #[arg(long)]
+    pub defaults: bool,
+
+    /// Never ask (cookiecutter's flag; same as --defaults).
+    #[arg(long)]
+    pub no_input: bool,
+
+    /// Run the template's code: cookiecutter hooks and command steps.
+    #[arg(long)]
+    pub trust: bool,
+
+    /// Write into an existing non-empty directory (existing files are kept
+    /// unless --overwrite).
+    #[arg(long)]
+    pub force: bool,
+
+    /// With --force: replace existing files the template also creates.
+    #[arg(long, requires = "force")]
+    pub overwrite: bool,
+
+    /// Print the files that would be created; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// With --dry-run: print each file's contents too.
+    #[arg(long, requires = "dry_run")]
+    pub diff: bool,
+
+    /// Backstage: warn about unknown step actions instead of failing.
+    #[arg(long)]
+    pub skip_unknown_actions: bool,
+
+    /// Backstage: really run publish:* steps (when the integration is
+    /// configured) instead of a local git init.
+    #[arg(long)]
+    pub publish: bool,
+
+    /// Commit the generated catalog-info.yaml to the catalog repository on a
+    /// new branch (printed).
+    #[arg(long)]
+    pub register: bool,
+
+    /// With --register: push the branch to the catalog's origin.
+    #[arg(long, requires = "register")]
+    pub push: bool,
+
+    /// Do not create a git repository with a first commit.
+    #[arg(long)]
+    pub no_git: bool,
+
+    /// Stop a template after this many rendering steps (runaway loops).
+    #[arg(long, value_name = "N", default_value_t = idp::scaffold::DEFAULT_FUEL)]
+    pub fuel: u64,
 }
 
 #[cfg(test)]

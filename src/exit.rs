@@ -3,6 +3,8 @@
 use crate::catalog::{CatalogError, LookupError};
 use crate::commands::UsageError;
 use idp::init::InitError;
+use idp::scaffold::update::UpdateError;
+use idp::scaffold::ScaffoldError;
 
 /// Process exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +19,8 @@ pub enum Exit {
     NotFound = 3,
     /// Catalog or config cannot be read.
     Catalog = 4,
+    /// `scaffold check`: a newer template version exists (copier's convention).
+    NewerVersion = 5,
 }
 
 /// The exit code for an error.
@@ -36,11 +40,30 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         if cause.downcast_ref::<UsageError>().is_some() {
             return Exit::Usage;
         }
+        if let Some(e) = cause.downcast_ref::<UpdateError>() {
+            match e {
+                UpdateError::Dirty { .. } | UpdateError::NotVersioned { .. } => {
+                    return Exit::Usage
+                }
+                // the render error underneath says what went wrong
+                UpdateError::Render { .. } => continue,
+                _ => return Exit::Catalog,
+            }
+        }
+        if let Some(e) = cause.downcast_ref::<ScaffoldError>() {
+            return scaffold_exit(e);
+        }
         if let Some(e) = cause.downcast_ref::<InitError>() {
             return match e {
                 InitError::Io { .. } | InitError::Git { .. } => Exit::Catalog,
                 _ => Exit::Usage,
             };
+        }
+        if cause
+            .downcast_ref::<idp::integrations::config::ConfigError>()
+            .is_some()
+        {
+            return Exit::Catalog;
         }
         if let Some(c) = cause.downcast_ref::<CatalogError>() {
             return match c {
@@ -52,6 +75,16 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         }
     }
     Exit::Catalog
+}
+
+/// Exit codes of scaffolding errors.
+fn scaffold_exit(e: &ScaffoldError) -> Exit {
+    match e {
+        ScaffoldError::NotFound { .. } => Exit::NotFound,
+        ScaffoldError::Hook { .. } => Exit::Failed,
+        ScaffoldError::Io { .. } | ScaffoldError::Git { .. } => Exit::Catalog,
+        _ => Exit::Usage,
+    }
 }
 
 /// What the user can do about an error.
@@ -98,6 +131,13 @@ pub fn hints(err: &anyhow::Error) -> Vec<String> {
                 _ => {}
             }
         }
+        if let Some(ScaffoldError::NotFound { suggestions, .. }) = cause.downcast_ref::<ScaffoldError>() {
+            if suggestions.is_empty() {
+                out.push("`idp scaffold list` shows the catalog's templates; a path or git URL works too".into());
+            } else {
+                out.push(format!("did you mean: {}?", suggestions.join(", ")));
+            }
+        }
         if let Some(e) = cause.downcast_ref::<InitError>() {
             match e {
                 InitError::NotEmpty { .. } => out.push(
@@ -124,6 +164,7 @@ mod tests {
         assert_eq!(Exit::Usage as i32, 2);
         assert_eq!(Exit::NotFound as i32, 3);
         assert_eq!(Exit::Catalog as i32, 4);
+        assert_eq!(Exit::NewerVersion as i32, 5);
     }
 
     #[test]

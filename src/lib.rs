@@ -8,4 +8,6 @@
 pub mod catalog;
 pub mod complete;
 pub mod init;
+pub mod integrations;
+pub mod scaffold;
 pub mod score;

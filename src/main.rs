@@ -3,6 +3,7 @@
 //! prints errors or exits.
 
 use idp::catalog;
+use idp::integrations;
 
 // A warm run allocates and frees tens of thousands of small strings (index
 // entries, stamps); mimalloc makes that markedly cheaper than glibc malloc.
@@ -34,7 +35,9 @@ fn main() {
         let _ = commands::overview::write(&mut io::stdout().lock());
         std::process::exit(Exit::Ok as i32);
     }
-    let cli = match Cli::try_parse() {
+    // `idp scaffold TEMPLATE -o DIR`: -o is the output directory there.
+    let args = commands::scaffold::output_dir_alias(std::env::args_os());
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr.

@@ -8,18 +8,34 @@ mod common;
 mod bad_input;
 #[path = "it/completions.rs"]
 mod completions;
+#[path = "it/fake_api.rs"]
+mod fake_api;
 #[path = "it/init.rs"]
 mod init;
 #[path = "it/list_show.rs"]
 mod list_show;
+#[path = "it/live_faults.rs"]
+mod live_faults;
+#[path = "it/live_github.rs"]
+mod live_github;
+#[path = "it/live_pagerduty.rs"]
+mod live_pagerduty;
+#[path = "it/live_prometheus.rs"]
+mod live_prometheus;
+#[path = "it/live_tools.rs"]
+mod live_tools;
 #[path = "it/loading.rs"]
 mod loading;
 #[path = "it/man.rs"]
 mod man;
+#[path = "it/prometheus_server.rs"]
+mod prometheus_server;
 #[path = "it/relationships.rs"]
 mod relationships;
 #[path = "it/schema.rs"]
 mod schema;
+#[path = "it/scaffold_backstage.rs"]
+mod scaffold_backstage;
 #[path = "it/score.rs"]
 mod score;
 #[path = "it/time.rs"]

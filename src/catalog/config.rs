@@ -29,6 +29,13 @@ pub struct CatalogConfig {
     /// Kinds Backstage does not know, declared so they validate.
     #[serde(default)]
     pub custom_kinds: Vec<CustomKind>,
+    /// Live-data integrations by name (`github:`, `pagerduty:`, …); an
+    /// integration without an entry is off.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub integrations: BTreeMap<String, crate::integrations::config::IntegrationEntry>,
+    /// Engine-wide live-data limits (concurrency, timeouts, deadline).
+    #[serde(default)]
+    pub live: crate::integrations::config::LiveSettings,
     /// Everything else (integrations, scorecards, …), kept for other modules.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,

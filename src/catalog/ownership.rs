@@ -123,10 +123,25 @@ pub struct OwnerReport {
     /// Other entities of the same repository, when several matched.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub other_matches: Vec<String>,
-    /// Live facts about the owner (on-call, …), filled by the integrations
-    /// layer when it is enabled; empty otherwise.
+    /// Live outcomes of the entity by integration, filled by the
+    /// integrations layer when it is configured; empty otherwise.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub live: BTreeMap<String, Value>,
+    /// Who is on call now for the entity (or, failing that, its owner):
+    /// `{name, email, level, until}`. Empty when nobody is or PagerDuty is
+    /// not configured; `live_status` then says why.
+    pub oncall: Vec<Value>,
+    /// Why `oncall` is empty, when it is (snake_case: the live-data
+    /// contract spells it so).
+    #[serde(rename = "live_status", skip_serializing_if = "Option::is_none")]
+    pub live_status: Option<String>,
+    /// The latest activity live data knows of: last commit, last deploy.
+    #[serde(rename = "latest_activity", skip_serializing_if = "Option::is_none")]
+    pub latest_activity: Option<Value>,
+    /// Whether live data was asked for (integrations configured), so the
+    /// human view shows the on-call lines only then.
+    #[serde(skip)]
+    pub live_configured: bool,
 }
 
 /// The owner report of one entity.
@@ -143,6 +158,10 @@ pub fn report(catalog: &Catalog, entity: &Entity, matched: MatchedBy) -> OwnerRe
         additional_owners: Vec::new(),
         other_matches: Vec::new(),
         live: BTreeMap::new(),
+        oncall: Vec::new(),
+        live_status: None,
+        latest_activity: None,
+        live_configured: false,
     }
 }
 
@@ -180,6 +199,10 @@ pub fn codeowners_report(catalog: &Catalog, path: &str, rule: CodeownersMatch) -
         additional_owners: owners.collect(),
         other_matches: Vec::new(),
         live: BTreeMap::new(),
+        oncall: Vec::new(),
+        live_status: None,
+        latest_activity: None,
+        live_configured: false,
     }
 }
 

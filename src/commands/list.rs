@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::catalog::fields::default_kind;
 use crate::catalog::query::{filter, sort, Condition, Filter, SortKey};
 use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
-use crate::cli::{Format, ListArgs};
+use crate::cli::{FilterArgs, Format, ListArgs};
 use crate::exit::Exit;
 use crate::output::entities::{entity_json, list_csv, list_table};
 use crate::output::write_data;
@@ -16,6 +16,33 @@ use crate::output::write_data;
 use super::{Context, UsageError};
 
 pub fn run(ctx: &Context, args: ListArgs) -> Result<Exit> {
+    let wanted = build_filter(args.filters)?;
+    let sort_keys: Vec<SortKey> = args.sort.iter().map(|s| SortKey::parse(s)).collect();
+
+    let opened = ctx.open_catalog(true, false)?;
+    let mut entities = filter(&opened.catalog, &wanted);
+    sort(&mut entities, &sort_keys);
+    if let (Some(level), Some(card)) = (&args.level, &args.scorecard) {
+        let keys = entities.iter().map(|e| e.entity_ref().key()).collect();
+        let at = super::score::entities_at_level(ctx, opened, &keys, card, level)?;
+        entities.retain(|e| at.contains(&e.entity_ref().key()));
+    }
+
+    let mut out = std::io::stdout().lock();
+    match ctx.ui.format {
+        Format::Table => list_table(&mut out, ctx.ui, &entities)?,
+        Format::Csv => list_csv(&mut out, &entities)?,
+        format => {
+            let values: Vec<Value> = entities.iter().map(|e| entity_json(e)).collect();
+            write_data(&mut out, format, &values)?;
+        }
+    }
+    out.flush()?;
+    Ok(Exit::Ok)
+}
+
+/// The catalog filter the flags describe.
+pub fn build_filter(args: FilterArgs) -> Result<Filter> {
     let conditions = args
         .conditions
         .iter()
@@ -45,26 +72,5 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<Exit> {
         tags: args.tag,
         conditions,
     };
-    let sort_keys: Vec<SortKey> = args.sort.iter().map(|s| SortKey::parse(s)).collect();
-
-    let opened = ctx.open_catalog(true, false)?;
-    let mut entities = filter(&opened.catalog, &wanted);
-    sort(&mut entities, &sort_keys);
-    if let (Some(level), Some(card)) = (&args.level, &args.scorecard) {
-        let keys = entities.iter().map(|e| e.entity_ref().key()).collect();
-        let at = super::score::entities_at_level(ctx, opened, &keys, card, level)?;
-        entities.retain(|e| at.contains(&e.entity_ref().key()));
-    }
-
-    let mut out = std::io::stdout().lock();
-    match ctx.ui.format {
-        Format::Table => list_table(&mut out, ctx.ui, &entities)?,
-        Format::Csv => list_csv(&mut out, &entities)?,
-        format => {
-            let values: Vec<Value> = entities.iter().map(|e| entity_json(e)).collect();
-            write_data(&mut out, format, &values)?;
-        }
-    }
-    out.flush()?;
-    Ok(Exit::Ok)
+    Ok(wanted)
 }

@@ -4,14 +4,19 @@
 
 pub mod completions;
 mod diff;
+mod doctor;
+mod enrich;
 mod graph;
 mod history;
 mod impact;
 mod init;
 mod list;
+pub mod live;
 mod man;
 pub mod overview;
 mod schema;
+pub mod scaffold;
+mod scaffold_update;
 mod score;
 mod show;
 mod sync;
@@ -49,6 +54,10 @@ pub struct Context<'a> {
     pub at: Option<String>,
     /// `--offline`.
     pub offline: bool,
+    /// `--refresh`: live data ignores cache TTLs.
+    pub refresh: bool,
+    /// `--no-live`: leave live data out.
+    pub no_live: bool,
     /// XDG directories.
     pub dirs: Dirs,
     /// Working directory.
@@ -182,6 +191,8 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<Exit> {
         rev: cli.global.rev.clone(),
         at: cli.global.at.clone(),
         offline: cli.global.offline,
+        refresh: cli.global.refresh,
+        no_live: cli.global.no_live,
         dirs: Dirs::from_env(),
         cwd: std::env::current_dir()?,
     };
@@ -200,6 +211,9 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<Exit> {
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => man::run(&ctx, args),
         Command::Score(args) => score::run(&ctx, args),
+        Command::Scaffold(args) => scaffold::run(&ctx, args),
+        Command::Enrich(args) => enrich::run(&ctx, args),
+        Command::Doctor => doctor::run(&ctx),
     }
 }
 

@@ -7,6 +7,7 @@ use anyhow::Result;
 use crate::catalog::resolve::resolve;
 use crate::cli::{Format, ShowArgs};
 use crate::exit::Exit;
+use crate::integrations::EntityView;
 use crate::output::entities::{entity_json, show};
 use crate::output::write_data;
 
@@ -28,9 +29,24 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<Exit> {
             show(&mut out, ctx.ui, catalog, entity, &source)?;
             let key = std::collections::HashSet::from([entity.entity_ref().key()]);
             let (set, results) = super::score::results_for(ctx, opened, Some(&key), None)?;
-            crate::output::score::show_section(&mut out, ctx.ui, &set, &results)?
+            crate::output::score::show_section(&mut out, ctx.ui, &set, &results)?;
+            let (live, off) = super::live::fetch(ctx, opened, &[EntityView::of(entity)]);
+            let outcomes = live.as_ref().and_then(|s| s.of(&entity.entity_ref().key()));
+            crate::output::live::section(&mut out, ctx.ui, outcomes, off.as_deref())?;
         }
-        format => write_data(&mut out, format, &entity_json(entity))?,
+        format => {
+            let (live, _) = super::live::fetch(ctx, opened, &[EntityView::of(entity)]);
+            let outcomes = live
+                .as_ref()
+                .and_then(|s| s.of(&entity.entity_ref().key()))
+                .map(|o| serde_json::to_value(o).expect("outcomes serialize"))
+                .unwrap_or_else(|| serde_json::json!({}));
+            let mut json = entity_json(entity);
+            if let Some(map) = json.as_object_mut() {
+                map.insert("live".into(), outcomes);
+            }
+            write_data(&mut out, format, &json)?
+        }
     }
     out.flush()?;
     Ok(Exit::Ok)

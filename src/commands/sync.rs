@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use crate::catalog::discover::CatalogLocation;
 use crate::exit::Exit;
+use crate::integrations::published;
 
 use super::{Context, UsageError};
 
@@ -33,5 +34,37 @@ pub fn run(ctx: &Context) -> Result<Exit> {
         ),
     };
     writeln!(out, "{what} ({at}, {} entities)", catalog.entities.len())?;
+    writeln!(out, "{}", fetch_live_snapshot(ctx, &location))?;
     Ok(Exit::Ok)
+}
+
+/// Fetches the live snapshot `idp enrich --publish` pushed, if the
+/// catalog repository has a remote with one. Never fails the sync.
+fn fetch_live_snapshot(ctx: &Context, location: &CatalogLocation) -> String {
+    let handle = match ctx.repository(location, "the published live snapshot") {
+        Ok(h) => h,
+        Err(_) => return "live snapshot: not a git repository, nothing to fetch".into(),
+    };
+    if handle.repo.find_remote("origin").is_err() {
+        return "live snapshot: no origin remote to fetch refs/idp/live from".into();
+    }
+    match published::fetch(&handle.repo, "origin") {
+        Ok(true) => match published::read(&handle.repo) {
+            Ok(Some(s)) => format!(
+                "fetched {} (live data for {} entities, taken {})",
+                published::LIVE_REF,
+                s.entities.len(),
+                s.taken_at
+                    .map(|t| crate::output::live::age(t, chrono::Utc::now()))
+                    .unwrap_or_else(|| "at an unknown time".into())
+            ),
+            Ok(None) => format!("no {} on origin", published::LIVE_REF),
+            Err(e) => format!("fetched {}, but it is unreadable: {e}", published::LIVE_REF),
+        },
+        Ok(false) => format!("no published live snapshot ({}) on origin", published::LIVE_REF),
+        Err(e) => {
+            ctx.ui.warn(&format!("could not fetch the live snapshot: {e}"));
+            "live snapshot: not fetched".into()
+        }
+    }
 }

@@ -5,13 +5,22 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::catalog::ownership::{self, MatchedBy};
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::catalog::open::Opened;
+use crate::catalog::ownership::{self, MatchedBy, OwnerReport};
+use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
+use crate::integrations::config::Kind;
+use crate::integrations::pagerduty::oncall_from_facts;
+use crate::integrations::{EntityView, Outcome, Status};
 use crate::catalog::resolve::resolve;
 use crate::cli::{Format, WhoOwnsArgs};
 use crate::exit::Exit;
 use crate::output::{owners, write_data};
 
-use super::{require_format, Context};
+use super::{live, require_format, Context};
 
 pub fn run(ctx: &Context, args: WhoOwnsArgs) -> Result<Exit> {
     require_format(
@@ -22,7 +31,7 @@ pub fn run(ctx: &Context, args: WhoOwnsArgs) -> Result<Exit> {
     let opened = ctx.open_catalog(true, false)?;
     let catalog = &opened.catalog;
     let target = args.target.as_str();
-    let report = if looks_like_remote(target) {
+    let mut report = if looks_like_remote(target) {
         ownership::for_remote(catalog, target)?
     } else if looks_like_path(target) {
         ownership::for_path(catalog, &ctx.cwd.join(target))?
@@ -30,6 +39,7 @@ pub fn run(ctx: &Context, args: WhoOwnsArgs) -> Result<Exit> {
         let entity = resolve(catalog, target)?;
         ownership::report(catalog, entity, MatchedBy::Name)
     };
+    add_live(ctx, opened, &mut report);
     let mut out = std::io::stdout().lock();
     match ctx.ui.format {
         Format::Table => owners::render(&mut out, ctx.ui, &report)?,
@@ -37,6 +47,109 @@ pub fn run(ctx: &Context, args: WhoOwnsArgs) -> Result<Exit> {
     }
     out.flush()?;
     Ok(Exit::Ok)
+}
+
+/// On-call and latest activity from the integrations, for the entity and
+/// its owner. Never fails: what went wrong goes into `live_status`.
+fn add_live(ctx: &Context, opened: &Opened, report: &mut OwnerReport) {
+    let catalog = &opened.catalog;
+    let Some(entity) = report
+        .entity
+        .as_deref()
+        .and_then(|r| EntityRef::parse(r, None, DEFAULT_NAMESPACE).ok())
+        .and_then(|r| catalog.get(&r))
+    else {
+        return;
+    };
+    let owner = report
+        .owner
+        .as_ref()
+        .and_then(|o| EntityRef::parse(&o.entity_ref, None, DEFAULT_NAMESPACE).ok())
+        .and_then(|r| catalog.get(&r));
+    let mut views = vec![EntityView::of(entity)];
+    views.extend(owner.map(EntityView::of));
+    let (snapshot, off) = live::fetch(ctx, opened, &views);
+    let Some(snapshot) = snapshot else {
+        report.live_status = off;
+        return;
+    };
+    report.live_configured = true;
+    let pagerduty: Vec<String> = live::config(opened)
+        .map(|c| {
+            c.integrations
+                .iter()
+                .filter(|i| i.kind == Kind::Pagerduty)
+                .map(|i| i.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let empty = BTreeMap::new();
+    let mine = snapshot.of(&views[0].key).unwrap_or(&empty);
+    let theirs = views
+        .get(1)
+        .and_then(|v| snapshot.of(&v.key))
+        .unwrap_or(&empty);
+    report.live = mine
+        .iter()
+        .map(|(k, o)| (k.clone(), serde_json::to_value(o).expect("outcomes serialize")))
+        .collect();
+    // The entity's own on-call first, then its owner's.
+    let mut why = Vec::new();
+    for (whose, outcomes) in [(&views[0], mine), (views.get(1).unwrap_or(&views[0]), theirs)] {
+        for name in &pagerduty {
+            match outcomes.get(name) {
+                Some(o) if o.status == Status::Ok => {
+                    let people = oncall_from_facts(&o.facts);
+                    if people.is_empty() {
+                        why.push(format!("nobody is on call for {}", whose.key));
+                    } else if report.oncall.is_empty() {
+                        report.oncall = people
+                            .iter()
+                            .map(|p| serde_json::to_value(p).expect("on-call serializes"))
+                            .collect();
+                    }
+                }
+                Some(o) => why.push(format!(
+                    "{name} for {}: {}",
+                    whose.key,
+                    o.reason.as_deref().unwrap_or("unavailable")
+                )),
+                None => {}
+            }
+        }
+        if views.len() == 1 {
+            break;
+        }
+    }
+    if report.oncall.is_empty() {
+        report.live_status = Some(if pagerduty.is_empty() {
+            "PagerDuty is not configured in idp.yaml".to_string()
+        } else {
+            why.join("; ")
+        });
+    }
+    report.latest_activity = latest_activity(mine);
+}
+
+/// Last commit and last deploy, from whichever integrations know them.
+fn latest_activity(outcomes: &BTreeMap<String, Outcome>) -> Option<Value> {
+    let mut activity = serde_json::Map::new();
+    for o in outcomes.values().filter(|o| o.status == Status::Ok) {
+        for (fact, key) in [
+            ("latest_commit", "last_commit"),
+            ("latest_production_deployment", "last_deploy"),
+        ] {
+            if let Some(v) = o.facts.get(fact).filter(|v| !v.is_null()) {
+                activity.entry(key).or_insert_with(|| v.clone());
+            }
+        }
+        if let Some(at) = o.facts.get("last_deployed").filter(|v| !v.is_null()) {
+            activity.entry("last_deploy").or_insert_with(|| {
+                serde_json::json!({"created_at": at, "revision": o.facts.get("revision")})
+            });
+        }
+    }
+    (!activity.is_empty()).then_some(Value::Object(activity))
 }
 
 fn looks_like_remote(s: &str) -> bool {

@@ -5,6 +5,7 @@
 pub mod changes;
 pub mod entities;
 pub mod graph;
+pub mod live;
 pub mod owners;
 pub mod problems;
 pub mod score;

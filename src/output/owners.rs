@@ -46,6 +46,9 @@ pub fn render(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result<
         writeln!(out)?;
         render_owner(out, ui, extra)?;
     }
+    if report.live_configured {
+        render_live(out, ui, report)?;
+    }
     if !report.other_matches.is_empty() {
         writeln!(out)?;
         writeln!(
@@ -126,6 +129,70 @@ fn render_owner(out: &mut dyn Write, ui: &Ui, owner: &OwnerInfo) -> io::Result<(
                 ]);
             }
             writeln!(out, "{}", table.trim_fmt())?;
+        }
+    }
+    Ok(())
+}
+
+/// On call now and the latest activity, from live data.
+fn render_live(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result<()> {
+    let dim = |s: &str| paint(ui.color, DIM, s);
+    writeln!(out)?;
+    if report.oncall.is_empty() {
+        let why = report.live_status.as_deref().unwrap_or("nobody");
+        writeln!(out, "{:<12}{}", "On call", dim(&format!("unknown: {why}")))?;
+    }
+    for (i, person) in report.oncall.iter().enumerate() {
+        let text = |k: &str| person.get(k).and_then(|v| v.as_str()).unwrap_or("");
+        let email = match text("email") {
+            "" => String::new(),
+            e => format!(" <{e}>"),
+        };
+        let level = person.get("level").and_then(|v| v.as_u64()).unwrap_or(0);
+        let until = match text("until") {
+            "" => "permanently".to_string(),
+            u => format!("until {u}"),
+        };
+        writeln!(
+            out,
+            "{:<12}{}{email}  {}",
+            if i == 0 { "On call" } else { "" },
+            paint(ui.color, STRONG, text("name")),
+            dim(&format!("level {level}, {until}"))
+        )?;
+    }
+    if let Some(activity) = &report.latest_activity {
+        let now = chrono::Utc::now();
+        let when = |v: &serde_json::Value, key: &str| {
+            v.get(key)
+                .and_then(|d| d.as_str())
+                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                .map(|d| super::live::age(d.with_timezone(&chrono::Utc), now))
+                .unwrap_or_default()
+        };
+        if let Some(c) = activity.get("last_commit") {
+            let sha = c.get("sha").and_then(|v| v.as_str()).unwrap_or("");
+            let author = c.get("author").and_then(|v| v.as_str()).unwrap_or("?");
+            let message = c.get("message").and_then(|v| v.as_str()).unwrap_or("");
+            writeln!(
+                out,
+                "{:<12}{} {message}  {}",
+                "Last commit",
+                &sha[..sha.len().min(7)],
+                dim(&format!("by {author}, {}", when(c, "date")))
+            )?;
+        }
+        if let Some(d) = activity.get("last_deploy") {
+            let what = ["ref", "revision", "sha"]
+                .iter()
+                .find_map(|k| d.get(*k).and_then(|v| v.as_str()))
+                .unwrap_or("");
+            writeln!(
+                out,
+                "{:<12}{what}  {}",
+                "Last deploy",
+                dim(&when(d, "created_at"))
+            )?;
         }
     }
     Ok(())

@@ -1,0 +1,145 @@
+//! `idp doctor`: which integrations are configured, which tokens are
+//! present (never their values), whether each base URL answers.
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cli::Format;
+use crate::exit::Exit;
+use crate::integrations::{Engine, LiveOptions};
+use crate::output::write_data;
+
+use super::{require_format, Context};
+
+/// One line of the report.
+#[derive(Debug, Serialize)]
+struct Row {
+    name: String,
+    kind: String,
+    base_url: String,
+    token_env: Option<String>,
+    token_set: bool,
+    token_required: bool,
+    reachable: bool,
+    status: Option<u16>,
+    latency_ms: Option<u128>,
+    problem: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    integrations: Vec<Row>,
+    cache: String,
+}
+
+pub fn run(ctx: &Context) -> Result<Exit> {
+    require_format(ctx.ui, "doctor", &[Format::Table, Format::Json, Format::Yaml])?;
+    let opened = ctx.open_catalog(true, false)?;
+    let config = super::live::config(opened)?;
+    let cache = ctx.dirs.cache.join("live");
+    let probes = if config.is_empty() || ctx.offline {
+        Vec::new()
+    } else {
+        let options = LiveOptions {
+            offline: false,
+            ..LiveOptions::default()
+        };
+        Engine::new(&config, &cache, options)?.probe()
+    };
+    let rows: Vec<Row> = config
+        .integrations
+        .iter()
+        .map(|c| {
+            let probe = probes.iter().find(|(n, _)| *n == c.name).map(|(_, r)| r);
+            let token_set = c.token.is_some();
+            let mut problem = None;
+            let (reachable, status, latency_ms) = match probe {
+                Some(Ok((code, took))) => {
+                    if matches!(code, 401 | 403) && token_set {
+                        problem = Some(format!("the server refuses the token (HTTP {code})"));
+                    }
+                    (true, Some(*code), Some(took.as_millis()))
+                }
+                Some(Err(e)) => {
+                    problem = Some(e.to_string());
+                    (false, None, None)
+                }
+                None => (false, None, None),
+            };
+            if c.token_required && !token_set {
+                problem = Some(format!(
+                    "no token: set {}",
+                    c.token_env.as_deref().unwrap_or("its token variable")
+                ));
+            }
+            if ctx.offline && problem.is_none() {
+                problem = Some("not checked (--offline)".into());
+            }
+            Row {
+                name: c.name.clone(),
+                kind: c.kind.as_str().to_string(),
+                base_url: c.base_url.to_string(),
+                token_env: c.token_env.clone(),
+                token_set,
+                token_required: c.token_required,
+                reachable,
+                status,
+                latency_ms,
+                problem,
+            }
+        })
+        .collect();
+    let failed = rows
+        .iter()
+        .any(|r| (r.token_required && !r.token_set) || (!ctx.offline && !r.reachable));
+    let report = Report {
+        integrations: rows,
+        cache: cache.display().to_string(),
+    };
+    let mut out = std::io::stdout().lock();
+    match ctx.ui.format {
+        Format::Table => render(&mut out, ctx, &report)?,
+        format => write_data(&mut out, format, &report)?,
+    }
+    out.flush()?;
+    Ok(if failed { Exit::Failed } else { Exit::Ok })
+}
+
+fn render(out: &mut dyn Write, ctx: &Context, report: &Report) -> std::io::Result<()> {
+    if report.integrations.is_empty() {
+        writeln!(
+            out,
+            "No integrations configured. Add them to the catalog's idp.yaml, e.g.:\n\n  integrations:\n    github: {{}}                 # token from GITHUB_TOKEN\n    pagerduty: {{}}              # token from PAGERDUTY_TOKEN\n    prometheus: {{ base_url: https://prometheus.acme.internal }}"
+        )?;
+        return Ok(());
+    }
+    let mut table = ctx
+        .ui
+        .table(&["integration", "kind", "base url", "token", "answers", "problem"]);
+    for r in &report.integrations {
+        let token = match (&r.token_env, r.token_set, r.token_required) {
+            (None, _, _) => "—".to_string(),
+            (Some(v), true, _) => format!("{v} set"),
+            (Some(v), false, true) => format!("{v} missing (required)"),
+            (Some(v), false, false) => format!("{v} not set (optional)"),
+        };
+        let answers = match (r.status, r.latency_ms) {
+            (Some(s), Some(ms)) => format!("HTTP {s} in {ms} ms"),
+            _ if ctx.offline => "not checked".into(),
+            _ => "no".into(),
+        };
+        table.add_row(vec![
+            r.name.clone(),
+            r.kind.clone(),
+            r.base_url.clone(),
+            token,
+            answers,
+            r.problem.clone().unwrap_or_default(),
+        ]);
+    }
+    crate::output::Ui::keep_columns(&mut table, 2);
+    writeln!(out, "{table}")?;
+    writeln!(out, "\nLive cache: {}", report.cache)
+}

@@ -1,0 +1,151 @@
+//! `idp enrich`: fetch live data for many entities at once; `--publish`
+//! stores the snapshot on refs/idp/live and pushes it.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+use crate::catalog::query::filter;
+use crate::catalog::resolve::resolve;
+use crate::cli::{EnrichArgs, Format};
+use crate::exit::Exit;
+use crate::integrations::{published, EntityView, Status};
+use crate::output::write_data;
+
+use super::live::{setup, Setup};
+use super::{require_format, Context, UsageError};
+
+/// Counts of one integration over the run.
+#[derive(Debug, Default, Serialize)]
+struct Tally {
+    ok: usize,
+    absent: usize,
+    unavailable: usize,
+    /// Reason → how many entities it hit.
+    reasons: BTreeMap<String, usize>,
+}
+
+pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
+    require_format(ctx.ui, "enrich", &[Format::Table, Format::Json, Format::Yaml])?;
+    if args.publish && ctx.offline {
+        return Err(UsageError("--publish needs fresh data; it cannot run with --offline".into()).into());
+    }
+    let wanted = super::list::build_filter(args.filters)?;
+    let opened = ctx.open_catalog(true, false)?;
+    let catalog = &opened.catalog;
+    let entities: Vec<_> = if args.entities.is_empty() {
+        filter(catalog, &wanted)
+    } else {
+        args.entities
+            .iter()
+            .map(|name| resolve(catalog, name))
+            .collect::<Result<_, _>>()?
+    };
+    let engine = match setup(ctx, opened, &args.integration)? {
+        Setup::Ready(engine) => engine,
+        Setup::Off(why) => return Err(UsageError(format!("nothing to enrich: {why}")).into()),
+    };
+    let views: Vec<EntityView> = entities.iter().map(|e| EntityView::of(e)).collect();
+    let snapshot = engine.fetch(&views);
+
+    let mut tallies: BTreeMap<String, Tally> = engine
+        .names()
+        .into_iter()
+        .map(|n| (n.to_string(), Tally::default()))
+        .collect();
+    for outcomes in snapshot.entities.values() {
+        for (name, o) in outcomes {
+            let t = tallies.entry(name.clone()).or_default();
+            match o.status {
+                Status::Ok => t.ok += 1,
+                Status::Absent => t.absent += 1,
+                Status::Unavailable => {
+                    t.unavailable += 1;
+                    *t.reasons
+                        .entry(o.reason.clone().unwrap_or_default())
+                        .or_default() += 1;
+                }
+            }
+        }
+    }
+
+    let mut published_as = None;
+    if args.publish {
+        let (location, _) = ctx.locate()?;
+        let handle = ctx.repository(&location, "enrich --publish")?;
+        let commit = published::write(&handle.repo, &snapshot)
+            .with_context(|| format!("publishing to {}", handle.label))?;
+        if !args.no_push {
+            published::push(&handle.repo, &args.remote)
+                .with_context(|| format!("pushing {} to {}", published::LIVE_REF, args.remote))?;
+        }
+        published_as = Some(commit.to_string());
+    }
+
+    let mut out = std::io::stdout().lock();
+    match ctx.ui.format {
+        Format::Table => {
+            crate::output::live::enrich_summary(&mut out, ctx.ui, views.len(), &tallies_rows(&tallies))?;
+            if let Some(commit) = &published_as {
+                let pushed = if args.no_push {
+                    "not pushed (--no-push)".to_string()
+                } else {
+                    format!("pushed to {}", args.remote)
+                };
+                writeln!(
+                    out,
+                    "\nPublished {} at {} ({pushed}).",
+                    published::LIVE_REF,
+                    &commit[..12]
+                )?;
+            }
+        }
+        format => {
+            #[derive(Serialize)]
+            struct Report<'a> {
+                entities: usize,
+                integrations: &'a BTreeMap<String, Tally>,
+                published: Option<&'a str>,
+                snapshot: &'a crate::integrations::engine::LiveSnapshot,
+            }
+            write_data(
+                &mut out,
+                format,
+                &Report {
+                    entities: views.len(),
+                    integrations: &tallies,
+                    published: published_as.as_deref(),
+                    snapshot: &snapshot,
+                },
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(Exit::Ok)
+}
+
+/// Rows of the summary table: integration, ok, absent, unavailable, reasons.
+fn tallies_rows(tallies: &BTreeMap<String, Tally>) -> Vec<[String; 5]> {
+    tallies
+        .iter()
+        .map(|(name, t)| {
+            let mut reasons: Vec<(&String, &usize)> = t.reasons.iter().collect();
+            reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let text = reasons
+                .iter()
+                .take(3)
+                .map(|(r, n)| format!("{n}× {r}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            [
+                name.clone(),
+                t.ok.to_string(),
+                t.absent.to_string(),
+                t.unavailable.to_string(),
+                text,
+            ]
+        })
+        .collect()
+}

@@ -1,0 +1,142 @@
+//! Live data for commands: builds the integrations engine from the
+//! catalog's idp.yaml and the global flags, with a progress bar on a
+//! terminal, and the published snapshot as a cache layer.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use crate::catalog::open::Opened;
+use crate::cli::Format;
+use crate::integrations::config::ConfigError;
+use crate::integrations::engine::LiveSnapshot;
+use crate::integrations::{published, Engine, EntityView, LiveConfig, LiveOptions, Progress};
+
+use super::Context;
+
+/// Whether live data can be fetched, and if not, why.
+pub enum Setup {
+    /// Ready.
+    Ready(Box<Engine>),
+    /// Off: `--no-live`, or no integration configured.
+    Off(String),
+}
+
+/// Resolves `integrations:` and `live:` with tokens from the environment.
+pub fn config(opened: &Opened) -> Result<LiveConfig, ConfigError> {
+    let c = &opened.catalog.config;
+    LiveConfig::resolve(&c.integrations, &c.live, &|var| std::env::var(var).ok())
+}
+
+/// The engine for this command. `only` restricts integrations by name.
+pub fn setup(ctx: &Context, opened: &Opened, only: &[String]) -> Result<Setup, ConfigError> {
+    if ctx.no_live {
+        return Ok(Setup::Off("live data turned off (--no-live)".into()));
+    }
+    let config = config(opened)?;
+    if config.is_empty() {
+        return Ok(Setup::Off("no integrations configured in idp.yaml".into()));
+    }
+    for name in only {
+        if !config.integrations.iter().any(|c| &c.name == name) {
+            return Err(ConfigError {
+                integration: String::new(),
+                key: None,
+                message: format!(
+                    "no integration named '{name}' (configured: {})",
+                    config
+                        .integrations
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+    }
+    let progress: Option<Arc<dyn Progress>> = (std::io::stderr().is_terminal()
+        && !ctx.ui.quiet
+        && ctx.ui.format == Format::Table)
+        .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>);
+    let options = LiveOptions {
+        offline: ctx.offline,
+        refresh: ctx.refresh,
+        only: only.to_vec(),
+        progress,
+    };
+    let engine = Engine::new(&config, &ctx.dirs.cache.join("live"), options)?
+        .with_published(published_snapshot(ctx));
+    Ok(Setup::Ready(Box::new(engine)))
+}
+
+/// The snapshot on refs/idp/live of the catalog repository, if any. Any
+/// problem reading it only means it is not used.
+fn published_snapshot(ctx: &Context) -> Option<LiveSnapshot> {
+    let (location, _) = ctx.locate().ok()?;
+    let repo = ctx.repository(&location, "the published live snapshot").ok()?;
+    match published::read(&repo.repo) {
+        Ok(s) => s,
+        Err(e) => {
+            ctx.ui.warn(&format!("ignoring the published live snapshot: {e}"));
+            None
+        }
+    }
+}
+
+/// Fetches live data for `entities`, or says why there is none.
+pub fn fetch(
+    ctx: &Context,
+    opened: &Opened,
+    entities: &[EntityView],
+) -> (Option<LiveSnapshot>, Option<String>) {
+    match setup(ctx, opened, &[]) {
+        Ok(Setup::Ready(engine)) => (Some(engine.fetch(entities)), None),
+        Ok(Setup::Off(why)) => (None, Some(why)),
+        Err(e) => {
+            ctx.ui.warn(&format!("live data unavailable: {e}"));
+            (None, Some(e.to_string()))
+        }
+    }
+}
+
+/// An indicatif bar on stderr, shown only when there are more than a
+/// handful of fetches.
+#[derive(Default)]
+struct Bar {
+    bar: std::sync::OnceLock<indicatif::ProgressBar>,
+}
+
+/// Fewer fetches than this finish before a bar would be worth drawing.
+const BAR_THRESHOLD: u64 = 6;
+
+impl Progress for Bar {
+    fn begin(&self, total: u64) {
+        let bar = if total >= BAR_THRESHOLD {
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} live data {pos}/{len} [{bar:30}] {elapsed}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let _ = self.bar.set(bar);
+    }
+
+    fn advance(&self) {
+        if let Some(b) = self.bar.get() {
+            b.inc(1);
+        }
+    }
+
+    fn end(&self) {
+        if let Some(b) = self.bar.get() {
+            b.finish_and_clear();
+        }
+    }
+}

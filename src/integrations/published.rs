@@ -1,0 +1,110 @@
+//! The published live snapshot: `idp enrich --publish` stores every
+//! outcome as one JSON file in a commit on `refs/idp/live` of the catalog
+//! repository and pushes it; `idp sync` fetches that ref, and commands read
+//! it as a cache layer. Git distributes the data, so an organisation pays
+//! each API once per scheduled CI run instead of once per engineer.
+
+use git2::{Oid, Repository, Signature};
+
+use super::engine::LiveSnapshot;
+
+/// The ref the snapshot lives on.
+pub const LIVE_REF: &str = "refs/idp/live";
+/// The file inside the commit.
+const FILE: &str = "live.json";
+
+/// Why the snapshot could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// A git operation failed.
+    #[error("{what}: {source}")]
+    Git {
+        /// What was being done.
+        what: String,
+        /// The git error.
+        source: git2::Error,
+    },
+    /// The stored snapshot does not parse.
+    #[error("{LIVE_REF}:{FILE} is not a live snapshot: {0}")]
+    Corrupt(String),
+}
+
+fn git(what: &str) -> impl FnOnce(git2::Error) -> PublishError + '_ {
+    move |source| PublishError::Git {
+        what: what.to_string(),
+        source,
+    }
+}
+
+/// Reads the snapshot on `refs/idp/live`, if the repository has one.
+pub fn read(repo: &Repository) -> Result<Option<LiveSnapshot>, PublishError> {
+    let reference = match repo.find_reference(LIVE_REF) {
+        Ok(r) => r,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+        Err(e) => return Err(git("reading refs/idp/live")(e)),
+    };
+    let commit = reference
+        .peel_to_commit()
+        .map_err(git("reading refs/idp/live"))?;
+    let tree = commit.tree().map_err(git("reading refs/idp/live"))?;
+    let Some(entry) = tree.get_name(FILE) else {
+        return Err(PublishError::Corrupt(format!("no {FILE} in the commit")));
+    };
+    let blob = repo
+        .find_blob(entry.id())
+        .map_err(git("reading refs/idp/live"))?;
+    serde_json::from_slice(blob.content())
+        .map(Some)
+        .map_err(|e| PublishError::Corrupt(e.to_string()))
+}
+
+/// Commits the snapshot on `refs/idp/live` (parent: the previous snapshot,
+/// so the ref only ever moves forward). Touches neither HEAD, the index
+/// nor the working tree.
+pub fn write(repo: &Repository, snapshot: &LiveSnapshot) -> Result<Oid, PublishError> {
+    let json = serde_json::to_vec_pretty(snapshot).expect("snapshots serialize");
+    let blob = repo.blob(&json).map_err(git("writing the snapshot"))?;
+    let mut builder = repo.treebuilder(None).map_err(git("writing the snapshot"))?;
+    builder
+        .insert(FILE, blob, 0o100644)
+        .map_err(git("writing the snapshot"))?;
+    let tree_id = builder.write().map_err(git("writing the snapshot"))?;
+    let tree = repo.find_tree(tree_id).map_err(git("writing the snapshot"))?;
+    let parent = repo
+        .find_reference(LIVE_REF)
+        .ok()
+        .and_then(|r| r.peel_to_commit().ok());
+    let signature = repo
+        .signature()
+        .or_else(|_| Signature::now("idp", "idp@localhost"))
+        .map_err(git("signing the snapshot commit"))?;
+    let entities = snapshot.entities.len();
+    let message = format!("idp live snapshot: {entities} entities");
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    repo.commit(Some(LIVE_REF), &signature, &signature, &message, &tree, &parents)
+        .map_err(git("committing the snapshot"))
+}
+
+/// Pushes `refs/idp/live` to `remote`.
+pub fn push(repo: &Repository, remote: &str) -> Result<(), PublishError> {
+    let mut r = repo
+        .find_remote(remote)
+        .map_err(git("finding the remote to push to"))?;
+    let refspec = format!("+{LIVE_REF}:{LIVE_REF}");
+    r.push(&[refspec.as_str()], None)
+        .map_err(git("pushing refs/idp/live"))
+}
+
+/// Fetches `refs/idp/live` from `remote` into the same ref; a remote
+/// without one is not an error.
+pub fn fetch(repo: &Repository, remote: &str) -> Result<bool, PublishError> {
+    let mut r = repo
+        .find_remote(remote)
+        .map_err(git("finding the remote to fetch from"))?;
+    let refspec = format!("+{LIVE_REF}:{LIVE_REF}");
+    match r.fetch(&[refspec.as_str()], None, None) {
+        Ok(()) => Ok(repo.find_reference(LIVE_REF).is_ok()),
+        Err(e) if e.message().contains("couldn't find remote ref") => Ok(false),
+        Err(e) => Err(git("fetching refs/idp/live")(e)),
+    }
+}

@@ -1,0 +1,120 @@
+//! Human rendering of live data: the "Live" section of `show`, the on-call
+//! lines of `who-owns`, the `enrich` summary and the `doctor` table.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::style::{paint, DIM, HEADER, STRONG};
+use super::Ui;
+use crate::integrations::{Outcome, Status};
+
+/// "3 min ago", "2 h ago": how old data is.
+pub fn age(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (now - at).num_seconds().max(0);
+    match secs {
+        0..=59 => format!("{secs} s ago"),
+        60..=3599 => format!("{} min ago", secs / 60),
+        3600..=86_399 => format!("{} h ago", secs / 3600),
+        _ => format!("{} days ago", secs / 86_400),
+    }
+}
+
+/// A fact value on one line.
+pub fn value_text(v: &Value) -> String {
+    match v {
+        Value::Null => "—".into(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "none".into(),
+        Value::Array(items) => items.iter().map(value_text).collect::<Vec<_>>().join("; "),
+        Value::Object(map) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| format!("{k}: {}", value_text(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// The "Live" section of `show`: one block per integration.
+pub fn section(
+    out: &mut dyn Write,
+    ui: &Ui,
+    outcomes: Option<&BTreeMap<String, Outcome>>,
+    off_reason: Option<&str>,
+) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "{}", paint(ui.color, HEADER, "Live"))?;
+    let dim = |s: &str| paint(ui.color, DIM, s);
+    let outcomes = match (outcomes, off_reason) {
+        (Some(o), _) if !o.is_empty() => o,
+        (_, Some(why)) => {
+            writeln!(out, "  {}", dim(why))?;
+            return Ok(());
+        }
+        _ => {
+            writeln!(out, "  {}", dim("no integrations configured in idp.yaml"))?;
+            return Ok(());
+        }
+    };
+    let now = Utc::now();
+    for (name, o) in outcomes {
+        match o.status {
+            Status::Ok => {
+                let origin = match o.source.as_str() {
+                    "network" => String::new(),
+                    other => format!(", from the {other} copy"),
+                };
+                writeln!(
+                    out,
+                    "  {}  {}",
+                    paint(ui.color, STRONG, name),
+                    dim(&format!("fetched {}{origin}", age(o.fetched_at, now)))
+                )?;
+                let mut table = ui.table(&["", ""]);
+                table.set_header(Vec::<String>::new());
+                for (key, value) in &o.facts {
+                    table.add_row(vec![format!("    {key}"), value_text(value)]);
+                }
+                Ui::keep_columns(&mut table, 1);
+                writeln!(out, "{table}")?;
+            }
+            Status::Absent => writeln!(
+                out,
+                "  {}  {}",
+                paint(ui.color, STRONG, name),
+                dim(&format!("absent: {}", o.reason.as_deref().unwrap_or("not linked")))
+            )?,
+            Status::Unavailable => writeln!(
+                out,
+                "  {}  unavailable: {}",
+                paint(ui.color, STRONG, name),
+                o.reason.as_deref().unwrap_or("unknown error")
+            )?,
+        }
+    }
+    Ok(())
+}
+
+/// The `enrich` summary: one row per integration.
+pub fn enrich_summary(
+    out: &mut dyn Write,
+    ui: &Ui,
+    entities: usize,
+    rows: &[[String; 5]],
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "Live data for {entities} entit{}:",
+        if entities == 1 { "y" } else { "ies" }
+    )?;
+    let mut table = ui.table(&["integration", "ok", "absent", "unavailable", "why unavailable"]);
+    for row in rows {
+        table.add_row(row.to_vec());
+    }
+    Ui::keep_columns(&mut table, 4);
+    writeln!(out, "{table}")
+}

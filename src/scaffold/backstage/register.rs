@@ -1,0 +1,199 @@
+//! `--register`: commit the generated descriptor into the catalog's git
+//! repository on a new branch `idp/register-<name>`, built from the tip of
+//! the checked-out branch plus the one new file, so the user's branch,
+//! index and working tree are never touched. `--push` then pushes that
+//! branch to `origin`.
+
+use std::path::{Path, PathBuf};
+
+use git2::{FileMode, Oid, PushOptions, RemoteCallbacks, Repository, Signature, Tree};
+
+use crate::scaffold::error::ScaffoldError;
+
+/// Annotation on a Template naming where its descriptors go in the
+/// catalog repository (`{name}` is replaced by the entity's name).
+pub const REGISTER_PATH_ANNOTATION: &str = "idp.dev/register-path";
+
+/// Default place of a registered descriptor, relative to the catalog root.
+pub const DEFAULT_REGISTER_PATH: &str = "components/{name}/catalog-info.yaml";
+
+/// What `--register` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    /// The new branch (`idp/register-<name>`).
+    pub branch: String,
+    /// The descriptor's path in the repository.
+    pub path: String,
+    /// The new commit.
+    pub commit: String,
+    /// The branch it was built on.
+    pub base: String,
+    /// Whether it was pushed to `origin`.
+    pub pushed: bool,
+}
+
+fn git(what: impl Into<String>) -> impl FnOnce(git2::Error) -> ScaffoldError {
+    let what = what.into();
+    move |e| ScaffoldError::git(what, e)
+}
+
+fn refused(message: String) -> ScaffoldError {
+    ScaffoldError::InvalidValue {
+        name: "--register".into(),
+        message,
+    }
+}
+
+/// Where the descriptor goes, relative to the catalog root: the template's
+/// `idp.dev/register-path` annotation, else `components/<name>/catalog-info.yaml`.
+pub fn target_path(template: Option<&serde_json::Value>, entity_name: &str) -> String {
+    template
+        .and_then(|t| t.pointer("/metadata/annotations"))
+        .and_then(|a| a.get(REGISTER_PATH_ANNOTATION))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or(DEFAULT_REGISTER_PATH)
+        .replace("{name}", entity_name)
+        .trim_start_matches('/')
+        .to_string()
+}
+
+/// Adds `content` at `parts` under `base` (a new tree; `base` is not changed).
+fn insert(repo: &Repository, base: Option<&Tree<'_>>, parts: &[&str], blob: Oid, shown: &str) -> Result<Oid, ScaffoldError> {
+    let mut builder = repo.treebuilder(base).map_err(git("tree builder"))?;
+    let (first, rest) = parts.split_first().expect("a path has a name");
+    if rest.is_empty() {
+        if builder.get(first).map_err(git("tree lookup"))?.is_some() {
+            return Err(refused(format!(
+                "{shown} already exists in the catalog repository; nothing was committed"
+            )));
+        }
+        builder.insert(first, blob, FileMode::Blob.into()).map_err(git("tree insert"))?;
+    } else {
+        let sub = match builder.get(first).map_err(git("tree lookup"))? {
+            Some(entry) if entry.kind() == Some(git2::ObjectType::Tree) => {
+                Some(repo.find_tree(entry.id()).map_err(git("find tree"))?)
+            }
+            Some(_) => {
+                return Err(refused(format!(
+                    "{first} is a file in the catalog repository, so {shown} cannot be created"
+                )))
+            }
+            None => None,
+        };
+        let oid = insert(repo, sub.as_ref(), rest, blob, shown)?;
+        builder.insert(first, oid, FileMode::Tree.into()).map_err(git("tree insert"))?;
+    }
+    builder.write().map_err(git("write tree"))
+}
+
+/// Commits `descriptor` as `rel_path` (relative to `catalog_root`) on a new
+/// branch `idp/register-<name>`, and pushes it to `origin` when `push`.
+pub fn register(
+    catalog_root: &Path,
+    descriptor: &[u8],
+    entity_name: &str,
+    rel_path: &str,
+    push: bool,
+) -> Result<Registered, ScaffoldError> {
+    let repo = Repository::discover(catalog_root).map_err(|e| {
+        refused(format!(
+            "the catalog at {} is not in a git repository ({})",
+            catalog_root.display(),
+            e.message()
+        ))
+    })?;
+    let workdir = repo
+        .workdir()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| refused("the catalog repository is bare".into()))?;
+    let root = std::fs::canonicalize(catalog_root).unwrap_or_else(|_| catalog_root.to_path_buf());
+    let workdir = std::fs::canonicalize(&workdir).unwrap_or(workdir);
+    let prefix: PathBuf = root.strip_prefix(&workdir).map(Path::to_path_buf).unwrap_or_default();
+    let in_repo = prefix.join(rel_path);
+    let in_repo = in_repo.to_string_lossy().replace('\\', "/");
+    let parts: Vec<&str> = in_repo.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    if parts.is_empty() || parts.contains(&"..") {
+        return Err(refused(format!("{rel_path:?} is not a path inside the catalog repository")));
+    }
+
+    let head = repo.head().map_err(git("read HEAD of the catalog repository"))?;
+    let base = head.shorthand().unwrap_or("HEAD").to_string();
+    let parent = head.peel_to_commit().map_err(git("read the catalog's HEAD commit"))?;
+    let branch = format!("idp/register-{entity_name}");
+    if repo.find_branch(&branch, git2::BranchType::Local).is_ok() {
+        return Err(refused(format!(
+            "branch {branch} already exists in the catalog repository {}; delete it or merge it first",
+            workdir.display()
+        )));
+    }
+    let blob = repo.blob(descriptor).map_err(git("write descriptor blob"))?;
+    let base_tree = parent.tree().map_err(git("read tree"))?;
+    let tree_id = insert(&repo, Some(&base_tree), &parts, blob, &in_repo)?;
+    let tree = repo.find_tree(tree_id).map_err(git("find tree"))?;
+    let sig = repo
+        .signature()
+        .or_else(|_| Signature::now("idp", "idp@localhost"))
+        .map_err(git("signature"))?;
+    let message = format!("Register {entity_name}\n\nAdd {in_repo}, generated by `idp scaffold`.\n");
+    // No reference is updated by the commit itself: HEAD, the index and the
+    // working tree stay as they are.
+    let commit = repo
+        .commit(None, &sig, &sig, &message, &tree, &[&parent])
+        .map_err(git("commit"))?;
+    let commit_obj = repo.find_commit(commit).map_err(git("find commit"))?;
+    repo.branch(&branch, &commit_obj, false).map_err(git(format!("create branch {branch}")))?;
+
+    let mut pushed = false;
+    if push {
+        push_branch(&repo, &branch)?;
+        pushed = true;
+    }
+    Ok(Registered {
+        branch,
+        path: in_repo,
+        commit: commit.to_string(),
+        base,
+        pushed,
+    })
+}
+
+fn push_branch(repo: &Repository, branch: &str) -> Result<(), ScaffoldError> {
+    let mut remote = repo
+        .find_remote("origin")
+        .map_err(|_| refused("the catalog repository has no remote 'origin' to push to".into()))?;
+    let config = repo.config().ok();
+    let mut callbacks = RemoteCallbacks::new();
+    callbacks.credentials(move |url, username, allowed| {
+        if allowed.contains(git2::CredentialType::SSH_KEY) {
+            return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
+        }
+        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
+            if let Ok(token) = std::env::var("GITHUB_TOKEN") {
+                return git2::Cred::userpass_plaintext("x-access-token", &token);
+            }
+            if let Some(cfg) = &config {
+                return git2::Cred::credential_helper(cfg, url, username);
+            }
+        }
+        git2::Cred::default()
+    });
+    let rejected = std::rc::Rc::new(std::cell::RefCell::new(None::<String>));
+    let seen = rejected.clone();
+    callbacks.push_update_reference(move |refname, status| {
+        if let Some(s) = status {
+            *seen.borrow_mut() = Some(format!("{refname}: {s}"));
+        }
+        Ok(())
+    });
+    let mut opts = PushOptions::new();
+    opts.remote_callbacks(callbacks);
+    let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
+    remote
+        .push(&[spec.as_str()], Some(&mut opts))
+        .map_err(git(format!("push {branch} to origin")))?;
+    drop(opts);
+    if let Some(r) = rejected.borrow_mut().take() {
+        return Err(refused(format!("origin refused the push of {r}")));
+    }
+    Ok(())
+}

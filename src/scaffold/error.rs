@@ -1,0 +1,156 @@
+//! Typed errors of the scaffolding core. Each says what went wrong and where
+//! (template file, variable, output path), so the command can report it once.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while loading, prompting for, rendering or
+/// writing a template.
+#[derive(Debug, thiserror::Error)]
+pub enum ScaffoldError {
+    /// A file or directory could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+
+    /// A template (file content, file name or value) failed to render.
+    #[error("cannot render {what}: {message}")]
+    Render {
+        /// What was rendered (`file src/main.py`, `variable project_slug`, …).
+        what: String,
+        /// MiniJinja's message, with line information.
+        message: String,
+    },
+
+    /// A template used up its fuel: it loops (nearly) forever.
+    #[error("rendering {what} stopped at the fuel limit ({fuel} steps): the template loops too long or forever; raise the limit with --fuel if it is legitimate")]
+    OutOfFuel {
+        /// What was rendered.
+        what: String,
+        /// The limit in force.
+        fuel: u64,
+    },
+
+    /// A templated path would land outside the target directory.
+    #[error("unsafe output path {path:?} (from {what}): {reason}")]
+    UnsafePath {
+        /// The template entry it came from.
+        what: String,
+        /// The rendered path.
+        path: String,
+        /// Why it is refused.
+        reason: String,
+    },
+
+    /// The template itself is invalid (bad cookiecutter.json, missing
+    /// templated directory, bad step, …).
+    #[error("invalid template {}: {message}", path.display())]
+    InvalidTemplate {
+        /// The template file or directory.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// A value given with --set / --values (or typed) is not acceptable.
+    #[error("invalid value for {name}: {message}")]
+    InvalidValue {
+        /// The variable or parameter.
+        name: String,
+        /// Why it is refused.
+        message: String,
+    },
+
+    /// A values file could not be parsed.
+    #[error("cannot read values file {}: {message}", path.display())]
+    ValuesFile {
+        /// The file.
+        path: PathBuf,
+        /// The parse error.
+        message: String,
+    },
+
+    /// A required value is missing and there is no terminal to ask on.
+    #[error("no value for {name} and no terminal to ask on: pass {flag}")]
+    MissingValue {
+        /// The variable or parameter.
+        name: String,
+        /// The flag that supplies it (`--set name=…`).
+        flag: String,
+    },
+
+    /// The template could not be found.
+    #[error("template '{query}' not found")]
+    NotFound {
+        /// What the user asked for.
+        query: String,
+        /// Near names.
+        suggestions: Vec<String>,
+    },
+
+    /// The target directory exists and is not empty.
+    #[error("{} exists and is not empty; nothing was written (add --force to write into it; existing files are never overwritten without --overwrite)", path.display())]
+    TargetNotEmpty {
+        /// The target directory.
+        path: PathBuf,
+    },
+
+    /// Files already exist where the template wants to write them.
+    #[error("{} would be overwritten: {}; nothing was written (add --overwrite to replace them)", if paths.len() == 1 { "a file" } else { "files" }, paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    WouldOverwrite {
+        /// The existing files.
+        paths: Vec<PathBuf>,
+    },
+
+    /// A hook script failed.
+    #[error("hook {} failed: {message}", path.display())]
+    Hook {
+        /// The hook script.
+        path: PathBuf,
+        /// Exit status or spawn error.
+        message: String,
+    },
+
+    /// A git operation failed.
+    #[error("git: {what}: {source}")]
+    Git {
+        /// What was attempted.
+        what: String,
+        /// libgit2's error.
+        source: git2::Error,
+    },
+
+    /// Reading an answer from the terminal failed.
+    #[error("prompt for {name} failed: {message}")]
+    Prompt {
+        /// The variable asked for.
+        name: String,
+        /// The terminal error.
+        message: String,
+    },
+
+    /// A feature that this template needs is not supported.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+}
+
+impl ScaffoldError {
+    /// An I/O error at `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        ScaffoldError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A git error while doing `what`.
+    pub fn git(what: impl Into<String>, source: git2::Error) -> Self {
+        ScaffoldError::Git {
+            what: what.into(),
+            source,
+        }
+    }
+}

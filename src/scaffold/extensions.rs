@@ -1,0 +1,832 @@
+//! Cookiecutter's built-in Jinja2 extensions, for MiniJinja: the `jsonify`
+//! and `slugify` filters, the `random_ascii_string` and `uuid4` functions,
+//! and the `{% now %}` tag (MiniJinja has no custom tags, so the tag is
+//! rewritten into a call of a hidden function before parsing).
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Duration, FixedOffset, Local, Months, Utc};
+use minijinja::value::{Kwargs, Rest, Value};
+use minijinja::{Environment, Error, ErrorKind};
+use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
+
+/// The hidden function `{% now %}` becomes.
+const NOW_FN: &str = "__idp_cookiecutter_now";
+
+/// Adds cookiecutter's default extensions to `env`.
+pub fn register_cookiecutter(env: &mut Environment<'static>) {
+    env.add_filter("jsonify", jsonify_filter);
+    env.add_filter("slugify", slugify_filter);
+    env.add_function("random_ascii_string", random_ascii_string);
+    env.add_function("uuid4", || uuid::Uuid::new_v4().to_string());
+    env.add_function(NOW_FN, now_function);
+    // Jinja2 prints Python values: True, None, ['a', 'b'], {'k': 1}.
+    env.set_formatter(python_formatter);
+    env.add_filter("string", |v: Value| python_str(&v));
+}
+
+// ---------------------------------------------------------------- Python output
+
+/// Writes a value as Jinja2 would (Python's `str()`).
+fn python_formatter(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &Value,
+) -> Result<(), Error> {
+    use minijinja::value::ValueKind as K;
+    match value.kind() {
+        K::Bool | K::None | K::Seq | K::Map => out.write_str(&python_str(value)).map_err(Error::from),
+        K::Number if !value.is_integer() => out.write_str(&python_str(value)).map_err(Error::from),
+        _ => minijinja::escape_formatter(out, state, value),
+    }
+}
+
+/// Python's `str(value)`.
+pub fn python_str(v: &Value) -> String {
+    match v.as_str() {
+        Some(s) => s.to_string(),
+        None => {
+            let mut out = String::new();
+            python_repr(v, &mut out);
+            out
+        }
+    }
+}
+
+/// Python's `repr(value)` for the values a template context holds.
+fn python_repr(v: &Value, out: &mut String) {
+    use minijinja::value::ValueKind as K;
+    match v.kind() {
+        K::Undefined | K::None => out.push_str("None"),
+        K::Bool => out.push_str(if v.is_true() { "True" } else { "False" }),
+        K::Number => {
+            if v.is_integer() {
+                out.push_str(&v.to_string());
+            } else {
+                let f = f64::try_from(v.clone()).unwrap_or(f64::NAN);
+                out.push_str(&match python_float_repr(f).as_str() {
+                    "NaN" => "nan".to_string(),
+                    "Infinity" => "inf".to_string(),
+                    "-Infinity" => "-inf".to_string(),
+                    other => other.to_string(),
+                });
+            }
+        }
+        K::String => python_str_repr(v.as_str().unwrap_or_default(), out),
+        K::Seq | K::Iterable => {
+            out.push('[');
+            if let Ok(items) = v.try_iter() {
+                for (i, item) in items.enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    python_repr(&item, out);
+                }
+            }
+            out.push(']');
+        }
+        K::Map => {
+            out.push('{');
+            if let Ok(keys) = v.try_iter() {
+                for (i, k) in keys.enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    python_repr(&k, out);
+                    out.push_str(": ");
+                    python_repr(&v.get_item(&k).unwrap_or_default(), out);
+                }
+            }
+            out.push('}');
+        }
+        _ => out.push_str(&v.to_string()),
+    }
+}
+
+fn python_str_repr(s: &str, out: &mut String) {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() || (c.is_whitespace() && c != ' ') => {
+                let n = c as u32;
+                if n < 0x100 {
+                    out.push_str(&format!("\\x{n:02x}"));
+                } else if n < 0x10000 {
+                    out.push_str(&format!("\\u{n:04x}"));
+                } else {
+                    out.push_str(&format!("\\U{n:08x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+}
+
+// ---------------------------------------------------------------- jsonify
+
+fn jsonify_filter(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Error> {
+    let mut indent = Some(4usize);
+    if let Some(v) = args.first() {
+        indent = indent_arg(v)?;
+    }
+    if kwargs.has("indent") {
+        indent = indent_arg(&kwargs.get::<Value>("indent")?)?;
+    }
+    kwargs.assert_all_used()?;
+    let json = serde_json::to_value(&value)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("jsonify: {e}")))?;
+    Ok(python_json_dumps(&json, indent))
+}
+
+fn indent_arg(v: &Value) -> Result<Option<usize>, Error> {
+    if v.is_none() {
+        return Ok(None);
+    }
+    let n = i64::try_from(v.clone())?;
+    Ok(Some(n.max(0) as usize))
+}
+
+/// `json.dumps(obj, sort_keys=True, indent=indent)` exactly as Python writes it.
+pub fn python_json_dumps(v: &serde_json::Value, indent: Option<usize>) -> String {
+    let mut out = String::new();
+    write_py_json(&mut out, v, indent, 0);
+    out
+}
+
+fn write_py_json(out: &mut String, v: &serde_json::Value, indent: Option<usize>, level: usize) {
+    use serde_json::Value as J;
+    let (item_sep, key_sep) = match indent {
+        Some(_) => (",", ": "),
+        None => (", ", ": "),
+    };
+    let newline = |out: &mut String, level: usize| {
+        if let Some(n) = indent {
+            out.push('\n');
+            out.push_str(&" ".repeat(n * level));
+        }
+    };
+    match v {
+        J::Null => out.push_str("null"),
+        J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        J::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
+                out.push_str(&python_float_repr(f));
+            } else {
+                out.push_str(&n.to_string());
+            }
+        }
+        J::String(s) => write_py_string(out, s),
+        J::Array(items) => {
+            if items.is_empty() {
+                out.push_str("[]");
+                return;
+            }
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(item_sep);
+                }
+                newline(out, level + 1);
+                write_py_json(out, item, indent, level + 1);
+            }
+            newline(out, level);
+            out.push(']');
+        }
+        J::Object(map) => {
+            if map.is_empty() {
+                out.push_str("{}");
+                return;
+            }
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_by(|a, b| a.chars().cmp(b.chars()));
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(item_sep);
+                }
+                newline(out, level + 1);
+                write_py_string(out, k);
+                out.push_str(key_sep);
+                write_py_json(out, &map[*k], indent, level + 1);
+            }
+            newline(out, level);
+            out.push('}');
+        }
+    }
+}
+
+/// A JSON string with Python's `ensure_ascii=True` escaping.
+fn write_py_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// Python's `repr(float)`: shortest round-trip digits, exponent notation
+/// below 1e-4 and from 1e16 up.
+pub fn python_float_repr(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0.0" } else { "0.0" }.into();
+    }
+    // `{:e}` gives the shortest round-trip digits: "1.2345e-7".
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let sign = if f < 0.0 { "-" } else { "" };
+    if !(-4..16).contains(&exp) {
+        let (first, rest) = digits.split_at(1);
+        let m = if rest.is_empty() {
+            first.to_string()
+        } else {
+            format!("{first}.{rest}")
+        };
+        let esign = if exp < 0 { "-" } else { "+" };
+        return format!("{sign}{m}e{esign}{:02}", exp.abs());
+    }
+    let n = digits.len() as i32;
+    let body = if exp < 0 {
+        format!("0.{}{}", "0".repeat((-exp - 1) as usize), digits)
+    } else if exp + 1 >= n {
+        format!("{}{}.0", digits, "0".repeat((exp + 1 - n) as usize))
+    } else {
+        let (a, b) = digits.split_at((exp + 1) as usize);
+        format!("{a}.{b}")
+    };
+    format!("{sign}{body}")
+}
+
+// ---------------------------------------------------------------- random / uuid
+
+fn random_ascii_string(length: i64, punctuation: Option<bool>, kwargs: Kwargs) -> Result<String, Error> {
+    let punctuation = match kwargs.get::<Option<bool>>("punctuation")? {
+        Some(p) => Some(p),
+        None => punctuation,
+    };
+    kwargs.assert_all_used()?;
+    Ok(random_string(length, punctuation))
+}
+
+fn random_string(length: i64, punctuation: Option<bool>) -> String {
+    use rand::Rng;
+    const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const PUNCT: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+    let corpus: Vec<char> = if punctuation.unwrap_or(false) {
+        LETTERS.chars().chain(PUNCT.chars()).collect()
+    } else {
+        LETTERS.chars().collect()
+    };
+    let mut rng = rand::rng();
+    (0..length.max(0))
+        .map(|_| corpus[rng.random_range(0..corpus.len())])
+        .collect()
+}
+
+// ---------------------------------------------------------------- slugify
+
+/// Options of python-slugify's `slugify()` (legacy pipeline, the default).
+#[derive(Debug, Clone)]
+pub struct SlugOptions {
+    /// Decode named HTML entities.
+    pub entities: bool,
+    /// Decode `&#123;`.
+    pub decimal: bool,
+    /// Decode `&#x7b;`.
+    pub hexadecimal: bool,
+    /// Truncate to this many characters (0: no limit).
+    pub max_length: usize,
+    /// Truncate at a word boundary.
+    pub word_boundary: bool,
+    /// Word separator.
+    pub separator: String,
+    /// With word_boundary: keep word order, stop at the first word that does not fit.
+    pub save_order: bool,
+    /// Words to drop.
+    pub stopwords: Vec<String>,
+    /// Pattern of characters to replace by the separator.
+    pub regex_pattern: Option<String>,
+    /// Lowercase the result.
+    pub lowercase: bool,
+    /// Literal replacements applied before and after.
+    pub replacements: Vec<(String, String)>,
+    /// Keep unicode letters instead of transliterating.
+    pub allow_unicode: bool,
+}
+
+impl Default for SlugOptions {
+    fn default() -> Self {
+        SlugOptions {
+            entities: true,
+            decimal: true,
+            hexadecimal: true,
+            max_length: 0,
+            word_boundary: false,
+            separator: "-".into(),
+            save_order: false,
+            stopwords: Vec::new(),
+            regex_pattern: None,
+            lowercase: true,
+            replacements: Vec::new(),
+            allow_unicode: false,
+        }
+    }
+}
+
+static QUOTE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[']+").unwrap());
+static DISALLOWED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[^-a-zA-Z0-9]+").unwrap());
+static DISALLOWED_UNICODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[\W_]+").unwrap());
+static DUP_DASH: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"-{2,}").unwrap());
+static DECIMAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"&#(\d+);").unwrap());
+static HEX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"&#x([\da-fA-F]+);").unwrap());
+static ENTITY: LazyLock<Regex> = LazyLock::new(|| {
+    let names: Vec<&str> = HTML_ENTITIES.iter().map(|(n, _)| *n).collect();
+    Regex::new(&format!("&({});", names.join("|"))).unwrap()
+});
+
+/// python-slugify's `slugify(text, …)` (its frozen legacy pipeline, which
+/// cookiecutter uses).
+pub fn slugify(text: &str, o: &SlugOptions) -> String {
+    let mut text = text.to_string();
+    for (old, new) in &o.replacements {
+        text = text.replace(old.as_str(), new);
+    }
+    text = QUOTE.replace_all(&text, "-").into_owned();
+    if o.allow_unicode {
+        text = text.nfkc().collect();
+    } else {
+        text = text.nfkd().collect();
+        if !text.is_ascii() {
+            text = deunicode::deunicode(&text);
+        }
+    }
+    text = decode_entities(&text, o);
+    text = if o.allow_unicode {
+        text.nfkc().collect()
+    } else {
+        text.nfkd().collect()
+    };
+    if o.lowercase {
+        text = text.to_lowercase();
+    }
+    text = QUOTE.replace_all(&text, "").into_owned();
+    text = remove_digit_commas(&text);
+    text = match &o.regex_pattern {
+        Some(p) => match Regex::new(p) {
+            Ok(re) => re.replace_all(&text, "-").into_owned(),
+            Err(_) => DISALLOWED.replace_all(&text, "-").into_owned(),
+        },
+        None if o.allow_unicode => DISALLOWED_UNICODE.replace_all(&text, "-").into_owned(),
+        None => DISALLOWED.replace_all(&text, "-").into_owned(),
+    };
+    text = DUP_DASH
+        .replace_all(&text, "-")
+        .trim_matches('-')
+        .to_string();
+    if !o.stopwords.is_empty() {
+        let excluded: Vec<String> = if o.lowercase {
+            o.stopwords.iter().map(|w| w.to_lowercase()).collect()
+        } else {
+            o.stopwords.clone()
+        };
+        text = text
+            .split('-')
+            .filter(|w| !excluded.iter().any(|e| e == w))
+            .collect::<Vec<_>>()
+            .join("-");
+    }
+    for (old, new) in &o.replacements {
+        text = text.replace(old.as_str(), new);
+    }
+    if o.max_length > 0 {
+        text = smart_truncate(&text, o.max_length, o.word_boundary, "-", o.save_order);
+    }
+    if o.separator != "-" {
+        text = text.replace('-', &o.separator);
+    }
+    text
+}
+
+fn decode_entities(text: &str, o: &SlugOptions) -> String {
+    let mut text = text.to_string();
+    if o.entities {
+        text = ENTITY
+            .replace_all(&text, |c: &regex::Captures| {
+                HTML_ENTITIES
+                    .iter()
+                    .find(|(n, _)| *n == &c[1])
+                    .and_then(|(_, cp)| char::from_u32(*cp))
+                    .map(String::from)
+                    .unwrap_or_default()
+            })
+            .into_owned();
+    }
+    // Python substitutes all references of a kind or, if one is out of
+    // range, none of them.
+    let numeric = |text: &str, re: &Regex, radix: u32| -> String {
+        let all_valid = re
+            .captures_iter(text)
+            .all(|c| u32::from_str_radix(&c[1], radix).is_ok_and(|v| v <= 0x10FFFF));
+        if !all_valid {
+            return text.to_string();
+        }
+        re.replace_all(text, |c: &regex::Captures| {
+            let v = u32::from_str_radix(&c[1], radix).unwrap_or(0);
+            // A lone surrogate cannot be a Rust char; like Python's, it is
+            // dropped by the disallowed-characters filter later.
+            char::from_u32(v).unwrap_or('\u{FFFD}').to_string()
+        })
+        .into_owned()
+    };
+    if o.decimal {
+        text = numeric(&text, &DECIMAL, 10);
+    }
+    if o.hexadecimal {
+        text = numeric(&text, &HEX, 16);
+    }
+    text
+}
+
+/// `re.sub(r'(?<=\d),(?=\d)', '', text)` (the regex crate has no lookaround).
+fn remove_digit_commas(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in chars.iter().enumerate() {
+        if *c == ','
+            && i > 0
+            && is_py_digit(chars[i - 1])
+            && chars.get(i + 1).is_some_and(|n| is_py_digit(*n))
+        {
+            continue;
+        }
+        out.push(*c);
+    }
+    out
+}
+
+fn is_py_digit(c: char) -> bool {
+    c.is_numeric() && c.to_digit(10).is_some() || c.is_ascii_digit()
+}
+
+fn smart_truncate(
+    string: &str,
+    max_length: usize,
+    word_boundary: bool,
+    separator: &str,
+    save_order: bool,
+) -> String {
+    let string = string.trim_matches(|c| separator.contains(c)).to_string();
+    let len = string.chars().count();
+    if max_length == 0 || len < max_length {
+        return string;
+    }
+    let prefix = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    if !word_boundary {
+        return prefix(&string, max_length)
+            .trim_matches(|c| separator.contains(c))
+            .to_string();
+    }
+    if !string.contains(separator) {
+        return prefix(&string, max_length);
+    }
+    let mut truncated = String::new();
+    for word in string.split(separator) {
+        if word.is_empty() {
+            continue;
+        }
+        let next_len = truncated.chars().count() + word.chars().count();
+        if next_len < max_length {
+            truncated.push_str(word);
+            truncated.push_str(separator);
+        } else if next_len == max_length {
+            truncated.push_str(word);
+            break;
+        } else if save_order {
+            break;
+        }
+    }
+    if truncated.is_empty() {
+        truncated = prefix(&string, max_length);
+    }
+    truncated
+        .trim_matches(|c| separator.contains(c))
+        .to_string()
+}
+
+const SLUG_PARAMS: [&str; 13] = [
+    "value",
+    "entities",
+    "decimal",
+    "hexadecimal",
+    "max_length",
+    "word_boundary",
+    "separator",
+    "save_order",
+    "stopwords",
+    "regex_pattern",
+    "lowercase",
+    "replacements",
+    "allow_unicode",
+];
+
+fn slugify_filter(value: String, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Error> {
+    let mut o = SlugOptions::default();
+    let mut named: Vec<(String, Value)> = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        let name = SLUG_PARAMS.get(i + 1).ok_or_else(|| {
+            Error::new(ErrorKind::TooManyArguments, "slugify takes at most 12 arguments")
+        })?;
+        named.push((name.to_string(), a.clone()));
+    }
+    let keys: Vec<String> = kwargs.args().map(str::to_string).collect();
+    for k in keys {
+        let v: Value = kwargs.get(&k)?;
+        named.push((k, v));
+    }
+    let strings = |v: &Value| -> Vec<String> {
+        v.try_iter()
+            .map(|it| it.map(|x| x.to_string()).collect())
+            .unwrap_or_default()
+    };
+    for (k, v) in named {
+        match k.as_str() {
+            "entities" => o.entities = v.is_true(),
+            "decimal" => o.decimal = v.is_true(),
+            "hexadecimal" => o.hexadecimal = v.is_true(),
+            "max_length" => o.max_length = i64::try_from(v)?.max(0) as usize,
+            "word_boundary" => o.word_boundary = v.is_true(),
+            "separator" => o.separator = v.to_string(),
+            "save_order" => o.save_order = v.is_true(),
+            "stopwords" => o.stopwords = strings(&v),
+            "regex_pattern" => o.regex_pattern = (!v.is_none()).then(|| v.to_string()),
+            "lowercase" => o.lowercase = v.is_true(),
+            "replacements" => {
+                o.replacements = v
+                    .try_iter()
+                    .map(|it| {
+                        it.filter_map(|pair| {
+                            let p = strings(&pair);
+                            (p.len() == 2).then(|| (p[0].clone(), p[1].clone()))
+                        })
+                        .collect()
+                    })
+                    .unwrap_or_default()
+            }
+            "allow_unicode" => o.allow_unicode = v.is_true(),
+            other => {
+                return Err(Error::new(
+                    ErrorKind::TooManyArguments,
+                    format!("slugify has no argument {other}"),
+                ))
+            }
+        }
+    }
+    Ok(slugify(&value, &o))
+}
+
+// ---------------------------------------------------------------- {% now %}
+
+static NOW_TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{%([-+]?)\s*now\s+(.*?)\s*([-+]?)%\}").unwrap());
+
+/// Rewrites `{% now 'utc', '%Y' %}` (and `{% now 'utc' + 'days=1' %}`) into
+/// an expression MiniJinja understands, keeping whitespace control.
+pub fn rewrite_now_tags(source: &str) -> String {
+    if !source.contains("now") || !NOW_TAG.is_match(source) {
+        return source.to_string();
+    }
+    NOW_TAG
+        .replace_all(source, |c: &regex::Captures| {
+            let args = split_top_level(&c[2], ',');
+            let (tz_expr, fmt) = match args.as_slice() {
+                [tz] => (tz.as_str(), "none"),
+                [tz, fmt] => (tz.as_str(), fmt.as_str()),
+                _ => return c[0].to_string(),
+            };
+            let call = match split_offset(tz_expr) {
+                Some((tz, op, off)) => format!("{NOW_FN}({tz}, '{op}', {off}, {fmt})"),
+                None => format!("{NOW_FN}({tz_expr}, none, none, {fmt})"),
+            };
+            format!("{{{{{} {call} {}}}}}", &c[1], &c[3])
+        })
+        .into_owned()
+}
+
+/// Splits on `sep` outside quotes and brackets.
+fn split_top_level(s: &str, sep: char) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut depth = 0i32;
+    for c in s.chars() {
+        match quote {
+            Some(q) => {
+                cur.push(c);
+                if c == q {
+                    quote = None;
+                }
+                continue;
+            }
+            None => {}
+        }
+        match c {
+            '\'' | '"' => {
+                quote = Some(c);
+                cur.push(c);
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                cur.push(c);
+            }
+            ')' | ']' | '}' => {
+                depth -= 1;
+                cur.push(c);
+            }
+            c if c == sep && depth == 0 => out.push(std::mem::take(&mut cur).trim().to_string()),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur.trim().to_string());
+    out
+}
+
+/// `'utc' + 'days=1'` → (`'utc'`, `+`, `'days=1'`).
+fn split_offset(expr: &str) -> Option<(String, char, String)> {
+    for op in ['+', '-'] {
+        let parts = split_top_level(expr, op);
+        if parts.len() == 2 {
+            return Some((parts[0].clone(), op, parts[1].clone()));
+        }
+    }
+    None
+}
+
+fn now_function(
+    timezone: String,
+    operator: Option<String>,
+    offset: Option<String>,
+    format: Option<String>,
+) -> Result<String, Error> {
+    let format = python_to_chrono_format(format.as_deref().unwrap_or("%Y-%m-%d"));
+    let tz = timezone.trim();
+    let fixed: FixedOffset = match tz.to_ascii_lowercase().as_str() {
+        "utc" | "utc+0" | "z" | "gmt" => FixedOffset::east_opt(0).expect("zero offset"),
+        "local" => *Local::now().offset(),
+        other => parse_fixed_offset(other).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("{{% now %}}: timezone '{tz}' is not supported by idp (use 'utc', 'local' or an offset like '+02:00')"),
+            )
+        })?,
+    };
+    let mut d: DateTime<FixedOffset> = Utc::now().with_timezone(&fixed);
+    if let (Some(op), Some(offset)) = (operator, offset) {
+        let sign = if op == "-" { -1.0 } else { 1.0 };
+        for param in offset.split(',') {
+            let (interval, value) = param.split_once('=').ok_or_else(|| {
+                Error::new(ErrorKind::InvalidOperation, format!("{{% now %}}: bad offset '{param}'"))
+            })?;
+            let value: f64 = value.trim().parse().map_err(|_| {
+                Error::new(ErrorKind::InvalidOperation, format!("{{% now %}}: bad offset '{param}'"))
+            })?;
+            d = shift(d, interval.trim(), sign * value)?;
+        }
+    }
+    Ok(d.format(&format).to_string())
+}
+
+fn shift(d: DateTime<FixedOffset>, interval: &str, v: f64) -> Result<DateTime<FixedOffset>, Error> {
+    let micros = |m: f64| Duration::microseconds(m.round() as i64);
+    let months = |d: DateTime<FixedOffset>, n: i64| {
+        if n >= 0 {
+            d.checked_add_months(Months::new(n as u32))
+        } else {
+            d.checked_sub_months(Months::new((-n) as u32))
+        }
+        .unwrap_or(d)
+    };
+    Ok(match interval {
+        "microseconds" => d + micros(v),
+        "seconds" => d + micros(v * 1e6),
+        "minutes" => d + micros(v * 60e6),
+        "hours" => d + micros(v * 3600e6),
+        "days" => d + micros(v * 86400e6),
+        "weeks" => d + micros(v * 7.0 * 86400e6),
+        "months" => months(d, v as i64),
+        "quarters" => months(d, (v * 3.0) as i64),
+        "years" => months(d, (v * 12.0) as i64),
+        other => {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("{{% now %}}: unknown interval '{other}'"),
+            ))
+        }
+    })
+}
+
+fn parse_fixed_offset(s: &str) -> Option<FixedOffset> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+    let secs = h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60;
+    FixedOffset::east_opt(sign * secs)
+}
+
+/// Python's strftime directives that chrono spells differently.
+fn python_to_chrono_format(f: &str) -> String {
+    f.replace("%f", "%6f")
+}
+
+include!("html_entities.rs");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn slugify_matches_python_slugify() {
+        let o = SlugOptions::default();
+        for (input, want) in [
+            ("Hello World", "hello-world"),
+            ("Héllo Wörld!", "hello-world"),
+            ("  _foo_bar__ ", "foo-bar"),
+            ("a&amp;b", "a-b"),
+            ("1,000 items", "1000-items"),
+            ("Straße", "strasse"),
+            ("Ça va?", "ca-va"),
+            ("über-cool", "uber-cool"),
+            ("C'est la vie", "c-est-la-vie"),
+            ("&#x41;b", "ab"),
+        ] {
+            assert_eq!(slugify(input, &o), want, "{input}");
+        }
+        let o = SlugOptions {
+            separator: "_".into(),
+            ..SlugOptions::default()
+        };
+        assert_eq!(slugify("My Project", &o), "my_project");
+    }
+
+    #[test]
+    fn jsonify_matches_python_json_dumps() {
+        let v = json!({"b": [1, 2.5, "é"], "a": {}, "c": true, "d": []});
+        assert_eq!(
+            python_json_dumps(&v, Some(4)),
+            "{\n    \"a\": {},\n    \"b\": [\n        1,\n        2.5,\n        \"\\u00e9\"\n    ],\n    \"c\": true,\n    \"d\": []\n}"
+        );
+        assert_eq!(python_float_repr(1e16), "1e+16");
+        assert_eq!(python_float_repr(0.0001), "0.0001");
+        assert_eq!(python_float_repr(0.00001), "1e-05");
+        assert_eq!(python_float_repr(3.0), "3.0");
+    }
+
+    #[test]
+    fn now_tag_is_rewritten() {
+        assert_eq!(
+            rewrite_now_tags("{% now 'utc', '%Y' %}"),
+            format!("{{{{ {NOW_FN}('utc', none, none, '%Y') }}}}")
+        );
+        assert_eq!(
+            rewrite_now_tags("{%- now 'utc' + 'days=1' -%}"),
+            format!("{{{{- {NOW_FN}('utc', '+', 'days=1', none) -}}}}")
+        );
+    }
+}

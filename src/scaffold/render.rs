@@ -1,0 +1,392 @@
+//! One MiniJinja environment builder for both template dialects.
+//!
+//! Cookiecutter templates use Jinja2's `{{ }}` / `{% %}` / `{# #}`, configured
+//! as cookiecutter configures Jinja2 (`StrictUndefined`,
+//! `keep_trailing_newline=True`, no autoescape, its built-in extensions).
+//! Backstage templates use Nunjucks' `${{ }}` for expressions and `{% %}`
+//! for blocks. Both are strict about undefined values and stop at a fuel
+//! limit so a runaway template cannot hang the terminal.
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
+
+use super::error::ScaffoldError;
+use super::extensions;
+
+/// Default fuel for one render: far beyond any real template, small
+/// enough to stop an endless loop within a second or two.
+pub const DEFAULT_FUEL: u64 = 50_000_000;
+
+/// The template syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Jinja2 as cookiecutter configures it: `{{ }}`, `{% %}`, `{# #}`.
+    Cookiecutter,
+    /// Backstage (Nunjucks): `${{ }}` expressions, `{% %}` blocks, `{# #}` comments.
+    Backstage,
+}
+
+/// Whitespace settings of the Jinja environment (cookiecutter's
+/// `_jinja2_env_vars` may change them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Whitespace {
+    /// Jinja's `trim_blocks`.
+    pub trim_blocks: bool,
+    /// Jinja's `lstrip_blocks`.
+    pub lstrip_blocks: bool,
+    /// Jinja's `keep_trailing_newline` (cookiecutter: true).
+    pub keep_trailing_newline: bool,
+}
+
+impl Default for Whitespace {
+    fn default() -> Self {
+        Whitespace {
+            trim_blocks: false,
+            lstrip_blocks: false,
+            keep_trailing_newline: true,
+        }
+    }
+}
+
+/// Delimiters and whitespace of the template language (cookiecutter's
+/// `_jinja2_env_vars` may change them; `None` keeps the dialect's).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JinjaSyntax {
+    /// `block_start_string` / `block_end_string`.
+    pub block: Option<(String, String)>,
+    /// `variable_start_string` / `variable_end_string`.
+    pub variable: Option<(String, String)>,
+    /// `comment_start_string` / `comment_end_string`.
+    pub comment: Option<(String, String)>,
+    /// `line_statement_prefix`.
+    pub line_statement_prefix: Option<String>,
+    /// `line_comment_prefix`.
+    pub line_comment_prefix: Option<String>,
+    /// trim_blocks, lstrip_blocks, keep_trailing_newline.
+    pub whitespace: Whitespace,
+}
+
+/// A configured template environment.
+pub struct Renderer {
+    env: Environment<'static>,
+    dialect: Dialect,
+    fuel: u64,
+    syntax: JinjaSyntax,
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderer")
+            .field("dialect", &self.dialect)
+            .field("fuel", &self.fuel)
+            .finish()
+    }
+}
+
+impl Renderer {
+    /// An environment for `dialect`: strict undefined, `fuel` steps per
+    /// render, no autoescape, Python string methods (`.lower()`,
+    /// `.replace()`, …) and the dialect's filters and functions.
+    pub fn new(dialect: Dialect, fuel: u64) -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(fuel));
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        let mut r = Renderer {
+            env,
+            dialect,
+            fuel,
+            syntax: JinjaSyntax::default(),
+        };
+        r.set_whitespace(Whitespace::default());
+        if dialect == Dialect::Cookiecutter {
+            extensions::register_cookiecutter(&mut r.env);
+        }
+        r
+    }
+
+    /// Changes trim_blocks / lstrip_blocks / keep_trailing_newline.
+    pub fn set_whitespace(&mut self, ws: Whitespace) {
+        let mut syntax = self.syntax.clone();
+        syntax.whitespace = ws;
+        // The dialect's own delimiters are always valid.
+        let _ = self.set_syntax(syntax);
+    }
+
+    /// Changes delimiters and whitespace handling.
+    pub fn set_syntax(&mut self, syntax: JinjaSyntax) -> Result<(), ScaffoldError> {
+        let mut b = SyntaxConfig::builder();
+        let (vs, ve) = self.variable_delimiters_of(&syntax);
+        b.variable_delimiters(vs, ve);
+        if let Some((s, e)) = &syntax.block {
+            b.block_delimiters(s.clone(), e.clone());
+        }
+        if let Some((s, e)) = &syntax.comment {
+            b.comment_delimiters(s.clone(), e.clone());
+        }
+        if let Some(p) = &syntax.line_statement_prefix {
+            b.line_statement_prefix(p.clone());
+        }
+        if let Some(p) = &syntax.line_comment_prefix {
+            b.line_comment_prefix(p.clone());
+        }
+        b.trim_blocks(syntax.whitespace.trim_blocks)
+            .lstrip_blocks(syntax.whitespace.lstrip_blocks)
+            .keep_trailing_newline(syntax.whitespace.keep_trailing_newline);
+        let config = b.build().map_err(|e| ScaffoldError::Render {
+            what: "template syntax".into(),
+            message: describe(&e),
+        })?;
+        self.env.set_syntax(config);
+        self.syntax = syntax;
+        Ok(())
+    }
+
+    fn variable_delimiters_of(&self, syntax: &JinjaSyntax) -> (String, String) {
+        match &syntax.variable {
+            Some((s, e)) => (s.clone(), e.clone()),
+            None if self.dialect == Dialect::Backstage => ("${{".into(), "}}".into()),
+            None => ("{{".into(), "}}".into()),
+        }
+    }
+
+    /// The expression delimiters in force (`{{`/`}}`, `${{`/`}}`, or custom).
+    pub fn variable_delimiters(&self) -> (String, String) {
+        self.variable_delimiters_of(&self.syntax)
+    }
+
+    /// The dialect this renderer speaks.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The fuel limit per render.
+    pub fn fuel(&self) -> u64 {
+        self.fuel
+    }
+
+    /// Renders `template` with `ctx`. `what` names it in errors
+    /// (`file src/app.py`, `name of docs/{{x}}`, `default of project_slug`).
+    pub fn render_str(
+        &self,
+        what: &str,
+        template: &str,
+        ctx: &serde_json::Value,
+    ) -> Result<String, ScaffoldError> {
+        self.render_with(what, template, Value::from(minijinja::value::Serde(ctx)))
+    }
+
+    /// Like [`render_str`](Self::render_str) with a MiniJinja context value
+    /// (avoids re-serialising a large context for every file).
+    pub fn render_with(
+        &self,
+        what: &str,
+        template: &str,
+        ctx: Value,
+    ) -> Result<String, ScaffoldError> {
+        // Fast path: nothing to render.
+        if !self.has_markup(template) {
+            return Ok(template.to_string());
+        }
+        let source;
+        let template = if self.dialect == Dialect::Cookiecutter {
+            source = extensions::rewrite_now_tags(template);
+            source.as_str()
+        } else {
+            template
+        };
+        self.env
+            .render_named_str(what, template, ctx)
+            .map_err(|e| self.error(what, e))
+    }
+
+    /// Evaluates one expression (no delimiters) to a value.
+    pub fn eval_expr(
+        &self,
+        what: &str,
+        expr: &str,
+        ctx: &serde_json::Value,
+    ) -> Result<serde_json::Value, ScaffoldError> {
+        let compiled = self
+            .env
+            .compile_expression_owned(expr.to_string())
+            .map_err(|e| self.error(what, e))?;
+        let v = compiled
+            .eval(Value::from(minijinja::value::Serde(ctx)))
+            .map_err(|e| self.error(what, e))?;
+        value_to_json(what, &v)
+    }
+
+    /// Renders a JSON value. Strings are templates; objects and arrays are
+    /// rendered recursively. Backstage: a string that is exactly
+    /// `${{ expr }}` keeps the expression's JSON type (bool, number, array,
+    /// object).
+    pub fn render_value(
+        &self,
+        what: &str,
+        v: &serde_json::Value,
+        ctx: &serde_json::Value,
+    ) -> Result<serde_json::Value, ScaffoldError> {
+        use serde_json::Value as J;
+        Ok(match v {
+            J::String(s) => {
+                if self.dialect == Dialect::Backstage {
+                    if let Some(expr) = single_expression(s) {
+                        return self.eval_expr(what, expr, ctx);
+                    }
+                }
+                J::String(self.render_str(what, s, ctx)?)
+            }
+            J::Array(items) => J::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| self.render_value(&format!("{what}[{i}]"), item, ctx))
+                    .collect::<Result<_, _>>()?,
+            ),
+            J::Object(map) => {
+                let mut out = serde_json::Map::new();
+                for (k, item) in map {
+                    out.insert(
+                        k.clone(),
+                        self.render_value(&format!("{what}.{k}"), item, ctx)?,
+                    );
+                }
+                J::Object(out)
+            }
+            other => other.clone(),
+        })
+    }
+
+    /// The environment, to add filters and functions (Backstage's
+    /// `parseRepoUrl`, `parseEntityRef`, `pick`, `projectSlug`).
+    pub fn env_mut(&mut self) -> &mut Environment<'static> {
+        &mut self.env
+    }
+
+    /// The environment, read-only.
+    pub fn env(&self) -> &Environment<'static> {
+        &self.env
+    }
+
+    /// Whether `s` contains anything the template engine would interpret.
+    pub fn has_markup(&self, s: &str) -> bool {
+        let (var, _) = self.variable_delimiters();
+        let block = self.syntax.block.as_ref().map_or("{%", |b| b.0.as_str());
+        let comment = self.syntax.comment.as_ref().map_or("{#", |c| c.0.as_str());
+        s.contains(var.as_str())
+            || s.contains(block)
+            || s.contains(comment)
+            || self.syntax.line_statement_prefix.is_some()
+            || self.syntax.line_comment_prefix.is_some()
+    }
+
+    fn error(&self, what: &str, e: minijinja::Error) -> ScaffoldError {
+        if e.kind() == ErrorKind::OutOfFuel {
+            return ScaffoldError::OutOfFuel {
+                what: what.to_string(),
+                fuel: self.fuel,
+            };
+        }
+        ScaffoldError::Render {
+            what: what.to_string(),
+            message: describe(&e),
+        }
+    }
+}
+
+/// A MiniJinja error as one line: the message, the line, and the causes.
+fn describe(e: &minijinja::Error) -> String {
+    let mut msg = match e.detail() {
+        Some(d) => format!("{}: {d}", e.kind()),
+        None => e.kind().to_string(),
+    };
+    if let Some(line) = e.line() {
+        msg.push_str(&format!(" (line {line})"));
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        msg.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    msg
+}
+
+/// `${{ expr }}` and nothing else around it → `expr`.
+fn single_expression(s: &str) -> Option<&str> {
+    let t = s.trim();
+    let inner = t.strip_prefix("${{")?.strip_suffix("}}")?;
+    // `${{ a }} and ${{ b }}` is a string template, not one expression.
+    if inner.contains("${{") || inner.contains("}}") {
+        return None;
+    }
+    Some(inner.trim())
+}
+
+/// A MiniJinja value as JSON (undefined and none become null).
+pub fn value_to_json(what: &str, v: &Value) -> Result<serde_json::Value, ScaffoldError> {
+    if v.is_undefined() || v.is_none() {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_json::to_value(v).map_err(|e| ScaffoldError::Render {
+        what: what.to_string(),
+        message: format!("value cannot be represented as JSON: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn cookiecutter_keeps_trailing_newline_and_is_strict() {
+        let r = Renderer::new(Dialect::Cookiecutter, DEFAULT_FUEL);
+        let ctx = json!({"cookiecutter": {"name": "x"}});
+        assert_eq!(
+            r.render_str("t", "{{ cookiecutter.name }}\n", &ctx).unwrap(),
+            "x\n"
+        );
+        assert!(r.render_str("t", "{{ cookiecutter.nope }}", &ctx).is_err());
+        assert_eq!(
+            r.render_str("t", "{{ cookiecutter.name.upper() }}", &ctx)
+                .unwrap(),
+            "X"
+        );
+    }
+
+    #[test]
+    fn backstage_expression_keeps_type() {
+        let r = Renderer::new(Dialect::Backstage, DEFAULT_FUEL);
+        let ctx = json!({"parameters": {"n": 3, "ok": true, "name": "a"}});
+        assert_eq!(
+            r.render_value("v", &json!("${{ parameters.n }}"), &ctx)
+                .unwrap(),
+            json!(3)
+        );
+        assert_eq!(
+            r.render_value("v", &json!("x-${{ parameters.name }}"), &ctx)
+                .unwrap(),
+            json!("x-a")
+        );
+        assert_eq!(
+            r.render_value("v", &json!({"a": ["${{ parameters.ok }}"]}), &ctx)
+                .unwrap(),
+            json!({"a": [true]})
+        );
+    }
+
+    #[test]
+    fn fuel_stops_runaway_loops() {
+        let r = Renderer::new(Dialect::Cookiecutter, 100_000);
+        let err = r
+            .render_str(
+                "loop",
+                "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}",
+                &json!({}),
+            )
+            .unwrap_err();
+        assert!(matches!(err, ScaffoldError::OutOfFuel { .. }), "{err}");
+    }
+}

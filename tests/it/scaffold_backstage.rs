@@ -1,0 +1,785 @@
+//! `idp scaffold` with Backstage `kind: Template` entities: parameters
+//! (typing, defaults, validation, dependencies, if/then), entity pickers
+//! against the catalog, steps (if, each, outputs), the actions idp runs
+//! locally, secrets, spec.output, --register/--push, prompts in a real
+//! terminal (tmux), and the example templates of the acme catalog.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::common::{acme, CatalogBuilder, Repo, TestEnv, COMPONENTS, ORG};
+
+/// A template using most features: typed parameters, a picker, a secret,
+/// fetch:template with verbatim copies and a conditional file name, each,
+/// if, fetch:plain, debug:log, publish and catalog:register, spec.output.
+const SVC: &str = r#"apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: svc
+  title: Test service
+spec:
+  owner: group:default/payments
+  type: service
+  parameters:
+    - title: Basics
+      required: [name, owner]
+      properties:
+        name:
+          title: Name
+          type: string
+          pattern: "^[a-z][a-z0-9-]*$"
+          maxLength: 20
+        owner:
+          title: Owner
+          type: string
+          ui:field: OwnerPicker
+          ui:options:
+            catalogFilter:
+              kind: Group
+        tier:
+          title: Tier
+          type: string
+          enum: [gold, silver]
+          enumNames: [Gold, Silver]
+          default: silver
+        replicas:
+          title: Replicas
+          type: integer
+          minimum: 1
+          default: 2
+        public:
+          title: Public
+          type: boolean
+          default: false
+        extras:
+          title: Extras
+          type: array
+          items:
+            type: string
+          default: []
+        token:
+          title: Token
+          type: string
+          ui:widget: password
+  steps:
+    - id: fetch
+      name: Fetch skeleton
+      action: fetch:template
+      input:
+        url: ./skeleton
+        values:
+          name: ${{ parameters.name }}
+          owner: ${{ parameters.owner }}
+          tier: ${{ parameters.tier }}
+          replicas: ${{ parameters.replicas }}
+          public: ${{ parameters.public }}
+          extras: ${{ parameters.extras }}
+        copyWithoutTemplating:
+          - raw/**
+    - id: extra
+      each: ${{ parameters.extras }}
+      action: fetch:template:file
+      input:
+        url: ./extra.txt
+        targetPath: extras/${{ each.value }}.txt
+        values:
+          key: ${{ each.key }}
+          value: ${{ each.value }}
+    - id: pub
+      if: ${{ parameters.public }}
+      action: fetch:plain
+      input:
+        url: ./public
+        targetPath: public
+    - id: log
+      action: debug:log
+      input:
+        message: replicas+1=${{ parameters.replicas + 1 }} user=${{ user.ref }} token-given=${{ secrets.token is defined }}
+    - id: publish
+      action: publish:github
+      input:
+        repoUrl: github.com?owner=acme&repo=${{ parameters.name }}
+        defaultBranch: trunk
+        gitCommitMessage: Start ${{ parameters.name }}
+    - id: register
+      action: catalog:register
+      input:
+        repoContentsUrl: ${{ steps.publish.output.repoContentsUrl }}
+        catalogInfoPath: /catalog-info.yaml
+  output:
+    links:
+      - title: Repository
+        url: ${{ steps.publish.output.remoteUrl }}
+      - title: Entity
+        entityRef: ${{ steps.register.output.entityRef }}
+"#;
+
+const SVC_DESCRIPTOR: &str = "apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: ${{ values.name }}
+  tags: [${{ values.tier }}]
+spec:
+  type: service
+  lifecycle: experimental
+  owner: ${{ values.owner }}
+";
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x01${{ values.name }}\xff";
+
+/// A catalog (git repository) with the standard org and the `svc` template.
+fn catalog(env: &TestEnv) -> Repo {
+    with_templates(env, &[("svc", SVC)])
+}
+
+/// A catalog with these templates (`templates/<dir>/template.yaml`), each
+/// with the `svc` skeleton next to it.
+fn with_templates(env: &TestEnv, templates: &[(&str, &str)]) -> Repo {
+    let mut b = CatalogBuilder::new(env.root.join("catalog"))
+        .file("idp.yaml", "exclude: [\"templates/*/skeleton/**\"]\n")
+        .file("org.yaml", ORG)
+        .file("components.yaml", COMPONENTS);
+    for (dir, yaml) in templates {
+        let t = format!("templates/{dir}");
+        b = b
+            .file(&format!("{t}/template.yaml"), yaml)
+            .file(&format!("{t}/skeleton/catalog-info.yaml"), SVC_DESCRIPTOR)
+            .file(
+                &format!("{t}/skeleton/config/${{{{ values.name }}}}.json"),
+                "{\"replicas\": ${{ values.replicas | dump }}, \"public\": ${{ values.public | dump }}, \"extras\": ${{ values.extras | dump }}}\n",
+            )
+            .file(&format!("{t}/skeleton/raw/keep.txt"), "${{ not rendered }}\n")
+            .file(
+                &format!("{t}/skeleton/${{{{ 'public.md' if values.public else '' }}}}"),
+                "# ${{ values.name }} is public\n",
+            )
+            .file(&format!("{t}/skeleton/logo.png"), PNG)
+            .file(&format!("{t}/extra.txt"), "${{ values.key }}=${{ values.value }}\n")
+            .file(&format!("{t}/public/index.html"), "<h1>${{ kept }}</h1>\n");
+    }
+    b.build()
+}
+
+fn out_dir(env: &TestEnv) -> PathBuf {
+    env.root.join("out")
+}
+
+fn scaffold(env: &TestEnv, cat: &Repo, template: &str, sets: &[&str]) -> crate::common::Run {
+    let out = out_dir(env);
+    let mut args: Vec<String> = vec![
+        "--catalog".into(),
+        cat.path().into(),
+        "scaffold".into(),
+        template.into(),
+        "--no-input".into(),
+        "--output".into(),
+        out.display().to_string(),
+    ];
+    for s in sets {
+        args.push("--set".into());
+        args.push(s.to_string());
+    }
+    env.run(&args)
+}
+
+fn read(p: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(p.as_ref()).unwrap_or_else(|e| panic!("{}: {e}", p.as_ref().display()))
+}
+
+fn git_out(env: &TestEnv, dir: &Path, args: &[&str]) -> String {
+    let out = env.git(dir).args(args).output().expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn renders_every_step_with_typed_values_and_keeps_secrets_out_of_the_answers() {
+    let env = TestEnv::new();
+    let cat = catalog(&env);
+    let run = scaffold(
+        &env,
+        &cat,
+        "svc",
+        &["name=orders", "owner=payments", "replicas=3", "public=true", "extras=a,b", "token=hunter2"],
+    );
+    run.ok()
+        .stdout_has("catalog-info.yaml is valid against the catalog.")
+        .stdout_has("Repository: https://github.com/acme/orders.git")
+        .stdout_has("Entity: component:default/orders")
+        .stderr_has("replicas+1=4")
+        .stderr_has("token-given=true");
+    let out = out_dir(&env);
+    // --set strings typed by the schema: integer, boolean, array.
+    assert_eq!(
+        read(out.join("config/orders.json")),
+        "{\"replicas\": 3, \"public\": true, \"extras\": [\"a\",\"b\"]}\n"
+    );
+    // The picker value is stored as a full reference.
+    assert!(read(out.join("catalog-info.yaml")).contains("owner: group:default/payments"));
+    // copyWithoutTemplating, binary files and fetch:plain copy verbatim.
+    assert_eq!(read(out.join("raw/keep.txt")), "${{ not rendered }}\n");
+    assert_eq!(std::fs::read(out.join("logo.png")).unwrap(), PNG);
+    assert_eq!(read(out.join("public/index.html")), "<h1>${{ kept }}</h1>\n");
+    // A file name that renders to a name is kept; each.key / each.value.
+    assert_eq!(read(out.join("public.md")), "# orders is public\n");
+    assert_eq!(read(out.join("extras/a.txt")), "0=a\n");
+    assert_eq!(read(out.join("extras/b.txt")), "1=b\n");
+    // Secrets never reach the answers file, nor any output.
+    let answers = read(out.join(".idp/answers.yaml"));
+    assert!(answers.contains("name: orders") && answers.contains("replicas: 3"), "{answers}");
+    assert!(!answers.contains("token") && !answers.contains("hunter2"), "{answers}");
+    assert!(!run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"));
+    // publish:github's defaultBranch and gitCommitMessage shape the first commit.
+    assert_eq!(git_out(&env, &out, &["log", "--format=%s %D"]).trim(), "Start orders HEAD -> trunk");
+    assert_eq!(git_out(&env, &out, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn defaults_fill_what_is_not_given_and_false_ifs_skip_steps() {
+    let env = TestEnv::new();
+    let cat = catalog(&env);
+    let run = scaffold(&env, &cat, "svc", &["name=orders", "owner=group:default/checkout"]);
+    run.ok().stderr_has("pub: skipped (its if was false)").stderr_has("token-given=false");
+    let out = out_dir(&env);
+    assert_eq!(
+        read(out.join("config/orders.json")),
+        "{\"replicas\": 2, \"public\": false, \"extras\": []}\n"
+    );
+    assert!(read(out.join("catalog-info.yaml")).contains("owner: group:default/checkout"));
+    // The empty name skipped the file; the skipped step copied nothing;
+    // an empty each made no files.
+    assert!(!out.join("public.md").exists());
+    assert!(!out.join("public").exists());
+    assert!(!out.join("extras").exists());
+}
+
+#[test]
+fn values_file_supplies_typed_values() {
+    let env = TestEnv::new();
+    let cat = catalog(&env);
+    let values = env.root.join("values.yaml");
+    std::fs::write(&values, "name: billing\nowner: payments\nreplicas: 5\nextras: [x]\n").unwrap();
+    let out = out_dir(&env);
+    env.run([
+        "--catalog",
+        cat.path(),
+        "scaffold",
+        "svc",
+        "--no-input",
+        "--values",
+        values.to_str().unwrap(),
+        "--set",
+        "replicas=6",
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(
+        read(out.join("config/billing.json")),
+        "{\"replicas\": 6, \"public\": false, \"extras\": [\"x\"]}\n"
+    );
+}
+
+#[test]
+fn missing_required_values_off_a_terminal_name_the_flags() {
+    let env = TestEnv::new();
+    let cat = catalog(&env);
+    scaffold(&env, &cat, "svc", &[])
+        .code(2)
+        .stderr_has("no value for name, owner and no terminal to ask on: pass --set name=… --set owner=…");
+    assert!(!out_dir(&env).exists(), "nothing may be left behind");
+}
+
+#[test]
+fn invalid_values_name_the_parameter_and_the_rule() {
+    let env = TestEnv::new();
+    let cat = catalog(&env);
+    let cases: &[(&str, &str)] = &[
+        ("name=Orders", "invalid value for name: \"Orders\" does not match the pattern ^[a-z][a-z0-9-]*$"),
+        ("name=a-very-long-service-name", "invalid value for name: \"a-very-long-service-name\" is longer than maxLength 20"),
+        ("replicas=0", "invalid value for replicas: 0 is less than minimum 1"),
+        ("replicas=three", "invalid value for replicas: expected a whole number (type integer)"),
+        ("tier=bronze", "invalid value for tier: \"bronze\" is not one of the enum values \"gold\", \"silver\""),
+        ("public=maybe", "invalid value for public: expected true or false (type boolean)"),
+    ];
+    for (set, message) in cases {
+        let mut sets = vec!["name=orders", "owner=payments"];
+        sets.push(set);
+        scaffold(&env, &cat, "svc", &sets).code(2).stderr_has(message);
+    }
+    assert!(!out_dir(&env).exists());
+}
+
+#[test]
+fn picker_values_must_exist_in_the_catalog_and_match_the_filter() {
+    let env = TestEnv::new();
+    let cat = catalog(&env);
+    scaffold(&env, &cat, "svc", &["name=orders", "owner=paymnts"])
+        .code(2)
+        .stderr_has("invalid value for owner: \"paymnts\" is not a Group in the catalog; did you mean group:default/payments?");
+    // alice is a User; the picker's catalogFilter allows Groups only.
+    scaffold(&env, &cat, "svc", &["name=orders", "owner=alice"])
+        .code(2)
+        .stderr_has("\"alice\" is not a Group in the catalog; choose one of: group:default/checkout, group:default/engineering, group:default/payments");
+}
+
+const UNKNOWN_ACTION: &str = r#"apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: odd
+spec:
+  owner: group:default/payments
+  type: service
+  parameters:
+    properties:
+      name:
+        type: string
+        default: odd
+  steps:
+    - id: deploy
+      action: acme:deploy
+      input:
+        target: prod
+    - id: note
+      if: "${{ 'false' }}"
+      action: debug:log
+      input:
+        message: the string 'false' is true, as in Backstage
+    - id: empty
+      if: ${{ [] }}
+      action: debug:log
+      input:
+        message: never
+"#;
+
+#[test]
+fn unknown_actions_fail_before_anything_runs_unless_skipped() {
+    let env = TestEnv::new();
+    let cat = with_templates(&env, &[("odd", UNKNOWN_ACTION)]);
+    scaffold(&env, &cat, "odd", &[])
+        .code(2)
+        .stderr_has("step 'deploy' uses the action 'acme:deploy', which idp cannot run locally")
+        .stderr_has("--skip-unknown-actions");
+    assert!(!out_dir(&env).exists());
+
+    let out = out_dir(&env);
+    env.run([
+        "--catalog",
+        cat.path(),
+        "scaffold",
+        "odd",
+        "--no-input",
+        "--skip-unknown-actions",
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .ok()
+    .stderr_has("skipped step 'deploy': idp cannot run the action 'acme:deploy'")
+    .stderr_has("note: the string 'false' is true, as in Backstage")
+    .stderr_has("empty: skipped (its if was false)");
+}
+
+const BAD_REFERENCES: &str = r#"apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: broken
+spec:
+  owner: group:default/payments
+  type: service
+  steps:
+    - id: publish
+      action: publish:github
+      input:
+        repoUrl: github.com?owner=acme&repo=broken
+    - id: log
+      action: debug:log
+      input:
+        message: ${{ steps.publish.output.webUrl }}
+"#;
+
+const LATER_REFERENCE: &str = r#"apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: early
+spec:
+  owner: group:default/payments
+  type: service
+  steps:
+    - id: log
+      action: debug:log
+      input:
+        message: ${{ steps['publish'].output.remoteUrl }}
+    - id: publish
+      action: publish:github
+      input:
+        repoUrl: github.com?owner=acme&repo=early
+  output:
+    links:
+      - url: ${{ steps.pubish.output.remoteUrl }}
+"#;
+
+#[test]
+fn references_to_missing_step_outputs_name_both_steps() {
+    let env = TestEnv::new();
+    let cat = with_templates(&env, &[("broken", BAD_REFERENCES), ("early", LATER_REFERENCE)]);
+    scaffold(&env, &cat, "broken", &[]).code(2).stderr_has(
+        "step 'log': refers to steps['publish'].output.webUrl, but step 'publish' (publish:github) has no output 'webUrl'; it has: remoteUrl, repoContentsUrl",
+    );
+    scaffold(&env, &cat, "early", &[])
+        .code(2)
+        .stderr_has("step 'log': refers to steps['publish'], which runs after it");
+    assert!(!out_dir(&env).exists());
+}
+
+#[test]
+fn publish_flag_fails_clearly_until_publishing_is_supported() {
+    let env = TestEnv::new();
+    let cat = catalog(&env);
+    let out = out_dir(&env);
+    env.run([
+        "--catalog",
+        cat.path(),
+        "scaffold",
+        "svc",
+        "--no-input",
+        "--publish",
+        "--set",
+        "name=orders",
+        "--set",
+        "owner=payments",
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .code(2)
+    .stderr_has("publishing is not supported yet: publish:github (step 'publish')");
+    assert!(!out.exists());
+}
+
+#[test]
+fn user_ref_comes_from_git_config_matched_in_the_catalog() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.home.join(".gitconfig"),
+        "[user]\n\tname = Alice A.\n\temail = Alice@acme.test\n",
+    )
+    .unwrap();
+    let cat = catalog(&env);
+    scaffold(&env, &cat, "svc", &["name=orders", "owner=payments"])
+        .ok()
+        .stderr_has("user=user:default/alice");
+}
+
+#[test]
+fn register_commits_the_descriptor_on_a_branch_and_pushes_it() {
+    let env = TestEnv::new();
+    let cat = catalog(&env);
+    let bare = cat.bare_clone(&env.root.join("origin.git"));
+    cat.set_remote("origin", &format!("file://{}", bare.display()));
+    let head_before = git_out(&env, &cat.dir, &["rev-parse", "HEAD"]);
+    let out = out_dir(&env);
+    let run = env.run([
+        "--catalog",
+        cat.path(),
+        "scaffold",
+        "svc",
+        "--no-input",
+        "--set",
+        "name=orders",
+        "--set",
+        "owner=payments",
+        "--register",
+        "--push",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    run.ok().stdout_has(
+        "Registered components/orders/catalog-info.yaml in the catalog on branch idp/register-orders (pushed to origin).",
+    );
+    // The user's branch, index and working tree are untouched.
+    assert_eq!(git_out(&env, &cat.dir, &["rev-parse", "HEAD"]), head_before);
+    assert_eq!(git_out(&env, &cat.dir, &["symbolic-ref", "--short", "HEAD"]).trim(), "main");
+    assert_eq!(git_out(&env, &cat.dir, &["status", "--porcelain"]), "");
+    assert!(!cat.dir.join("components/orders").exists());
+    // The branch holds the tip's tree plus the new descriptor.
+    let files = git_out(&env, &cat.dir, &["ls-tree", "-r", "--name-only", "idp/register-orders"]);
+    assert!(files.contains("components/orders/catalog-info.yaml") && files.contains("org.yaml"), "{files}");
+    assert_eq!(
+        git_out(&env, &cat.dir, &["show", "idp/register-orders:components/orders/catalog-info.yaml"]),
+        read(out.join("catalog-info.yaml"))
+    );
+    assert_eq!(
+        git_out(&env, &cat.dir, &["rev-parse", "idp/register-orders^"]),
+        head_before
+    );
+    // And origin has it.
+    assert_eq!(
+        git_out(&env, &bare, &["rev-parse", "idp/register-orders"]),
+        git_out(&env, &cat.dir, &["rev-parse", "idp/register-orders"])
+    );
+
+    // A second registration of the same name is refused, nothing changes.
+    std::fs::remove_dir_all(&out).unwrap();
+    env.run([
+        "--catalog",
+        cat.path(),
+        "scaffold",
+        "svc",
+        "--no-input",
+        "--set",
+        "name=orders",
+        "--set",
+        "owner=payments",
+        "--register",
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .code(2)
+    .stderr_has("branch idp/register-orders already exists");
+}
+
+#[test]
+fn node_service_example_works_end_to_end_and_validates() {
+    let env = TestEnv::new();
+    let out = out_dir(&env);
+    let run = env.run([
+        "--catalog",
+        &acme(),
+        "scaffold",
+        "node-service",
+        "--no-input",
+        "--set",
+        "name=billing-api",
+        "--set",
+        "owner=payments",
+        "--set",
+        "description=Bills \"customers\"",
+        "--set",
+        "repoUrl=github.com?owner=acme&repo=billing-api",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    run.ok()
+        .stdout_has("catalog-info.yaml is valid against the catalog.")
+        .stdout_has("Repository: https://github.com/acme/billing-api.git")
+        .stdout_has("Open in catalog: component:default/billing-api")
+        .stderr_has("publish:github: would create repository github.com?owner=acme&repo=billing-api");
+    let descriptor = read(out.join("catalog-info.yaml"));
+    assert!(descriptor.contains("github.com/project-slug: acme/billing-api"), "{descriptor}");
+    assert!(descriptor.contains("owner: \"group:default/payments\""), "{descriptor}");
+    assert!(descriptor.contains("description: \"Bills \\\"customers\\\"\""), "{descriptor}");
+    // No system was given: the optional line is left out.
+    assert!(!descriptor.contains("system:"), "{descriptor}");
+    let package: serde_json::Value = serde_json::from_str(&read(out.join("package.json"))).expect("package.json is JSON");
+    assert_eq!(package["description"], "Bills \"customers\"");
+    assert_eq!(git_out(&env, &out, &["branch", "--show-current"]).trim(), "main");
+
+    // The new descriptor passes `idp validate` as part of the catalog.
+    let copy = env.root.join("acme");
+    copy_dir(Path::new(&acme()), &copy);
+    std::fs::create_dir_all(copy.join("components/billing-api")).unwrap();
+    std::fs::copy(out.join("catalog-info.yaml"), copy.join("components/billing-api/catalog-info.yaml")).unwrap();
+    env.run(["--catalog", copy.to_str().unwrap(), "validate"])
+        .ok()
+        .stdout_has("0 errors");
+}
+
+#[test]
+fn python_library_example_follows_dependencies_if_then_and_each() {
+    let env = TestEnv::new();
+    let out = out_dir(&env);
+    let base = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "--catalog",
+            &acme(),
+            "scaffold",
+            "python-library",
+            "--no-input",
+            "--output",
+            out.to_str().unwrap(),
+            "--set",
+            "name=fast-json",
+            "--set",
+            "owner=platform",
+            "--set",
+            "repoUrl=gitlab.com?owner=acme&repo=fast-json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for e in extra {
+            v.push("--set".into());
+            v.push(e.to_string());
+        }
+        v
+    };
+    // if/then: the command is required once cli is true.
+    env.run(base(&["cli=true"])).code(2).stderr_has("pass --set command=…");
+    // dependencies: setuptools opens setuptoolsVersion (default 68).
+    env.run(base(&["packaging=setuptools", "cli=true", "command=fj", "docPages=intro,faq"]))
+        .ok()
+        .stdout_has("catalog-info.yaml is valid against the catalog.")
+        .stdout_has("Repository: https://gitlab.com/acme/fast-json.git");
+    assert!(read(out.join("pyproject.toml")).contains("requires = [\"setuptools>=68\"]"));
+    assert!(out.join("setup.cfg").exists());
+    assert!(read(out.join("src/fast_json/cli.py")).contains("prog=\"fj\""));
+    assert_eq!(read(out.join("docs/faq.md")), "# Faq\n\nPage 2 of the `fast-json` documentation.\n");
+    assert!(read(out.join(".idp/answers.yaml")).contains("setuptoolsVersion: 68"));
+    std::fs::remove_dir_all(&out).unwrap();
+    // The other branch: poetry, no setup.cfg, no cli.
+    env.run(base(&[])).ok().stderr_has("cli: skipped (its if was false)");
+    assert!(read(out.join("pyproject.toml")).contains("poetry-core>=1.8"));
+    assert!(!out.join("setup.cfg").exists());
+    assert!(!out.join("src/fast_json/cli.py").exists());
+    // A value for a branch that is not taken is still checked by the schema.
+    std::fs::remove_dir_all(&out).unwrap();
+    env.run(base(&["packaging=setuptools", "setuptoolsVersion=50"]))
+        .code(2)
+        .stderr_has("invalid value for setuptoolsVersion: 50 is less than minimum 61");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+// ------------------------------------------------------------------ prompts in tmux
+
+/// `idp` running in a private tmux server.
+struct Tmux {
+    socket: String,
+}
+
+static SESSIONS: AtomicUsize = AtomicUsize::new(0);
+
+impl Tmux {
+    fn start(env: &TestEnv, args: &[&str]) -> Tmux {
+        let idp = assert_cmd::cargo::cargo_bin("idp");
+        let vars = [
+            format!("HOME={}", env.home.display()),
+            format!("XDG_CACHE_HOME={}", env.cache.display()),
+            format!("XDG_CONFIG_HOME={}", env.config.display()),
+            format!("PATH={}", std::env::var("PATH").unwrap_or_default()),
+            "TERM=screen".into(),
+            "NO_COLOR=1".into(),
+            "GIT_CONFIG_NOSYSTEM=1".into(),
+        ];
+        let quoted: Vec<String> = vars
+            .iter()
+            .map(|v| format!("'{v}'"))
+            .chain(std::iter::once(format!("'{}'", idp.display())))
+            .chain(args.iter().map(|a| format!("'{a}'")))
+            .collect();
+        let socket = format!("idp-s2-{}-{}", std::process::id(), SESSIONS.fetch_add(1, Ordering::SeqCst));
+        let tmux = Tmux { socket };
+        // The shell keeps the pane open after idp exits, to read the result.
+        let status = tmux
+            .cmd()
+            .args(["-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "120", "-y", "40"])
+            .arg(format!("env -i {}; echo EXIT=$?; sleep 60", quoted.join(" ")))
+            .current_dir(&env.cwd)
+            .status()
+            .expect("tmux (installed by scripts/test)");
+        assert!(status.success(), "tmux new-session failed");
+        tmux
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    fn type_text(&self, text: &str) {
+        self.cmd().args(["send-keys", "-t", "t", "-l", text]).status().unwrap();
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        self.cmd().args(["send-keys", "-t", "t"]).args(keys).status().unwrap();
+    }
+
+    fn screen(&self) -> String {
+        let out = self.cmd().args(["capture-pane", "-p", "-t", "t"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    #[track_caller]
+    fn wait_for(&self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                panic!("timed out waiting for {needle:?}; screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+#[test]
+fn prompts_on_a_terminal_follow_the_schema() {
+    let env = TestEnv::new();
+    let cat = catalog(&env);
+    let out = out_dir(&env);
+    let t = Tmux::start(&env, &["--catalog", cat.path(), "scaffold", "svc", "--output", out.to_str().unwrap()]);
+    // Input with validation: a bad name is refused, then a good one.
+    t.wait_for("Name");
+    t.type_text("Bad Name");
+    t.keys(&["Enter"]);
+    t.wait_for("does not match the pattern");
+    t.keys(&["C-u"]);
+    t.type_text("orders");
+    t.keys(&["Enter"]);
+    // Fuzzy select over the catalog's Groups.
+    t.wait_for("Owner (type to filter)");
+    t.type_text("paym");
+    t.wait_for("payments");
+    t.keys(&["Enter"]);
+    // Select labelled by enumNames, default Silver: move up to Gold.
+    t.wait_for("Silver");
+    t.keys(&["Up"]);
+    t.keys(&["Enter"]);
+    // Input with its default.
+    t.wait_for("Replicas (optional)");
+    t.keys(&["Enter"]);
+    // Confirm for a boolean.
+    t.wait_for("Public");
+    t.type_text("y");
+    // An array as comma-separated input.
+    t.wait_for("Extras (optional)");
+    t.type_text("a,b");
+    t.keys(&["Enter"]);
+    // Masked input for the secret.
+    t.wait_for("Token (optional)");
+    t.type_text("hunter2");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(!screen.contains("hunter2"), "the secret was echoed:\n{screen}");
+    assert_eq!(
+        read(out.join("config/orders.json")),
+        "{\"replicas\": 2, \"public\": true, \"extras\": [\"a\",\"b\"]}\n"
+    );
+    let descriptor = read(out.join("catalog-info.yaml"));
+    assert!(descriptor.contains("owner: group:default/payments"), "{descriptor}");
+    assert!(descriptor.contains("tags: [gold]"), "{descriptor}");
+    assert!(!read(out.join(".idp/answers.yaml")).contains("hunter2"));
+}
