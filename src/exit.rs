@@ -42,9 +42,7 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         }
         if let Some(e) = cause.downcast_ref::<UpdateError>() {
             match e {
-                UpdateError::Dirty { .. } | UpdateError::NotVersioned { .. } => {
-                    return Exit::Usage
-                }
+                UpdateError::Dirty { .. } | UpdateError::NotVersioned { .. } => return Exit::Usage,
                 // the render error underneath says what went wrong
                 UpdateError::Render { .. } => continue,
                 _ => return Exit::Catalog,

@@ -14,6 +14,8 @@ mod fake_api;
 mod init;
 #[path = "it/list_show.rs"]
 mod list_show;
+#[path = "it/live_commands.rs"]
+mod live_commands;
 #[path = "it/live_faults.rs"]
 mod live_faults;
 #[path = "it/live_github.rs"]
@@ -32,6 +34,10 @@ mod man;
 mod prometheus_server;
 #[path = "it/relationships.rs"]
 mod relationships;
+#[path = "it/scaffold_cookiecutter.rs"]
+mod scaffold_cookiecutter;
+#[path = "it/scaffold_safety.rs"]
+mod scaffold_safety;
 #[path = "it/schema.rs"]
 mod schema;
 #[path = "it/scaffold_backstage.rs"]
@@ -44,3 +50,7 @@ mod time;
 mod validate;
 #[path = "it/who_owns.rs"]
 mod who_owns;
+#[path = "it/scaffold_update.rs"]
+mod scaffold_update;
+#[path = "it/scaffold_compat.rs"]
+mod scaffold_compat;

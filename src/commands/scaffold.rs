@@ -146,7 +146,9 @@ pub(super) fn resolve_template(
     ctx: &Context,
     arg: &str,
 ) -> Result<(LoadedTemplate, Option<(&'static Opened, CatalogLocation)>)> {
-    let is_path = source::looks_like_path(arg) || repo::is_git_url(arg);
+    let is_path = source::looks_like_path(arg)
+        || repo::is_git_url(arg)
+        || source::is_local_template(arg, &ctx.cwd);
     let cat = open_catalog(ctx, !is_path)?;
     let templates = cat.as_ref().map(|(o, l)| templates_of(ctx, o, l));
     let t = source::resolve(arg, templates.as_ref(), &ctx.cwd)?;
@@ -585,6 +587,21 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
         unreachable!("dry runs returned above")
     };
     real.commit()?;
+
+    // --publish: create the planned repositories and push the first commit.
+    if let (true, Some(extras)) = (args.publish, &extras) {
+        if !extras.publish.is_empty() && commit.is_none() {
+            anyhow::bail!(idp::scaffold::ScaffoldError::InvalidValue {
+                name: "--publish".into(),
+                message: "there is no first commit to push (--no-git, or the directory existed)".into(),
+            });
+        }
+        for p in idp::scaffold::backstage::publish_all(extras, catalog, &final_dir)? {
+            if !ctx.ui.quiet {
+                eprintln!("{}: created {} and pushed {} to it", p.step, p.html_url, p.branch);
+            }
+        }
+    }
 
     // The new descriptor must hold up in the catalog.
     let descriptor = final_dir.join("catalog-info.yaml");

@@ -39,7 +39,11 @@ fn open_project(ctx: &Context, dir: &Path) -> Result<ProjectTemplate> {
 
 /// `idp scaffold check [DIR]`.
 pub fn check(ctx: &Context, args: ScaffoldCheckArgs) -> Result<Exit> {
-    require_format(ctx.ui, "scaffold check", &[Format::Table, Format::Json, Format::Yaml])?;
+    require_format(
+        ctx.ui,
+        "scaffold check",
+        &[Format::Table, Format::Json, Format::Yaml],
+    )?;
     let pt = open_project(ctx, &args.dir)?;
     let report = pt.check()?;
     let mut out = std::io::stdout().lock();
@@ -55,7 +59,11 @@ pub fn check(ctx: &Context, args: ScaffoldCheckArgs) -> Result<Exit> {
             )?;
         }
         Format::Table => {
-            writeln!(out, "up to date: {} at {}", report.template, report.recorded)?;
+            writeln!(
+                out,
+                "up to date: {} at {}",
+                report.template, report.recorded
+            )?;
         }
         format => write_data(&mut out, format, &report.to_json())?,
     }
@@ -71,7 +79,11 @@ pub fn check(ctx: &Context, args: ScaffoldCheckArgs) -> Result<Exit> {
 
 /// `idp scaffold update [DIR]`.
 pub fn update(ctx: &Context, args: ScaffoldUpdateArgs) -> Result<Exit> {
-    require_format(ctx.ui, "scaffold update", &[Format::Table, Format::Json, Format::Yaml])?;
+    require_format(
+        ctx.ui,
+        "scaffold update",
+        &[Format::Table, Format::Json, Format::Yaml],
+    )?;
     let mut values = ScaffoldOptions::default();
     for file in &args.values {
         values.add_values_file(&ctx.cwd.join(file))?;
@@ -133,9 +145,15 @@ fn describe(outcome: &Outcome) -> (&'static str, Option<String>) {
         Outcome::Conflict(kind) => (
             "conflict",
             Some(match kind {
-                ConflictKind::Markers(n) => format!("{n} conflicting region{}, markers in the file", s(*n)),
-                ConflictKind::Rej(n) => format!("{n} conflicting region{}, see the .rej file", s(*n)),
-                ConflictKind::Binary => "binary: yours kept, the template's in the .new file".into(),
+                ConflictKind::Markers(n) => {
+                    format!("{n} conflicting region{}, markers in the file", s(*n))
+                }
+                ConflictKind::Rej(n) => {
+                    format!("{n} conflicting region{}, see the .rej file", s(*n))
+                }
+                ConflictKind::Binary => {
+                    "binary: yours kept, the template's in the .new file".into()
+                }
             }),
         ),
         Outcome::Skipped(_) => {
@@ -157,7 +175,12 @@ fn s(n: usize) -> &'static str {
     }
 }
 
-fn write_update(out: &mut dyn Write, plan: &UpdatePlan, template: &str, dry_run: bool) -> Result<()> {
+fn write_update(
+    out: &mut dyn Write,
+    plan: &UpdatePlan,
+    template: &str,
+    dry_run: bool,
+) -> Result<()> {
     if plan.up_to_date() {
         writeln!(out, "up to date: {template} at {}", plan.from)?;
         return Ok(());
@@ -186,7 +209,14 @@ fn summary(c: &Counts) -> String {
         (c.merged, "merged"),
         (c.added, "added"),
         (c.deleted, "deleted"),
-        (c.conflicts, if c.conflicts == 1 { "conflict" } else { "conflicts" }),
+        (
+            c.conflicts,
+            if c.conflicts == 1 {
+                "conflict"
+            } else {
+                "conflicts"
+            },
+        ),
         (c.skipped, "skipped"),
     ]
     .iter()

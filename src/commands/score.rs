@@ -13,6 +13,8 @@ use crate::catalog::snapshot::Snapshot;
 use crate::catalog::{Catalog, Entity};
 use crate::cli::{Format, ScoreArgs, UnknownArg};
 use crate::exit::Exit;
+use crate::integrations::EntityView;
+use idp::score::facts::Facts;
 use crate::output::score::{junit, markdown, sarif, table, ScoreReport};
 use crate::output::write_data;
 use idp::score::functions::Files;
@@ -74,11 +76,12 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<Exit> {
             None => changed,
         });
     }
-    let results = run_on(&set, opened, wanted.as_ref(), &opts);
+    let facts = live_facts(ctx, &set, opened, wanted.as_ref());
+    let results = run_on(&set, opened, wanted.as_ref(), facts.as_ref(), &opts);
     let baseline = match &args.compare {
         Some(rev) => {
             let before = open_rev(ctx, &location, rev, set.uses_files())?;
-            Some(run_on(&set, before, wanted.as_ref(), &opts))
+            Some(run_on(&set, before, wanted.as_ref(), facts.as_ref(), &opts))
         }
         None => None,
     };
@@ -206,6 +209,7 @@ pub fn run_on(
     set: &Scorecards,
     opened: &'static Opened,
     wanted: Option<&HashSet<String>>,
+    facts: &dyn Facts,
     opts: &RunOptions,
 ) -> Vec<CardResult> {
     let entities: Vec<&Entity> = opened
@@ -218,7 +222,33 @@ pub fn run_on(
         .snapshot
         .as_deref()
         .map(|s| Arc::new(SnapshotFiles(s)) as Arc<dyn Files>);
-    evaluate(set, &entities, &NoIntegrations, files, opts)
+    evaluate(set, &entities, facts, files, opts)
+}
+
+/// Live facts for the entities a run scores, fetched only when a scorecard
+/// reads `live`; otherwise (or with live data off) none, and rules that
+/// need them are `unknown` with the reason.
+pub fn live_facts(
+    ctx: &Context,
+    set: &Scorecards,
+    opened: &'static Opened,
+    wanted: Option<&HashSet<String>>,
+) -> Box<dyn Facts> {
+    if !set.uses_live() {
+        return Box::new(NoIntegrations);
+    }
+    let views: Vec<EntityView> = opened
+        .catalog
+        .entities
+        .iter()
+        .filter(|e| wanted.is_none_or(|w| w.contains(&e.entity_ref().key())))
+        .filter(|e| set.applies_to_kind(&e.kind))
+        .map(EntityView::of)
+        .collect();
+    match super::live::fetch(ctx, opened, &views) {
+        (Some(snapshot), _) => Box::new(snapshot),
+        (None, _) => Box::new(NoIntegrations),
+    }
 }
 
 /// The catalog snapshot of this run, as the file functions read it.
@@ -270,7 +300,8 @@ pub fn results_for(
         now: score::now().map_err(|e| UsageError(e.to_string()))?,
         unknown: UnknownPolicy::Ignore,
     };
-    let results = run_on(&set, opened, keys, &opts);
+    let facts = live_facts(ctx, &set, opened, keys);
+    let results = run_on(&set, opened, keys, facts.as_ref(), &opts);
     Ok((set, results))
 }
 

@@ -35,8 +35,9 @@ pub struct Request {
     /// The URL.
     pub url: Url,
     headers: Vec<(String, String)>,
-    /// The auth header and the only host it may be sent to.
-    auth: Option<(String, Secret, String)>,
+    /// Secret headers (the token's, and any the generic integration adds)
+    /// with the only host each may be sent to.
+    auth: Vec<(String, Secret, String)>,
     ttl: Duration,
     timeout: Option<Duration>,
     host_limit: Option<usize>,
@@ -73,7 +74,7 @@ impl Request {
                     .unwrap_or_else(|| "its token variable".into()),
             });
         }
-        let auth = cfg.token.as_ref().and_then(|t| {
+        let auth: Vec<_> = cfg.token.as_ref().and_then(|t| {
             let value = match cfg.auth {
                 AuthScheme::Bearer => format!("Bearer {}", t.expose()),
                 AuthScheme::PagerDuty => format!("Token token={}", t.expose()),
@@ -81,7 +82,7 @@ impl Request {
                 AuthScheme::None => return None,
             };
             Some(("authorization".to_string(), Secret::new(value), cfg.host()))
-        });
+        }).into_iter().collect();
         Ok(Request {
             integration: cfg.name.clone(),
             url,
@@ -110,7 +111,9 @@ impl Request {
     /// Adds a header whose value is a secret: like the token, it goes to the
     /// configured host only and is never shown.
     pub fn secret_header(mut self, name: &str, value: Secret, host: &str) -> Self {
-        self.auth = Some((name.to_ascii_lowercase(), value, host.to_string()));
+        let name = name.to_ascii_lowercase();
+        self.auth.retain(|(n, _, _)| *n != name);
+        self.auth.push((name, value, host.to_string()));
         self
     }
 
@@ -242,6 +245,9 @@ fn record(resp: &Response) {
     });
 }
 
+/// The answer several fetch tasks wait on.
+type Shared = Arc<tokio::sync::OnceCell<Result<Response, FetchError>>>;
+
 /// The shared client.
 pub struct Client {
     http: reqwest::Client,
@@ -250,6 +256,9 @@ pub struct Client {
     global: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     cache: Option<Cache>,
+    /// One exchange per distinct request per run: entities that need the
+    /// same URL (Prometheus alerts, a shared team) wait for one answer.
+    inflight: Mutex<HashMap<String, Shared>>,
 }
 
 /// A raw answer before interpretation.
@@ -275,6 +284,7 @@ impl Client {
             deadline_at: Instant::now() + settings.deadline,
             global: Arc::new(Semaphore::new(settings.concurrency)),
             hosts: Mutex::new(HashMap::new()),
+            inflight: Mutex::new(HashMap::new()),
             settings,
             cache,
         })
@@ -287,6 +297,21 @@ impl Client {
 
     /// GET with everything this module promises.
     pub async fn get(&self, req: Request) -> Result<Response, FetchError> {
+        let cell = self
+            .inflight
+            .lock()
+            .expect("in-flight table")
+            .entry(format!("{} {}", req.integration, req.cache_key()))
+            .or_default()
+            .clone();
+        let result = cell.get_or_init(|| self.fetch(req)).await.clone();
+        if let Ok(resp) = &result {
+            record(resp);
+        }
+        result
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response, FetchError> {
         let key = req.cache_key();
         let cached = self
             .cache
@@ -346,7 +371,6 @@ impl Client {
     }
 
     fn answer(&self, resp: Response) -> Response {
-        record(&resp);
         resp
     }
 
@@ -476,7 +500,7 @@ impl Client {
             for (name, value) in &req.headers {
                 builder = builder.header(name.as_str(), value.as_str());
             }
-            if let Some((name, secret, auth_host)) = &req.auth {
+            for (name, secret, auth_host) in &req.auth {
                 // The token goes to the configured host and nowhere else,
                 // redirects included.
                 if *auth_host == host && url.scheme() == req.url.scheme() {

@@ -21,6 +21,9 @@ use super::{EntityView, FetchContext, Integration, Outcome, Status};
 use crate::score::facts::{Facts, LiveFacts};
 use crate::catalog::Entity;
 
+/// What a health probe found: the HTTP status and how long it took.
+pub type ProbeResult = Result<(u16, Duration), FetchError>;
+
 /// Reports progress; the command decides how to show it.
 pub trait Progress: Send + Sync {
     /// `total` fetches are about to run.
@@ -106,6 +109,7 @@ pub fn build(cfg: &IntegrationConfig) -> Result<Arc<dyn Integration>, ConfigErro
 }
 
 
+
 impl Engine {
     /// An engine for the configured integrations; `cache_dir` is
     /// `$XDG_CACHE_HOME/idp/live`.
@@ -176,7 +180,7 @@ impl Engine {
 
     /// Asks each integration's health endpoint once: the HTTP status and
     /// how long it took, or why nothing answered.
-    pub fn probe(&self) -> Vec<(String, Result<(u16, Duration), FetchError>)> {
+    pub fn probe(&self) -> Vec<(String, ProbeResult)> {
         self.runtime.block_on(async {
             let mut out = Vec::new();
             for (cfg, _) in &self.integrations {

@@ -28,7 +28,11 @@ pub fn value_text(v: &Value) -> String {
         Value::Null => "—".into(),
         Value::String(s) => s.clone(),
         Value::Array(items) if items.is_empty() => "none".into(),
-        Value::Array(items) => items.iter().map(value_text).collect::<Vec<_>>().join("; "),
+        // Objects one per line (alerts, on-calls); scalars on one line.
+        Value::Array(items) if items.iter().any(Value::is_object) => {
+            items.iter().map(value_text).collect::<Vec<_>>().join("\n")
+        }
+        Value::Array(items) => items.iter().map(value_text).collect::<Vec<_>>().join(", "),
         Value::Object(map) => map
             .iter()
             .filter(|(_, v)| !v.is_null())

@@ -24,6 +24,37 @@ pub fn register_cookiecutter(env: &mut Environment<'static>) {
     // Jinja2 prints Python values: True, None, ['a', 'b'], {'k': 1}.
     env.set_formatter(python_formatter);
     env.add_filter("string", |v: Value| python_str(&v));
+    env.add_filter("tojson", tojson_filter);
+    env.add_filter("center", center_filter);
+}
+
+/// Jinja2's `center` (Python's `str.center`).
+fn center_filter(value: String, width: Option<usize>) -> String {
+    let width = width.unwrap_or(80);
+    let len = value.chars().count();
+    if len >= width {
+        return value;
+    }
+    let marg = width - len;
+    let left = marg / 2 + (marg & width & 1);
+    format!("{}{value}{}", " ".repeat(left), " ".repeat(marg - left))
+}
+
+/// Jinja2's `tojson`: `json.dumps(sort_keys=True)` with `<`, `>`, `&`, `'`
+/// escaped for HTML.
+fn tojson_filter(value: Value, indent: Option<Value>, kwargs: Kwargs) -> Result<String, Error> {
+    let indent = match kwargs.get::<Option<Value>>("indent")?.or(indent) {
+        Some(v) => indent_arg(&v)?,
+        None => None,
+    };
+    kwargs.assert_all_used()?;
+    let json = serde_json::to_value(&value)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("tojson: {e}")))?;
+    Ok(python_json_dumps(&json, indent)
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\'', "\\u0027"))
 }
 
 // ---------------------------------------------------------------- Python output

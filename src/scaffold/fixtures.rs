@@ -93,7 +93,11 @@ pub fn validate_generated(
     for p in &mut generated.problems {
         tag(&mut p.file);
     }
-    check.entities = generated.entities.iter().map(|e| e.entity_ref().key()).collect();
+    check.entities = generated
+        .entities
+        .iter()
+        .map(|e| e.entity_ref().key())
+        .collect();
     let in_scope: HashSet<String> = names.iter().map(|n| format!("{GENERATED}/{n}")).collect();
     let combined = match catalog {
         Some(cat) => {
@@ -146,7 +150,9 @@ fn find_descriptors(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<(
     for entry in entries {
         let entry = entry.map_err(|e| ScaffoldError::io(&dir, e))?;
         let name = entry.file_name();
-        let kind = entry.file_type().map_err(|e| ScaffoldError::io(entry.path(), e))?;
+        let kind = entry
+            .file_type()
+            .map_err(|e| ScaffoldError::io(entry.path(), e))?;
         if kind.is_dir() && name != ".git" {
             find_descriptors(root, &rel.join(&name), out)?;
         } else if kind.is_file() && DESCRIPTOR_NAMES.iter().any(|n| name == *n) {
@@ -238,7 +244,12 @@ mod tests {
     #[test]
     fn finds_nested_descriptors_and_skips_git() {
         let tmp = tempfile::tempdir().unwrap();
-        for p in ["catalog-info.yaml", "svc/catalog-info.yml", ".git/catalog-info.yaml", "x.yaml"] {
+        for p in [
+            "catalog-info.yaml",
+            "svc/catalog-info.yml",
+            ".git/catalog-info.yaml",
+            "x.yaml",
+        ] {
             let full = tmp.path().join(p);
             std::fs::create_dir_all(full.parent().unwrap()).unwrap();
             std::fs::write(full, "x: 1\n").unwrap();
@@ -248,7 +259,10 @@ mod tests {
         found.sort();
         assert_eq!(
             found,
-            vec![PathBuf::from("catalog-info.yaml"), PathBuf::from("svc/catalog-info.yml")]
+            vec![
+                PathBuf::from("catalog-info.yaml"),
+                PathBuf::from("svc/catalog-info.yml")
+            ]
         );
     }
 

@@ -48,10 +48,7 @@ pub enum MergeError {
     },
 }
 
-fn io<'a>(
-    action: &'static str,
-    path: &'a Path,
-) -> impl FnOnce(std::io::Error) -> MergeError + 'a {
+fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> MergeError + 'a {
     move |source| MergeError::Io {
         action,
         path: path.to_path_buf(),
@@ -247,10 +244,18 @@ impl fmt::Display for Outcome {
             Outcome::Merged => f.write_str("merged"),
             Outcome::Deleted => f.write_str("deleted"),
             Outcome::Conflict(ConflictKind::Markers(n)) => {
-                write!(f, "conflict ({n} region{}, markers in the file)", plural(*n))
+                write!(
+                    f,
+                    "conflict ({n} region{}, markers in the file)",
+                    plural(*n)
+                )
             }
             Outcome::Conflict(ConflictKind::Rej(n)) => {
-                write!(f, "conflict ({n} region{}, rejected hunks in .rej)", plural(*n))
+                write!(
+                    f,
+                    "conflict ({n} region{}, rejected hunks in .rej)",
+                    plural(*n)
+                )
             }
             Outcome::Conflict(ConflictKind::Binary) => {
                 f.write_str("conflict (binary: yours kept, the template's in .new)")
@@ -428,13 +433,9 @@ pub fn plan(
             None if std::fs::symlink_metadata(&full).is_ok() => Ours::Other,
             None => Ours::Missing,
         };
-        if let Some(change) = merge_file(
-            rel,
-            base.files.get(rel),
-            theirs.files.get(rel),
-            &ours,
-            opts,
-        ) {
+        if let Some(change) =
+            merge_file(rel, base.files.get(rel), theirs.files.get(rel), &ours, opts)
+        {
             changes.push(change);
         }
     }
@@ -833,7 +834,9 @@ mod tests {
             ..Default::default()
         };
         let ours = BASE.replace("one", "ONE").replace("four", "four (mine)");
-        let theirs = BASE.replace("seven", "SEVEN").replace("four", "four (template)");
+        let theirs = BASE
+            .replace("seven", "SEVEN")
+            .replace("four", "four (template)");
         let c = decide_with(Some(BASE), Some(&theirs), Some(&ours), &opts).unwrap();
         assert_eq!(c.outcome, Outcome::Conflict(ConflictKind::Rej(1)));
         // the template's clean change (SEVEN) is in, the conflict keeps mine
@@ -1017,7 +1020,10 @@ mod tests {
             }
         );
         plan.apply(project).unwrap();
-        assert_eq!(std::fs::read_to_string(project.join("keep.txt")).unwrap(), "k2\n");
+        assert_eq!(
+            std::fs::read_to_string(project.join("keep.txt")).unwrap(),
+            "k2\n"
+        );
         assert_eq!(
             std::fs::read_to_string(project.join("src/new.rs")).unwrap(),
             "fn main() {}\n"
@@ -1041,7 +1047,11 @@ mod tests {
             std::fs::write(full, "x").unwrap();
         }
         let snap = Snapshot::read(tmp.path()).unwrap();
-        let names: Vec<_> = snap.files.keys().map(|p| p.to_string_lossy().into_owned()).collect();
+        let names: Vec<_> = snap
+            .files
+            .keys()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
         assert_eq!(names, vec!["a/.idp/x", "b.txt"]);
     }
 }

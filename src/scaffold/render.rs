@@ -93,6 +93,8 @@ impl Renderer {
         env.set_fuel(Some(fuel));
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        // Jinja2's filters MiniJinja lacks (wordcount, truncate, wordwrap, …).
+        minijinja_contrib::add_to_environment(&mut env);
         let mut r = Renderer {
             env,
             dialect,

@@ -193,6 +193,16 @@ pub fn looks_like_path(arg: &str) -> bool {
     arg == "." || arg == ".." || arg.contains('/') || arg.starts_with('~')
 }
 
+/// Whether `arg`, taken as a path from `cwd`, is a template directory or
+/// file (a bare name like cookiecutter's `cookiecutter my-template`).
+pub fn is_local_template(arg: &str, cwd: &Path) -> bool {
+    let p = cwd.join(arg);
+    cookiecutter::is_template(&p)
+        || p.join("template.yaml").is_file()
+        || p.join("template.yml").is_file()
+        || (p.is_file() && (arg.ends_with(".yaml") || arg.ends_with(".yml")))
+}
+
 /// Finds the template `arg` names: a git URL, a path, a Template entity, or
 /// a cookiecutter directory under the catalog's templates folder.
 pub fn resolve(
@@ -213,7 +223,7 @@ pub fn resolve(
         t.checkout = Some(Arc::new(temp));
         return Ok(t);
     }
-    if looks_like_path(arg) || (catalog.is_none() && cwd.join(arg).exists()) {
+    if looks_like_path(arg) || is_local_template(arg, cwd) || (catalog.is_none() && cwd.join(arg).exists()) {
         return load_path(&cwd.join(arg), arg);
     }
     let Some(cat) = catalog else {

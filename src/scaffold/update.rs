@@ -80,7 +80,12 @@ pub enum UpdateError {
 
 fn summarize(paths: &[String]) -> String {
     const SHOWN: usize = 5;
-    let mut s = paths.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    let mut s = paths
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if paths.len() > SHOWN {
         s.push_str(&format!(" and {} more", paths.len() - SHOWN));
     }
@@ -115,9 +120,12 @@ impl ProjectTemplate {
             path: project.join(ANSWERS_PATH),
             source,
         })?;
-        let commit = answers.commit.clone().ok_or_else(|| UpdateError::NoCommit {
-            path: project.join(ANSWERS_PATH),
-        })?;
+        let commit = answers
+            .commit
+            .clone()
+            .ok_or_else(|| UpdateError::NoCommit {
+                path: project.join(ANSWERS_PATH),
+            })?;
         // The recorded path is the template directory, or (Backstage) the
         // template file in it.
         let (repo, rel, checkout) = match &answers.source {
@@ -331,8 +339,12 @@ pub fn ensure_clean(project: &Path) -> Result<(), UpdateError> {
     };
     let repo = git2::Repository::discover(project).map_err(|_| not_versioned())?;
     let workdir = repo.workdir().ok_or_else(not_versioned)?;
-    let workdir = workdir.canonicalize().unwrap_or_else(|_| workdir.to_path_buf());
-    let project_abs = project.canonicalize().unwrap_or_else(|_| project.to_path_buf());
+    let workdir = workdir
+        .canonicalize()
+        .unwrap_or_else(|_| workdir.to_path_buf());
+    let project_abs = project
+        .canonicalize()
+        .unwrap_or_else(|_| project.to_path_buf());
     let prefix = project_abs
         .strip_prefix(&workdir)
         .map(Path::to_path_buf)
@@ -345,10 +357,12 @@ pub fn ensure_clean(project: &Path) -> Result<(), UpdateError> {
     if !prefix.as_os_str().is_empty() {
         status_opts.pathspec(prefix.to_string_lossy().replace('\\', "/"));
     }
-    let statuses = repo.statuses(Some(&mut status_opts)).map_err(|e| UpdateError::Source {
-        repo: workdir.display().to_string(),
-        message: e.message().to_string(),
-    })?;
+    let statuses = repo
+        .statuses(Some(&mut status_opts))
+        .map_err(|e| UpdateError::Source {
+            repo: workdir.display().to_string(),
+            message: e.message().to_string(),
+        })?;
     let paths: Vec<String> = statuses
         .iter()
         .filter(|s| s.status() != git2::Status::CURRENT)

@@ -29,7 +29,9 @@ pub enum VersionError {
         path: PathBuf,
     },
     /// The recorded commit is not in the template's repository.
-    #[error("commit {commit} is not in the template repository {repo} (was its history rewritten?)")]
+    #[error(
+        "commit {commit} is not in the template repository {repo} (was its history rewritten?)"
+    )]
     UnknownCommit {
         /// The commit as recorded.
         commit: String,
@@ -108,11 +110,16 @@ impl TemplateRepo {
         };
         let repo = git2::Repository::discover(template_dir).map_err(|_| not_repo())?;
         let workdir = repo.workdir().ok_or_else(not_repo)?;
-        let workdir = workdir.canonicalize().unwrap_or_else(|_| workdir.to_path_buf());
+        let workdir = workdir
+            .canonicalize()
+            .unwrap_or_else(|_| workdir.to_path_buf());
         let dir = template_dir
             .canonicalize()
             .unwrap_or_else(|_| template_dir.to_path_buf());
-        let subdir = dir.strip_prefix(&workdir).map_err(|_| not_repo())?.to_path_buf();
+        let subdir = dir
+            .strip_prefix(&workdir)
+            .map_err(|_| not_repo())?
+            .to_path_buf();
         Ok(TemplateRepo {
             repo,
             root: workdir,
@@ -122,10 +129,7 @@ impl TemplateRepo {
 
     /// The template at `subdir` (relative to the root) of an open repository.
     pub fn new(repo: git2::Repository, subdir: impl Into<PathBuf>) -> Self {
-        let root = repo
-            .workdir()
-            .unwrap_or_else(|| repo.path())
-            .to_path_buf();
+        let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
         TemplateRepo {
             repo,
             root,
@@ -258,7 +262,9 @@ impl TemplateRepo {
             .repo
             .find_commit(commit)
             .map_err(self.git(format!("read commit {commit}")))?;
-        let root = c.tree().map_err(self.git(format!("read the tree of {commit}")))?;
+        let root = c
+            .tree()
+            .map_err(self.git(format!("read the tree of {commit}")))?;
         if self.subdir.as_os_str().is_empty() {
             return Ok(root);
         }
@@ -478,7 +484,10 @@ mod tests {
         assert_eq!(latest.commit, c2);
         assert_eq!(latest.to_string(), format!("v1.10.0 ({})", short_id(&c2)));
         assert!(t.is_newer(c1, c2).unwrap());
-        assert_eq!(t.describe(c1).tag.as_deref().map(|s| s.starts_with('v')), Some(true));
+        assert_eq!(
+            t.describe(c1).tag.as_deref().map(|s| s.starts_with('v')),
+            Some(true)
+        );
     }
 
     #[test]
@@ -487,7 +496,9 @@ mod tests {
         f.write("a.txt", "1");
         f.commit("one");
         let t = f.template("");
-        let err = t.commit("0123456789abcdef0123456789abcdef01234567").unwrap_err();
+        let err = t
+            .commit("0123456789abcdef0123456789abcdef01234567")
+            .unwrap_err();
         assert!(matches!(err, VersionError::UnknownCommit { .. }), "{err}");
     }
 
@@ -513,7 +524,10 @@ mod tests {
             "{}\n"
         );
         let script = out.path().join("{{cookiecutter.name}}/run.sh");
-        assert_eq!(std::fs::read_to_string(&script).unwrap(), "#!/bin/sh\necho hi\n");
+        assert_eq!(
+            std::fs::read_to_string(&script).unwrap(),
+            "#!/bin/sh\necho hi\n"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

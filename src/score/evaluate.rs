@@ -168,6 +168,19 @@ impl Scorecards {
         self.expressions().any(|e| e.text.contains("file_"))
     }
 
+    /// Whether some scorecard could apply to entities of `kind` (the kinds
+    /// filter only; conditions are decided per entity).
+    pub fn applies_to_kind(&self, kind: &str) -> bool {
+        self.cards.iter().any(|c| {
+            c.kinds.is_empty() || c.kinds.iter().any(|k| k.eq_ignore_ascii_case(kind))
+        })
+    }
+
+    /// Whether any expression reads live facts (so the run fetches them).
+    pub fn uses_live(&self) -> bool {
+        self.expressions().any(|e| e.text.contains("live"))
+    }
+
     fn expressions(&self) -> impl Iterator<Item = &CompiledExpr> {
         self.cards.iter().flat_map(|c| {
             c.condition.iter().chain(

@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::Read as _;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -70,7 +70,7 @@ impl Seen {
     }
 }
 
-type Handler = Box<dyn Fn(&Seen, usize) -> Reply + Send + Sync>;
+type Handler = Arc<dyn Fn(&Seen, usize) -> Reply + Send + Sync>;
 
 struct Route {
     /// Matched against the path (exact) or path+query (when it has a `?`).
@@ -114,29 +114,34 @@ impl FakeApi {
                 let mut sink = Vec::new();
                 let _ = request.as_reader().read_to_end(&mut sink);
                 log.lock().unwrap().push(seen.clone());
-                let reply = {
+                // Pick the route under the lock; answer on a thread of its
+                // own, so slow handlers overlap like a real server's.
+                let picked = {
                     let mut routes = r.lock().unwrap();
                     let path = seen.url.split('?').next().unwrap_or("").to_string();
-                    // The most specific route wins: with-query patterns first.
-                    let found = routes
+                    // The most specific route wins.
+                    routes
                         .iter_mut()
                         .filter(|route| {
-                            if route.pattern.contains('?') {
+                            if let Some(prefix) = route.pattern.strip_suffix('*') {
+                                path.starts_with(prefix)
+                            } else if route.pattern.contains('?') {
                                 seen.url.starts_with(&route.pattern)
                             } else {
                                 route.pattern == path
                             }
                         })
-                        .max_by_key(|route| route.pattern.len());
-                    match found {
-                        Some(route) => {
+                        .max_by_key(|route| route.pattern.len())
+                        .map(|route| {
                             route.hits += 1;
-                            (route.handler)(&seen, route.hits)
-                        }
-                        None => Reply::status(404).body(format!("no fake route for {}", seen.url)),
-                    }
+                            (route.handler.clone(), route.hits)
+                        })
                 };
                 thread::spawn(move || {
+                    let reply = match picked {
+                        Some((handler, hit)) => handler(&seen, hit),
+                        None => Reply::status(404).body(format!("no fake route for {}", seen.url)),
+                    };
                     if !reply.delay.is_zero() {
                         thread::sleep(reply.delay);
                     }
@@ -160,7 +165,8 @@ impl FakeApi {
         }
     }
 
-    /// Always answers `reply` for `pattern` (a path, or a path with a query prefix).
+    /// Always answers `reply` for `pattern`: a path, a path with a query
+    /// prefix (`/x?a=1`), or a path prefix ending in `*` (`/services/*`).
     pub fn route(&self, pattern: &str, reply: Reply) -> &Self {
         self.route_fn(pattern, move |_, _| reply.clone())
     }
@@ -173,7 +179,7 @@ impl FakeApi {
     ) -> &Self {
         self.routes.lock().unwrap().push(Route {
             pattern: pattern.to_string(),
-            handler: Box::new(f),
+            handler: Arc::new(f),
             hits: 0,
         });
         self

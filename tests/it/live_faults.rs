@@ -86,7 +86,7 @@ fn github_ok(fake: &FakeApi) {
 }
 
 /// `idp show svc -o json` → (exit code, the `live.github` object, stderr).
-fn show_github(env: &TestEnv, cat: &PathBuf, extra: &[&str]) -> (i32, Value, String) {
+fn show_github(env: &TestEnv, cat: &std::path::Path, extra: &[&str]) -> (i32, Value, String) {
     let mut args = vec!["--catalog", cat.to_str().unwrap(), "show", "svc", "-o", "json"];
     args.extend_from_slice(extra);
     let run = env.run(&args);

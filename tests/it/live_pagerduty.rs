@@ -405,9 +405,37 @@ fn show_lists_who_is_on_call() {
     let api = pagerduty();
     let env = env_with_token();
     let repo = catalog(&env, &api.base);
-    env.run(["--catalog", repo.path(), "show", "ledger"])
+    let run = env.run(["--catalog", repo.path(), "show", "ledger"]);
+    run.ok();
+    let live = &run.stdout[run.stdout.find("\nLive\n").expect("a Live section")..];
+    let age = regex::Regex::new(r"fetched \d+ s ago").unwrap();
+    insta::assert_snapshot!(
+        "show_live_pagerduty",
+        age.replace_all(live, "fetched [AGE]")
+    );
+}
+
+#[test]
+fn who_owns_gives_the_oncall_of_the_entity_or_of_its_owner() {
+    let api = pagerduty();
+    let env = env_with_token();
+    let repo = catalog(&env, &api.base);
+    let run = env.run(["--catalog", repo.path(), "who-owns", "ledger", "-o", "json"]);
+    let report = run.ok().json();
+    assert_eq!(report["oncall"], expected_oncall(), "{report:#}");
+    // storefront has no PagerDuty link: its owner's escalation policy answers.
+    let run = env.run([
+        "--catalog",
+        repo.path(),
+        "who-owns",
+        "storefront",
+        "-o",
+        "json",
+    ]);
+    let report = run.ok().json();
+    assert_eq!(report["oncall"], expected_oncall(), "{report:#}");
+    // Human output names who to call.
+    env.run(["--catalog", repo.path(), "who-owns", "ledger"])
         .ok()
-        .stdout_has("  pagerduty  fetched ")
-        .stdout_has("Alice Liddell")
-        .stdout_has("open_incidents");
+        .stdout_has("Alice Liddell");
 }

@@ -190,7 +190,11 @@ fn read(p: impl AsRef<Path>) -> String {
 
 fn git_out(env: &TestEnv, dir: &Path, args: &[&str]) -> String {
     let out = env.git(dir).args(args).output().expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -202,7 +206,14 @@ fn renders_every_step_with_typed_values_and_keeps_secrets_out_of_the_answers() {
         &env,
         &cat,
         "svc",
-        &["name=orders", "owner=payments", "replicas=3", "public=true", "extras=a,b", "token=hunter2"],
+        &[
+            "name=orders",
+            "owner=payments",
+            "replicas=3",
+            "public=true",
+            "extras=a,b",
+            "token=hunter2",
+        ],
     );
     run.ok()
         .stdout_has("catalog-info.yaml is valid against the catalog.")
@@ -221,18 +232,30 @@ fn renders_every_step_with_typed_values_and_keeps_secrets_out_of_the_answers() {
     // copyWithoutTemplating, binary files and fetch:plain copy verbatim.
     assert_eq!(read(out.join("raw/keep.txt")), "${{ not rendered }}\n");
     assert_eq!(std::fs::read(out.join("logo.png")).unwrap(), PNG);
-    assert_eq!(read(out.join("public/index.html")), "<h1>${{ kept }}</h1>\n");
+    assert_eq!(
+        read(out.join("public/index.html")),
+        "<h1>${{ kept }}</h1>\n"
+    );
     // A file name that renders to a name is kept; each.key / each.value.
     assert_eq!(read(out.join("public.md")), "# orders is public\n");
     assert_eq!(read(out.join("extras/a.txt")), "0=a\n");
     assert_eq!(read(out.join("extras/b.txt")), "1=b\n");
     // Secrets never reach the answers file, nor any output.
     let answers = read(out.join(".idp/answers.yaml"));
-    assert!(answers.contains("name: orders") && answers.contains("replicas: 3"), "{answers}");
-    assert!(!answers.contains("token") && !answers.contains("hunter2"), "{answers}");
+    assert!(
+        answers.contains("name: orders") && answers.contains("replicas: 3"),
+        "{answers}"
+    );
+    assert!(
+        !answers.contains("token") && !answers.contains("hunter2"),
+        "{answers}"
+    );
     assert!(!run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"));
     // publish:github's defaultBranch and gitCommitMessage shape the first commit.
-    assert_eq!(git_out(&env, &out, &["log", "--format=%s %D"]).trim(), "Start orders HEAD -> trunk");
+    assert_eq!(
+        git_out(&env, &out, &["log", "--format=%s %D"]).trim(),
+        "Start orders HEAD -> trunk"
+    );
     assert_eq!(git_out(&env, &out, &["status", "--porcelain"]), "");
 }
 
@@ -240,8 +263,15 @@ fn renders_every_step_with_typed_values_and_keeps_secrets_out_of_the_answers() {
 fn defaults_fill_what_is_not_given_and_false_ifs_skip_steps() {
     let env = TestEnv::new();
     let cat = catalog(&env);
-    let run = scaffold(&env, &cat, "svc", &["name=orders", "owner=group:default/checkout"]);
-    run.ok().stderr_has("pub: skipped (its if was false)").stderr_has("token-given=false");
+    let run = scaffold(
+        &env,
+        &cat,
+        "svc",
+        &["name=orders", "owner=group:default/checkout"],
+    );
+    run.ok()
+        .stderr_has("pub: skipped (its if was false)")
+        .stderr_has("token-given=false");
     let out = out_dir(&env);
     assert_eq!(
         read(out.join("config/orders.json")),
@@ -260,7 +290,11 @@ fn values_file_supplies_typed_values() {
     let env = TestEnv::new();
     let cat = catalog(&env);
     let values = env.root.join("values.yaml");
-    std::fs::write(&values, "name: billing\nowner: payments\nreplicas: 5\nextras: [x]\n").unwrap();
+    std::fs::write(
+        &values,
+        "name: billing\nowner: payments\nreplicas: 5\nextras: [x]\n",
+    )
+    .unwrap();
     let out = out_dir(&env);
     env.run([
         "--catalog",
@@ -286,9 +320,9 @@ fn values_file_supplies_typed_values() {
 fn missing_required_values_off_a_terminal_name_the_flags() {
     let env = TestEnv::new();
     let cat = catalog(&env);
-    scaffold(&env, &cat, "svc", &[])
-        .code(2)
-        .stderr_has("no value for name, owner and no terminal to ask on: pass --set name=… --set owner=…");
+    scaffold(&env, &cat, "svc", &[]).code(2).stderr_has(
+        "no value for name, owner and no terminal to ask on: pass --set name=… --set owner=…",
+    );
     assert!(!out_dir(&env).exists(), "nothing may be left behind");
 }
 
@@ -297,17 +331,37 @@ fn invalid_values_name_the_parameter_and_the_rule() {
     let env = TestEnv::new();
     let cat = catalog(&env);
     let cases: &[(&str, &str)] = &[
-        ("name=Orders", "invalid value for name: \"Orders\" does not match the pattern ^[a-z][a-z0-9-]*$"),
-        ("name=a-very-long-service-name", "invalid value for name: \"a-very-long-service-name\" is longer than maxLength 20"),
-        ("replicas=0", "invalid value for replicas: 0 is less than minimum 1"),
-        ("replicas=three", "invalid value for replicas: expected a whole number (type integer)"),
-        ("tier=bronze", "invalid value for tier: \"bronze\" is not one of the enum values \"gold\", \"silver\""),
-        ("public=maybe", "invalid value for public: expected true or false (type boolean)"),
+        (
+            "name=Orders",
+            "invalid value for name: \"Orders\" does not match the pattern ^[a-z][a-z0-9-]*$",
+        ),
+        (
+            "name=a-very-long-service-name",
+            "invalid value for name: \"a-very-long-service-name\" is longer than maxLength 20",
+        ),
+        (
+            "replicas=0",
+            "invalid value for replicas: 0 is less than minimum 1",
+        ),
+        (
+            "replicas=three",
+            "invalid value for replicas: expected a whole number (type integer)",
+        ),
+        (
+            "tier=bronze",
+            "invalid value for tier: \"bronze\" is not one of the enum values \"gold\", \"silver\"",
+        ),
+        (
+            "public=maybe",
+            "invalid value for public: expected true or false (type boolean)",
+        ),
     ];
     for (set, message) in cases {
         let mut sets = vec!["name=orders", "owner=payments"];
         sets.push(set);
-        scaffold(&env, &cat, "svc", &sets).code(2).stderr_has(message);
+        scaffold(&env, &cat, "svc", &sets)
+            .code(2)
+            .stderr_has(message);
     }
     assert!(!out_dir(&env).exists());
 }
@@ -423,7 +477,10 @@ spec:
 #[test]
 fn references_to_missing_step_outputs_name_both_steps() {
     let env = TestEnv::new();
-    let cat = with_templates(&env, &[("broken", BAD_REFERENCES), ("early", LATER_REFERENCE)]);
+    let cat = with_templates(
+        &env,
+        &[("broken", BAD_REFERENCES), ("early", LATER_REFERENCE)],
+    );
     scaffold(&env, &cat, "broken", &[]).code(2).stderr_has(
         "step 'log': refers to steps['publish'].output.webUrl, but step 'publish' (publish:github) has no output 'webUrl'; it has: remoteUrl, repoContentsUrl",
     );
@@ -499,14 +556,31 @@ fn register_commits_the_descriptor_on_a_branch_and_pushes_it() {
     );
     // The user's branch, index and working tree are untouched.
     assert_eq!(git_out(&env, &cat.dir, &["rev-parse", "HEAD"]), head_before);
-    assert_eq!(git_out(&env, &cat.dir, &["symbolic-ref", "--short", "HEAD"]).trim(), "main");
+    assert_eq!(
+        git_out(&env, &cat.dir, &["symbolic-ref", "--short", "HEAD"]).trim(),
+        "main"
+    );
     assert_eq!(git_out(&env, &cat.dir, &["status", "--porcelain"]), "");
     assert!(!cat.dir.join("components/orders").exists());
     // The branch holds the tip's tree plus the new descriptor.
-    let files = git_out(&env, &cat.dir, &["ls-tree", "-r", "--name-only", "idp/register-orders"]);
-    assert!(files.contains("components/orders/catalog-info.yaml") && files.contains("org.yaml"), "{files}");
+    let files = git_out(
+        &env,
+        &cat.dir,
+        &["ls-tree", "-r", "--name-only", "idp/register-orders"],
+    );
+    assert!(
+        files.contains("components/orders/catalog-info.yaml") && files.contains("org.yaml"),
+        "{files}"
+    );
     assert_eq!(
-        git_out(&env, &cat.dir, &["show", "idp/register-orders:components/orders/catalog-info.yaml"]),
+        git_out(
+            &env,
+            &cat.dir,
+            &[
+                "show",
+                "idp/register-orders:components/orders/catalog-info.yaml"
+            ]
+        ),
         read(out.join("catalog-info.yaml"))
     );
     assert_eq!(
@@ -564,22 +638,41 @@ fn node_service_example_works_end_to_end_and_validates() {
         .stdout_has("catalog-info.yaml is valid against the catalog.")
         .stdout_has("Repository: https://github.com/acme/billing-api.git")
         .stdout_has("Open in catalog: component:default/billing-api")
-        .stderr_has("publish:github: would create repository github.com?owner=acme&repo=billing-api");
+        .stderr_has(
+            "publish:github: would create repository github.com?owner=acme&repo=billing-api",
+        );
     let descriptor = read(out.join("catalog-info.yaml"));
-    assert!(descriptor.contains("github.com/project-slug: acme/billing-api"), "{descriptor}");
-    assert!(descriptor.contains("owner: \"group:default/payments\""), "{descriptor}");
-    assert!(descriptor.contains("description: \"Bills \\\"customers\\\"\""), "{descriptor}");
+    assert!(
+        descriptor.contains("github.com/project-slug: acme/billing-api"),
+        "{descriptor}"
+    );
+    assert!(
+        descriptor.contains("owner: \"group:default/payments\""),
+        "{descriptor}"
+    );
+    assert!(
+        descriptor.contains("description: \"Bills \\\"customers\\\"\""),
+        "{descriptor}"
+    );
     // No system was given: the optional line is left out.
     assert!(!descriptor.contains("system:"), "{descriptor}");
-    let package: serde_json::Value = serde_json::from_str(&read(out.join("package.json"))).expect("package.json is JSON");
+    let package: serde_json::Value =
+        serde_json::from_str(&read(out.join("package.json"))).expect("package.json is JSON");
     assert_eq!(package["description"], "Bills \"customers\"");
-    assert_eq!(git_out(&env, &out, &["branch", "--show-current"]).trim(), "main");
+    assert_eq!(
+        git_out(&env, &out, &["branch", "--show-current"]).trim(),
+        "main"
+    );
 
     // The new descriptor passes `idp validate` as part of the catalog.
     let copy = env.root.join("acme");
     copy_dir(Path::new(&acme()), &copy);
     std::fs::create_dir_all(copy.join("components/billing-api")).unwrap();
-    std::fs::copy(out.join("catalog-info.yaml"), copy.join("components/billing-api/catalog-info.yaml")).unwrap();
+    std::fs::copy(
+        out.join("catalog-info.yaml"),
+        copy.join("components/billing-api/catalog-info.yaml"),
+    )
+    .unwrap();
     env.run(["--catalog", copy.to_str().unwrap(), "validate"])
         .ok()
         .stdout_has("0 errors");
@@ -615,20 +708,32 @@ fn python_library_example_follows_dependencies_if_then_and_each() {
         v
     };
     // if/then: the command is required once cli is true.
-    env.run(base(&["cli=true"])).code(2).stderr_has("pass --set command=…");
+    env.run(base(&["cli=true"]))
+        .code(2)
+        .stderr_has("pass --set command=…");
     // dependencies: setuptools opens setuptoolsVersion (default 68).
-    env.run(base(&["packaging=setuptools", "cli=true", "command=fj", "docPages=intro,faq"]))
-        .ok()
-        .stdout_has("catalog-info.yaml is valid against the catalog.")
-        .stdout_has("Repository: https://gitlab.com/acme/fast-json.git");
+    env.run(base(&[
+        "packaging=setuptools",
+        "cli=true",
+        "command=fj",
+        "docPages=intro,faq",
+    ]))
+    .ok()
+    .stdout_has("catalog-info.yaml is valid against the catalog.")
+    .stdout_has("Repository: https://gitlab.com/acme/fast-json.git");
     assert!(read(out.join("pyproject.toml")).contains("requires = [\"setuptools>=68\"]"));
     assert!(out.join("setup.cfg").exists());
     assert!(read(out.join("src/fast_json/cli.py")).contains("prog=\"fj\""));
-    assert_eq!(read(out.join("docs/faq.md")), "# Faq\n\nPage 2 of the `fast-json` documentation.\n");
+    assert_eq!(
+        read(out.join("docs/faq.md")),
+        "# Faq\n\nPage 2 of the `fast-json` documentation.\n"
+    );
     assert!(read(out.join(".idp/answers.yaml")).contains("setuptoolsVersion: 68"));
     std::fs::remove_dir_all(&out).unwrap();
     // The other branch: poetry, no setup.cfg, no cli.
-    env.run(base(&[])).ok().stderr_has("cli: skipped (its if was false)");
+    env.run(base(&[]))
+        .ok()
+        .stderr_has("cli: skipped (its if was false)");
     assert!(read(out.join("pyproject.toml")).contains("poetry-core>=1.8"));
     assert!(!out.join("setup.cfg").exists());
     assert!(!out.join("src/fast_json/cli.py").exists());
@@ -679,13 +784,31 @@ impl Tmux {
             .chain(std::iter::once(format!("'{}'", idp.display())))
             .chain(args.iter().map(|a| format!("'{a}'")))
             .collect();
-        let socket = format!("idp-s2-{}-{}", std::process::id(), SESSIONS.fetch_add(1, Ordering::SeqCst));
+        let socket = format!(
+            "idp-s2-{}-{}",
+            std::process::id(),
+            SESSIONS.fetch_add(1, Ordering::SeqCst)
+        );
         let tmux = Tmux { socket };
         // The shell keeps the pane open after idp exits, to read the result.
         let status = tmux
             .cmd()
-            .args(["-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "120", "-y", "40"])
-            .arg(format!("env -i {}; echo EXIT=$?; sleep 60", quoted.join(" ")))
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-x",
+                "120",
+                "-y",
+                "40",
+            ])
+            .arg(format!(
+                "env -i {}; echo EXIT=$?; sleep 60",
+                quoted.join(" ")
+            ))
             .current_dir(&env.cwd)
             .status()
             .expect("tmux (installed by scripts/test)");
@@ -700,15 +823,26 @@ impl Tmux {
     }
 
     fn type_text(&self, text: &str) {
-        self.cmd().args(["send-keys", "-t", "t", "-l", text]).status().unwrap();
+        self.cmd()
+            .args(["send-keys", "-t", "t", "-l", text])
+            .status()
+            .unwrap();
     }
 
     fn keys(&self, keys: &[&str]) {
-        self.cmd().args(["send-keys", "-t", "t"]).args(keys).status().unwrap();
+        self.cmd()
+            .args(["send-keys", "-t", "t"])
+            .args(keys)
+            .status()
+            .unwrap();
     }
 
     fn screen(&self) -> String {
-        let out = self.cmd().args(["capture-pane", "-p", "-t", "t"]).output().unwrap();
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", "t"])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -739,7 +873,17 @@ fn prompts_on_a_terminal_follow_the_schema() {
     let env = TestEnv::new();
     let cat = catalog(&env);
     let out = out_dir(&env);
-    let t = Tmux::start(&env, &["--catalog", cat.path(), "scaffold", "svc", "--output", out.to_str().unwrap()]);
+    let t = Tmux::start(
+        &env,
+        &[
+            "--catalog",
+            cat.path(),
+            "scaffold",
+            "svc",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+    );
     // Input with validation: a bad name is refused, then a good one.
     t.wait_for("Name");
     t.type_text("Bad Name");
@@ -773,13 +917,19 @@ fn prompts_on_a_terminal_follow_the_schema() {
     t.keys(&["Enter"]);
     let screen = t.wait_for("EXIT=");
     assert!(screen.contains("EXIT=0"), "{screen}");
-    assert!(!screen.contains("hunter2"), "the secret was echoed:\n{screen}");
+    assert!(
+        !screen.contains("hunter2"),
+        "the secret was echoed:\n{screen}"
+    );
     assert_eq!(
         read(out.join("config/orders.json")),
         "{\"replicas\": 2, \"public\": true, \"extras\": [\"a\",\"b\"]}\n"
     );
     let descriptor = read(out.join("catalog-info.yaml"));
-    assert!(descriptor.contains("owner: group:default/payments"), "{descriptor}");
+    assert!(
+        descriptor.contains("owner: group:default/payments"),
+        "{descriptor}"
+    );
     assert!(descriptor.contains("tags: [gold]"), "{descriptor}");
     assert!(!read(out.join(".idp/answers.yaml")).contains("hunter2"));
 }

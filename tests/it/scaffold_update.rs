@@ -38,7 +38,10 @@ fn move_template_on(tpl: &Repo) -> git2::Oid {
         APP_V1.replace("return 1", "return 2"),
     );
     tpl.remove("{{cookiecutter.name}}/OLD.md");
-    tpl.write("{{cookiecutter.name}}/NEW.md", "new in v2 for {{ cookiecutter.name }}\n");
+    tpl.write(
+        "{{cookiecutter.name}}/NEW.md",
+        "new in v2 for {{ cookiecutter.name }}\n",
+    );
     tpl.commit("template v2")
 }
 
@@ -82,7 +85,11 @@ fn edit_project(env: &TestEnv, project: &Path) {
     let readme = project.join("README.md");
     std::fs::write(&readme, read(&readme).replace("line 3", "line 3 (ours)")).unwrap();
     let app = project.join("app.py");
-    std::fs::write(&app, read(&app).replace("def main():", "def main() -> None:")).unwrap();
+    std::fs::write(
+        &app,
+        read(&app).replace("def main():", "def main() -> None:"),
+    )
+    .unwrap();
     git_ok(env, project, &["add", "-A"]);
     git_ok(env, project, &["commit", "-q", "-m", "our changes"]);
 }
@@ -93,7 +100,11 @@ fn recorded_commit(project: &Path) -> String {
         .lines()
         .find(|l| l.starts_with("commit:"))
         .unwrap_or_else(|| panic!("no commit in answers:\n{text}"));
-    line["commit:".len()..].trim().trim_matches('\'').trim_matches('"').to_string()
+    line["commit:".len()..]
+        .trim()
+        .trim_matches('\'')
+        .trim_matches('"')
+        .to_string()
 }
 
 #[test]
@@ -106,14 +117,18 @@ fn check_then_update_merges_and_marks_conflicts() {
     let p = project.to_str().unwrap();
 
     // up to date right after scaffolding
-    env.run(["scaffold", "check", p]).ok().stdout_has("up to date");
+    env.run(["scaffold", "check", p])
+        .ok()
+        .stdout_has("up to date");
 
     edit_project(&env, &project);
     let v2 = move_template_on(&tpl);
 
     let check = env.run(["scaffold", "check", p]);
     check.code(5);
-    check.stdout_has(&v1.to_string()[..12]).stdout_has(&v2.to_string()[..12]);
+    check
+        .stdout_has(&v1.to_string()[..12])
+        .stdout_has(&v2.to_string()[..12]);
     let json = env.run(["-o", "json", "scaffold", "check", p]);
     json.code(5);
     assert_eq!(json.json()["update_available"], true);
@@ -139,15 +154,27 @@ fn check_then_update_merges_and_marks_conflicts() {
 
     // the update: conflicts remain, so it exits 1
     let update = env.run(["scaffold", "update", p]);
-    update.code(1).stdout_has("conflict").stdout_has("README.md");
+    update
+        .code(1)
+        .stdout_has("conflict")
+        .stdout_has("README.md");
     let app = read(&project.join("app.py"));
-    assert!(app.contains("def main() -> None:"), "our change kept:\n{app}");
+    assert!(
+        app.contains("def main() -> None:"),
+        "our change kept:\n{app}"
+    );
     assert!(app.contains("return 2"), "template change merged:\n{app}");
     assert_eq!(read(&project.join("NEW.md")), "new in v2 for billing\n");
     assert!(!project.join("OLD.md").exists(), "removed file deleted");
     let readme = read(&project.join("README.md"));
-    assert!(readme.contains("<<<<<<< project\nline 3 (ours)\n"), "{readme}");
-    assert!(readme.contains("=======\nline 3 (template v2)\n>>>>>>> template"), "{readme}");
+    assert!(
+        readme.contains("<<<<<<< project\nline 3 (ours)\n"),
+        "{readme}"
+    );
+    assert!(
+        readme.contains("=======\nline 3 (template v2)\n>>>>>>> template"),
+        "{readme}"
+    );
     assert_eq!(recorded_commit(&project), v2.to_string());
 
     // after resolving and committing, the project is up to date
@@ -162,7 +189,9 @@ fn check_then_update_merges_and_marks_conflicts() {
     git_ok(&env, &project, &["add", "-A"]);
     git_ok(&env, &project, &["commit", "-q", "-m", "update template"]);
     env.run(["scaffold", "check", p]).ok();
-    env.run(["scaffold", "update", p]).ok().stdout_has("up to date");
+    env.run(["scaffold", "update", p])
+        .ok()
+        .stdout_has("up to date");
 }
 
 #[test]
@@ -175,15 +204,22 @@ fn update_with_rej_files_and_force() {
     // uncommitted work: refused without --force, done with it
     std::fs::write(project.join("notes.txt"), "mine\n").unwrap();
     let p = project.to_str().unwrap();
-    env.run(["scaffold", "update", p, "--conflict", "rej"]).code(2);
+    env.run(["scaffold", "update", p, "--conflict", "rej"])
+        .code(2);
     env.run(["scaffold", "update", p, "--conflict", "rej", "--force"])
         .code(1)
         .stdout_has("README.md");
     let readme = read(&project.join("README.md"));
-    assert!(!readme.contains("<<<<<<<"), "no markers in rej mode:\n{readme}");
+    assert!(
+        !readme.contains("<<<<<<<"),
+        "no markers in rej mode:\n{readme}"
+    );
     assert!(readme.contains("line 3 (ours)"), "{readme}");
     let rej = read(&project.join("README.md.rej"));
-    assert!(rej.contains("-line 3 (ours)\n+line 3 (template v2)\n"), "{rej}");
+    assert!(
+        rej.contains("-line 3 (ours)\n+line 3 (template v2)\n"),
+        "{rej}"
+    );
     assert_eq!(read(&project.join("notes.txt")), "mine\n", "untouched");
     assert!(read(&project.join("app.py")).contains("return 2"));
 }
@@ -197,7 +233,10 @@ fn update_without_conflicts_exits_zero() {
     move_template_on(&tpl);
     let p = project.to_str().unwrap();
     let run = env.run(["scaffold", "update", p]);
-    run.ok().stdout_has("updated").stdout_has("added").stdout_has("deleted");
+    run.ok()
+        .stdout_has("updated")
+        .stdout_has("added")
+        .stdout_has("deleted");
     assert!(read(&project.join("README.md")).contains("line 3 (template v2)"));
     env.run(["scaffold", "check", p]).ok();
 }
@@ -300,11 +339,19 @@ fn scaffold_test_validates_each_values_file() {
             .unwrap_or_else(|| panic!("no line for {file}:\n{}", all.stdout))
     };
     assert!(line_of("good.yaml").starts_with("pass"), "{}", all.stdout);
-    assert!(line_of("no-owner.yaml").starts_with("fail"), "{}", all.stdout);
+    assert!(
+        line_of("no-owner.yaml").starts_with("fail"),
+        "{}",
+        all.stdout
+    );
     assert!(all.stdout.contains("nobody-here"), "{}", all.stdout);
     assert!(line_of("taken.json").starts_with("fail"), "{}", all.stdout);
     assert!(all.stdout.contains("ledger"), "{}", all.stdout);
-    assert!(line_of("bad-name.yaml").starts_with("fail"), "{}", all.stdout);
+    assert!(
+        line_of("bad-name.yaml").starts_with("fail"),
+        "{}",
+        all.stdout
+    );
 
     let junit = env.run([
         "--catalog",
@@ -319,7 +366,10 @@ fn scaffold_test_validates_each_values_file() {
         "--values",
         no_owner.to_str().unwrap(),
     ]);
-    junit.code(1).stdout_has("<testsuite").stdout_has("<failure");
+    junit
+        .code(1)
+        .stdout_has("<testsuite")
+        .stdout_has("<failure");
     let json = env.run([
         "--catalog",
         catalog.path(),
@@ -333,4 +383,159 @@ fn scaffold_test_validates_each_values_file() {
     ]);
     json.ok();
     assert_eq!(json.json()["results"][0]["passed"], true);
+}
+
+const WEB_TEMPLATE: &str = r#"apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: web
+  title: Web service
+spec:
+  owner: group:default/payments
+  type: service
+  parameters:
+    - title: Basics
+      required: [name, owner]
+      properties:
+        name:
+          type: string
+        owner:
+          type: string
+  steps:
+    - id: fetch
+      name: Fetch skeleton
+      action: fetch:template
+      input:
+        url: ./skeleton
+        values:
+          name: ${{ parameters.name }}
+          owner: ${{ parameters.owner }}
+"#;
+
+const WEB_DESCRIPTOR: &str = "apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: ${{ values.name }}
+spec:
+  type: service
+  lifecycle: experimental
+  owner: ${{ values.owner }}
+";
+
+const WEB_README: &str =
+    "# ${{ values.name }}\n\nintro\n\n## Run\n\nnpm start\n\n## Deploy\n\nmanual\n";
+
+/// A catalog whose `templates/web/` holds a Backstage template.
+fn backstage_catalog(env: &TestEnv) -> Repo {
+    crate::common::CatalogBuilder::standard(env.root.join("catalog"))
+        .file("idp.yaml", "exclude: [\"templates/*/skeleton/**\"]\n")
+        .file("templates/web/template.yaml", WEB_TEMPLATE)
+        .file("templates/web/skeleton/catalog-info.yaml", WEB_DESCRIPTOR)
+        .file("templates/web/skeleton/README.md", WEB_README)
+        .build()
+}
+
+#[test]
+fn backstage_template_in_the_catalog_updates_too() {
+    let env = TestEnv::new();
+    let cat = backstage_catalog(&env);
+    let project = env.root.join("shop");
+    env.run([
+        "--catalog",
+        cat.path(),
+        "scaffold",
+        "web",
+        "--no-input",
+        "--output",
+        project.to_str().unwrap(),
+        "--set",
+        "name=shop",
+        "--set",
+        "owner=payments",
+    ])
+    .ok();
+    let answers = read(&project.join(".idp/answers.yaml"));
+    assert!(answers.contains("templates/web/template.yaml"), "{answers}");
+    let p = project.to_str().unwrap();
+    env.run(["scaffold", "check", p]).ok();
+
+    // a catalog commit that does not touch the template is no new version
+    cat.commit_file(
+        "components.yaml",
+        format!(
+            "{}---\n{}",
+            crate::common::COMPONENTS,
+            crate::common::component("extra", "payments", "production")
+        ),
+    );
+    env.run(["scaffold", "check", p])
+        .ok()
+        .stdout_has("up to date");
+
+    // the team edits the Run section; the template changes the Deploy section
+    let readme = project.join("README.md");
+    std::fs::write(&readme, read(&readme).replace("npm start", "npm run dev")).unwrap();
+    git_ok(&env, &project, &["add", "-A"]);
+    git_ok(&env, &project, &["commit", "-q", "-m", "ours"]);
+    cat.write(
+        "templates/web/skeleton/README.md",
+        WEB_README.replace("manual", "idp deploy ${{ values.name }}"),
+    );
+    cat.write("templates/web/skeleton/.nvmrc", "22\n");
+    cat.commit("web template v2");
+
+    env.run(["scaffold", "check", p]).code(5);
+    env.run(["--catalog", cat.path(), "scaffold", "update", p])
+        .ok()
+        .stdout_has("merged")
+        .stdout_has("README.md")
+        .stdout_has(".nvmrc");
+    let merged = read(&readme);
+    assert!(merged.contains("npm run dev"), "{merged}");
+    assert!(merged.contains("idp deploy shop"), "{merged}");
+    assert_eq!(read(&project.join(".nvmrc")), "22\n");
+    env.run(["scaffold", "check", p]).ok();
+}
+
+#[test]
+fn scaffold_test_on_a_backstage_template() {
+    let env = TestEnv::new();
+    let cat = backstage_catalog(&env);
+    let values = env.dir("values");
+    std::fs::write(values.join("ok.yaml"), "name: shop\nowner: payments\n").unwrap();
+    std::fs::write(
+        values.join("taken.yaml"),
+        "name: storefront\nowner: checkout\n",
+    )
+    .unwrap();
+    let run = env.run([
+        "--catalog",
+        cat.path(),
+        "scaffold",
+        "test",
+        "web",
+        "--values",
+        values.join("ok.yaml").to_str().unwrap(),
+        "--values",
+        values.join("taken.yaml").to_str().unwrap(),
+    ]);
+    run.code(1)
+        .stdout_has("component:default/shop")
+        .stdout_has("storefront")
+        .stdout_has("1 of 2 values files passed");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("pass") && l.contains("ok.yaml")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("fail") && l.contains("taken.yaml")),
+        "{}",
+        run.stdout
+    );
 }

@@ -95,7 +95,11 @@ pub fn run(
     input: &Map<String, Value>,
     env: &mut ActionEnv<'_>,
 ) -> Result<Map<String, Value>, ScaffoldError> {
-    let cx = Cx { step, action, input };
+    let cx = Cx {
+        step,
+        action,
+        input,
+    };
     match action {
         "fetch:template" => fetch_template(&cx, env),
         "fetch:template:file" => fetch_template_file(&cx, env),
@@ -231,7 +235,11 @@ fn skeleton_renderer(cx: &Cx<'_>, fuel: u64) -> Renderer {
 }
 
 fn skeleton_context(cx: &Cx<'_>) -> minijinja::Value {
-    let values = cx.input.get("values").cloned().unwrap_or(Value::Object(Map::new()));
+    let values = cx
+        .input
+        .get("values")
+        .cloned()
+        .unwrap_or(Value::Object(Map::new()));
     let key = if cx.bool("cookiecutterCompat") {
         "cookiecutter"
     } else {
@@ -266,8 +274,14 @@ fn list_tree(root: &Path) -> Result<Vec<(String, bool)>, ScaffoldError> {
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let name = e.file_name().to_string_lossy().into_owned();
-            let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
-            let ft = e.file_type().map_err(|err| ScaffoldError::io(e.path(), err))?;
+            let child = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            let ft = e
+                .file_type()
+                .map_err(|err| ScaffoldError::io(e.path(), err))?;
             if ft.is_dir() {
                 out.push((child.clone(), true));
                 walk(&e.path(), &child, out)?;
@@ -312,10 +326,16 @@ fn read_source(root: &Path, path: &Path) -> Result<(Vec<u8>, u32), ScaffoldError
     Ok((bytes, mode))
 }
 
-fn fetch_template(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Value>, ScaffoldError> {
+fn fetch_template(
+    cx: &Cx<'_>,
+    env: &mut ActionEnv<'_>,
+) -> Result<Map<String, Value>, ScaffoldError> {
     let src = cx.source(env, "url")?;
     if !src.is_dir() {
-        return Err(cx.fail(format!("url {} is not a directory (use fetch:template:file for one file)", src.display())));
+        return Err(cx.fail(format!(
+            "url {} is not a directory (use fetch:template:file for one file)",
+            src.display()
+        )));
     }
     let target_rel = cx.str("targetPath")?.unwrap_or("./").to_string();
     let out_dir = cx.target(env, &target_rel)?;
@@ -329,10 +349,16 @@ fn fetch_template(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Va
         Some(Value::Bool(true)) => Some(".njk".into()),
         Some(Value::String(e)) if e.starts_with('.') => Some(e.clone()),
         Some(Value::String(e)) => Some(format!(".{e}")),
-        Some(other) => return Err(cx.fail(format!("templateFileExtension must be a boolean or a string, not {other}"))),
+        Some(other) => {
+            return Err(cx.fail(format!(
+                "templateFileExtension must be a boolean or a string, not {other}"
+            )))
+        }
     };
     if extension.is_some()
-        && (copy_without_render.is_some() || copy_without_templating.is_some() || cx.bool("cookiecutterCompat"))
+        && (copy_without_render.is_some()
+            || copy_without_templating.is_some()
+            || cx.bool("cookiecutterCompat"))
     {
         return Err(cx.fail(
             "templateFileExtension cannot be combined with copyWithoutRender/copyWithoutTemplating or cookiecutterCompat",
@@ -341,20 +367,34 @@ fn fetch_template(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Va
     // copyWithoutRender (deprecated) copies matched names verbatim too;
     // copyWithoutTemplating renders their names but not their contents.
     let render_names_of_copies = copy_without_render.is_none();
-    let copy_only = globs(cx, &copy_without_render.or(copy_without_templating).unwrap_or_default())?;
+    let copy_only = globs(
+        cx,
+        &copy_without_render
+            .or(copy_without_templating)
+            .unwrap_or_default(),
+    )?;
     let replace = cx.bool("replace");
     let r = skeleton_renderer(cx, env.fuel);
     let ctx = skeleton_context(cx);
     let render_path = |rel: &str| -> Result<String, ScaffoldError> {
-        r.render_with(&format!("step '{}': name of {rel}", cx.step), rel, ctx.clone())
+        r.render_with(
+            &format!("step '{}': name of {rel}", cx.step),
+            rel,
+            ctx.clone(),
+        )
     };
     let mut written = 0usize;
     for (rel, is_dir) in list_tree(&src)? {
-        let copy_only_match = copy_only.is_match(&rel) || (is_dir && copy_only.is_match(format!("{rel}/")));
+        let copy_only_match =
+            copy_only.is_match(&rel) || (is_dir && copy_only.is_match(format!("{rel}/")));
         let (render_contents, out_rel) = match &extension {
             Some(ext) => {
                 let templated = !is_dir && rel.ends_with(ext.as_str());
-                let stripped = if templated { &rel[..rel.len() - ext.len()] } else { rel.as_str() };
+                let stripped = if templated {
+                    &rel[..rel.len() - ext.len()]
+                } else {
+                    rel.as_str()
+                };
                 (templated, render_path(stripped)?)
             }
             None => {
@@ -396,7 +436,8 @@ fn fetch_template(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Va
         };
         match text {
             Some(t) => {
-                let rendered = r.render_with(&format!("step '{}': file {rel}", cx.step), &t, ctx.clone())?;
+                let rendered =
+                    r.render_with(&format!("step '{}': file {rel}", cx.step), &t, ctx.clone())?;
                 write_file(&out, rendered.as_bytes(), Some(mode))?;
             }
             None => write_file(&out, &bytes, Some(mode))?,
@@ -408,23 +449,37 @@ fn fetch_template(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Va
         "{}: fetch:template wrote {written} file(s) from {} into {}",
         cx.step,
         rel_to(env.template_dir, &src).display(),
-        if target_rel == "./" || target_rel == "." { "the project".to_string() } else { target_rel }
+        if target_rel == "./" || target_rel == "." {
+            "the project".to_string()
+        } else {
+            target_rel
+        }
     ));
     Ok(Map::new())
 }
 
-fn fetch_template_file(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Value>, ScaffoldError> {
+fn fetch_template_file(
+    cx: &Cx<'_>,
+    env: &mut ActionEnv<'_>,
+) -> Result<Map<String, Value>, ScaffoldError> {
     let src = cx.source(env, "url")?;
     let target_rel = cx.required_str("targetPath")?.to_string();
     let out = cx.target(env, &target_rel)?;
     if out.exists() && !cx.bool("replace") {
-        env.log.push(format!("{}: {target_rel} exists already, not replaced", cx.step));
+        env.log.push(format!(
+            "{}: {target_rel} exists already, not replaced",
+            cx.step
+        ));
         return Ok(Map::new());
     }
     let text = fs::read_to_string(&src).map_err(|e| ScaffoldError::io(&src, e))?;
     let r = skeleton_renderer(cx, env.fuel);
     let rendered = r.render_with(
-        &format!("step '{}': file {}", cx.step, rel_to(env.template_dir, &src).display()),
+        &format!(
+            "step '{}': file {}",
+            cx.step,
+            rel_to(env.template_dir, &src).display()
+        ),
         &text,
         skeleton_context(cx),
     )?;
@@ -457,7 +512,10 @@ fn fetch_plain(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Value
     if src.is_dir() {
         copy_tree(&src, &out_dir, env)?;
     } else {
-        let name = src.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = src
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let (bytes, mode) = read_source(env.template_dir, &src)?;
         let out = out_dir.join(name);
         write_file(&out, &bytes, Some(mode))?;
@@ -466,7 +524,10 @@ fn fetch_plain(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Value
     Ok(Map::new())
 }
 
-fn fetch_plain_file(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Value>, ScaffoldError> {
+fn fetch_plain_file(
+    cx: &Cx<'_>,
+    env: &mut ActionEnv<'_>,
+) -> Result<Map<String, Value>, ScaffoldError> {
     let src = cx.source(env, "url")?;
     let out = cx.target(env, cx.required_str("targetPath")?)?;
     let (bytes, mode) = read_source(env.template_dir, &src)?;
@@ -490,8 +551,14 @@ fn without_nulls(v: &Value) -> Value {
     }
 }
 
-fn catalog_write(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Value>, ScaffoldError> {
-    let rel = cx.str("filePath")?.unwrap_or("catalog-info.yaml").to_string();
+fn catalog_write(
+    cx: &Cx<'_>,
+    env: &mut ActionEnv<'_>,
+) -> Result<Map<String, Value>, ScaffoldError> {
+    let rel = cx
+        .str("filePath")?
+        .unwrap_or("catalog-info.yaml")
+        .to_string();
     let entity = match cx.input.get("entity") {
         Some(e @ Value::Object(_)) => without_nulls(e),
         _ => return Err(cx.fail("input entity is required and must be an object")),
@@ -543,15 +610,26 @@ fn path_in_repo(url: &str) -> String {
     url.rsplit('/').next().unwrap_or(url).to_string()
 }
 
-fn catalog_register(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Value>, ScaffoldError> {
+fn catalog_register(
+    cx: &Cx<'_>,
+    env: &mut ActionEnv<'_>,
+) -> Result<Map<String, Value>, ScaffoldError> {
     let optional = cx.bool("optional");
     let (url, rel) = match cx.str("catalogInfoUrl")? {
         Some(url) => (url.to_string(), path_in_repo(url)),
         None => {
-            let base = cx.str("repoContentsUrl")?.unwrap_or("").trim_end_matches('/').to_string();
+            let base = cx
+                .str("repoContentsUrl")?
+                .unwrap_or("")
+                .trim_end_matches('/')
+                .to_string();
             let path = cx.str("catalogInfoPath")?.unwrap_or("/catalog-info.yaml");
             let rel = path.trim_start_matches('/').to_string();
-            let url = if base.is_empty() { rel.clone() } else { format!("{base}/{rel}") };
+            let url = if base.is_empty() {
+                rel.clone()
+            } else {
+                format!("{base}/{rel}")
+            };
             (url, rel)
         }
     };
@@ -560,7 +638,10 @@ fn catalog_register(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, 
     out.insert("catalogInfoUrl".into(), Value::from(url.clone()));
     if !local.is_file() {
         if optional {
-            env.log.push(format!("{}: {rel} was not generated; nothing to register (optional)", cx.step));
+            env.log.push(format!(
+                "{}: {rel} was not generated; nothing to register (optional)",
+                cx.step
+            ));
             return Ok(out);
         }
         return Err(cx.fail(format!(
@@ -604,7 +685,8 @@ fn debug_log(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Value>,
         files.sort();
         for f in files {
             if mode == "with-contents" {
-                let text = fs::read_to_string(env.workspace.join(&f)).unwrap_or_else(|_| "(binary)".into());
+                let text = fs::read_to_string(env.workspace.join(&f))
+                    .unwrap_or_else(|_| "(binary)".into());
                 env.log.push(format!("{}: {f}:\n{text}", cx.step));
             } else {
                 env.log.push(format!("{}: {f}", cx.step));
@@ -630,7 +712,11 @@ fn repository_urls(spec: &RepoSpec, branch: &str) -> (String, String) {
             (format!("{web}.git"), format!("{web}/-/blob/{branch}"))
         }
         HostType::Bitbucket => {
-            let ws = spec.workspace.as_deref().or(spec.project.as_deref()).unwrap_or(owner);
+            let ws = spec
+                .workspace
+                .as_deref()
+                .or(spec.project.as_deref())
+                .unwrap_or(owner);
             let web = format!("https://{host}/{ws}/{repo}");
             (web.clone(), format!("{web}/src/{branch}"))
         }
@@ -655,14 +741,31 @@ fn publish(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Value>, S
     let repo_url = cx.required_str("repoUrl")?.to_string();
     let spec = RepoSpec::parse(&repo_url).map_err(|m| cx.fail(m))?;
     let branch = cx.str("defaultBranch")?.unwrap_or("master").to_string();
-    let source_path = cx.str("sourcePath")?.unwrap_or("").trim_matches('/').to_string();
+    let source_path = cx
+        .str("sourcePath")?
+        .unwrap_or("")
+        .trim_matches('/')
+        .to_string();
     // The source directory must stay inside the project like every path.
-    cx.target(env, if source_path.is_empty() { "." } else { &source_path })?;
+    cx.target(
+        env,
+        if source_path.is_empty() {
+            "."
+        } else {
+            &source_path
+        },
+    )?;
     let (remote_url, contents_url) = repository_urls(&spec, &branch);
-    let message = cx.str("gitCommitMessage")?.unwrap_or("initial commit").to_string();
+    let message = cx
+        .str("gitCommitMessage")?
+        .unwrap_or("initial commit")
+        .to_string();
     let author = match (cx.str("gitAuthorName")?, cx.str("gitAuthorEmail")?) {
         (Some(n), Some(e)) => Some((n.to_string(), e.to_string())),
-        (Some(n), None) => Some((n.to_string(), format!("{}@users.noreply.local", n.replace(' ', ".")))),
+        (Some(n), None) => Some((
+            n.to_string(),
+            format!("{}@users.noreply.local", n.replace(' ', ".")),
+        )),
         _ => None,
     };
     let mut details = Vec::new();
@@ -705,8 +808,14 @@ mod tests {
 
     #[test]
     fn catalog_info_url_maps_to_a_project_path() {
-        assert_eq!(path_in_repo("https://github.com/acme/x/blob/main/catalog-info.yaml"), "catalog-info.yaml");
-        assert_eq!(path_in_repo("https://github.com/acme/x/blob/main/sub/c.yaml"), "sub/c.yaml");
+        assert_eq!(
+            path_in_repo("https://github.com/acme/x/blob/main/catalog-info.yaml"),
+            "catalog-info.yaml"
+        );
+        assert_eq!(
+            path_in_repo("https://github.com/acme/x/blob/main/sub/c.yaml"),
+            "sub/c.yaml"
+        );
         assert_eq!(path_in_repo("catalog-info.yaml"), "catalog-info.yaml");
     }
 }

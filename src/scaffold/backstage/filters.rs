@@ -252,14 +252,20 @@ pub fn install(r: &mut Renderer) {
                     let name = get("name")
                         .ok_or_else(|| invalid("parseEntityRef: the object has no name".into()))?;
                     let kind = get("kind").or(dk.map(str::to_string)).ok_or_else(|| {
-                        invalid(format!("parseEntityRef: {name:?} has no kind and no defaultKind was given"))
+                        invalid(format!(
+                            "parseEntityRef: {name:?} has no kind and no defaultKind was given"
+                        ))
                     })?;
                     let ns = get("namespace")
                         .or(dn.map(str::to_string))
                         .unwrap_or_else(|| "default".into());
                     (kind, ns, name)
                 }
-                other => return Err(invalid(format!("parseEntityRef expects a string, got {other}"))),
+                other => {
+                    return Err(invalid(format!(
+                        "parseEntityRef expects a string, got {other}"
+                    )))
+                }
             };
             Ok(mj(
                 &serde_json::json!({ "kind": kind, "namespace": namespace, "name": name }),
@@ -268,9 +274,7 @@ pub fn install(r: &mut Renderer) {
     );
     env.add_filter("pick", |v: Value, path: String| -> Result<Value, Error> {
         let json = to_json(&v)?;
-        Ok(lodash_get(&json, &path)
-            .map(mj)
-            .unwrap_or(Value::from(())))
+        Ok(lodash_get(&json, &path).map(mj).unwrap_or(Value::from(())))
     });
     env.add_filter(
         "dump",
@@ -282,8 +286,7 @@ pub fn install(r: &mut Renderer) {
                 let mut out = Vec::new();
                 let fmt = serde_json::ser::PrettyFormatter::with_indent(&pad);
                 let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-                serde::Serialize::serialize(&json, &mut ser)
-                    .map_err(|e| invalid(e.to_string()))?;
+                serde::Serialize::serialize(&json, &mut ser).map_err(|e| invalid(e.to_string()))?;
                 Ok(String::from_utf8_lossy(&out).into_owned())
             } else {
                 Ok(json.to_string())
@@ -327,16 +330,32 @@ mod tests {
     #[test]
     fn repo_url_parts_and_slug() {
         let ctx = json!({"u": "github.com?owner=acme&repo=svc"});
-        assert_eq!(render("${{ (u | parseRepoUrl).owner }}/${{ (u | parseRepoUrl).repo }}", ctx.clone()), "acme/svc");
+        assert_eq!(
+            render(
+                "${{ (u | parseRepoUrl).owner }}/${{ (u | parseRepoUrl).repo }}",
+                ctx.clone()
+            ),
+            "acme/svc"
+        );
         assert_eq!(render("${{ u | projectSlug }}", ctx), "acme/svc");
-        assert!(RepoSpec::parse("github.com?repo=x").unwrap_err().contains("missing owner"));
-        assert_eq!(RepoSpec::parse("gitlab.example.com?project=42").unwrap().host_type, HostType::Gitlab);
+        assert!(RepoSpec::parse("github.com?repo=x")
+            .unwrap_err()
+            .contains("missing owner"));
+        assert_eq!(
+            RepoSpec::parse("gitlab.example.com?project=42")
+                .unwrap()
+                .host_type,
+            HostType::Gitlab
+        );
     }
 
     #[test]
     fn entity_ref_pick_and_dump() {
         let ctx = json!({"o": "group:payments", "t": "techdocs", "obj": {"a": {"b": [1, {"c": "x"}]}}, "n": null});
-        assert_eq!(render("${{ (o | parseEntityRef).namespace }}", ctx.clone()), "default");
+        assert_eq!(
+            render("${{ (o | parseEntityRef).namespace }}", ctx.clone()),
+            "default"
+        );
         assert_eq!(
             render("${{ t | parseEntityRef({ 'defaultKind': 'group', 'defaultNamespace': 'ns' }) | dump }}", ctx.clone()),
             r#"{"kind":"group","namespace":"ns","name":"techdocs"}"#

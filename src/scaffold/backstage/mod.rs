@@ -18,6 +18,7 @@ pub mod filters;
 pub mod parameters;
 pub mod pickers;
 pub mod prompts;
+pub mod publish;
 pub mod register;
 pub mod steps;
 pub mod values;
@@ -28,8 +29,8 @@ use serde_json::{json, Map, Value};
 
 use crate::catalog::Catalog;
 
-use super::{LoadedTemplate, RenderOutcome, ScaffoldError, ScaffoldOptions};
 use super::render::{Dialect, Renderer};
+use super::{LoadedTemplate, RenderOutcome, ScaffoldError, ScaffoldOptions};
 
 pub use actions::{PublishPlan, Registration};
 
@@ -62,12 +63,21 @@ pub fn run_with_extras(
     catalog: Option<&Catalog>,
     dest: &Path,
 ) -> Result<(RenderOutcome, Extras), ScaffoldError> {
-    let file = t.file.clone().unwrap_or_else(|| t.dir.join("template.yaml"));
-    let entity = t.entity.as_ref().ok_or_else(|| ScaffoldError::InvalidTemplate {
-        path: file.clone(),
-        message: "no Template entity was loaded".into(),
-    })?;
-    let api_version = entity.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let file = t
+        .file
+        .clone()
+        .unwrap_or_else(|| t.dir.join("template.yaml"));
+    let entity = t
+        .entity
+        .as_ref()
+        .ok_or_else(|| ScaffoldError::InvalidTemplate {
+            path: file.clone(),
+            message: "no Template entity was loaded".into(),
+        })?;
+    let api_version = entity
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if api_version != API_VERSION {
         return Err(ScaffoldError::Unsupported(format!(
             "{}: Template apiVersion {api_version:?}; idp runs {API_VERSION} templates",
@@ -83,11 +93,8 @@ pub fn run_with_extras(
     // Fail before asking anything when the template cannot run here.
     steps::check_actions(&steps, run_opts, &file)?;
     if opts.publish {
-        if let Some(s) = steps.iter().find(|s| s.action.starts_with("publish:")) {
-            return Err(ScaffoldError::Unsupported(format!(
-                "publishing is not supported yet: {} (step '{}'); run without --publish to create the repository locally (git init and a first commit)",
-                s.action, s.id
-            )));
+        for s in steps.iter().filter(|s| s.action.starts_with("publish:")) {
+            publish::integration(&s.action, &s.id, catalog)?;
         }
     }
 
@@ -145,7 +152,11 @@ pub fn run_with_extras(
     let (warnings, log): (Vec<String>, Vec<String>) =
         log.into_iter().partition(|l| l.starts_with("warning: "));
     let mut all_warnings = answers.warnings;
-    all_warnings.extend(warnings.into_iter().map(|w| w.trim_start_matches("warning: ").to_string()));
+    all_warnings.extend(
+        warnings
+            .into_iter()
+            .map(|w| w.trim_start_matches("warning: ").to_string()),
+    );
     let outcome = RenderOutcome {
         files,
         answers: answers.recordable,
@@ -157,7 +168,11 @@ pub fn run_with_extras(
             .publish
             .first()
             .map(|p| (p.default_branch.clone(), p.commit_message.clone())),
-        register: extras.registrations.iter().map(|r| r.path.clone()).collect(),
+        register: extras
+            .registrations
+            .iter()
+            .map(|r| r.path.clone())
+            .collect(),
     };
     Ok((outcome, extras))
 }
@@ -165,7 +180,11 @@ pub fn run_with_extras(
 /// The project's first commit: on the branch and with the message a
 /// `publish:*` step asked for (`defaultBranch`, `gitCommitMessage`), else
 /// git's default branch and `default_message`. Returns the commit id.
-pub fn first_commit(dir: &Path, outcome: &RenderOutcome, default_message: &str) -> Result<String, ScaffoldError> {
+pub fn first_commit(
+    dir: &Path,
+    outcome: &RenderOutcome,
+    default_message: &str,
+) -> Result<String, ScaffoldError> {
     let message = match &outcome.first_commit {
         Some((branch, message)) => {
             let mut init = git2::RepositoryInitOptions::new();
@@ -179,6 +198,23 @@ pub fn first_commit(dir: &Path, outcome: &RenderOutcome, default_message: &str) 
     super::repo::init_and_commit(dir, message)
 }
 
+/// `--publish`, after the project's first commit: creates each planned
+/// repository and pushes the project to it.
+pub fn publish_all(
+    extras: &Extras,
+    catalog: Option<&Catalog>,
+    project: &Path,
+) -> Result<Vec<publish::Published>, ScaffoldError> {
+    extras
+        .publish
+        .iter()
+        .map(|plan| {
+            let cfg = publish::integration(&plan.action, &plan.step, catalog)?;
+            publish::publish(plan, &cfg, project)
+        })
+        .collect()
+}
+
 /// The rendered `spec.output` as lines to print after the run: one per
 /// link (`title: url` or `title: entityRef`) and each text block under
 /// its title.
@@ -186,9 +222,19 @@ pub fn output_lines(output: Option<&Value>) -> Vec<String> {
     let Some(output) = output else {
         return Vec::new();
     };
-    let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+    let str_of = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let mut lines = Vec::new();
-    for link in output.get("links").and_then(Value::as_array).into_iter().flatten() {
+    for link in output
+        .get("links")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let target = str_of(link, "url").or_else(|| str_of(link, "entityRef"));
         let Some(target) = target else { continue };
         match str_of(link, "title") {
@@ -196,16 +242,29 @@ pub fn output_lines(output: Option<&Value>) -> Vec<String> {
             None => lines.push(target),
         }
     }
-    for text in output.get("text").and_then(Value::as_array).into_iter().flatten() {
-        let Some(content) = str_of(text, "content") else { continue };
-        lines.push(format!("{}:", str_of(text, "title").unwrap_or_else(|| "Output".into())));
+    for text in output
+        .get("text")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(content) = str_of(text, "content") else {
+            continue;
+        };
+        lines.push(format!(
+            "{}:",
+            str_of(text, "title").unwrap_or_else(|| "Output".into())
+        ));
         lines.extend(content.lines().map(|l| format!("  {l}")));
     }
     lines
 }
 
 fn entity_ref_of(entity: &Value) -> String {
-    let name = entity.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    let name = entity
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let ns = entity
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
@@ -217,7 +276,12 @@ fn entity_ref_of(entity: &Value) -> String {
 /// documentation for where they come from).
 pub fn current_user(catalog: Option<&Catalog>) -> Value {
     let config = git2::Config::open_default().ok();
-    let git = |key: &str| config.as_ref().and_then(|c| c.get_string(key).ok()).filter(|s| !s.is_empty());
+    let git = |key: &str| {
+        config
+            .as_ref()
+            .and_then(|c| c.get_string(key).ok())
+            .filter(|s| !s.is_empty())
+    };
     let git_name = git("user.name");
     let email = git("user.email");
     let login = std::env::var("USER")
@@ -231,7 +295,10 @@ pub fn current_user(catalog: Option<&Catalog>) -> Value {
                     .is_some_and(|m| m.eq_ignore_ascii_case(mail))
             })
         });
-        let local_part = email.as_deref().and_then(|m| m.split('@').next()).map(str::to_string);
+        let local_part = email
+            .as_deref()
+            .and_then(|m| m.split('@').next())
+            .map(str::to_string);
         let by_name = || {
             [login.as_deref(), local_part.as_deref()]
                 .into_iter()
@@ -243,7 +310,12 @@ pub fn current_user(catalog: Option<&Catalog>) -> Value {
         }
     }
     let name = login
-        .or_else(|| email.as_deref().and_then(|m| m.split('@').next()).map(str::to_string))
+        .or_else(|| {
+            email
+                .as_deref()
+                .and_then(|m| m.split('@').next())
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| "guest".to_string());
     let mut profile = Map::new();
     if let Some(n) = &git_name {

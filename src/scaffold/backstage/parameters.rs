@@ -164,6 +164,10 @@ impl Parameters {
                 p
             })
             .collect();
+        if pages.is_empty() {
+            // `allOf` must not be empty.
+            return serde_json::json!({ "type": "object" });
+        }
         serde_json::json!({ "type": "object", "allOf": pages })
     }
 
@@ -216,7 +220,9 @@ impl Parameters {
         let mut problems: Vec<(String, String)> = Vec::new();
         for error in validator.iter_errors(&instance) {
             match &error.kind {
-                ValidationErrorKind::Required { property } if error.instance_path.as_str().is_empty() => {
+                ValidationErrorKind::Required { property }
+                    if error.instance_path.as_str().is_empty() =>
+                {
                     let name = property.as_str().unwrap_or_default().to_string();
                     missing.get_or_insert(name);
                 }
@@ -311,7 +317,12 @@ fn collect_declared(schema: &Value, out: &mut Vec<(String, Value)>) {
         }
     }
     for key in ["allOf", "anyOf", "oneOf"] {
-        for s in schema.get(key).and_then(Value::as_array).into_iter().flatten() {
+        for s in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             collect_declared(s, out);
         }
     }
@@ -322,7 +333,13 @@ fn collect_declared(schema: &Value, out: &mut Vec<(String, Value)>) {
     }
 }
 
-fn add_field(out: &mut Vec<Field>, name: &str, schema: &Value, required: bool, page: &Option<String>) {
+fn add_field(
+    out: &mut Vec<Field>,
+    name: &str,
+    schema: &Value,
+    required: bool,
+    page: &Option<String>,
+) {
     if let Some(existing) = out.iter_mut().find(|f| f.name == name) {
         existing.required |= required;
         // A branch's definition (a `const` discriminator repeated in a
@@ -362,7 +379,12 @@ fn collect_active(
             f.required = true;
         }
     }
-    for sub in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+    for sub in schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         collect_active(sub, values, page, out, depth + 1);
     }
     if let Some(deps) = schema.get("dependencies").and_then(Value::as_object) {
@@ -376,9 +398,7 @@ fn collect_active(
                     for n in names.iter().filter_map(Value::as_str) {
                         if let Some(f) = out.iter_mut().find(|f| f.name == n) {
                             f.required = true;
-                        } else if let Some(s) =
-                            schema.get("properties").and_then(|p| p.get(n))
-                        {
+                        } else if let Some(s) = schema.get("properties").and_then(|p| p.get(n)) {
                             add_field(out, n, s, true, page);
                         }
                     }
@@ -394,7 +414,11 @@ fn collect_active(
                         Some(bs) => bs
                             .iter()
                             .filter(|b| branch_matches(b, key, values))
-                            .take(if dep.get("oneOf").is_some() { 1 } else { usize::MAX })
+                            .take(if dep.get("oneOf").is_some() {
+                                1
+                            } else {
+                                usize::MAX
+                            })
                             .collect(),
                         None => vec![dep],
                     };
@@ -410,7 +434,11 @@ fn collect_active(
         let holds = jsonschema::draft7::new(&strip_ui(cond))
             .map(|v| v.is_valid(&Value::Object(values.clone())))
             .unwrap_or(false);
-        let branch = if holds { schema.get("then") } else { schema.get("else") };
+        let branch = if holds {
+            schema.get("then")
+        } else {
+            schema.get("else")
+        };
         if let Some(b) = branch {
             collect_active(b, values, page, out, depth + 1);
         }
@@ -498,7 +526,10 @@ fn describe(kind: &ValidationErrorKind, instance: &Value, secret: bool) -> Strin
         ValidationErrorKind::UniqueItems => "has duplicate items (uniqueItems)".to_string(),
         ValidationErrorKind::Format { format } => format!("{got} is not a valid {format} (format)"),
         ValidationErrorKind::Required { property } => {
-            format!("{} is required (required)", property.as_str().unwrap_or_default())
+            format!(
+                "{} is required (required)",
+                property.as_str().unwrap_or_default()
+            )
         }
         ValidationErrorKind::OneOfNotValid { .. } => {
             format!("{got} matches none of the allowed alternatives (oneOf)")
@@ -511,7 +542,10 @@ fn describe(kind: &ValidationErrorKind, instance: &Value, secret: bool) -> Strin
         }
         ValidationErrorKind::Not { .. } => format!("{got} is not allowed (not)"),
         ValidationErrorKind::AdditionalProperties { unexpected } => {
-            format!("unexpected properties {} (additionalProperties)", unexpected.join(", "))
+            format!(
+                "unexpected properties {} (additionalProperties)",
+                unexpected.join(", ")
+            )
         }
         ValidationErrorKind::MultipleOf { multiple_of } => {
             format!("{got} is not a multiple of {multiple_of}")
@@ -549,12 +583,15 @@ fn coerce_to(name: &str, schema: &Value, value: Value) -> Result<Value, Scaffold
         "boolean" => match text.to_ascii_lowercase().as_str() {
             "true" | "yes" | "y" | "on" | "1" => Ok(Value::Bool(true)),
             "false" | "no" | "n" | "off" | "0" => Ok(Value::Bool(false)),
-            _ => Err(invalid(format!("expected true or false (type boolean), got {text:?}"))),
+            _ => Err(invalid(format!(
+                "expected true or false (type boolean), got {text:?}"
+            ))),
         },
-        "integer" => text
-            .parse::<i64>()
-            .map(Value::from)
-            .map_err(|_| invalid(format!("expected a whole number (type integer), got {text:?}"))),
+        "integer" => text.parse::<i64>().map(Value::from).map_err(|_| {
+            invalid(format!(
+                "expected a whole number (type integer), got {text:?}"
+            ))
+        }),
         "number" => {
             if let Ok(i) = text.parse::<i64>() {
                 Ok(Value::from(i))
@@ -563,7 +600,9 @@ fn coerce_to(name: &str, schema: &Value, value: Value) -> Result<Value, Scaffold
                     .ok()
                     .and_then(serde_json::Number::from_f64)
                     .map(Value::Number)
-                    .ok_or_else(|| invalid(format!("expected a number (type number), got {text:?}")))
+                    .ok_or_else(|| {
+                        invalid(format!("expected a number (type number), got {text:?}"))
+                    })
             }
         }
         "array" => {
@@ -589,7 +628,9 @@ fn coerce_to(name: &str, schema: &Value, value: Value) -> Result<Value, Scaffold
             if v.is_object() {
                 Ok(v)
             } else {
-                Err(invalid(format!("expected a JSON object (type object), got {text:?}")))
+                Err(invalid(format!(
+                    "expected a JSON object (type object), got {text:?}"
+                )))
             }
         }
         _ => Ok(value),
@@ -615,8 +656,15 @@ mod tests {
             ]}}
         }));
         let mut values = Map::new();
-        let names = |fs: Vec<Field>| fs.into_iter().map(|f| (f.name, f.required)).collect::<Vec<_>>();
-        assert_eq!(names(p.active_fields(0, &values)), vec![("lang".to_string(), false)]);
+        let names = |fs: Vec<Field>| {
+            fs.into_iter()
+                .map(|f| (f.name, f.required))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(p.active_fields(0, &values)),
+            vec![("lang".to_string(), false)]
+        );
         values.insert("lang".into(), json!("java"));
         assert_eq!(
             names(p.active_fields(0, &values)),
@@ -625,15 +673,22 @@ mod tests {
         values.insert("lang".into(), json!("go"));
         assert_eq!(
             names(p.active_fields(0, &values)),
-            vec![("lang".to_string(), false), ("goVersion".to_string(), false)]
+            vec![
+                ("lang".to_string(), false),
+                ("goVersion".to_string(), false)
+            ]
         );
     }
 
     #[test]
     fn validation_names_parameter_and_rule() {
-        let p = params(json!([{ "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z]+$" } } }]));
+        let p = params(
+            json!([{ "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z]+$" } } }]),
+        );
         let mut values = Map::new();
-        assert!(matches!(p.validate(&values), Err(ScaffoldError::MissingValue { name, .. }) if name == "name"));
+        assert!(
+            matches!(p.validate(&values), Err(ScaffoldError::MissingValue { name, .. }) if name == "name")
+        );
         values.insert("name".into(), json!("Bad Name"));
         let err = p.validate(&values).unwrap_err().to_string();
         assert!(err.contains("name") && err.contains("pattern"), "{err}");
@@ -641,12 +696,36 @@ mod tests {
 
     #[test]
     fn set_strings_are_typed_by_schema() {
-        let f = |schema: Value| Field { name: "x".into(), schema, required: false, page: None };
-        assert_eq!(coerce(&f(json!({"type": "boolean"})), json!("true")).unwrap(), json!(true));
-        assert_eq!(coerce(&f(json!({"type": "integer"})), json!("42")).unwrap(), json!(42));
-        assert_eq!(coerce(&f(json!({"type": "array", "items": {"type": "string"}})), json!("a,b")).unwrap(), json!(["a", "b"]));
-        assert_eq!(coerce(&f(json!({"type": "array"})), json!("[1,2]")).unwrap(), json!([1, 2]));
-        assert_eq!(coerce(&f(json!({"type": "string"})), json!(1.5)).unwrap(), json!("1.5"));
+        let f = |schema: Value| Field {
+            name: "x".into(),
+            schema,
+            required: false,
+            page: None,
+        };
+        assert_eq!(
+            coerce(&f(json!({"type": "boolean"})), json!("true")).unwrap(),
+            json!(true)
+        );
+        assert_eq!(
+            coerce(&f(json!({"type": "integer"})), json!("42")).unwrap(),
+            json!(42)
+        );
+        assert_eq!(
+            coerce(
+                &f(json!({"type": "array", "items": {"type": "string"}})),
+                json!("a,b")
+            )
+            .unwrap(),
+            json!(["a", "b"])
+        );
+        assert_eq!(
+            coerce(&f(json!({"type": "array"})), json!("[1,2]")).unwrap(),
+            json!([1, 2])
+        );
+        assert_eq!(
+            coerce(&f(json!({"type": "string"})), json!(1.5)).unwrap(),
+            json!("1.5")
+        );
         assert!(coerce(&f(json!({"type": "boolean"})), json!("maybe")).is_err());
     }
 }

@@ -41,7 +41,10 @@ pub struct Picker {
 fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -59,7 +62,9 @@ impl Picker {
         let allowed_kinds = opts.get("allowedKinds").map(strings);
         let filters = match opts.get("catalogFilter") {
             Some(Value::Object(f)) => Some(vec![f.clone()]),
-            Some(Value::Array(fs)) => Some(fs.iter().filter_map(|f| f.as_object().cloned()).collect()),
+            Some(Value::Array(fs)) => {
+                Some(fs.iter().filter_map(|f| f.as_object().cloned()).collect())
+            }
             _ => allowed_kinds.map(|kinds| {
                 let mut m = Map::new();
                 m.insert("kind".into(), Value::from(kinds));
@@ -130,11 +135,7 @@ impl Picker {
         };
         filters.iter().any(|f| {
             f.iter().all(|(key, want)| {
-                let have: Option<&Value> = if key == "kind" {
-                    None
-                } else {
-                    e.lookup(key)
-                };
+                let have: Option<&Value> = if key == "kind" { None } else { e.lookup(key) };
                 if want.get("exists").and_then(Value::as_bool) == Some(true) {
                     return key == "kind" || have.is_some_and(|h| !h.is_null());
                 }
@@ -156,7 +157,11 @@ impl Picker {
 
     /// The entities the picker offers, sorted by reference.
     pub fn candidates<'c>(&self, catalog: &'c Catalog) -> Vec<&'c Entity> {
-        let mut out: Vec<&Entity> = catalog.entities.iter().filter(|e| self.matches(e)).collect();
+        let mut out: Vec<&Entity> = catalog
+            .entities
+            .iter()
+            .filter(|e| self.matches(e))
+            .collect();
         out.sort_by_key(|e| e.entity_ref().key());
         out
     }
@@ -234,7 +239,15 @@ impl Picker {
                 let what = self.describe();
                 let mut near: Vec<(f64, String)> = candidates
                     .iter()
-                    .map(|e| (strsim::jaro_winkler(&e.name.to_ascii_lowercase(), &name.to_ascii_lowercase()), Picker::value_of(e)))
+                    .map(|e| {
+                        (
+                            strsim::jaro_winkler(
+                                &e.name.to_ascii_lowercase(),
+                                &name.to_ascii_lowercase(),
+                            ),
+                            Picker::value_of(e),
+                        )
+                    })
                     .filter(|(score, _)| *score > 0.75)
                     .collect();
                 near.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -255,14 +268,21 @@ impl Picker {
                 } else {
                     format!(
                         "; did you mean {}?",
-                        near.into_iter().take(3).map(|(_, r)| r).collect::<Vec<_>>().join(", ")
+                        near.into_iter()
+                            .take(3)
+                            .map(|(_, r)| r)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                 };
                 Err(format!("{text:?} is not a {what} in the catalog{hint}"))
             }
             many => Err(format!(
                 "{text:?} is ambiguous: {}; write the full reference",
-                many.iter().map(|e| Picker::value_of(e)).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|e| Picker::value_of(e))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         }
     }

@@ -68,7 +68,11 @@ impl TerminalAsker {
     }
 
     /// Free text, typed and checked like a `--set` value.
-    fn input(&self, field: &Field, catalog: Option<&Catalog>) -> Result<Option<Value>, ScaffoldError> {
+    fn input(
+        &self,
+        field: &Field,
+        catalog: Option<&Catalog>,
+    ) -> Result<Option<Value>, ScaffoldError> {
         let mut input = Input::<String>::with_theme(&self.theme)
             .with_prompt(Self::label(field))
             .allow_empty(!field.required);
@@ -79,7 +83,11 @@ impl TerminalAsker {
         let text = input
             .validate_with(move |s: &String| -> Result<(), String> {
                 if s.trim().is_empty() {
-                    return if f.required { Err("a value is required".into()) } else { Ok(()) };
+                    return if f.required {
+                        Err("a value is required".into())
+                    } else {
+                        Ok(())
+                    };
                 }
                 let v = coerce(&f, Value::String(s.clone())).map_err(|e| e.to_string())?;
                 // Pickers without a catalog (or other fields) check only the schema.
@@ -115,7 +123,12 @@ impl TerminalAsker {
         Ok((!text.is_empty()).then_some(Value::String(text)))
     }
 
-    fn choose(&self, field: &Field, options: &[Value], names: Option<&Vec<Value>>) -> Result<Option<Value>, ScaffoldError> {
+    fn choose(
+        &self,
+        field: &Field,
+        options: &[Value],
+        names: Option<&Vec<Value>>,
+    ) -> Result<Option<Value>, ScaffoldError> {
         let mut labels: Vec<String> = options
             .iter()
             .enumerate()
@@ -144,7 +157,12 @@ impl TerminalAsker {
         Ok(options.get(i).cloned())
     }
 
-    fn choose_many(&self, field: &Field, options: &[Value], names: Option<&Vec<Value>>) -> Result<Option<Value>, ScaffoldError> {
+    fn choose_many(
+        &self,
+        field: &Field,
+        options: &[Value],
+        names: Option<&Vec<Value>>,
+    ) -> Result<Option<Value>, ScaffoldError> {
         let defaults: Vec<Value> = field
             .default()
             .and_then(Value::as_array)
@@ -164,11 +182,19 @@ impl TerminalAsker {
             .collect();
         loop {
             let picked = MultiSelect::with_theme(&self.theme)
-                .with_prompt(format!("{} (space to select, enter to confirm)", Self::label(field)))
+                .with_prompt(format!(
+                    "{} (space to select, enter to confirm)",
+                    Self::label(field)
+                ))
                 .items_checked(&items)
                 .interact()
                 .map_err(|e| prompt_error(field, e))?;
-            let v = Value::Array(picked.into_iter().filter_map(|i| options.get(i).cloned()).collect());
+            let v = Value::Array(
+                picked
+                    .into_iter()
+                    .filter_map(|i| options.get(i).cloned())
+                    .collect(),
+            );
             match check(field, v.clone(), None) {
                 Ok(v) => return Ok(Some(v)),
                 Err(m) => {
@@ -178,7 +204,12 @@ impl TerminalAsker {
         }
     }
 
-    fn pick_entity(&self, field: &Field, picker: &Picker, catalog: &Catalog) -> Result<Option<Value>, ScaffoldError> {
+    fn pick_entity(
+        &self,
+        field: &Field,
+        picker: &Picker,
+        catalog: &Catalog,
+    ) -> Result<Option<Value>, ScaffoldError> {
         let candidates = picker.candidates(catalog);
         if candidates.is_empty() {
             return self.input(field, Some(catalog));
@@ -186,7 +217,10 @@ impl TerminalAsker {
         let labels: Vec<String> = candidates.iter().map(|e| picker.label(e)).collect();
         if picker.is_multi() {
             let picked = MultiSelect::with_theme(&self.theme)
-                .with_prompt(format!("{} (space to select, enter to confirm)", Self::label(field)))
+                .with_prompt(format!(
+                    "{} (space to select, enter to confirm)",
+                    Self::label(field)
+                ))
                 .items(&labels)
                 .interact()
                 .map_err(|e| prompt_error(field, e))?;
@@ -218,7 +252,10 @@ impl TerminalAsker {
     }
 
     fn repo_url(&self, field: &Field, rp: &RepoPicker) -> Result<Option<Value>, ScaffoldError> {
-        let ask_one = |what: &str, allowed: &[String], default: Option<String>| -> Result<String, ScaffoldError> {
+        let ask_one = |what: &str,
+                       allowed: &[String],
+                       default: Option<String>|
+         -> Result<String, ScaffoldError> {
             match allowed {
                 [only] => Ok(only.clone()),
                 [] => {
@@ -248,9 +285,18 @@ impl TerminalAsker {
             let host = ask_one(
                 "host",
                 &rp.allowed_hosts,
-                Some(previous.as_ref().map(|p| p.host.clone()).unwrap_or_else(|| "github.com".into())),
+                Some(
+                    previous
+                        .as_ref()
+                        .map(|p| p.host.clone())
+                        .unwrap_or_else(|| "github.com".into()),
+                ),
             )?;
-            let owner = ask_one("owner", &rp.allowed_owners, previous.as_ref().and_then(|p| p.owner.clone()))?;
+            let owner = ask_one(
+                "owner",
+                &rp.allowed_owners,
+                previous.as_ref().and_then(|p| p.owner.clone()),
+            )?;
             let repo = ask_one("repository name", &rp.allowed_repos, None)?;
             let url = format!("{host}?owner={owner}&repo={repo}");
             match check(field, Value::String(url.clone()), None) {
@@ -268,7 +314,11 @@ impl Asker for TerminalAsker {
         let _ = self.term.write_line(&format!("{}", style(title).bold()));
     }
 
-    fn ask(&mut self, field: &Field, catalog: Option<&Catalog>) -> Result<Option<Value>, ScaffoldError> {
+    fn ask(
+        &mut self,
+        field: &Field,
+        catalog: Option<&Catalog>,
+    ) -> Result<Option<Value>, ScaffoldError> {
         self.describe(field);
         if field.is_secret() {
             return self.secret(field);
@@ -295,7 +345,9 @@ impl Asker for TerminalAsker {
             }
             Some("array") => {
                 let items = field.schema.get("items");
-                let names = items.and_then(|i| i.get("enumNames")).and_then(Value::as_array);
+                let names = items
+                    .and_then(|i| i.get("enumNames"))
+                    .and_then(Value::as_array);
                 match items.and_then(|i| i.get("enum")).and_then(Value::as_array) {
                     Some(options) => self.choose_many(field, options, names),
                     None => self.input(field, catalog),

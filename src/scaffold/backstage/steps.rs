@@ -67,7 +67,10 @@ pub fn parse(steps: Option<&Value>, template: &Path) -> Result<Vec<Step>, Scaffo
             id,
             name: obj.get("name").and_then(Value::as_str).map(str::to_string),
             action,
-            input: obj.get("input").cloned().unwrap_or(Value::Object(Map::new())),
+            input: obj
+                .get("input")
+                .cloned()
+                .unwrap_or(Value::Object(Map::new())),
             condition: obj.get("if").cloned(),
             each: obj.get("each").cloned(),
         });
@@ -191,7 +194,11 @@ pub struct RunOptions {
 
 /// Fails before anything runs when a step uses an action idp does not
 /// know (unless such steps are to be skipped).
-pub fn check_actions(steps: &[Step], opts: RunOptions, template: &Path) -> Result<(), ScaffoldError> {
+pub fn check_actions(
+    steps: &[Step],
+    opts: RunOptions,
+    template: &Path,
+) -> Result<(), ScaffoldError> {
     if opts.skip_unknown_actions {
         return Ok(());
     }
@@ -215,7 +222,11 @@ fn render(r: &Renderer, what: &str, v: &Value, ctx: &Value) -> Result<Value, Sca
 
 fn each_entries(step: &Step, v: Value) -> Result<Vec<(String, Value)>, ScaffoldError> {
     match v {
-        Value::Array(a) => Ok(a.into_iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect()),
+        Value::Array(a) => Ok(a
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v))
+            .collect()),
         Value::Object(m) => Ok(m.into_iter().collect()),
         other => Err(ScaffoldError::InvalidValue {
             name: format!("step '{}'", step.id),
@@ -260,7 +271,8 @@ pub fn run(
 
         let Some(each) = &step.each else {
             if !condition_holds(ctx)? {
-                env.log.push(format!("{}: skipped (its if was false)", step.id));
+                env.log
+                    .push(format!("{}: skipped (its if was false)", step.id));
                 set_output(ctx, &step.id, Map::new());
                 states.push((step.id.clone(), StepState::Skipped));
                 continue;
@@ -286,10 +298,14 @@ pub fn run(
         for (key, value) in each_entries(step, resolved)? {
             let mut iter_ctx = ctx.clone();
             if let Value::Object(m) = &mut iter_ctx {
-                m.insert("each".into(), serde_json::json!({ "key": key, "value": value }));
+                m.insert(
+                    "each".into(),
+                    serde_json::json!({ "key": key, "value": value }),
+                );
             }
             if !condition_holds(&iter_ctx)? {
-                env.log.push(format!("{}[{key}]: skipped (its if was false)", step.id));
+                env.log
+                    .push(format!("{}[{key}]: skipped (its if was false)", step.id));
                 continue;
             }
             let input = render(r, &format!("{who}[{key}] input"), &step.input, &iter_ctx)?;

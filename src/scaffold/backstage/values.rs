@@ -20,7 +20,11 @@ pub trait Asker {
     /// Shows a page heading before its first question.
     fn page(&mut self, title: &str);
     /// Asks for `field`; `Ok(None)` means left empty.
-    fn ask(&mut self, field: &Field, catalog: Option<&Catalog>) -> Result<Option<Value>, ScaffoldError>;
+    fn ask(
+        &mut self,
+        field: &Field,
+        catalog: Option<&Catalog>,
+    ) -> Result<Option<Value>, ScaffoldError>;
 }
 
 /// The resolved values.
