@@ -59,6 +59,10 @@ pub fn run(ctx: &Context) -> Result<Exit> {
                 Some(Ok((code, took))) => {
                     if matches!(code, 401 | 403) && token_set {
                         problem = Some(format!("the server refuses the token (HTTP {code})"));
+                    } else if *code == 404 {
+                        problem = Some("HTTP 404 where the API should answer: check base_url".into());
+                    } else if *code >= 500 {
+                        problem = Some(format!("the server is failing (HTTP {code})"));
                     }
                     (true, Some(*code), Some(took.as_millis()))
                 }
@@ -91,9 +95,10 @@ pub fn run(ctx: &Context) -> Result<Exit> {
             }
         })
         .collect();
-    let failed = rows
-        .iter()
-        .any(|r| (r.token_required && !r.token_set) || (!ctx.offline && !r.reachable));
+    let failed = rows.iter().any(|r| {
+        (r.token_required && !r.token_set)
+            || (!ctx.offline && (!r.reachable || r.problem.is_some()))
+    });
     let report = Report {
         integrations: rows,
         cache: cache.display().to_string(),

@@ -80,7 +80,10 @@ pub fn output_dir_alias(args: impl IntoIterator<Item = OsString>) -> Vec<OsStrin
             out.push("--output-dir".into());
         } else if let Some(v) = s.strip_prefix("--output=") {
             out.push(format!("--output-dir={v}").into());
-        } else if let Some(v) = s.strip_prefix("-o").filter(|v| !v.is_empty() && !s.starts_with("--")) {
+        } else if let Some(v) = s
+            .strip_prefix("-o")
+            .filter(|v| !v.is_empty() && !s.starts_with("--"))
+        {
             out.push("--output-dir".into());
             out.push(v.trim_start_matches('=').into());
         } else {
@@ -105,7 +108,10 @@ pub fn run(ctx: &Context, args: ScaffoldArgs) -> Result<Exit> {
 // ------------------------------------------------------------------ catalog
 
 /// The catalog, when one can be found; `required` makes its absence an error.
-fn open_catalog(ctx: &Context, required: bool) -> Result<Option<(&'static Opened, CatalogLocation)>> {
+fn open_catalog(
+    ctx: &Context,
+    required: bool,
+) -> Result<Option<(&'static Opened, CatalogLocation)>> {
     let location = match ctx.locate() {
         Ok((l, _)) => l,
         Err(e) if !required && is_no_catalog(&e) => return Ok(None),
@@ -114,7 +120,8 @@ fn open_catalog(ctx: &Context, required: bool) -> Result<Option<(&'static Opened
     match ctx.open_at(&location, false, false, &[]) {
         Ok(opened) => Ok(Some((opened, location))),
         Err(e) if !required => {
-            ctx.ui.warn(&format!("catalog not read ({e:#}); continuing without it"));
+            ctx.ui
+                .warn(&format!("catalog not read ({e:#}); continuing without it"));
             Ok(None)
         }
         Err(e) => Err(e),
@@ -122,10 +129,17 @@ fn open_catalog(ctx: &Context, required: bool) -> Result<Option<(&'static Opened
 }
 
 fn is_no_catalog(e: &anyhow::Error) -> bool {
-    matches!(e.downcast_ref::<CatalogError>(), Some(CatalogError::NoCatalog))
+    matches!(
+        e.downcast_ref::<CatalogError>(),
+        Some(CatalogError::NoCatalog)
+    )
 }
 
-fn templates_of<'a>(ctx: &Context, opened: &'a Opened, location: &CatalogLocation) -> CatalogTemplates<'a> {
+fn templates_of<'a>(
+    ctx: &Context,
+    opened: &'a Opened,
+    location: &CatalogLocation,
+) -> CatalogTemplates<'a> {
     let on_disk = ctx.rev.is_none() && ctx.at.is_none();
     CatalogTemplates {
         catalog: &opened.catalog,
@@ -164,7 +178,11 @@ struct ListRow<'a> {
 }
 
 fn list(ctx: &Context) -> Result<Exit> {
-    require_format(ctx.ui, "scaffold list", &[Format::Table, Format::Json, Format::Yaml])?;
+    require_format(
+        ctx.ui,
+        "scaffold list",
+        &[Format::Table, Format::Json, Format::Yaml],
+    )?;
     let (opened, location) = open_catalog(ctx, true)?.expect("required");
     let templates = templates_of(ctx, opened, &location).list();
     let mut out = std::io::stdout().lock();
@@ -184,7 +202,12 @@ fn list(ctx: &Context) -> Result<Exit> {
                         (Some(x), None) | (None, Some(x)) => x.clone(),
                         (None, None) => String::new(),
                     };
-                    table.add_row(vec![t.name.clone(), t.kind.as_str().to_string(), about, t.path.clone()]);
+                    table.add_row(vec![
+                        t.name.clone(),
+                        t.kind.as_str().to_string(),
+                        about,
+                        t.path.clone(),
+                    ]);
                 }
                 crate::output::Ui::keep_columns(&mut table, 2);
                 writeln!(out, "{table}")?;
@@ -251,7 +274,11 @@ struct Step {
 }
 
 fn show(ctx: &Context, args: ScaffoldShowArgs) -> Result<Exit> {
-    require_format(ctx.ui, "scaffold show", &[Format::Table, Format::Json, Format::Yaml])?;
+    require_format(
+        ctx.ui,
+        "scaffold show",
+        &[Format::Table, Format::Json, Format::Yaml],
+    )?;
     let (t, _) = resolve_template(ctx, &args.template)?;
     let mut view = ShowView {
         name: t.name.clone(),
@@ -271,7 +298,12 @@ fn show(ctx: &Context, args: ScaffoldShowArgs) -> Result<Exit> {
             view.variables = cookiecutter::variables(&t.dir)?;
             view.hooks = hooks::all(&t.dir)
                 .iter()
-                .map(|p| format!("hooks/{}", p.file_name().unwrap_or_default().to_string_lossy()))
+                .map(|p| {
+                    format!(
+                        "hooks/{}",
+                        p.file_name().unwrap_or_default().to_string_lossy()
+                    )
+                })
                 .collect();
         }
         TemplateKind::Backstage => {
@@ -313,12 +345,23 @@ fn backstage_parameters(entity: &Value) -> Vec<Parameter> {
             out.push(Parameter {
                 page: title.clone(),
                 name: name.clone(),
-                kind: p.get("type").and_then(Value::as_str).unwrap_or("string").to_string(),
+                kind: p
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("string")
+                    .to_string(),
                 required: required.contains(&name.as_str()),
                 default: p.get("default").cloned(),
-                choices: p.get("enum").and_then(Value::as_array).cloned().unwrap_or_default(),
+                choices: p
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
                 title: p.get("title").and_then(Value::as_str).map(str::to_string),
-                field: p.get("ui:field").and_then(Value::as_str).map(str::to_string),
+                field: p
+                    .get("ui:field")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
             });
         }
     }
@@ -338,7 +381,11 @@ fn backstage_steps(entity: &Value) -> Vec<Step> {
                         .get("id")
                         .and_then(Value::as_str)
                         .map_or_else(|| format!("step-{}", i + 1), str::to_string),
-                    action: s.get("action").and_then(Value::as_str).unwrap_or_default().to_string(),
+                    action: s
+                        .get("action")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
                     name: s.get("name").and_then(Value::as_str).map(str::to_string),
                     condition: s.get("if").cloned(),
                 })
@@ -356,7 +403,11 @@ fn short(v: &Value) -> String {
 }
 
 fn write_show(ctx: &Context, out: &mut dyn Write, v: &ShowView) -> Result<()> {
-    ctx.ui.heading(out, v.title.as_deref().unwrap_or(&v.name), &format!("{} template", v.kind))?;
+    ctx.ui.heading(
+        out,
+        v.title.as_deref().unwrap_or(&v.name),
+        &format!("{} template", v.kind),
+    )?;
     if let Some(d) = &v.description {
         writeln!(out, "{d}")?;
     }
@@ -376,22 +427,39 @@ fn write_show(ctx: &Context, out: &mut dyn Write, v: &ShowView) -> Result<()> {
         writeln!(out, "commit:     {c}")?;
     }
     if !v.variables.is_empty() {
-        writeln!(out, "\nVariables (cookiecutter.json order; --set NAME=VALUE):")?;
-        let mut table = ctx.ui.table(&["name", "kind", "default", "choices / prompt"]);
+        writeln!(
+            out,
+            "\nVariables (cookiecutter.json order; --set NAME=VALUE):"
+        )?;
+        let mut table = ctx
+            .ui
+            .table(&["name", "kind", "default", "choices / prompt"]);
         for var in &v.variables {
             let extra = if var.choices.is_empty() {
                 var.prompt.clone().unwrap_or_default()
             } else {
                 var.choices.iter().map(short).collect::<Vec<_>>().join(", ")
             };
-            table.add_row(vec![var.name.clone(), var.kind.to_string(), short(&var.default), extra]);
+            table.add_row(vec![
+                var.name.clone(),
+                var.kind.to_string(),
+                short(&var.default),
+                extra,
+            ]);
         }
         crate::output::Ui::keep_columns(&mut table, 2);
         writeln!(out, "{table}")?;
     }
     if !v.parameters.is_empty() {
         writeln!(out, "\nParameters (--set NAME=VALUE):")?;
-        let mut table = ctx.ui.table(&["page", "name", "type", "required", "default", "enum / field"]);
+        let mut table = ctx.ui.table(&[
+            "page",
+            "name",
+            "type",
+            "required",
+            "default",
+            "enum / field",
+        ]);
         for p in &v.parameters {
             let extra = if p.choices.is_empty() {
                 p.field.clone().unwrap_or_default()
@@ -402,7 +470,11 @@ fn write_show(ctx: &Context, out: &mut dyn Write, v: &ShowView) -> Result<()> {
                 p.page.clone(),
                 p.name.clone(),
                 p.kind.clone(),
-                if p.required { "yes".into() } else { String::new() },
+                if p.required {
+                    "yes".into()
+                } else {
+                    String::new()
+                },
                 p.default.as_ref().map(short).unwrap_or_default(),
                 extra,
             ]);
@@ -423,7 +495,11 @@ fn write_show(ctx: &Context, out: &mut dyn Write, v: &ShowView) -> Result<()> {
         writeln!(out, "{table}")?;
     }
     if !v.hooks.is_empty() {
-        writeln!(out, "\nHooks (run only with --trust): {}", v.hooks.join(", "))?;
+        writeln!(
+            out,
+            "\nHooks (run only with --trust): {}",
+            v.hooks.join(", ")
+        )?;
     }
     Ok(())
 }
@@ -456,7 +532,11 @@ struct RegisteredView {
 }
 
 fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
-    require_format(ctx.ui, "scaffold", &[Format::Table, Format::Json, Format::Yaml])?;
+    require_format(
+        ctx.ui,
+        "scaffold",
+        &[Format::Table, Format::Json, Format::Yaml],
+    )?;
     let arg = args.template.clone().expect("clap requires TEMPLATE");
     let (t, cat) = resolve_template(ctx, &arg)?;
     let catalog = cat.as_ref().map(|(o, _)| &o.catalog);
@@ -495,7 +575,10 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
         (TemplateKind::Backstage, Some(dir)) => {
             opts.output_dir = Some(dir.clone());
             let s = if args.dry_run {
-                Staged::Temp(tempfile::tempdir().context("creating a temporary directory")?, dir.clone())
+                Staged::Temp(
+                    tempfile::tempdir().context("creating a temporary directory")?,
+                    dir.clone(),
+                )
             } else {
                 Staged::Real(Staging::new(dir, wopts)?)
             };
@@ -573,7 +656,8 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
                 final_dir.display()
             ));
         } else if outcome.project_dir.join(".git").exists() {
-            ctx.ui.warn("the template created its own git repository; idp made no commit");
+            ctx.ui
+                .warn("the template created its own git repository; idp made no commit");
         } else {
             // A Backstage publish:* step names the branch and message.
             commit = Some(idp::scaffold::backstage::first_commit(
@@ -593,12 +677,16 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
         if !extras.publish.is_empty() && commit.is_none() {
             anyhow::bail!(idp::scaffold::ScaffoldError::InvalidValue {
                 name: "--publish".into(),
-                message: "there is no first commit to push (--no-git, or the directory existed)".into(),
+                message: "there is no first commit to push (--no-git, or the directory existed)"
+                    .into(),
             });
         }
         for p in idp::scaffold::backstage::publish_all(extras, catalog, &final_dir)? {
             if !ctx.ui.quiet {
-                eprintln!("{}: created {} and pushed {} to it", p.step, p.html_url, p.branch);
+                eprintln!(
+                    "{}: created {} and pushed {} to it",
+                    p.step, p.html_url, p.branch
+                );
             }
         }
     }
@@ -613,7 +701,13 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     let failed = validation.as_ref().is_some_and(|r| !r.errors.is_empty());
 
     let registered = if args.register {
-        Some(register(ctx, &t, cat.as_ref().map(|c| &c.1), &descriptor, args.push)?)
+        Some(register(
+            ctx,
+            &t,
+            cat.as_ref().map(|c| &c.1),
+            &descriptor,
+            args.push,
+        )?)
     } else {
         None
     };
@@ -669,7 +763,10 @@ impl Staged {
 
 fn stage_in(parent: &Path, wopts: WriteOptions, dry_run: bool) -> Result<Staged> {
     Ok(if dry_run {
-        Staged::Temp(tempfile::tempdir().context("creating a temporary directory")?, parent.to_path_buf())
+        Staged::Temp(
+            tempfile::tempdir().context("creating a temporary directory")?,
+            parent.to_path_buf(),
+        )
     } else {
         Staged::Real(Staging::in_dir(parent, wopts)?)
     })
@@ -677,11 +774,23 @@ fn stage_in(parent: &Path, wopts: WriteOptions, dry_run: bool) -> Result<Staged>
 
 /// The directory name of a Backstage project rendered without --output.
 fn project_name(outcome: &RenderOutcome, t: &LoadedTemplate) -> String {
-    for key in ["name", "component_id", "componentId", "projectName", "project_name"] {
+    for key in [
+        "name",
+        "component_id",
+        "componentId",
+        "projectName",
+        "project_name",
+    ] {
         if let Some(Value::String(s)) = outcome.answers.get(key) {
             let clean: String = s
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
                 .collect();
             let clean = clean.trim_matches(['.', '-']).to_string();
             if !clean.is_empty() {
@@ -689,17 +798,26 @@ fn project_name(outcome: &RenderOutcome, t: &LoadedTemplate) -> String {
             }
         }
     }
-    t.name.rsplit(['/', ':']).next().unwrap_or("project").to_string()
+    t.name
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or("project")
+        .to_string()
 }
 
 fn dir_name(p: &Path) -> String {
-    p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 fn list_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     fn walk(dir: &Path, rel: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.filter_map(Result::ok) {
             let name = e.file_name();
             if rel.as_os_str().is_empty() && name == ".git" {
@@ -730,14 +848,20 @@ fn dry_run(
     // Predict what a real run would refuse.
     let mut existing = Vec::new();
     if final_dir.exists() {
-        let non_empty = std::fs::read_dir(final_dir).map(|mut d| d.next().is_some()).unwrap_or(false);
+        let non_empty = std::fs::read_dir(final_dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false);
         if non_empty && !wopts.force {
             return Err(idp::scaffold::ScaffoldError::TargetNotEmpty {
                 path: final_dir.to_path_buf(),
             }
             .into());
         }
-        existing = files.iter().filter(|f| final_dir.join(f).exists()).cloned().collect();
+        existing = files
+            .iter()
+            .filter(|f| final_dir.join(f).exists())
+            .cloned()
+            .collect();
         if !existing.is_empty() && !wopts.overwrite {
             return Err(idp::scaffold::ScaffoldError::WouldOverwrite {
                 paths: existing.iter().map(|f| final_dir.join(f)).collect(),
@@ -763,15 +887,18 @@ fn dry_run(
     }
     writeln!(
         out,
-        "Would create {} from {} ({} file{}, plus .idp/answers.yaml{}); nothing was written:",
+        "Would create {} from {} ({} file{}, plus .idp/answers.yaml); nothing was written:",
         final_dir.display(),
         t.name,
         files.len(),
         if files.len() == 1 { "" } else { "s" },
-        ""
     )?;
     for f in &files {
-        let mark = if existing.contains(f) { "  (replaces an existing file)" } else { "" };
+        let mark = if existing.contains(f) {
+            "  (replaces an existing file)"
+        } else {
+            ""
+        };
         writeln!(out, "  {}{mark}", final_dir.join(f).display())?;
     }
     if diff {
@@ -860,9 +987,8 @@ fn register(
         }
         .into());
     };
-    let bytes = std::fs::read(descriptor).with_context(|| {
-        format!("--register: the template made no {}", descriptor.display())
-    })?;
+    let bytes = std::fs::read(descriptor)
+        .with_context(|| format!("--register: the template made no {}", descriptor.display()))?;
     let doc: Value = serde_yaml::from_slice(&bytes)
         .with_context(|| format!("reading {}", descriptor.display()))?;
     let name = doc
@@ -872,7 +998,10 @@ fn register(
         .to_string();
     let rel = idp::scaffold::backstage::register::target_path(t.entity.as_ref(), &name);
     let r = idp::scaffold::backstage::register::register(root, &bytes, &name, &rel, push)?;
-    ctx.ui.note(&format!("registered on branch {} (from {})", r.branch, r.base));
+    ctx.ui.note(&format!(
+        "registered on branch {} (from {})",
+        r.branch, r.base
+    ));
     Ok(RegisteredView {
         branch: r.branch,
         path: r.path,

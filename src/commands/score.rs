@@ -13,6 +13,7 @@ use crate::catalog::snapshot::Snapshot;
 use crate::catalog::{Catalog, Entity};
 use crate::cli::{Format, ScoreArgs, UnknownArg};
 use crate::exit::Exit;
+use crate::integrations::engine::LiveSnapshot;
 use crate::integrations::EntityView;
 use idp::score::facts::Facts;
 use crate::output::score::{junit, markdown, sarif, table, ScoreReport};
@@ -273,6 +274,7 @@ pub fn results_for(
     opened: &'static Opened,
     keys: Option<&HashSet<String>>,
     only: Option<&str>,
+    live: Option<&LiveSnapshot>,
 ) -> Result<(Scorecards, Vec<CardResult>)> {
     let (set, problems) = score::load(&opened.catalog);
     for (entity, issues) in &problems {
@@ -300,8 +302,13 @@ pub fn results_for(
         now: score::now().map_err(|e| UsageError(e.to_string()))?,
         unknown: UnknownPolicy::Ignore,
     };
-    let facts = live_facts(ctx, &set, opened, keys);
-    let results = run_on(&set, opened, keys, facts.as_ref(), &opts);
+    let results = match live {
+        Some(snapshot) => run_on(&set, opened, keys, snapshot, &opts),
+        None => {
+            let facts = live_facts(ctx, &set, opened, keys);
+            run_on(&set, opened, keys, facts.as_ref(), &opts)
+        }
+    };
     Ok((set, results))
 }
 
@@ -314,7 +321,7 @@ pub fn entities_at_level(
     card: &str,
     level: &str,
 ) -> Result<HashSet<String>> {
-    let (set, results) = results_for(ctx, opened, Some(keys), Some(card))?;
+    let (set, results) = results_for(ctx, opened, Some(keys), Some(card), None)?;
     let sc = &set.cards[0];
     let wanted = if level.eq_ignore_ascii_case("none") {
         None

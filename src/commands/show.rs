@@ -27,10 +27,12 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<Exit> {
                 entity.source.line
             );
             show(&mut out, ctx.ui, catalog, entity, &source)?;
-            let key = std::collections::HashSet::from([entity.entity_ref().key()]);
-            let (set, results) = super::score::results_for(ctx, opened, Some(&key), None)?;
-            crate::output::score::show_section(&mut out, ctx.ui, &set, &results)?;
+            // One fetch feeds both the scorecards and the Live section.
             let (live, off) = super::live::fetch(ctx, opened, &[EntityView::of(entity)]);
+            let key = std::collections::HashSet::from([entity.entity_ref().key()]);
+            let (set, results) =
+                super::score::results_for(ctx, opened, Some(&key), None, live.as_ref())?;
+            crate::output::score::show_section(&mut out, ctx.ui, &set, &results)?;
             let outcomes = live.as_ref().and_then(|s| s.of(&entity.entity_ref().key()));
             crate::output::live::section(&mut out, ctx.ui, outcomes, off.as_deref())?;
         }

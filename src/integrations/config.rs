@@ -392,7 +392,7 @@ pub struct LiveConfig {
     pub retries: u32,
     /// Body size limit.
     pub max_body: usize,
-    /// The enabled integrations, in `idp.yaml` order.
+    /// The enabled integrations, by name.
     pub integrations: Vec<IntegrationConfig>,
 }
 

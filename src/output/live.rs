@@ -78,13 +78,7 @@ pub fn section(
                     paint(ui.color, STRONG, name),
                     dim(&format!("fetched {}{origin}", age(o.fetched_at, now)))
                 )?;
-                let mut table = ui.table(&["", ""]);
-                table.set_header(Vec::<String>::new());
-                for (key, value) in &o.facts {
-                    table.add_row(vec![format!("    {key}"), value_text(value)]);
-                }
-                Ui::keep_columns(&mut table, 1);
-                writeln!(out, "{table}")?;
+                facts(out, &o.facts)?;
             }
             Status::Absent => writeln!(
                 out,
@@ -98,6 +92,21 @@ pub fn section(
                 paint(ui.color, STRONG, name),
                 o.reason.as_deref().unwrap_or("unknown error")
             )?,
+        }
+    }
+    Ok(())
+}
+
+/// Facts as `key  value` lines under the integration, values of several
+/// lines indented to the value column.
+fn facts(out: &mut dyn Write, facts: &serde_json::Map<String, Value>) -> io::Result<()> {
+    let width = facts.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+    for (key, value) in facts {
+        let text = value_text(value);
+        let mut lines = text.lines();
+        writeln!(out, "    {key:<width$}  {}", lines.next().unwrap_or(""))?;
+        for line in lines {
+            writeln!(out, "    {:<width$}  {line}", "")?;
         }
     }
     Ok(())

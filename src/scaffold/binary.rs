@@ -8,30 +8,75 @@ use std::path::Path;
 /// File extensions binaryornot treats as binary without reading the file.
 const BINARY_EXTENSIONS: &[&str] = &[
     "3ds", "7z", "aac", "accdb", "aif", "aiff", "alac", "ape", "arrow", "avi", "avif", "avro",
-    "bin", "blend", "bmp", "bz2", "cab", "class", "com", "cr2", "cr3", "dae", "db", "dbf",
-    "dll", "dmg", "dng", "doc", "docx", "dwf", "dwg", "dxb", "eot", "epub", "exe", "fbx", "fit",
-    "fits", "flac", "flv", "fw", "gba", "gif", "glb", "gz", "hdf5", "heic", "heif", "ico",
-    "img", "iso", "jar", "jfif", "jp2", "jpeg", "jpg", "jxl", "lz", "lz4", "lzma", "m4a", "m4v",
-    "mat", "mdb", "mid", "midi", "mkv", "mobi", "mov", "mp3", "mp4", "mpeg", "mpg", "msi",
-    "n64", "nds", "nef", "nes", "npy", "npz", "o", "odt", "ogg", "ogv", "opus", "orf", "otf",
-    "pages", "pak", "parquet", "pcap", "pcapng", "pdf", "png", "ppt", "pptx", "psd", "pyc",
-    "pyo", "qcow2", "rar", "raw", "rom", "sav", "sfc", "shp", "shx", "smc", "so", "sqlite",
-    "sqlite3", "step", "stl", "stp", "tar", "tif", "tiff", "ttc", "ttf", "usdz", "vdi", "vhd",
-    "vmdk", "wasm", "wav", "webm", "webp", "wma", "wmv", "woff", "woff2", "xcf", "xls", "xlsx",
-    "xz", "z", "zip", "zst",
+    "bin", "blend", "bmp", "bz2", "cab", "class", "com", "cr2", "cr3", "dae", "db", "dbf", "dll",
+    "dmg", "dng", "doc", "docx", "dwf", "dwg", "dxb", "eot", "epub", "exe", "fbx", "fit", "fits",
+    "flac", "flv", "fw", "gba", "gif", "glb", "gz", "hdf5", "heic", "heif", "ico", "img", "iso",
+    "jar", "jfif", "jp2", "jpeg", "jpg", "jxl", "lz", "lz4", "lzma", "m4a", "m4v", "mat", "mdb",
+    "mid", "midi", "mkv", "mobi", "mov", "mp3", "mp4", "mpeg", "mpg", "msi", "n64", "nds", "nef",
+    "nes", "npy", "npz", "o", "odt", "ogg", "ogv", "opus", "orf", "otf", "pages", "pak", "parquet",
+    "pcap", "pcapng", "pdf", "png", "ppt", "pptx", "psd", "pyc", "pyo", "qcow2", "rar", "raw",
+    "rom", "sav", "sfc", "shp", "shx", "smc", "so", "sqlite", "sqlite3", "step", "stl", "stp",
+    "tar", "tif", "tiff", "ttc", "ttf", "usdz", "vdi", "vhd", "vmdk", "wasm", "wav", "webm",
+    "webp", "wma", "wmv", "woff", "woff2", "xcf", "xls", "xlsx", "xz", "z", "zip", "zst",
 ];
 
 /// Magic numbers (hex) of binary formats.
 const SIGNATURES: &[&str] = &[
-    "89504e470d0a1a0a", "ffd8ffe0", "ffd8ffe1", "474946383761", "474946383961", "424d",
-    "4d4d002a", "49492a00", "00000100", "255044462d312e", "53514c69746520666f726d6174203300",
-    "504b0304", "1f8b08", "fd377a585a00", "7f454c46", "feedface", "cefaedfe", "feedfacf",
-    "cffaedfe", "4d5a", "cafebabe", "52494646", "4f676753", "664c6143", "0061736d", "774f4646",
-    "4f54544f", "0001000000", "0000000142756431", "774f4632", "524946460000000057454250",
-    "0000001866747970", "494433", "425a68", "377abcaf271c", "d0cf11e0a1b11ae1", "28b52ffd",
-    "526172211a07", "1a45dfa3", "4d546864", "38425053", "0000001c6674797068656963", "50415231",
-    "6465780a", "4243c0de", "5041434b", "62706c697374", "213c617263683e0a", "04224d18",
-    "4152524f5731", "4f626a01", "5d0000", "a1b2c3d4", "ff060000734e61507059", "feedfeed",
+    "89504e470d0a1a0a",
+    "ffd8ffe0",
+    "ffd8ffe1",
+    "474946383761",
+    "474946383961",
+    "424d",
+    "4d4d002a",
+    "49492a00",
+    "00000100",
+    "255044462d312e",
+    "53514c69746520666f726d6174203300",
+    "504b0304",
+    "1f8b08",
+    "fd377a585a00",
+    "7f454c46",
+    "feedface",
+    "cefaedfe",
+    "feedfacf",
+    "cffaedfe",
+    "4d5a",
+    "cafebabe",
+    "52494646",
+    "4f676753",
+    "664c6143",
+    "0061736d",
+    "774f4646",
+    "4f54544f",
+    "0001000000",
+    "0000000142756431",
+    "774f4632",
+    "524946460000000057454250",
+    "0000001866747970",
+    "494433",
+    "425a68",
+    "377abcaf271c",
+    "d0cf11e0a1b11ae1",
+    "28b52ffd",
+    "526172211a07",
+    "1a45dfa3",
+    "4d546864",
+    "38425053",
+    "0000001c6674797068656963",
+    "50415231",
+    "6465780a",
+    "4243c0de",
+    "5041434b",
+    "62706c697374",
+    "213c617263683e0a",
+    "04224d18",
+    "4152524f5731",
+    "4f626a01",
+    "5d0000",
+    "a1b2c3d4",
+    "ff060000734e61507059",
+    "feedfeed",
     "303730373031",
 ];
 
@@ -204,12 +249,9 @@ fn features(chunk: &[u8]) -> [f64; 24] {
     ]
 }
 
-/// binaryornot's decision tree (tree.py), transcribed.
-#[allow(
-    clippy::collapsible_else_if,
-    clippy::excessive_precision,
-    clippy::needless_return
-)]
+/// binaryornot's decision tree (tree.py), transcribed as generated (its
+/// redundant branches kept, so it can be compared line by line).
+#[allow(clippy::all)]
 fn decide(f: &[f64; 24]) -> bool {
     if f[1] <= 0.000977 {
         if f[17] <= 0.000977 {
@@ -622,6 +664,9 @@ mod tests {
             Path::new("a.bin"),
             b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
         ));
-        assert!(is_binary(Path::new("blob"), &[0u8, 1, 2, 3, 255, 254, 0, 0, 7, 9, 200, 0, 0, 13, 0, 1]));
+        assert!(is_binary(
+            Path::new("blob"),
+            &[0u8, 1, 2, 3, 255, 254, 0, 0, 7, 9, 200, 0, 0, 13, 0, 1]
+        ));
     }
 }

@@ -67,7 +67,11 @@ pub struct Variable {
 /// The variables of a cookiecutter template, in file order.
 pub fn variables(repo_dir: &Path) -> Result<Vec<Variable>, ScaffoldError> {
     let ctx = load_context(repo_dir)?;
-    let prompts = ctx.get("__prompts__").and_then(Value::as_object).cloned().unwrap_or_default();
+    let prompts = ctx
+        .get("__prompts__")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     Ok(ctx
         .iter()
         .filter(|(k, _)| k.as_str() != "__prompts__")
@@ -92,7 +96,10 @@ pub fn variables(repo_dir: &Path) -> Result<Vec<Variable>, ScaffoldError> {
             };
             let prompt = match prompts.get(k) {
                 Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Object(o)) => o.get("__prompt__").and_then(Value::as_str).map(str::to_string),
+                Some(Value::Object(o)) => o
+                    .get("__prompt__")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 _ => None,
             };
             Variable {
@@ -119,7 +126,12 @@ pub fn render(
     if !skipped_hooks.is_empty() && !run_hooks {
         let names: Vec<String> = skipped_hooks
             .iter()
-            .map(|p| format!("hooks/{}", p.file_name().unwrap_or_default().to_string_lossy()))
+            .map(|p| {
+                format!(
+                    "hooks/{}",
+                    p.file_name().unwrap_or_default().to_string_lossy()
+                )
+            })
             .collect();
         outcome.warnings.push(if opts.dry_run && opts.trust {
             format!("dry run: hooks not run: {}", names.join(", "))
@@ -194,13 +206,19 @@ pub fn render(
         }
     };
     cc.insert("_template".into(), Value::String(t.arg.clone()));
-    let output_dir = opts.output_dir.clone().unwrap_or_else(|| dest.to_path_buf());
+    let output_dir = opts
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| dest.to_path_buf());
     let output_dir = std::path::absolute(&output_dir).unwrap_or(output_dir);
     cc.insert(
         "_output_dir".into(),
         Value::String(output_dir.display().to_string()),
     );
-    cc.insert("_repo_dir".into(), Value::String(repo_dir_label(t, &repo_dir)));
+    cc.insert(
+        "_repo_dir".into(),
+        Value::String(repo_dir_label(t, &repo_dir)),
+    );
     cc.insert("_checkout".into(), Value::Null);
 
     let secrets = secret_names(&cc, &prompts);
@@ -213,7 +231,11 @@ pub fn render(
     let copy_without_render: Vec<String> = cc
         .get("_copy_without_render")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     let mut context = Map::new();
     context.insert("cookiecutter".into(), Value::Object(cc));
@@ -243,7 +265,13 @@ pub fn render(
     std::fs::create_dir_all(&project_dir).map_err(|e| ScaffoldError::io(&project_dir, e))?;
 
     if run_hooks {
-        for h in hooks::run_hook(&repo_dir, "pre_gen_project", &project_dir, &renderer, &context)? {
+        for h in hooks::run_hook(
+            &repo_dir,
+            "pre_gen_project",
+            &project_dir,
+            &renderer,
+            &context,
+        )? {
             outcome.log.push(format!("ran hook {}", h.display()));
         }
     }
@@ -254,7 +282,13 @@ pub fn render(
     };
     outcome.files = render_tree(&renderer, &template_dir, &project_dir, &context, &tree_opts)?;
     if run_hooks {
-        for h in hooks::run_hook(&repo_dir, "post_gen_project", &project_dir, &renderer, &context)? {
+        for h in hooks::run_hook(
+            &repo_dir,
+            "post_gen_project",
+            &project_dir,
+            &renderer,
+            &context,
+        )? {
             outcome.log.push(format!("ran hook {}", h.display()));
         }
     }
@@ -265,10 +299,12 @@ pub fn render(
 /// `_repo_dir` as cookiecutter records it: the template argument as typed
 /// for a local directory, the working copy for a clone or a hook copy.
 fn repo_dir_label(t: &LoadedTemplate, repo_dir: &Path) -> String {
-    if repo_dir == t.dir && matches!(t.source, TemplateSource::Dir { .. }) && t.checkout.is_none() {
-        if Path::new(&t.arg).join(CONTEXT_FILE).is_file() {
-            return t.arg.clone();
-        }
+    if repo_dir == t.dir
+        && matches!(t.source, TemplateSource::Dir { .. })
+        && t.checkout.is_none()
+        && Path::new(&t.arg).join(CONTEXT_FILE).is_file()
+    {
+        return t.arg.clone();
     }
     repo_dir.display().to_string()
 }
@@ -278,9 +314,16 @@ fn repo_dir_label(t: &LoadedTemplate, repo_dir: &Path) -> String {
 fn secret_names(cc: &Map<String, Value>, prompts: &Map<String, Value>) -> Vec<String> {
     let secretish = |s: &str| {
         let s = s.to_ascii_lowercase();
-        ["password", "secret", "token", "api_key", "apikey", "private_key"]
-            .iter()
-            .any(|w| s.contains(w))
+        [
+            "password",
+            "secret",
+            "token",
+            "api_key",
+            "apikey",
+            "private_key",
+        ]
+        .iter()
+        .any(|w| s.contains(w))
     };
     cc.keys()
         .filter(|k| {
@@ -296,7 +339,11 @@ fn secret_names(cc: &Map<String, Value>, prompts: &Map<String, Value>) -> Vec<St
 
 /// The Jinja environment as cookiecutter creates it for this context
 /// (`_jinja2_env_vars`, `_extensions`).
-fn renderer_for(obj: &Map<String, Value>, fuel: u64, repo_dir: &Path) -> Result<Renderer, ScaffoldError> {
+fn renderer_for(
+    obj: &Map<String, Value>,
+    fuel: u64,
+    repo_dir: &Path,
+) -> Result<Renderer, ScaffoldError> {
     let mut r = Renderer::new(Dialect::Cookiecutter, fuel);
     let bad = |message: String| ScaffoldError::InvalidTemplate {
         path: repo_dir.join(CONTEXT_FILE),
@@ -329,7 +376,10 @@ fn renderer_for(obj: &Map<String, Value>, fuel: u64, repo_dir: &Path) -> Result<
         let s = |k: &str| vars.get(k).and_then(Value::as_str).map(str::to_string);
         let pair = |a: &str, b: &str, da: &str, db: &str| -> Option<(String, String)> {
             if vars.contains_key(a) || vars.contains_key(b) {
-                Some((s(a).unwrap_or_else(|| da.into()), s(b).unwrap_or_else(|| db.into())))
+                Some((
+                    s(a).unwrap_or_else(|| da.into()),
+                    s(b).unwrap_or_else(|| db.into()),
+                ))
             } else {
                 None
             }
@@ -346,9 +396,14 @@ fn renderer_for(obj: &Map<String, Value>, fuel: u64, repo_dir: &Path) -> Result<
                 "keep_trailing_newline" => {
                     syntax.whitespace.keep_trailing_newline = v.as_bool().unwrap_or(true)
                 }
-                "block_start_string" | "block_end_string" | "variable_start_string"
-                | "variable_end_string" | "comment_start_string" | "comment_end_string"
-                | "line_statement_prefix" | "line_comment_prefix" => {}
+                "block_start_string"
+                | "block_end_string"
+                | "variable_start_string"
+                | "variable_end_string"
+                | "comment_start_string"
+                | "comment_end_string"
+                | "line_statement_prefix"
+                | "line_comment_prefix" => {}
                 "autoescape" if v == &Value::Bool(false) => {}
                 other => {
                     return Err(ScaffoldError::Unsupported(format!(
@@ -501,10 +556,7 @@ impl Asker<'_> {
     fn choice_label(&self, key: &str, option: &Value) -> String {
         let plain = py_plain(option);
         match self.prompts.get(key) {
-            Some(Value::Object(o)) => o
-                .get(&plain)
-                .map(py_plain)
-                .unwrap_or(plain),
+            Some(Value::Object(o)) => o.get(&plain).map(py_plain).unwrap_or(plain),
             _ => plain,
         }
     }
@@ -541,7 +593,8 @@ fn prompt_for_config(
                     });
                 }
                 if ask.interactive {
-                    let labels: Vec<String> = rendered.iter().map(|o| ask.choice_label(key, o)).collect();
+                    let labels: Vec<String> =
+                        rendered.iter().map(|o| ask.choice_label(key, o)).collect();
                     let i = prompt::select(key, &ask.choice_question(key), &labels, 0)?;
                     rendered[i].clone()
                 } else {
@@ -596,7 +649,12 @@ fn prompt_for_config(
                         Err(_) => Err("Unable to decode to JSON.".into()),
                     }
                 };
-                let typed = prompt::input(key, &format!("{} (JSON)", ask.question(key)), Some(&default), Some(&validate))?;
+                let typed = prompt::input(
+                    key,
+                    &format!("{} (JSON)", ask.question(key)),
+                    Some(&default),
+                    Some(&validate),
+                )?;
                 v = serde_json::from_str(&typed).unwrap_or(v);
             }
             cc.insert(key.clone(), v);
@@ -641,7 +699,12 @@ fn render_variable(
     })
 }
 
-fn render_scalar(r: &Renderer, key: &str, s: &str, cc: &Map<String, Value>) -> Result<String, ScaffoldError> {
+fn render_scalar(
+    r: &Renderer,
+    key: &str,
+    s: &str,
+    cc: &Map<String, Value>,
+) -> Result<String, ScaffoldError> {
     if !r.has_markup(s) {
         return Ok(s.to_string());
     }

@@ -26,6 +26,51 @@ pub fn register_cookiecutter(env: &mut Environment<'static>) {
     env.add_filter("string", |v: Value| python_str(&v));
     env.add_filter("tojson", tojson_filter);
     env.add_filter("center", center_filter);
+    env.add_filter("truncate", truncate_filter);
+}
+
+/// Jinja2's `truncate(s, length=255, killwords=False, end='...', leeway=5)`.
+fn truncate_filter(value: String, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Error> {
+    let names = ["length", "killwords", "end", "leeway"];
+    let mut vals: [Option<Value>; 4] = Default::default();
+    for (i, a) in args.iter().enumerate() {
+        *vals
+            .get_mut(i)
+            .ok_or_else(|| Error::from(ErrorKind::TooManyArguments))? = Some(a.clone());
+    }
+    for (i, n) in names.iter().enumerate() {
+        if let Some(v) = kwargs.get::<Option<Value>>(n)? {
+            vals[i] = Some(v);
+        }
+    }
+    kwargs.assert_all_used()?;
+    let length = vals[0]
+        .as_ref()
+        .map_or(Ok(255), |v| i64::try_from(v.clone()))?
+        .max(0) as usize;
+    let killwords = vals[1].as_ref().is_some_and(Value::is_true);
+    let end = vals[2]
+        .as_ref()
+        .map_or_else(|| "...".to_string(), Value::to_string);
+    let leeway = vals[3]
+        .as_ref()
+        .map_or(Ok(5), |v| i64::try_from(v.clone()))?
+        .max(0) as usize;
+    let chars: Vec<char> = value.chars().collect();
+    if chars.len() <= length + leeway {
+        return Ok(value);
+    }
+    let keep: String = chars[..length.saturating_sub(end.chars().count())]
+        .iter()
+        .collect();
+    if killwords {
+        return Ok(keep + &end);
+    }
+    let cut = match keep.rfind(' ') {
+        Some(i) => keep[..i].to_string(),
+        None => keep,
+    };
+    Ok(cut + &end)
 }
 
 /// Jinja2's `center` (Python's `str.center`).
@@ -67,7 +112,9 @@ fn python_formatter(
 ) -> Result<(), Error> {
     use minijinja::value::ValueKind as K;
     match value.kind() {
-        K::Bool | K::None | K::Seq | K::Map => out.write_str(&python_str(value)).map_err(Error::from),
+        K::Bool | K::None | K::Seq | K::Map => {
+            out.write_str(&python_str(value)).map_err(Error::from)
+        }
         K::Number if !value.is_integer() => out.write_str(&python_str(value)).map_err(Error::from),
         _ => minijinja::escape_formatter(out, state, value),
     }
@@ -136,7 +183,11 @@ fn python_repr(v: &Value, out: &mut String) {
 }
 
 fn python_str_repr(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     out.push(quote);
     for c in s.chars() {
         match c {
@@ -148,7 +199,9 @@ fn python_str_repr(s: &str, out: &mut String) {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c if c.is_control() || (c.is_whitespace() && c != ' ') => {
                 let n = c as u32;
                 if n < 0x100 {
@@ -324,7 +377,11 @@ pub fn python_float_repr(f: f64) -> String {
 
 // ---------------------------------------------------------------- random / uuid
 
-fn random_ascii_string(length: i64, punctuation: Option<bool>, kwargs: Kwargs) -> Result<String, Error> {
+fn random_ascii_string(
+    length: i64,
+    punctuation: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<String, Error> {
     let punctuation = match kwargs.get::<Option<bool>>("punctuation")? {
         Some(p) => Some(p),
         None => punctuation,
@@ -530,7 +587,8 @@ fn remove_digit_commas(text: &str) -> String {
 }
 
 fn is_py_digit(c: char) -> bool {
-    c.is_numeric() && c.to_digit(10).is_some() || c.is_ascii_digit()
+    // After transliteration only ASCII digits are left.
+    c.is_ascii_digit()
 }
 
 fn smart_truncate(
@@ -599,7 +657,10 @@ fn slugify_filter(value: String, args: Rest<Value>, kwargs: Kwargs) -> Result<St
     let mut named: Vec<(String, Value)> = Vec::new();
     for (i, a) in args.iter().enumerate() {
         let name = SLUG_PARAMS.get(i + 1).ok_or_else(|| {
-            Error::new(ErrorKind::TooManyArguments, "slugify takes at most 12 arguments")
+            Error::new(
+                ErrorKind::TooManyArguments,
+                "slugify takes at most 12 arguments",
+            )
         })?;
         named.push((name.to_string(), a.clone()));
     }
@@ -684,15 +745,12 @@ fn split_top_level(s: &str, sep: char) -> Vec<String> {
     let mut quote: Option<char> = None;
     let mut depth = 0i32;
     for c in s.chars() {
-        match quote {
-            Some(q) => {
-                cur.push(c);
-                if c == q {
-                    quote = None;
-                }
-                continue;
+        if let Some(q) = quote {
+            cur.push(c);
+            if c == q {
+                quote = None;
             }
-            None => {}
+            continue;
         }
         match c {
             '\'' | '"' => {
@@ -749,10 +807,16 @@ fn now_function(
         let sign = if op == "-" { -1.0 } else { 1.0 };
         for param in offset.split(',') {
             let (interval, value) = param.split_once('=').ok_or_else(|| {
-                Error::new(ErrorKind::InvalidOperation, format!("{{% now %}}: bad offset '{param}'"))
+                Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("{{% now %}}: bad offset '{param}'"),
+                )
             })?;
             let value: f64 = value.trim().parse().map_err(|_| {
-                Error::new(ErrorKind::InvalidOperation, format!("{{% now %}}: bad offset '{param}'"))
+                Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("{{% now %}}: bad offset '{param}'"),
+                )
             })?;
             d = shift(d, interval.trim(), sign * value)?;
         }

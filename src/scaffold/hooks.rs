@@ -23,7 +23,10 @@ pub fn find(repo_dir: &Path, name: &str) -> Vec<PathBuf> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
-            let file = p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let file = p
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let stem = match file.rfind('.') {
                 Some(i) if i > 0 => &file[..i],
                 _ => file.as_str(),
@@ -116,14 +119,17 @@ fn run_script(script: &Path, cwd: &Path) -> Result<(), ScaffoldError> {
     } else {
         Command::new(script)
     };
-    let status = cmd.current_dir(cwd).status().map_err(|e| ScaffoldError::Hook {
-        path: script.to_path_buf(),
-        message: if e.raw_os_error() == Some(8) {
-            "might be an empty file or missing a shebang".into()
-        } else {
-            e.to_string()
-        },
-    })?;
+    let status = cmd
+        .current_dir(cwd)
+        .status()
+        .map_err(|e| ScaffoldError::Hook {
+            path: script.to_path_buf(),
+            message: if e.raw_os_error() == Some(8) {
+                "might be an empty file or missing a shebang".into()
+            } else {
+                e.to_string()
+            },
+        })?;
     if !status.success() {
         return Err(ScaffoldError::Hook {
             path: script.to_path_buf(),

@@ -150,7 +150,8 @@ impl ScaffoldOptions {
                 message: "--set takes name=value (the name is empty)".into(),
             });
         }
-        self.values.insert(k.to_string(), Value::String(v.to_string()));
+        self.values
+            .insert(k.to_string(), Value::String(v.to_string()));
         Ok(())
     }
 
@@ -171,7 +172,11 @@ impl ScaffoldOptions {
             return Err(bad("expected a mapping of names to values".into()));
         };
         match map.get("cookiecutter") {
-            Some(Value::Object(inner)) if map.keys().all(|k| k.starts_with('_') || k == "cookiecutter") => {
+            Some(Value::Object(inner))
+                if map
+                    .keys()
+                    .all(|k| k.starts_with('_') || k == "cookiecutter") =>
+            {
                 let replay = self.replay.get_or_insert_with(Map::new);
                 for (k, v) in inner {
                     replay.insert(k.clone(), v.clone());

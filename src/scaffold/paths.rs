@@ -58,9 +58,8 @@ pub fn check_symlinks(dest: &Path, path: &Path) -> Result<(), String> {
                     r
                 }
             };
-            let target = std::fs::canonicalize(&cur).map_err(|_| {
-                format!("passes through the dangling symlink {}", cur.display())
-            })?;
+            let target = std::fs::canonicalize(&cur)
+                .map_err(|_| format!("passes through the dangling symlink {}", cur.display()))?;
             if !target.starts_with(&root) {
                 return Err(format!(
                     "passes through the symlink {} which points outside the target directory (to {})",

@@ -25,12 +25,15 @@ fn failed(name: &str, e: dialoguer::Error) -> ScaffoldError {
     }
 }
 
+/// Checks a typed answer; the error is shown and the question asked again.
+pub type Validator<'a> = &'a dyn Fn(&str) -> Result<(), String>;
+
 /// A line of text with an optional default and validation.
 pub fn input(
     name: &str,
     prompt: &str,
     default: Option<&str>,
-    validate: Option<&dyn Fn(&str) -> Result<(), String>>,
+    validate: Option<Validator>,
 ) -> Result<String, ScaffoldError> {
     let theme = theme();
     let mut q = Input::<String>::with_theme(&theme).with_prompt(prompt);

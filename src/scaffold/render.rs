@@ -347,7 +347,8 @@ mod tests {
         let r = Renderer::new(Dialect::Cookiecutter, DEFAULT_FUEL);
         let ctx = json!({"cookiecutter": {"name": "x"}});
         assert_eq!(
-            r.render_str("t", "{{ cookiecutter.name }}\n", &ctx).unwrap(),
+            r.render_str("t", "{{ cookiecutter.name }}\n", &ctx)
+                .unwrap(),
             "x\n"
         );
         assert!(r.render_str("t", "{{ cookiecutter.nope }}", &ctx).is_err());

@@ -11,14 +11,25 @@ use super::error::ScaffoldError;
 /// Initialises a repository in `dir` and commits everything in it.
 /// Returns the commit id.
 pub fn init_and_commit(dir: &Path, message: &str) -> Result<String, ScaffoldError> {
-    let repo = Repository::init(dir).map_err(|e| ScaffoldError::git(format!("init {}", dir.display()), e))?;
+    let repo = Repository::init(dir)
+        .map_err(|e| ScaffoldError::git(format!("init {}", dir.display()), e))?;
     let mut index = repo.index().map_err(|e| ScaffoldError::git("index", e))?;
     index
-        .add_all(["*"].iter(), IndexAddOption::DEFAULT | IndexAddOption::FORCE, None)
+        .add_all(
+            ["*"].iter(),
+            IndexAddOption::DEFAULT | IndexAddOption::FORCE,
+            None,
+        )
         .map_err(|e| ScaffoldError::git("add files", e))?;
-    index.write().map_err(|e| ScaffoldError::git("write index", e))?;
-    let tree_id = index.write_tree().map_err(|e| ScaffoldError::git("write tree", e))?;
-    let tree = repo.find_tree(tree_id).map_err(|e| ScaffoldError::git("find tree", e))?;
+    index
+        .write()
+        .map_err(|e| ScaffoldError::git("write index", e))?;
+    let tree_id = index
+        .write_tree()
+        .map_err(|e| ScaffoldError::git("write tree", e))?;
+    let tree = repo
+        .find_tree(tree_id)
+        .map_err(|e| ScaffoldError::git("find tree", e))?;
     let sig = signature(&repo)?;
     let oid = repo
         .commit(Some("HEAD"), &sig, &sig, message, &tree, &[])
@@ -60,21 +71,29 @@ pub fn is_git_url(s: &str) -> bool {
 }
 
 /// Clones `url` (optionally at `rev`) into a new temporary directory.
-pub fn clone(url: &str, rev: Option<&str>) -> Result<(tempfile::TempDir, Option<String>), ScaffoldError> {
+pub fn clone(
+    url: &str,
+    rev: Option<&str>,
+) -> Result<(tempfile::TempDir, Option<String>), ScaffoldError> {
     let url = url.strip_prefix("git+").unwrap_or(url);
     let dir = tempfile::Builder::new()
         .prefix("idp-template-")
         .tempdir()
         .map_err(|e| ScaffoldError::io(std::env::temp_dir(), e))?;
-    let repo = Repository::clone(url, dir.path()).map_err(|e| ScaffoldError::git(format!("clone {url}"), e))?;
+    let repo = Repository::clone(url, dir.path())
+        .map_err(|e| ScaffoldError::git(format!("clone {url}"), e))?;
     if let Some(rev) = rev {
         let obj = repo
             .revparse_single(rev)
             .map_err(|e| ScaffoldError::git(format!("find {rev} in {url}"), e))?;
         repo.checkout_tree(&obj, Some(git2::build::CheckoutBuilder::new().force()))
             .map_err(|e| ScaffoldError::git(format!("check out {rev}"), e))?;
-        repo.set_head_detached(obj.peel_to_commit().map_err(|e| ScaffoldError::git("peel", e))?.id())
-            .map_err(|e| ScaffoldError::git("set HEAD", e))?;
+        repo.set_head_detached(
+            obj.peel_to_commit()
+                .map_err(|e| ScaffoldError::git("peel", e))?
+                .id(),
+        )
+        .map_err(|e| ScaffoldError::git("set HEAD", e))?;
     }
     let head = repo
         .head()

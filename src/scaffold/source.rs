@@ -91,7 +91,11 @@ impl CatalogTemplates<'_> {
                     owner: text("spec.owner"),
                     tags: lookup(doc, "metadata.tags")
                         .and_then(Value::as_array)
-                        .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|t| t.as_str().map(str::to_string))
+                                .collect()
+                        })
                         .unwrap_or_default(),
                     path: e.source.file.clone(),
                 }
@@ -154,7 +158,10 @@ impl CatalogTemplates<'_> {
 
     /// A catalog-relative directory on disk: in place for a working tree,
     /// else copied out of the snapshot into a temp dir.
-    fn materialize(&self, dir: &str) -> Result<(PathBuf, Option<Arc<tempfile::TempDir>>), ScaffoldError> {
+    fn materialize(
+        &self,
+        dir: &str,
+    ) -> Result<(PathBuf, Option<Arc<tempfile::TempDir>>), ScaffoldError> {
         if let Some(root) = &self.root {
             return Ok((root.join(dir), None));
         }
@@ -167,17 +174,29 @@ impl CatalogTemplates<'_> {
             .prefix("idp-template-")
             .tempdir()
             .map_err(|e| ScaffoldError::io(std::env::temp_dir(), e))?;
-        let name = dir.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("template");
+        let name = dir
+            .rsplit('/')
+            .next()
+            .filter(|n| !n.is_empty())
+            .unwrap_or("template");
         let out = temp.path().join(name);
         std::fs::create_dir_all(&out).map_err(|e| ScaffoldError::io(&out, e))?;
-        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
         for f in snap.files() {
-            let Some(rel) = f.path.strip_prefix(&prefix) else { continue };
+            let Some(rel) = f.path.strip_prefix(&prefix) else {
+                continue;
+            };
             let target = out.join(rel);
             if let Some(p) = target.parent() {
                 std::fs::create_dir_all(p).map_err(|e| ScaffoldError::io(p, e))?;
             }
-            let bytes = snap.read(&f.path).map_err(|e| ScaffoldError::io(&f.path, e))?;
+            let bytes = snap
+                .read(&f.path)
+                .map_err(|e| ScaffoldError::io(&f.path, e))?;
             std::fs::write(&target, bytes).map_err(|e| ScaffoldError::io(&target, e))?;
         }
         Ok((out, Some(Arc::new(temp))))
@@ -223,7 +242,10 @@ pub fn resolve(
         t.checkout = Some(Arc::new(temp));
         return Ok(t);
     }
-    if looks_like_path(arg) || is_local_template(arg, cwd) || (catalog.is_none() && cwd.join(arg).exists()) {
+    if looks_like_path(arg)
+        || is_local_template(arg, cwd)
+        || (catalog.is_none() && cwd.join(arg).exists())
+    {
         return load_path(&cwd.join(arg), arg);
     }
     let Some(cat) = catalog else {
@@ -315,7 +337,12 @@ fn find_template_entity<'c>(catalog: &'c Catalog, arg: &str) -> Option<&'c crate
     } else {
         format!("template:default/{q_lower}")
     };
-    let templates = || catalog.entities.iter().filter(|e| e.kind_key() == "template");
+    let templates = || {
+        catalog
+            .entities
+            .iter()
+            .filter(|e| e.kind_key() == "template")
+    };
     templates()
         .find(|e| e.entity_ref().key().eq_ignore_ascii_case(&full))
         .or_else(|| {
@@ -366,7 +393,11 @@ pub fn load_path(path: &Path, arg: &str) -> Result<LoadedTemplate, ScaffoldError
     };
     if abs.is_dir() && cookiecutter::is_template(&abs) {
         return Ok(LoadedTemplate {
-            name: abs.file_name().unwrap_or_default().to_string_lossy().into_owned(),
+            name: abs
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
             kind: TemplateKind::Cookiecutter,
             source: source_for(&abs),
             dir: abs,
@@ -430,11 +461,15 @@ pub fn load_path(path: &Path, arg: &str) -> Result<LoadedTemplate, ScaffoldError
 pub fn read_template_entity(file: &Path) -> Result<Value, ScaffoldError> {
     let text = std::fs::read_to_string(file).map_err(|e| ScaffoldError::io(file, e))?;
     for doc in serde_yaml::Deserializer::from_str(&text) {
-        let v: Value = serde::Deserialize::deserialize(doc).map_err(|e| ScaffoldError::InvalidTemplate {
-            path: file.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        if v.get("kind").and_then(Value::as_str).is_some_and(|k| k.eq_ignore_ascii_case("template")) {
+        let v: Value =
+            serde::Deserialize::deserialize(doc).map_err(|e| ScaffoldError::InvalidTemplate {
+                path: file.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        if v.get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.eq_ignore_ascii_case("template"))
+        {
             return Ok(v);
         }
     }
@@ -470,7 +505,12 @@ pub fn from_source(
                     suggestions: Vec::new(),
                 });
             };
-            if let Some(e) = cat.catalog.entities.iter().find(|e| &e.source.file == path && e.kind_key() == "template") {
+            if let Some(e) = cat
+                .catalog
+                .entities
+                .iter()
+                .find(|e| &e.source.file == path && e.kind_key() == "template")
+            {
                 return resolve(&e.entity_ref().key(), Some(cat), Path::new("."));
             }
             let name = path.rsplit('/').next().unwrap_or(path);

@@ -147,7 +147,7 @@ impl Staging {
                     moved.push(dest.clone());
                 }
             } else {
-                merge(src, dest, dest, &mut moved)?;
+                merge(src, dest, &mut moved)?;
             }
         }
         self.created.clear();
@@ -227,7 +227,9 @@ fn remove_created(created: &[PathBuf]) {
 fn list_files(dir: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScaffoldError> {
     for e in fs::read_dir(dir).map_err(|e| ScaffoldError::io(dir, e))? {
         let e = e.map_err(|e| ScaffoldError::io(dir, e))?;
-        let ft = e.file_type().map_err(|err| ScaffoldError::io(e.path(), err))?;
+        let ft = e
+            .file_type()
+            .map_err(|err| ScaffoldError::io(e.path(), err))?;
         let r = rel.join(e.file_name());
         if ft.is_dir() {
             list_files(&e.path(), &r, out)?;
@@ -284,7 +286,7 @@ fn collect_conflicts(
 }
 
 /// Moves `src` (dir or file) onto `dest`, merging directories.
-fn merge(src: &Path, dest: &Path, top: &Path, moved: &mut Vec<PathBuf>) -> Result<(), ScaffoldError> {
+fn merge(src: &Path, dest: &Path, moved: &mut Vec<PathBuf>) -> Result<(), ScaffoldError> {
     if src.is_dir() {
         if !dest.exists() {
             fs::rename(src, dest).map_err(|e| ScaffoldError::io(dest, e))?;
@@ -295,7 +297,7 @@ fn merge(src: &Path, dest: &Path, top: &Path, moved: &mut Vec<PathBuf>) -> Resul
         }
         for e in fs::read_dir(src).map_err(|e| ScaffoldError::io(src, e))? {
             let e = e.map_err(|e| ScaffoldError::io(src, e))?;
-            merge(&e.path(), &dest.join(e.file_name()), top, moved)?;
+            merge(&e.path(), &dest.join(e.file_name()), moved)?;
         }
         return Ok(());
     }

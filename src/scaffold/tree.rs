@@ -120,7 +120,11 @@ impl Walker<'_> {
                 continue;
             }
             let out_rel = self.render_name(&child_rel)?;
-            if out_rel.rsplit('/').next().is_some_and(|n| n.trim().is_empty()) {
+            if out_rel
+                .rsplit('/')
+                .next()
+                .is_some_and(|n| n.trim().is_empty())
+            {
                 return Err(ScaffoldError::UnsafePath {
                     what: format!("directory {child_rel}"),
                     path: out_rel,
@@ -140,7 +144,12 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn file(&self, rel: &str, path: &Path, written: &mut Vec<PathBuf>) -> Result<(), ScaffoldError> {
+    fn file(
+        &self,
+        rel: &str,
+        path: &Path,
+        written: &mut Vec<PathBuf>,
+    ) -> Result<(), ScaffoldError> {
         let out_rel = self.render_name(rel)?;
         if out_rel.is_empty() || out_rel.ends_with('/') {
             return Ok(()); // a name that renders empty means "skip this file"
@@ -172,13 +181,22 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn render_content(&self, rel: &str, path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>, ScaffoldError> {
+    fn render_content(
+        &self,
+        rel: &str,
+        path: &Path,
+        bytes: Vec<u8>,
+    ) -> Result<Vec<u8>, ScaffoldError> {
         let text = String::from_utf8(bytes).map_err(|_| ScaffoldError::InvalidTemplate {
             path: path.to_path_buf(),
-            message: "not UTF-8 text and not detected as binary; add it to the copy-without-render globs".into(),
+            message:
+                "not UTF-8 text and not detected as binary; add it to the copy-without-render globs"
+                    .into(),
         })?;
         if self.r.dialect() != Dialect::Cookiecutter {
-            let out = self.r.render_with(&format!("file {rel}"), &text, self.ctx.clone())?;
+            let out = self
+                .r
+                .render_with(&format!("file {rel}"), &text, self.ctx.clone())?;
             return Ok(out.into_bytes());
         }
         // Jinja2 reads every newline of a template as "\n"; cookiecutter then

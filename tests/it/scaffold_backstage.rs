@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::common::{acme, CatalogBuilder, Repo, TestEnv, COMPONENTS, ORG};
+use crate::fake_api::{FakeApi, Reply};
 
 /// A template using most features: typed parameters, a picker, a secret,
 /// fetch:template with verbatim copies and a conditional file name, each,
@@ -137,8 +138,16 @@ fn catalog(env: &TestEnv) -> Repo {
 /// A catalog with these templates (`templates/<dir>/template.yaml`), each
 /// with the `svc` skeleton next to it.
 fn with_templates(env: &TestEnv, templates: &[(&str, &str)]) -> Repo {
+    with_config(env, templates, "")
+}
+
+/// Like [`with_templates`], with more `idp.yaml` settings.
+fn with_config(env: &TestEnv, templates: &[(&str, &str)], idp_yaml: &str) -> Repo {
     let mut b = CatalogBuilder::new(env.root.join("catalog"))
-        .file("idp.yaml", "exclude: [\"templates/*/skeleton/**\"]\n")
+        .file(
+            "idp.yaml",
+            format!("exclude: [\"templates/*/skeleton/**\"]\n{idp_yaml}"),
+        )
         .file("org.yaml", ORG)
         .file("components.yaml", COMPONENTS);
     for (dir, yaml) in templates {
@@ -490,11 +499,8 @@ fn references_to_missing_step_outputs_name_both_steps() {
     assert!(!out_dir(&env).exists());
 }
 
-#[test]
-fn publish_flag_fails_clearly_until_publishing_is_supported() {
-    let env = TestEnv::new();
-    let cat = catalog(&env);
-    let out = out_dir(&env);
+fn publish_run(env: &TestEnv, cat: &Repo) -> crate::common::Run {
+    let out = out_dir(env);
     env.run([
         "--catalog",
         cat.path(),
@@ -509,9 +515,67 @@ fn publish_flag_fails_clearly_until_publishing_is_supported() {
         "--output",
         out.to_str().unwrap(),
     ])
-    .code(2)
-    .stderr_has("publishing is not supported yet: publish:github (step 'publish')");
-    assert!(!out.exists());
+}
+
+#[test]
+fn publish_needs_the_github_integration_and_a_token() {
+    let env = TestEnv::new();
+    let cat = catalog(&env);
+    publish_run(&env, &cat).code(2).stderr_has(
+        "publishing is not supported yet: publish:github (step 'publish'): the catalog's idp.yaml configures no integrations.github",
+    );
+    assert!(!out_dir(&env).exists());
+
+    let env = TestEnv::new();
+    let cat = with_config(
+        &env,
+        &[("svc", SVC)],
+        "integrations:\n  github:\n    base_url: http://127.0.0.1:9\n",
+    );
+    publish_run(&env, &cat)
+        .code(2)
+        .stderr_has("no GitHub token: set GITHUB_TOKEN");
+    assert!(!out_dir(&env).exists());
+}
+
+#[test]
+fn publish_creates_the_repository_through_the_api_and_pushes() {
+    let api = FakeApi::start();
+    let mut env = TestEnv::new();
+    env.env("GITHUB_TOKEN", "t0ken");
+    let bare = env.root.join("remote/orders.git");
+    git2::Repository::init_bare(&bare).unwrap();
+    api.route(
+        "/user",
+        Reply::json(serde_json::json!({ "login": "someone" })),
+    );
+    api.route(
+        "/orgs/acme/repos",
+        Reply::status(201).body(
+            serde_json::json!({
+                "clone_url": format!("file://{}", bare.display()),
+                "html_url": "https://github.com/acme/orders",
+            })
+            .to_string(),
+        ),
+    );
+    let cat = with_config(
+        &env,
+        &[("svc", SVC)],
+        &format!("integrations:\n  github:\n    base_url: {}\n", api.base),
+    );
+    publish_run(&env, &cat)
+        .ok()
+        .stderr_has("publish: created https://github.com/acme/orders and pushed trunk to it");
+    let created = api.seen_at("/orgs/acme/repos");
+    assert_eq!(created.len(), 1, "{:?}", api.seen());
+    assert_eq!(created[0].method, "POST");
+    assert_eq!(created[0].header("authorization"), Some("Bearer t0ken"));
+    let out = out_dir(&env);
+    assert_eq!(
+        git_out(&env, &bare, &["rev-parse", "trunk"]),
+        git_out(&env, &out, &["rev-parse", "HEAD"])
+    );
 }
 
 #[test]
@@ -932,4 +996,121 @@ fn prompts_on_a_terminal_follow_the_schema() {
     );
     assert!(descriptor.contains("tags: [gold]"), "{descriptor}");
     assert!(!read(out.join(".idp/answers.yaml")).contains("hunter2"));
+}
+
+const OPTIONS: &str = r#"apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: options
+spec:
+  owner: group:default/payments
+  type: service
+  parameters:
+    properties:
+      name:
+        type: string
+        default: demo
+      owner:
+        type: string
+        default: group:default/payments
+  steps:
+    - id: njk
+      action: fetch:template
+      input:
+        url: ./njk
+        templateFileExtension: true
+        values:
+          name: ${{ parameters.name }}
+    - id: cc
+      action: fetch:template
+      input:
+        url: ./cc
+        targetPath: cc
+        cookiecutterCompat: true
+        values:
+          name: ${{ parameters.name }}
+    - id: again
+      action: fetch:template:file
+      input:
+        url: ./njk/notes.txt.njk
+        targetPath: notes.txt
+        values:
+          name: second
+    - id: forced
+      action: fetch:template:file
+      input:
+        url: ./njk/notes.txt.njk
+        targetPath: notes.txt
+        replace: true
+        values:
+          name: third
+    - id: plain
+      action: fetch:plain:file
+      input:
+        url: ./njk/notes.txt.njk
+        targetPath: raw/notes.njk
+    - id: write
+      action: catalog:write
+      input:
+        filePath: descriptors/${{ parameters.name }}.yaml
+        entity:
+          apiVersion: backstage.io/v1alpha1
+          kind: Component
+          metadata:
+            name: ${{ parameters.name }}
+          spec:
+            type: service
+            lifecycle: experimental
+            owner: ${{ parameters.owner }}
+            system: ${{ parameters.nothing }}
+    - id: filters
+      action: debug:log
+      input:
+        message: name=${{ (parameters.owner | parseEntityRef).name }} kind=${{ parameters.owner | parseEntityRef | pick('kind') }} slug=${{ 'github.com?owner=o&repo=r' | projectSlug }} host=${{ ('gitlab.com?owner=g&repo=h' | parseRepoUrl).host }}
+"#;
+
+#[test]
+fn fetch_template_options_catalog_write_and_filters() {
+    let env = TestEnv::new();
+    let cat = CatalogBuilder::new(env.root.join("catalog"))
+        .file(
+            "idp.yaml",
+            "exclude: [\"templates/*/njk/**\", \"templates/*/cc/**\"]\n",
+        )
+        .file("org.yaml", ORG)
+        .file("templates/options/template.yaml", OPTIONS)
+        .file(
+            "templates/options/njk/notes.txt.njk",
+            "notes for ${{ values.name }}\n",
+        )
+        .file(
+            "templates/options/njk/${{ values.name }}.md",
+            "${{ kept }}\n",
+        )
+        .file(
+            "templates/options/cc/{{ cookiecutter.name }}.txt",
+            "{{ cookiecutter.name | upper }}\n",
+        )
+        .build();
+    scaffold(&env, &cat, "options", &[])
+        .ok()
+        .stderr_has("again: notes.txt exists already, not replaced")
+        .stderr_has("filters: name=payments kind=group slug=o/r host=gitlab.com");
+    let out = out_dir(&env);
+    // templateFileExtension: only .njk files render, and lose the extension;
+    // names render either way.
+    assert_eq!(read(out.join("demo.md")), "${{ kept }}\n");
+    // replace: true replaced the file the first fetch wrote.
+    assert_eq!(read(out.join("notes.txt")), "notes for third\n");
+    assert_eq!(
+        read(out.join("raw/notes.njk")),
+        "notes for ${{ values.name }}\n"
+    );
+    // cookiecutterCompat: {{ cookiecutter.x }} and Jinja filters.
+    assert_eq!(read(out.join("cc/demo.txt")), "DEMO\n");
+    // catalog:write: the entity as YAML, null members dropped.
+    let written: serde_json::Value =
+        serde_yaml::from_str(&read(out.join("descriptors/demo.yaml"))).unwrap();
+    assert_eq!(written["spec"]["owner"], "group:default/payments");
+    assert!(written["spec"].get("system").is_none(), "{written}");
 }

@@ -54,7 +54,11 @@ pub fn tree(root: &Path) -> BTreeMap<String, (u32, Option<Vec<u8>>)> {
             if name == ".git" || name == ".idp" {
                 continue;
             }
-            let r = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            let r = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
             let meta = std::fs::symlink_metadata(e.path()).unwrap();
             let mode = meta.permissions().mode() & 0o7777;
             if meta.is_dir() {
@@ -74,9 +78,17 @@ pub fn tree(root: &Path) -> BTreeMap<String, (u32, Option<Vec<u8>>)> {
 pub fn assert_same_tree(expected: &Path, actual: &Path) {
     let a = tree(expected);
     let b = tree(actual);
-    assert!(!a.is_empty(), "cookiecutter produced nothing in {}", expected.display());
+    assert!(
+        !a.is_empty(),
+        "cookiecutter produced nothing in {}",
+        expected.display()
+    );
     let mut diffs = Vec::new();
-    for k in a.keys().chain(b.keys()).collect::<std::collections::BTreeSet<_>>() {
+    for k in a
+        .keys()
+        .chain(b.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
         let (x, y) = (a.get(k), b.get(k));
         if x != y {
             let show = |v: Option<&(u32, Option<Vec<u8>>)>| match v {
@@ -84,7 +96,11 @@ pub fn assert_same_tree(expected: &Path, actual: &Path) {
                 Some((m, None)) => format!("dir {m:o}"),
                 Some((m, Some(c))) => format!("{m:o} {:?}", String::from_utf8_lossy(c)),
             };
-            diffs.push(format!("{k}:\n  cookiecutter: {}\n  idp:          {}", show(x), show(y)));
+            diffs.push(format!(
+                "{k}:\n  cookiecutter: {}\n  idp:          {}",
+                show(x),
+                show(y)
+            ));
         }
     }
     assert!(diffs.is_empty(), "trees differ:\n{}", diffs.join("\n"));
@@ -92,7 +108,13 @@ pub fn assert_same_tree(expected: &Path, actual: &Path) {
 
 /// Renders `template` (a path relative to the work dir) with both tools,
 /// the same extra context, and compares. Returns idp's output dir.
-fn compat(env: &TestEnv, template: &str, cc_extra: &[&str], idp_extra: &[&str], flags: Flags) -> PathBuf {
+fn compat(
+    env: &TestEnv,
+    template: &str,
+    cc_extra: &[&str],
+    idp_extra: &[&str],
+    flags: Flags,
+) -> PathBuf {
     let cc_out = env.dir(&format!("out-cc-{}", env_counter()));
     let idp_out = env.dir(&format!("out-idp-{}", env_counter()));
     let mut cc_args = vec!["--no-input", "-o", cc_out.to_str().unwrap(), template];
@@ -106,7 +128,14 @@ fn compat(env: &TestEnv, template: &str, cc_extra: &[&str], idp_extra: &[&str], 
         "cookiecutter failed: {}",
         String::from_utf8_lossy(&cc.stderr)
     );
-    let mut args = vec!["scaffold", template, "--no-input", "-o", idp_out.to_str().unwrap(), "--no-git"];
+    let mut args = vec![
+        "scaffold",
+        template,
+        "--no-input",
+        "-o",
+        idp_out.to_str().unwrap(),
+        "--no-git",
+    ];
     if flags.hooks {
         args.push("--trust");
     }
@@ -166,10 +195,30 @@ Port: {{ cookiecutter.port }} ratio: {{ cookiecutter.ratio }} {{ 7 / 2 }} {{ [1,
 {%- if cookiecutter.use_ci %}\nci\n{%- endif %}\n{% for k, v in cookiecutter.meta.items() %}{{ k }}={{ v }};{% endfor %}\n",
         0o644,
     );
-    put(root, &format!("{p}/windows.bat"), "@echo off\r\necho {{ cookiecutter.module }}\r\n", 0o644);
-    put(root, &format!("{p}/data.raw"), "{{ not rendered }}\n", 0o644);
-    put(root, &format!("{p}/vendor/lib/{{{{x}}}}.txt"), "{{ copied as is }}\n", 0o640);
-    put(root, &format!("{p}/bin/run.sh"), "#!/bin/sh\nexec python -m {{ cookiecutter.module }}\n", 0o755);
+    put(
+        root,
+        &format!("{p}/windows.bat"),
+        "@echo off\r\necho {{ cookiecutter.module }}\r\n",
+        0o644,
+    );
+    put(
+        root,
+        &format!("{p}/data.raw"),
+        "{{ not rendered }}\n",
+        0o644,
+    );
+    put(
+        root,
+        &format!("{p}/vendor/lib/{{{{x}}}}.txt"),
+        "{{ copied as is }}\n",
+        0o640,
+    );
+    put(
+        root,
+        &format!("{p}/bin/run.sh"),
+        "#!/bin/sh\nexec python -m {{ cookiecutter.module }}\n",
+        0o755,
+    );
     put(
         root,
         &format!("{p}/src/{{{{cookiecutter.module}}}}/__init__.py"),
@@ -188,8 +237,20 @@ Port: {{ cookiecutter.port }} ratio: {{ cookiecutter.ratio }} {{ 7 / 2 }} {{ [1,
         "ci: true\n",
         0o644,
     );
-    put(root, &format!("{p}/logo.png"), b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR{{x}}\x00\x01", 0o644);
-    put(root, &format!("{p}/blob.bin"), [0u8, 159, 146, 150, 0, 0, 1, 2, 255, 254, 0, 7, 8, 200, 201, 202], 0o600);
+    put(
+        root,
+        &format!("{p}/logo.png"),
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR{{x}}\x00\x01",
+        0o644,
+    );
+    put(
+        root,
+        &format!("{p}/blob.bin"),
+        [
+            0u8, 159, 146, 150, 0, 0, 1, 2, 255, 254, 0, 7, 8, 200, 201, 202,
+        ],
+        0o600,
+    );
     std::fs::create_dir_all(root.join(format!("{p}/empty"))).unwrap();
     t
 }
@@ -213,11 +274,17 @@ fn basic_template_matches_cookiecutter_with_extra_context() {
         "port=9090",
         "unknown=ignored",
     ];
-    let idp: Vec<String> = cc.iter().flat_map(|kv| ["--set".to_string(), kv.to_string()]).collect();
+    let idp: Vec<String> = cc
+        .iter()
+        .flat_map(|kv| ["--set".to_string(), kv.to_string()])
+        .collect();
     let idp: Vec<&str> = idp.iter().map(String::as_str).collect();
     let out = compat(&env, "own-basic", &cc, &idp, Flags::default());
     let readme = std::fs::read_to_string(out.join("payments-gateway/README.md")).unwrap();
-    assert!(readme.contains("License: BSD-3-Clause (['BSD-3-Clause', 'MIT', 'Apache-2.0'])"), "{readme}");
+    assert!(
+        readme.contains("License: BSD-3-Clause (['BSD-3-Clause', 'MIT', 'Apache-2.0'])"),
+        "{readme}"
+    );
     assert!(readme.contains("Docker: False CI: True"), "{readme}");
     assert!(out.join("payments-gateway/ci.yml").exists());
     assert!(!out.join("payments-gateway/Dockerfile").exists());
@@ -226,7 +293,10 @@ fn basic_template_matches_cookiecutter_with_extra_context() {
 #[test]
 fn newline_styles_match_cookiecutter() {
     let env = TestEnv::new();
-    for (name, new_lines) in [("own-newlines", None), ("own-newlines-crlf", Some("\\r\\n"))] {
+    for (name, new_lines) in [
+        ("own-newlines", None),
+        ("own-newlines-crlf", Some("\\r\\n")),
+    ] {
         let t = env.cwd.join(name);
         let json = match new_lines {
             Some(nl) => format!("{{\"name\": \"{name}-out\", \"_new_lines\": \"{nl}\"}}"),
@@ -234,12 +304,32 @@ fn newline_styles_match_cookiecutter() {
         };
         put(&t, "cookiecutter.json", json, 0o644);
         let p = "{{cookiecutter.name}}";
-        put(&t, &format!("{p}/lf.txt"), "a {{ cookiecutter.name }}\nb\n", 0o644);
-        put(&t, &format!("{p}/crlf.txt"), "a {{ cookiecutter.name }}\r\nb\r\n", 0o644);
-        put(&t, &format!("{p}/cr.txt"), "a\rb {{ cookiecutter.name }}\r", 0o644);
+        put(
+            &t,
+            &format!("{p}/lf.txt"),
+            "a {{ cookiecutter.name }}\nb\n",
+            0o644,
+        );
+        put(
+            &t,
+            &format!("{p}/crlf.txt"),
+            "a {{ cookiecutter.name }}\r\nb\r\n",
+            0o644,
+        );
+        put(
+            &t,
+            &format!("{p}/cr.txt"),
+            "a\rb {{ cookiecutter.name }}\r",
+            0o644,
+        );
         put(&t, &format!("{p}/lf-then-crlf.txt"), "a\nb\r\nc\r\n", 0o644);
         put(&t, &format!("{p}/crlf-then-lf.txt"), "a\r\nb\nc\n", 0o644);
-        put(&t, &format!("{p}/no-newline.txt"), "{{ cookiecutter.name }}", 0o644);
+        put(
+            &t,
+            &format!("{p}/no-newline.txt"),
+            "{{ cookiecutter.name }}",
+            0o644,
+        );
         put(&t, &format!("{p}/empty.txt"), "", 0o644);
         let mut late = vec![b'x'; 9000];
         late.extend_from_slice(b"\r\nline {{ cookiecutter.name }}\n");
@@ -294,8 +384,18 @@ fn extensions_and_jinja_settings_match_cookiecutter() {
 
 fn hooks_template(root: &Path) {
     let t = root.join("own-hooks");
-    put(&t, "cookiecutter.json", r#"{"name": "hooked", "greeting": "hi"}"#, 0o644);
-    put(&t, "{{cookiecutter.name}}/file.txt", "x {{ cookiecutter.greeting }}\n", 0o644);
+    put(
+        &t,
+        "cookiecutter.json",
+        r#"{"name": "hooked", "greeting": "hi"}"#,
+        0o644,
+    );
+    put(
+        &t,
+        "{{cookiecutter.name}}/file.txt",
+        "x {{ cookiecutter.greeting }}\n",
+        0o644,
+    );
     put(
         &t,
         "hooks/pre_gen_project.py",
@@ -326,17 +426,30 @@ fn hooks_run_like_cookiecutter_with_trust_and_are_skipped_without() {
     python_env(&mut env);
     hooks_template(&env.cwd);
     // With --trust: cookiecutter's default behaviour.
-    let out = compat(&env, "own-hooks", &["greeting=yo"], &["--set", "greeting=yo"], Flags { hooks: true });
+    let out = compat(
+        &env,
+        "own-hooks",
+        &["greeting=yo"],
+        &["--set", "greeting=yo"],
+        Flags { hooks: true },
+    );
     let post = std::fs::read_to_string(out.join("hooked/post.txt")).unwrap();
     assert_eq!(post, "post yo file.txt pre.txt \n");
     // Without: as `cookiecutter --accept-hooks no`, and a warning says so.
     compat(&env, "own-hooks", &[], &[], Flags::default());
     let out = env.dir("no-trust");
-    env.run(["scaffold", "own-hooks", "--no-input", "--no-git", "-o", out.to_str().unwrap()])
-        .ok()
-        .stderr_has("hooks skipped")
-        .stderr_has("--trust")
-        .stderr_has("hooks/post_gen_project.sh");
+    env.run([
+        "scaffold",
+        "own-hooks",
+        "--no-input",
+        "--no-git",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .ok()
+    .stderr_has("hooks skipped")
+    .stderr_has("--trust")
+    .stderr_has("hooks/post_gen_project.sh");
     assert!(!out.join("hooked/pre.txt").exists());
     assert!(!out.join("hooked/post.txt").exists());
 }
@@ -347,13 +460,29 @@ fn failing_hook_exits_1_and_leaves_nothing() {
     let t = env.cwd.join("own-failing-hook");
     put(&t, "cookiecutter.json", r#"{"name": "doomed"}"#, 0o644);
     put(&t, "{{cookiecutter.name}}/a.txt", "a\n", 0o644);
-    put(&t, "hooks/post_gen_project.sh", "#!/bin/sh\nexit 3\n", 0o644);
+    put(
+        &t,
+        "hooks/post_gen_project.sh",
+        "#!/bin/sh\nexit 3\n",
+        0o644,
+    );
     let out = env.dir("out");
-    env.run(["scaffold", "own-failing-hook", "--no-input", "--trust", "-o", out.to_str().unwrap()])
-        .code(1)
-        .stderr_has("post_gen_project.sh")
-        .stderr_has("exit status 3");
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "nothing left behind");
+    env.run([
+        "scaffold",
+        "own-failing-hook",
+        "--no-input",
+        "--trust",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .code(1)
+    .stderr_has("post_gen_project.sh")
+    .stderr_has("exit status 3");
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        0,
+        "nothing left behind"
+    );
 }
 
 #[test]
@@ -371,11 +500,31 @@ fn replay_file_as_values_matches_cookiecutter_replay() {
     let cc = cookiecutter(
         &env,
         &env.cwd,
-        &["--replay-file", "replay.json", "--accept-hooks", "no", "-o", cc_out.to_str().unwrap(), "own-hooks"],
+        &[
+            "--replay-file",
+            "replay.json",
+            "--accept-hooks",
+            "no",
+            "-o",
+            cc_out.to_str().unwrap(),
+            "own-hooks",
+        ],
     );
-    assert!(cc.status.success(), "{}", String::from_utf8_lossy(&cc.stderr));
-    env.run(["scaffold", "own-hooks", "--values", "replay.json", "--no-git", "-o", idp_out.to_str().unwrap()])
-        .ok();
+    assert!(
+        cc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cc.stderr)
+    );
+    env.run([
+        "scaffold",
+        "own-hooks",
+        "--values",
+        "replay.json",
+        "--no-git",
+        "-o",
+        idp_out.to_str().unwrap(),
+    ])
+    .ok();
     assert_same_tree(&cc_out, &idp_out);
     assert_eq!(
         std::fs::read_to_string(idp_out.join("replayed/file.txt")).unwrap(),
@@ -395,7 +544,12 @@ fn yaml_values_file_is_extra_context() {
     compat(
         &env,
         "own-basic",
-        &["project_name=From Values", "use_docker=no", "license=MIT", "port=1234"],
+        &[
+            "project_name=From Values",
+            "use_docker=no",
+            "license=MIT",
+            "port=1234",
+        ],
         &["--values", "values.yaml"],
         Flags::default(),
     );
@@ -410,10 +564,25 @@ fn bad_choice_and_bad_boolean_exit_2_naming_the_variable() {
         .code(2)
         .stderr_has("license")
         .stderr_has("GPL provided for choice variable license, but the choices are ['MIT', 'Apache-2.0', 'BSD-3-Clause']");
-    env.run(["scaffold", "own-basic", "--no-input", "-o", out.to_str().unwrap(), "--set", "use_docker=maybe"])
-        .code(2)
-        .stderr_has("use_docker");
-    env.run(["scaffold", "own-basic", "--no-input", "--set", "no-equals-sign"]).code(2);
+    env.run([
+        "scaffold",
+        "own-basic",
+        "--no-input",
+        "-o",
+        out.to_str().unwrap(),
+        "--set",
+        "use_docker=maybe",
+    ])
+    .code(2)
+    .stderr_has("use_docker");
+    env.run([
+        "scaffold",
+        "own-basic",
+        "--no-input",
+        "--set",
+        "no-equals-sign",
+    ])
+    .code(2);
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
 }
 
@@ -422,11 +591,20 @@ fn result_has_answers_file_and_first_commit() {
     let env = TestEnv::new();
     basic_template(&env.cwd);
     let out = env.dir("out");
-    env.run(["scaffold", "own-basic", "-o", out.to_str().unwrap(), "--set", "project_name=Audit Log", "--set", "secret_token=s3cr3t"])
-        .ok()
-        .stdout_has("Created")
-        .stdout_has("audit-log")
-        .stdout_has("first commit");
+    env.run([
+        "scaffold",
+        "own-basic",
+        "-o",
+        out.to_str().unwrap(),
+        "--set",
+        "project_name=Audit Log",
+        "--set",
+        "secret_token=s3cr3t",
+    ])
+    .ok()
+    .stdout_has("Created")
+    .stdout_has("audit-log")
+    .stdout_has("first commit");
     let project = out.join("audit-log");
     let answers = std::fs::read_to_string(project.join(".idp/answers.yaml")).unwrap();
     let doc: serde_yaml::Value = serde_yaml::from_str(&answers).unwrap();
@@ -457,12 +635,33 @@ fn result_has_answers_file_and_first_commit() {
 fn secrets_never_reach_the_answers_file() {
     let env = TestEnv::new();
     let t = env.cwd.join("own-secret");
-    put(&t, "cookiecutter.json", r#"{"name": "svc", "api_token": "none"}"#, 0o644);
-    put(&t, "{{cookiecutter.name}}/token.txt", "{{ cookiecutter.api_token }}\n", 0o644);
+    put(
+        &t,
+        "cookiecutter.json",
+        r#"{"name": "svc", "api_token": "none"}"#,
+        0o644,
+    );
+    put(
+        &t,
+        "{{cookiecutter.name}}/token.txt",
+        "{{ cookiecutter.api_token }}\n",
+        0o644,
+    );
     let out = env.dir("out");
-    env.run(["scaffold", "own-secret", "--no-input", "-o", out.to_str().unwrap(), "--set", "api_token=tok-123"])
-        .ok();
-    assert_eq!(std::fs::read_to_string(out.join("svc/token.txt")).unwrap(), "tok-123\n");
+    env.run([
+        "scaffold",
+        "own-secret",
+        "--no-input",
+        "-o",
+        out.to_str().unwrap(),
+        "--set",
+        "api_token=tok-123",
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(out.join("svc/token.txt")).unwrap(),
+        "tok-123\n"
+    );
     let answers = std::fs::read_to_string(out.join("svc/.idp/answers.yaml")).unwrap();
     assert!(!answers.contains("tok-123"), "{answers}");
     assert!(answers.contains("name: svc"), "{answers}");
@@ -474,11 +673,25 @@ fn off_a_terminal_it_never_asks_and_takes_defaults() {
     basic_template(&env.cwd);
     let out = env.dir("out");
     // No --no-input: stdin is not a terminal in tests, so no prompt may block.
-    env.run(["scaffold", "own-basic", "--no-git", "-o", out.to_str().unwrap()]).ok();
+    env.run([
+        "scaffold",
+        "own-basic",
+        "--no-git",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .ok();
     assert!(out.join("ledger-service/README.md").exists());
     let defaults = env.dir("out2");
-    env.run(["scaffold", "own-basic", "--defaults", "--no-git", "--output", defaults.to_str().unwrap()])
-        .ok();
+    env.run([
+        "scaffold",
+        "own-basic",
+        "--defaults",
+        "--no-git",
+        "--output",
+        defaults.to_str().unwrap(),
+    ])
+    .ok();
     assert_same_tree(&out, &defaults);
 }
 
@@ -487,7 +700,14 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     let env = TestEnv::new();
     basic_template(&env.cwd);
     let out = env.dir("out");
-    let run = env.run(["scaffold", "own-basic", "--no-input", "--dry-run", "-o", out.to_str().unwrap()]);
+    let run = env.run([
+        "scaffold",
+        "own-basic",
+        "--no-input",
+        "--dry-run",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     run.ok()
         .stdout_has("Would create")
         .stdout_has("ledger-service/README.md")
@@ -495,13 +715,23 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
         .stdout_has("nothing was written")
         .stdout_lacks("# Ledger Service");
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
-    env.run(["scaffold", "own-basic", "--no-input", "--dry-run", "--diff", "-o", out.to_str().unwrap()])
-        .ok()
-        .stdout_has("+++ b/ledger-service/README.md")
-        .stdout_has("+# Ledger Service")
-        .stdout_has("Binary file b/ledger-service/logo.png");
+    env.run([
+        "scaffold",
+        "own-basic",
+        "--no-input",
+        "--dry-run",
+        "--diff",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .ok()
+    .stdout_has("+++ b/ledger-service/README.md")
+    .stdout_has("+# Ledger Service")
+    .stdout_has("Binary file b/ledger-service/logo.png");
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
-    env.run(["scaffold", "own-basic", "--diff"]).code(2).stderr_has("--dry-run");
+    env.run(["scaffold", "own-basic", "--diff"])
+        .code(2)
+        .stderr_has("--dry-run");
 }
 
 #[test]
@@ -509,11 +739,24 @@ fn json_output_describes_the_result() {
     let env = TestEnv::new();
     basic_template(&env.cwd);
     let out = env.dir("out");
-    let run = env.run(["-o", "json", "scaffold", "own-basic", "--no-input", "--no-git", "--output", out.to_str().unwrap()]);
+    let run = env.run([
+        "-o",
+        "json",
+        "scaffold",
+        "own-basic",
+        "--no-input",
+        "--no-git",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
     let v = run.ok().json();
     assert_eq!(v["template"], "own-basic");
     assert!(v["project"].as_str().unwrap().ends_with("/ledger-service"));
-    assert!(v["files"].as_array().unwrap().iter().any(|f| f == "README.md"));
+    assert!(v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "README.md"));
     assert_eq!(v["answers"]["port"], "8080");
 }
 
@@ -535,9 +778,20 @@ fn list_shows_catalog_templates() {
         .stdout_has("own-hooks")
         .stdout_has("cookiecutter")
         .stdout_has("templates/own-basic");
-    let v = env.run(["--catalog", repo.path(), "scaffold", "list", "-o", "json"]).ok().json();
-    let names: Vec<&str> = v.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"own-basic") && names.contains(&"own-hooks"), "{names:?}");
+    let v = env
+        .run(["--catalog", repo.path(), "scaffold", "list", "-o", "json"])
+        .ok()
+        .json();
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"own-basic") && names.contains(&"own-hooks"),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -551,7 +805,18 @@ fn show_lists_variables_with_defaults() {
         .stdout_has("MIT, Apache-2.0, BSD-3-Clause")
         .stdout_has("computed")
         .stdout_has("templates/own-basic in catalog");
-    let v = env.run(["--catalog", repo.path(), "scaffold", "show", "own-hooks", "-o", "json"]).ok().json();
+    let v = env
+        .run([
+            "--catalog",
+            repo.path(),
+            "scaffold",
+            "show",
+            "own-hooks",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
     assert_eq!(v["kind"], "cookiecutter");
     assert_eq!(v["variables"][0]["name"], "name");
     assert_eq!(v["variables"][0]["default"], "hooked");
@@ -563,27 +828,63 @@ fn catalog_template_by_name_renders_like_cookiecutter() {
     let env = TestEnv::new();
     let repo = catalog_with_templates(&env);
     let idp_out = env.dir("idp");
-    env.run(["--catalog", repo.path(), "scaffold", "own-basic", "--no-input", "--no-git", "-o", idp_out.to_str().unwrap()])
-        .ok();
+    env.run([
+        "--catalog",
+        repo.path(),
+        "scaffold",
+        "own-basic",
+        "--no-input",
+        "--no-git",
+        "-o",
+        idp_out.to_str().unwrap(),
+    ])
+    .ok();
     let cc_out = env.dir("cc");
     let tpl = repo.dir.join("templates/own-basic");
-    let cc = cookiecutter(&env, &env.cwd, &["--no-input", "-o", cc_out.to_str().unwrap(), tpl.to_str().unwrap()]);
+    let cc = cookiecutter(
+        &env,
+        &env.cwd,
+        &[
+            "--no-input",
+            "-o",
+            cc_out.to_str().unwrap(),
+            tpl.to_str().unwrap(),
+        ],
+    );
     assert!(cc.status.success());
     assert_same_tree(&cc_out, &idp_out);
-    let answers = std::fs::read_to_string(idp_out.join("ledger-service/.idp/answers.yaml")).unwrap();
+    let answers =
+        std::fs::read_to_string(idp_out.join("ledger-service/.idp/answers.yaml")).unwrap();
     assert!(answers.contains("type: catalog"), "{answers}");
     assert!(answers.contains("path: templates/own-basic"), "{answers}");
-    let head = repo.git.head().unwrap().peel_to_commit().unwrap().id().to_string();
-    assert!(answers.contains(&head), "template commit recorded: {answers}");
+    let head = repo
+        .git
+        .head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id()
+        .to_string();
+    assert!(
+        answers.contains(&head),
+        "template commit recorded: {answers}"
+    );
 }
 
 #[test]
 fn unknown_template_exits_3_with_suggestions() {
     let env = TestEnv::new();
     let repo = catalog_with_templates(&env);
-    env.run(["--catalog", repo.path(), "scaffold", "own-basc", "--no-input"])
-        .code(3)
-        .stderr_has("template 'own-basc' not found")
-        .stderr_has("did you mean: own-basic");
-    env.run(["scaffold", "./does-not-exist", "--no-input"]).code(3);
+    env.run([
+        "--catalog",
+        repo.path(),
+        "scaffold",
+        "own-basc",
+        "--no-input",
+    ])
+    .code(3)
+    .stderr_has("template 'own-basc' not found")
+    .stderr_has("did you mean: own-basic");
+    env.run(["scaffold", "./does-not-exist", "--no-input"])
+        .code(3);
 }

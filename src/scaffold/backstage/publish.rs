@@ -40,17 +40,29 @@ fn unsupported(action: &str, step: &str, why: &str) -> ScaffoldError {
 /// The GitHub integration `--publish` uses for the step `step` running
 /// `action`, or why it cannot publish. Called before anything is asked or
 /// rendered, so a run that cannot publish stops before it writes.
-pub fn integration(action: &str, step: &str, catalog: Option<&Catalog>) -> Result<IntegrationConfig, ScaffoldError> {
+pub fn integration(
+    action: &str,
+    step: &str,
+    catalog: Option<&Catalog>,
+) -> Result<IntegrationConfig, ScaffoldError> {
     if action != "publish:github" {
         return Err(unsupported(action, step, ""));
     }
     let entry = catalog
         .and_then(|c| c.config.integrations.get("github"))
-        .ok_or_else(|| unsupported(action, step, ": the catalog's idp.yaml configures no integrations.github"))?;
-    let cfg = IntegrationConfig::resolve("github", entry, &|k| std::env::var(k).ok())
-        .map_err(|e| ScaffoldError::InvalidValue {
-            name: "--publish".into(),
-            message: e.to_string(),
+        .ok_or_else(|| {
+            unsupported(
+                action,
+                step,
+                ": the catalog's idp.yaml configures no integrations.github",
+            )
+        })?;
+    let cfg =
+        IntegrationConfig::resolve("github", entry, &|k| std::env::var(k).ok()).map_err(|e| {
+            ScaffoldError::InvalidValue {
+                name: "--publish".into(),
+                message: e.to_string(),
+            }
         })?;
     if cfg.token.is_none() {
         return Err(ScaffoldError::InvalidValue {
@@ -72,7 +84,11 @@ fn api_error(what: &str, message: impl std::fmt::Display) -> ScaffoldError {
 }
 
 /// Creates the repository of `plan` and pushes `project`'s branch to it.
-pub fn publish(plan: &PublishPlan, cfg: &IntegrationConfig, project: &Path) -> Result<Published, ScaffoldError> {
+pub fn publish(
+    plan: &PublishPlan,
+    cfg: &IntegrationConfig,
+    project: &Path,
+) -> Result<Published, ScaffoldError> {
     let spec = RepoSpec::parse(&plan.repo_url).map_err(|m| api_error("repoUrl", m))?;
     let owner = spec.owner.clone().unwrap_or_default();
     let token = cfg.token.clone().expect("checked by integration()");
@@ -110,7 +126,10 @@ pub fn publish(plan: &PublishPlan, cfg: &IntegrationConfig, project: &Path) -> R
             .await
             .map_err(|e| api_error(&format!("GET {base}/user"), e))?;
         if !me.status().is_success() {
-            return Err(api_error(&format!("GET {base}/user"), format!("HTTP {}", me.status())));
+            return Err(api_error(
+                &format!("GET {base}/user"),
+                format!("HTTP {}", me.status()),
+            ));
         }
         let me = me.text().await.map_err(|e| api_error("GET /user", e))?;
         let me: Value = serde_json::from_str(&me).map_err(|e| api_error("GET /user", e))?;
@@ -192,7 +211,9 @@ fn push(project: &Path, url: &str, token: &str) -> Result<String, ScaffoldError>
     let branch = head.shorthand().unwrap_or("main").to_string();
     let mut remote = match repo.find_remote("origin") {
         Ok(r) => r,
-        Err(_) => repo.remote("origin", url).map_err(git("add remote origin"))?,
+        Err(_) => repo
+            .remote("origin", url)
+            .map_err(git("add remote origin"))?,
     };
     let token = token.to_string();
     let mut callbacks = git2::RemoteCallbacks::new();
