@@ -296,6 +296,7 @@ pub enum Command {
   idp scaffold python-lib --values answers.yaml --dry-run --diff
   idp scaffold https://github.com/acme/templates.git//python-lib --defaults
   idp scaffold node-service --set name=ledger --set owner=payments --register --push
+  idp -o json scaffold python-lib --no-input      # JSON result: -o FORMAT goes before `scaffold`
 
 Exit codes: 0 created, 1 the generated catalog-info.yaml is invalid (files are kept)
 or a hook failed, 2 invalid input or a missing value off a terminal, 3 template not
@@ -690,7 +691,9 @@ pub struct ScaffoldUpdateArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Run the template's hooks while rendering the two versions.
+    /// Run the template's hooks while rendering the two versions (give it
+    /// when the project was created with --trust, so both renders match
+    /// what the hooks made).
     #[arg(long)]
     pub trust: bool,
 

@@ -121,6 +121,9 @@ impl Progress for Bar {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
                 .progress_chars("=> "),
             );
+            // Drawn at once and kept ticking: the first answers can take a
+            // while when many requests queue for one host.
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
             bar
         } else {
             indicatif::ProgressBar::hidden()

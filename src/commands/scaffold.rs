@@ -705,7 +705,11 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
             ctx,
             &t,
             cat.as_ref().map(|c| &c.1),
-            &descriptor,
+            // The descriptor a catalog:register step named, else catalog-info.yaml.
+            &outcome
+                .register
+                .first()
+                .map_or_else(|| descriptor.clone(), |p| final_dir.join(p)),
             args.push,
         )?)
     } else {

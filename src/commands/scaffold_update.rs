@@ -381,7 +381,11 @@ fn write_junit(out: &mut dyn Write, template: &str, results: &[FixtureResult]) -
         suite.add_test_case(case);
     }
     report.add_test_suite(suite);
-    report.serialize(&mut *out).map_err(std::io::Error::other)?;
+    // Serialized in memory first: a closed pipe then stays an I/O error
+    // (exit 0) instead of becoming a JUnit serialization error.
+    let mut xml = Vec::new();
+    report.serialize(&mut xml).map_err(std::io::Error::other)?;
+    out.write_all(&xml)?;
     writeln!(out)?;
     Ok(())
 }

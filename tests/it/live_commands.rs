@@ -303,3 +303,73 @@ fn enrich_never_exceeds_the_per_host_limit() {
     assert!(max <= 2, "{max} requests in flight at once, limit 2");
     assert!(max == 2, "requests never overlapped ({max}): concurrency not used");
 }
+
+/// On a terminal, a long fetch shows an indicatif bar on stderr; piped, or
+/// with -o json, nothing of the kind.
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    let mut env = TestEnv::new();
+    env.env("PAGERDUTY_TOKEN", "pd-token");
+    let fake = FakeApi::start();
+    fake.route_fn("/services/*", |seen, _| {
+        let id = seen.url.trim_start_matches("/services/").split('?').next().unwrap().to_string();
+        Reply::json(json!({"service": {"id": id, "name": id, "status": "active",
+            "escalation_policy": {"id": "PEP", "type": "escalation_policy_reference"}}}))
+        .delay(Duration::from_millis(250))
+    });
+    fake.route("/oncalls", Reply::json(json!({"oncalls": [], "more": false, "limit": 100, "offset": 0})))
+        .route("/incidents", Reply::json(json!({"incidents": [], "more": false, "total": 0, "limit": 1, "offset": 0})));
+    let mut docs = String::new();
+    for i in 0..16 {
+        docs.push_str(&format!(
+            "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: s{i}\n  annotations:\n    pagerduty.com/service-id: PS{i:03}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-pay\n"
+        ));
+    }
+    let idp = format!(
+        "exclude: []\nintegrations:\n  pagerduty: {{ base_url: {} }}\nlive: {{ per_host: 1 }}\n",
+        fake.base
+    );
+    CatalogBuilder::new(env.dir("catalog"))
+        .file("idp.yaml", idp)
+        .file("catalog-info.yaml", docs)
+        .build();
+    let cat = env.root.join("catalog");
+
+    // Piped: stderr stays empty.
+    let run = env.run(["--catalog", cat.to_str().unwrap(), "enrich"]);
+    run.ok().quiet_stderr();
+
+    // In a terminal (tmux): the bar shows while fetching.
+    let socket = env.root.join("tmux.sock");
+    let idp = assert_cmd::cargo::cargo_bin("idp");
+    let script = format!(
+        "env -i PATH=\"$PATH\" HOME={home} XDG_CACHE_HOME={home}/other-cache PAGERDUTY_TOKEN=t TERM=xterm {idp} --catalog {cat} --refresh enrich; sleep 30",
+        home = env.home.display(),
+        idp = idp.display(),
+        cat = cat.display()
+    );
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .expect("tmux")
+    };
+    let started = tmux(&["new-session", "-d", "-x", "120", "-y", "20", "sh", "-c", &script]);
+    assert!(started.status.success(), "tmux: {started:?}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut screen = String::new();
+    while std::time::Instant::now() < deadline {
+        screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+        if screen.contains("live data") && screen.contains("/16") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = tmux(&["kill-server"]);
+    assert!(
+        screen.contains("live data") && screen.contains("/16"),
+        "no progress bar on the terminal:\n{screen}"
+    );
+}

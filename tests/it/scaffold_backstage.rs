@@ -1066,7 +1066,7 @@ spec:
     - id: filters
       action: debug:log
       input:
-        message: name=${{ (parameters.owner | parseEntityRef).name }} kind=${{ parameters.owner | parseEntityRef | pick('kind') }} slug=${{ 'github.com?owner=o&repo=r' | projectSlug }} host=${{ ('gitlab.com?owner=g&repo=h' | parseRepoUrl).host }}
+        message: name=${{ (parameters.owner | parseEntityRef).name }} kind=${{ parameters.owner | parseEntityRef | pick('kind') }} slug=${{ 'github.com?owner=o&repo=r' | projectSlug }} host=${{ ('gitlab.com?owner=g&repo=h' | parseRepoUrl).host }} ns=${{ 'payments' | parseEntityRef({ defaultKind:'group', defaultNamespace:'ops' }) | pick('namespace') }}
 "#;
 
 #[test]
@@ -1095,7 +1095,7 @@ fn fetch_template_options_catalog_write_and_filters() {
     scaffold(&env, &cat, "options", &[])
         .ok()
         .stderr_has("again: notes.txt exists already, not replaced")
-        .stderr_has("filters: name=payments kind=group slug=o/r host=gitlab.com");
+        .stderr_has("filters: name=payments kind=group slug=o/r host=gitlab.com ns=ops");
     let out = out_dir(&env);
     // templateFileExtension: only .njk files render, and lose the extension;
     // names render either way.

@@ -217,7 +217,77 @@ pub fn check_actions(
 }
 
 fn render(r: &Renderer, what: &str, v: &Value, ctx: &Value) -> Result<Value, ScaffoldError> {
-    r.render_value(what, v, ctx)
+    r.render_value(what, &quote_object_keys(v), ctx)
+}
+
+/// Nunjucks accepts JavaScript object literals with bare keys
+/// (`parseEntityRef({ defaultKind: "group" })`, as Backstage's docs write
+/// them); Jinja needs quoted keys. Quotes bare keys after `{` or `,` inside
+/// `${{ … }}`, leaving string literals alone.
+fn quote_object_keys(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s.contains("${{") && s.contains(':') => Value::String(quote_keys_in(s)),
+        Value::Array(a) => Value::Array(a.iter().map(quote_object_keys).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), quote_object_keys(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn quote_keys_in(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut rest = s;
+    while let Some(start) = rest.find("${{") {
+        out.push_str(&rest[..start + 3]);
+        rest = &rest[start + 3..];
+        let end = rest.find("}}").unwrap_or(rest.len());
+        let expr: Vec<char> = rest[..end].chars().collect();
+        let mut quote: Option<char> = None;
+        let mut i = 0;
+        while i < expr.len() {
+            let c = expr[i];
+            out.push(c);
+            i += 1;
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None if c == '\'' || c == '"' => quote = Some(c),
+                None if c == '{' || c == ',' => {
+                    // `{ key:` or `, key:` → `{ "key":`
+                    let mut j = i;
+                    while j < expr.len() && expr[j].is_whitespace() {
+                        j += 1;
+                    }
+                    let key_start = j;
+                    while j < expr.len() && (expr[j].is_alphanumeric() || expr[j] == '_' || expr[j] == '$') {
+                        j += 1;
+                    }
+                    let key_end = j;
+                    while j < expr.len() && expr[j].is_whitespace() {
+                        j += 1;
+                    }
+                    let is_key = key_end > key_start
+                        && !expr[key_start].is_ascii_digit()
+                        && j < expr.len()
+                        && expr[j] == ':';
+                    if is_key {
+                        out.extend(&expr[i..key_start]);
+                        out.push('"');
+                        out.extend(&expr[key_start..key_end]);
+                        out.push('"');
+                        i = key_end;
+                    }
+                }
+                None => {}
+            }
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn each_entries(step: &Step, v: Value) -> Result<Vec<(String, Value)>, ScaffoldError> {
@@ -358,6 +428,16 @@ mod tests {
         for v in [json!(true), json!("false"), json!(1), json!({}), json!([0])] {
             assert!(truthy(&v), "{v}");
         }
+    }
+
+    #[test]
+    fn quotes_bare_object_keys_outside_strings() {
+        assert_eq!(
+            quote_keys_in("${{ o | parseEntityRef({ defaultKind:\"group\", defaultNamespace: 'a, b:c' }) }} {x: 1}"),
+            "${{ o | parseEntityRef({ \"defaultKind\":\"group\", \"defaultNamespace\": 'a, b:c' }) }} {x: 1}"
+        );
+        assert_eq!(quote_keys_in("${{ {'a': 1} }}"), "${{ {'a': 1} }}");
+        assert_eq!(quote_keys_in("${{ x[1:2] }}"), "${{ x[1:2] }}");
     }
 
     #[test]
