@@ -11,7 +11,10 @@ use crate::catalog::discover::CatalogLocation;
 use crate::catalog::load::load_selected;
 use crate::catalog::snapshot::{relative, FileSet, Snapshot};
 use crate::catalog::validate::{validate, Report, Scope};
-use crate::catalog::{Catalog, CatalogError, Origin};
+use crate::catalog::config::CATALOG_CONFIG_FILE;
+use crate::catalog::locate::locate;
+use crate::catalog::{Catalog, CatalogError, Origin, Problem, Severity};
+use crate::integrations::engine::check_config;
 use crate::cli::{Format, ValidateArgs};
 use crate::exit::Exit;
 use crate::output::{problems, write_data};
@@ -70,8 +73,43 @@ fn whole_catalog(ctx: &Context, location: &CatalogLocation) -> Result<(Report, S
         files: None,
         check_references: true,
     };
-    let report = run_validation(&opened.catalog, opened.snapshot.as_deref(), &scope);
+    let mut report = run_validation(&opened.catalog, opened.snapshot.as_deref(), &scope);
+    report.errors.extend(integration_problems(opened));
     Ok((report, summary(&opened.catalog)))
+}
+
+/// Problems of the live-data settings in idp.yaml, located at their key.
+fn integration_problems(opened: &crate::catalog::open::Opened) -> Vec<Problem> {
+    let config = &opened.catalog.config;
+    let text = opened
+        .snapshot
+        .as_deref()
+        .and_then(|s| s.read(CATALOG_CONFIG_FILE).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default();
+    check_config(&config.integrations, &config.live)
+        .into_iter()
+        .map(|e| {
+            let path = match (&e.key, e.integration.is_empty()) {
+                (_, true) => "live".to_string(),
+                (Some(k), false) => format!("integrations.{}.{k}", e.integration),
+                (None, false) => format!("integrations.{}", e.integration),
+            };
+            let (line, column) = locate(&text, 0, &path)
+                .or_else(|| locate(&text, 0, &format!("integrations.{}", e.integration)))
+                .unwrap_or((1, 1));
+            let message = e.to_string();
+            let message = message.strip_prefix("idp.yaml: ").unwrap_or(&message);
+            Problem::new(
+                Severity::Error,
+                "integration-config",
+                message,
+                &display_path(&opened.catalog.origin.location, CATALOG_CONFIG_FILE),
+                line,
+                column,
+            )
+        })
+        .collect()
 }
 
 fn files_in_catalog(

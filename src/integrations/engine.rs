@@ -110,6 +110,31 @@ pub fn build(cfg: &IntegrationConfig) -> Result<Arc<dyn Integration>, ConfigErro
 
 
 
+/// Every problem of the `integrations:` and `live:` sections that reading
+/// `idp.yaml` cannot see (a missing base URL, a bad JSONPath, …), without
+/// looking at tokens: for `idp validate`.
+pub fn check_config(
+    entries: &BTreeMap<String, super::config::IntegrationEntry>,
+    settings: &super::config::LiveSettings,
+) -> Vec<ConfigError> {
+    let mut problems = Vec::new();
+    let no_env = |_: &str| None;
+    for (name, entry) in entries {
+        match IntegrationConfig::resolve(name, entry, &no_env) {
+            Ok(cfg) => {
+                if let Err(e) = build(&cfg) {
+                    problems.push(e);
+                }
+            }
+            Err(e) => problems.push(e),
+        }
+    }
+    if let Err(e) = LiveConfig::resolve(&BTreeMap::new(), settings, &no_env) {
+        problems.push(e);
+    }
+    problems
+}
+
 impl Engine {
     /// An engine for the configured integrations; `cache_dir` is
     /// `$XDG_CACHE_HOME/idp/live`.

@@ -569,3 +569,22 @@ fn cache_files(env: &TestEnv) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn validate_reports_integration_settings_at_their_key() {
+    let env = env();
+    CatalogBuilder::new(env.dir("catalog"))
+        .file(
+            "idp.yaml",
+            "exclude: []\nintegrations:\n  github: {}\n  prometheus:\n    ttl: 5m\n  deploys:\n    type: http\n    base_url: http://127.0.0.1:1\n    url: /a\n    extract: { v: \"$[\" }\n",
+        )
+        .file("catalog-info.yaml", SERVICE)
+        .build();
+    let cat = env.root.join("catalog");
+    let run = env.run(["--catalog", cat.to_str().unwrap(), "validate"]);
+    run.code(1)
+        .stdout_has("integrations.prometheus.base_url: prometheus needs a base_url")
+        .stdout_has("idp.yaml:4:3")
+        .stdout_has("integrations.deploys.extract.v: invalid JSONPath")
+        .stdout_has("idp.yaml:10:");
+}

@@ -510,3 +510,19 @@ fn who_owns_reports_the_latest_commit_and_deploy() {
     );
     assert_eq!(activity["last_deploy"]["ref"], "v2.4.0", "{report:#}");
 }
+
+#[test]
+fn zz_tmp_hang_probe() {
+    for i in 0..30 {
+        let api = github("");
+        let env = TestEnv::new();
+        let repo = catalog(&env, &api.base);
+        let t = Instant::now();
+        let v = show_json(&env, &repo, "ledger");
+        let live = &v["live"]["github"];
+        if live["status"] != "ok" {
+            let urls: Vec<String> = api.seen().iter().map(|s| s.url.clone()).collect();
+            panic!("run {i} after {:?}: {live:#}\nseen: {urls:#?}", t.elapsed());
+        }
+    }
+}

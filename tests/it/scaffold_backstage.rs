@@ -1013,7 +1013,29 @@ spec:
       owner:
         type: string
         default: group:default/payments
+      deps:
+        type: array
+        items:
+          type: string
+        default: []
+        ui:field: MultiEntityPicker
+        ui:options:
+          catalogFilter:
+            - kind: Component
+              spec.type: service
+            - kind: Component
+              spec.type: website
+      team:
+        type: string
+        ui:field: EntityPicker
+        ui:options:
+          allowedKinds: [Group]
+          defaultKind: Group
   steps:
+    - id: picked
+      action: debug:log
+      input:
+        message: deps=${{ parameters.deps | join(',') }} team=${{ parameters.team }}
     - id: njk
       action: fetch:template
       input:
@@ -1078,6 +1100,7 @@ fn fetch_template_options_catalog_write_and_filters() {
             "exclude: [\"templates/*/njk/**\", \"templates/*/cc/**\"]\n",
         )
         .file("org.yaml", ORG)
+        .file("components.yaml", COMPONENTS)
         .file("templates/options/template.yaml", OPTIONS)
         .file(
             "templates/options/njk/notes.txt.njk",
@@ -1092,8 +1115,17 @@ fn fetch_template_options_catalog_write_and_filters() {
             "{{ cookiecutter.name | upper }}\n",
         )
         .build();
-    scaffold(&env, &cat, "options", &[])
+    // MultiEntityPicker: each item resolved against a list of filters.
+    scaffold(&env, &cat, "options", &["deps=ledger,storefrnt"])
+        .code(2)
+        .stderr_has("invalid value for deps: \"storefrnt\" is not a Component with spec.type=service, or Component with spec.type=website in the catalog; did you mean component:default/storefront?");
+    // allowedKinds: a Group only.
+    scaffold(&env, &cat, "options", &["team=ledger"])
+        .code(2)
+        .stderr_has("invalid value for team: \"ledger\" is not a Group in the catalog");
+    scaffold(&env, &cat, "options", &["deps=ledger,storefront", "team=engineering"])
         .ok()
+        .stderr_has("picked: deps=component:default/ledger,component:default/storefront team=group:default/engineering")
         .stderr_has("again: notes.txt exists already, not replaced")
         .stderr_has("filters: name=payments kind=group slug=o/r host=gitlab.com ns=ops");
     let out = out_dir(&env);

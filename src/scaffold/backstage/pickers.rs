@@ -191,6 +191,20 @@ impl Picker {
         text
     }
 
+    /// A typed reference completed with the default kind and namespace,
+    /// as Backstage's picker stores free text (`payments` →
+    /// `group:default/payments`); unchanged when it has no kind.
+    pub fn complete(&self, text: &str) -> String {
+        match super::filters::parse_entity_ref(
+            text.trim(),
+            self.default_kind.as_deref(),
+            self.default_namespace.as_deref(),
+        ) {
+            Ok((kind, ns, name)) => format!("{}:{ns}/{name}", kind.to_ascii_lowercase()),
+            Err(_) => text.to_string(),
+        }
+    }
+
     /// The value stored for a picked entity.
     pub fn value_of(e: &Entity) -> String {
         e.entity_ref().to_string()

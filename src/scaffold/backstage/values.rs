@@ -58,6 +58,21 @@ pub fn check(field: &Field, value: Value, catalog: Option<&Catalog>) -> Result<V
             ),
             other => other,
         },
+        // Without a catalog nothing can be checked: complete the reference
+        // the way Backstage's picker completes free text.
+        (Some(p), None) => match value {
+            Value::String(s) => Value::String(p.complete(&s)),
+            Value::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .map(|i| match i {
+                        Value::String(s) => Value::String(p.complete(&s)),
+                        other => other,
+                    })
+                    .collect(),
+            ),
+            other => other,
+        },
         _ => value,
     };
     if let (Some(rp), Value::String(s)) = (RepoPicker::of(field), &value) {
