@@ -46,7 +46,65 @@ fn signature(repo: &Repository) -> Result<Signature<'static>, ScaffoldError> {
 }
 
 /// The git repository containing `dir`: its work-tree root and HEAD commit.
+/// Read straight from `.git` (HEAD, loose refs, packed-refs) when it can be:
+/// opening libgit2 costs tens of milliseconds (it loads the TLS
+/// certificates), more than rendering a whole template.
 pub fn enclosing_repo(dir: &Path) -> Option<(PathBuf, Option<String>)> {
+    let start = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut cur = Some(start.as_path());
+    while let Some(d) = cur {
+        let dotgit = d.join(".git");
+        if dotgit.exists() {
+            return match read_head(&dotgit) {
+                Some(head) => Some((d.to_path_buf(), head)),
+                None => enclosing_repo_git2(d),
+            };
+        }
+        cur = d.parent();
+    }
+    None
+}
+
+/// HEAD's commit from a `.git` directory or file: `Some(None)` for an
+/// unborn branch, `None` when the layout is not understood.
+fn read_head(dotgit: &Path) -> Option<Option<String>> {
+    let gitdir = if dotgit.is_dir() {
+        dotgit.to_path_buf()
+    } else {
+        let text = std::fs::read_to_string(dotgit).ok()?;
+        let rel = text.strip_prefix("gitdir:")?.trim();
+        dotgit.parent()?.join(rel)
+    };
+    let common = match std::fs::read_to_string(gitdir.join("commondir")) {
+        Ok(c) => gitdir.join(c.trim()),
+        Err(_) => gitdir.clone(),
+    };
+    let head = std::fs::read_to_string(gitdir.join("HEAD")).ok()?;
+    let head = head.trim();
+    let is_sha = |s: &str| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let Some(refname) = head.strip_prefix("ref:").map(str::trim) else {
+        return is_sha(head).then(|| Some(head.to_string()));
+    };
+    for base in [&gitdir, &common] {
+        if let Ok(sha) = std::fs::read_to_string(base.join(refname)) {
+            let sha = sha.trim();
+            return is_sha(sha).then(|| Some(sha.to_string()));
+        }
+    }
+    match std::fs::read_to_string(common.join("packed-refs")) {
+        Ok(packed) => Some(
+            packed
+                .lines()
+                .filter_map(|l| l.split_once(' '))
+                .find(|(sha, name)| *name == refname && is_sha(sha))
+                .map(|(sha, _)| sha.to_string()),
+        ),
+        // No loose ref and no packed-refs: an unborn branch.
+        Err(_) => Some(None),
+    }
+}
+
+fn enclosing_repo_git2(dir: &Path) -> Option<(PathBuf, Option<String>)> {
     let repo = Repository::discover(dir).ok()?;
     let root = repo.workdir()?.to_path_buf();
     let root = std::fs::canonicalize(&root).unwrap_or(root);

@@ -6,7 +6,6 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io::Read as _;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::thread;

@@ -21,12 +21,17 @@ fn fixture(name: &str) -> Value {
 
 /// The standard catalog with GitHub pointed at `base_url` and a short
 /// deadline, so a test that waits too long fails instead of hanging.
+///
+/// `per_host: 2`: tiny_http serves each keep-alive connection on a thread
+/// of a pool whose wake-up can be lost when several connections open at
+/// once, leaving one unanswered until the deadline (FakeApi's problem, not
+/// idp's); two connections stay well within its four idle threads.
 fn catalog(env: &TestEnv, base_url: &str) -> Repo {
     CatalogBuilder::new(env.dir("catalog"))
         .file(
             "idp.yaml",
             format!(
-                "exclude: []\nintegrations:\n  github:\n    base_url: {base_url}\nlive:\n  deadline: 5s\n"
+                "exclude: []\nintegrations:\n  github:\n    base_url: {base_url}\nlive:\n  deadline: 5s\n  per_host: 2\n"
             ),
         )
         .file("org.yaml", ORG)

@@ -262,7 +262,9 @@ fn quote_keys_in(s: &str) -> String {
                         j += 1;
                     }
                     let key_start = j;
-                    while j < expr.len() && (expr[j].is_alphanumeric() || expr[j] == '_' || expr[j] == '$') {
+                    while j < expr.len()
+                        && (expr[j].is_alphanumeric() || expr[j] == '_' || expr[j] == '$')
+                    {
                         j += 1;
                     }
                     let key_end = j;
