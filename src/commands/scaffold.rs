@@ -169,6 +169,23 @@ pub(super) fn resolve_template(
     Ok((t, cat))
 }
 
+/// Like [`resolve_template`], but a cookiecutter template given as a path
+/// renders without the catalog: finding and loading one costs more than
+/// rendering, and it is needed only to validate a generated descriptor.
+fn resolve_for_create(
+    ctx: &Context,
+    arg: &str,
+) -> Result<(LoadedTemplate, Option<(&'static Opened, CatalogLocation)>)> {
+    let is_local = source::looks_like_path(arg) || source::is_local_template(arg, &ctx.cwd);
+    if is_local && !repo::is_git_url(arg) {
+        let t = source::resolve(arg, None, &ctx.cwd)?;
+        if t.kind == TemplateKind::Cookiecutter {
+            return Ok((t, None));
+        }
+    }
+    resolve_template(ctx, arg)
+}
+
 // ------------------------------------------------------------------ list
 
 #[derive(Serialize)]
@@ -538,7 +555,7 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
         &[Format::Table, Format::Json, Format::Yaml],
     )?;
     let arg = args.template.clone().expect("clap requires TEMPLATE");
-    let (t, cat) = resolve_template(ctx, &arg)?;
+    let (t, mut cat) = resolve_for_create(ctx, &arg)?;
     let catalog = cat.as_ref().map(|(o, _)| &o.catalog);
 
     let never_ask = args.defaults || args.no_input;
@@ -693,6 +710,10 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
 
     // The new descriptor must hold up in the catalog.
     let descriptor = final_dir.join("catalog-info.yaml");
+    if cat.is_none() && (descriptor.is_file() || args.register) {
+        cat = open_catalog(ctx, false)?;
+    }
+    let catalog = cat.as_ref().map(|(o, _)| &o.catalog);
     let validation = if descriptor.is_file() {
         Some(validate_descriptor(catalog, &final_dir)?)
     } else {

@@ -100,8 +100,14 @@ pub fn section(
 /// Facts as `key  value` lines under the integration, values of several
 /// lines indented to the value column.
 fn facts(out: &mut dyn Write, facts: &serde_json::Map<String, Value>) -> io::Result<()> {
-    let width = facts.keys().map(|k| k.chars().count()).max().unwrap_or(0);
-    for (key, value) in facts {
+    // Nulls are facts that do not apply (a Group has no repository): the
+    // JSON keeps them, the human view leaves them out.
+    let present: Vec<_> = facts.iter().filter(|(_, v)| !v.is_null()).collect();
+    let width = present.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    if present.is_empty() {
+        writeln!(out, "    (no facts)")?;
+    }
+    for (key, value) in present {
         let text = value_text(value);
         let mut lines = text.lines();
         writeln!(out, "    {key:<width$}  {}", lines.next().unwrap_or(""))?;

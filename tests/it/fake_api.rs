@@ -6,7 +6,8 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -78,81 +79,33 @@ struct Route {
     hits: usize,
 }
 
-/// The server. Dropping it stops answering (the thread ends with the test).
+/// The server: one thread per connection, one request per connection
+/// (`Connection: close`), so no request ever waits for a pool thread.
+/// Dropping it stops accepting.
 pub struct FakeApi {
     pub base: String,
     pub port: u16,
     routes: Arc<Mutex<Vec<Route>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
-    server: Arc<tiny_http::Server>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl FakeApi {
     pub fn start() -> Self {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind fake api"));
-        let port = server.server_addr().to_ip().expect("ip addr").port();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake api");
+        let port = listener.local_addr().expect("addr").port();
         let routes: Arc<Mutex<Vec<Route>>> = Arc::default();
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
-        let (s, r, log) = (server.clone(), routes.clone(), seen.clone());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (r, log, halt) = (routes.clone(), seen.clone(), stop.clone());
         thread::spawn(move || {
-            for mut request in s.incoming_requests() {
-                let seen = Seen {
-                    method: request.method().to_string(),
-                    url: request.url().to_string(),
-                    headers: request
-                        .headers()
-                        .iter()
-                        .map(|h| {
-                            (
-                                h.field.as_str().as_str().to_ascii_lowercase(),
-                                h.value.as_str().to_string(),
-                            )
-                        })
-                        .collect(),
-                };
-                let mut sink = Vec::new();
-                let _ = request.as_reader().read_to_end(&mut sink);
-                log.lock().unwrap().push(seen.clone());
-                // Pick the route under the lock; answer on a thread of its
-                // own, so slow handlers overlap like a real server's.
-                let picked = {
-                    let mut routes = r.lock().unwrap();
-                    let path = seen.url.split('?').next().unwrap_or("").to_string();
-                    // The most specific route wins.
-                    routes
-                        .iter_mut()
-                        .filter(|route| {
-                            if let Some(prefix) = route.pattern.strip_suffix('*') {
-                                path.starts_with(prefix)
-                            } else if route.pattern.contains('?') {
-                                seen.url.starts_with(&route.pattern)
-                            } else {
-                                route.pattern == path
-                            }
-                        })
-                        .max_by_key(|route| route.pattern.len())
-                        .map(|route| {
-                            route.hits += 1;
-                            (route.handler.clone(), route.hits)
-                        })
-                };
-                thread::spawn(move || {
-                    let reply = match picked {
-                        Some((handler, hit)) => handler(&seen, hit),
-                        None => Reply::status(404).body(format!("no fake route for {}", seen.url)),
-                    };
-                    if !reply.delay.is_zero() {
-                        thread::sleep(reply.delay);
-                    }
-                    let mut response = tiny_http::Response::from_data(reply.body)
-                        .with_status_code(reply.status);
-                    for (name, value) in &reply.headers {
-                        if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-                            response.add_header(h);
-                        }
-                    }
-                    let _ = request.respond(response);
-                });
+            for stream in listener.incoming() {
+                if halt.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let (r, log) = (r.clone(), log.clone());
+                thread::spawn(move || serve(stream, &r, &log));
             }
         });
         FakeApi {
@@ -160,7 +113,7 @@ impl FakeApi {
             port,
             routes,
             seen,
-            server,
+            stop,
         }
     }
 
@@ -197,7 +150,112 @@ impl FakeApi {
 
 impl Drop for FakeApi {
     fn drop(&mut self) {
-        self.server.unblock();
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// Reads one request, answers it, closes the connection.
+fn serve(stream: TcpStream, routes: &Mutex<Vec<Route>>, log: &Mutex<Vec<Seen>>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(match stream.try_clone() {
+        Ok(s) => s,
+        Err(_) => return,
+    });
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return; // a wake-up connection, or the client went away
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let url = parts.next().unwrap_or("").to_string();
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 {
+            break;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = h.split_once(':') {
+            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
+        }
+    }
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    let seen = Seen {
+        method,
+        url,
+        headers,
+    };
+    log.lock().unwrap().push(seen.clone());
+    let picked = {
+        let mut routes = routes.lock().unwrap();
+        let path = seen.url.split('?').next().unwrap_or("").to_string();
+        // The most specific route wins.
+        routes
+            .iter_mut()
+            .filter(|route| {
+                if let Some(prefix) = route.pattern.strip_suffix('*') {
+                    path.starts_with(prefix)
+                } else if route.pattern.contains('?') {
+                    seen.url.starts_with(&route.pattern)
+                } else {
+                    route.pattern == path
+                }
+            })
+            .max_by_key(|route| route.pattern.len())
+            .map(|route| {
+                route.hits += 1;
+                (route.handler.clone(), route.hits)
+            })
+    };
+    let reply = match picked {
+        Some((handler, hit)) => handler(&seen, hit),
+        None => Reply::status(404).body(format!("no fake route for {}", seen.url)),
+    };
+    if !reply.delay.is_zero() {
+        thread::sleep(reply.delay);
+    }
+    let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
+    let mut has_length = false;
+    for (name, value) in &reply.headers {
+        has_length |= name.eq_ignore_ascii_case("content-length");
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !has_length {
+        head.push_str(&format!("content-length: {}\r\n", reply.body.len()));
+    }
+    head.push_str("connection: close\r\n\r\n");
+    let mut stream = stream;
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&reply.body);
+    let _ = stream.flush();
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        409 => "Conflict",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
     }
 }
 

@@ -63,14 +63,13 @@ spec:
   owner: payments
 ";
 
-/// The catalog with PagerDuty pointed at `base_url`. `per_host: 2`: see
-/// `live_github::catalog` (tiny_http's pool can strand a connection).
+/// The catalog with PagerDuty pointed at `base_url`.
 fn catalog(env: &TestEnv, base_url: &str) -> Repo {
     CatalogBuilder::new(env.dir("catalog"))
         .file(
             "idp.yaml",
             format!(
-                "exclude: []\nintegrations:\n  pagerduty:\n    base_url: {base_url}\nlive:\n  deadline: 8s\n  per_host: 2\n"
+                "exclude: []\nintegrations:\n  pagerduty:\n    base_url: {base_url}\nlive:\n  deadline: 8s\n"
             ),
         )
         .file("catalog-info.yaml", ENTITIES)
