@@ -84,14 +84,14 @@ impl Integration for ArgoCd {
                 if let Some(ns) = entity.annotation(APP_NAMESPACE) {
                     req = req.query("appNamespace", ns);
                 }
-                let app = decode_app(cx.client.get(req).await?.body)?;
+                let app = decode_app(cx.get(req).await?.body)?;
                 return Ok(app_facts(&app));
             }
             let selector = entity.annotation(APP_SELECTOR).unwrap_or_default();
             let req = cx
                 .request("/api/v1/applications")?
                 .query("selector", selector);
-            let list: AppList = serde_json::from_value(cx.client.get(req).await?.body)
+            let list: AppList = serde_json::from_value(cx.get(req).await?.body)
                 .map_err(|e| FetchError::decode("/api/v1/applications", e))?;
             Ok(selector_facts(&list.items.unwrap_or_default()))
         })

@@ -246,44 +246,9 @@ fn request(cx: &FetchContext<'_>, path_or_url: &str) -> Result<Request, FetchErr
         .header("X-GitHub-Api-Version", API_VERSION))
 }
 
-/// The client's GET, with 401 and permission 403 explained in GitHub's terms.
+/// The shared GET (401/403 explained by [`FetchContext::get`]).
 async fn get(cx: &FetchContext<'_>, req: Request) -> Result<Response, FetchError> {
-    let path = req.url.path().to_string();
-    cx.client
-        .get(req)
-        .await
-        .map_err(|e| explain(cx.config, &path, e))
-}
-
-/// Says what a 401 or a (non-rate-limit) 403 means for the user: which
-/// token variable to fix, or which resource the token may not read.
-/// Rate-limit 403s are the client's (retried, or `RateLimited`).
-fn explain(cfg: &super::IntegrationConfig, path: &str, e: FetchError) -> FetchError {
-    let var = cfg.token_env.as_deref().unwrap_or("the token variable");
-    match e {
-        FetchError::Status {
-            host,
-            code: 401,
-            message,
-        } => FetchError::Status {
-            host,
-            code: 401,
-            message: match cfg.token {
-                Some(_) => format!("{message}: the token in {var} was refused"),
-                None => format!("{message}: set {var} to a token"),
-            },
-        },
-        FetchError::Status {
-            host,
-            code: 403,
-            message,
-        } if !message.to_ascii_lowercase().contains("rate limit") => FetchError::Status {
-            host,
-            code: 403,
-            message: format!("permission denied reading {path}: {message}"),
-        },
-        e => e,
-    }
+    cx.get(req).await
 }
 
 /// Every fact key, null: keys are stable whatever the entity links to.

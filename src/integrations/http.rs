@@ -382,7 +382,7 @@ impl Integration for HttpTool {
                     }
                 };
             }
-            let resp = cx.client.get(req).await?;
+            let resp = cx.get(req).await?;
             Ok(extract_facts(&self.extracts, &resp.body))
         })
     }

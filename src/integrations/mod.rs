@@ -183,6 +183,45 @@ impl FetchContext<'_> {
     pub fn request(&self, path_and_query: &str) -> Result<Request, FetchError> {
         Request::for_integration(self.config, path_and_query)
     }
+
+    /// The client's GET, with a 401 or a (non-rate-limit) 403 explained
+    /// for the user: which token variable to fix, or which resource the
+    /// token may not read (the path only: a query may hold a key).
+    pub async fn get(&self, req: Request) -> Result<Response, FetchError> {
+        let path = req.url.path().to_string();
+        self.client
+            .get(req)
+            .await
+            .map_err(|e| explain_auth(self.config, &path, e))
+    }
+}
+
+fn explain_auth(cfg: &IntegrationConfig, path: &str, e: FetchError) -> FetchError {
+    let var = cfg.token_env.as_deref().unwrap_or("the token variable");
+    match e {
+        FetchError::Status {
+            host,
+            code: 401,
+            message,
+        } => FetchError::Status {
+            host,
+            code: 401,
+            message: match cfg.token {
+                Some(_) => format!("{message}: the token in {var} was refused"),
+                None => format!("{message}: set {var} to a token"),
+            },
+        },
+        FetchError::Status {
+            host,
+            code: 403,
+            message,
+        } if !message.to_ascii_lowercase().contains("rate limit") => FetchError::Status {
+            host,
+            code: 403,
+            message: format!("permission denied reading {path}: {message}"),
+        },
+        e => e,
+    }
 }
 
 /// One live-data source.

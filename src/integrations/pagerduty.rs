@@ -154,41 +154,9 @@ fn request(cx: &FetchContext<'_>, path: &str) -> Result<Request, FetchError> {
     Ok(cx.request(path)?.accept(ACCEPT))
 }
 
-/// The client's GET, with 401 and 403 explained in PagerDuty's terms.
+/// The shared GET (401/403 explained by [`FetchContext::get`]).
 async fn get(cx: &FetchContext<'_>, req: Request) -> Result<Response, FetchError> {
-    let path = req.url.path().to_string();
-    cx.client
-        .get(req)
-        .await
-        .map_err(|e| explain(cx.config, &path, e))
-}
-
-/// Says what a 401 or 403 means for the user: which token variable to fix,
-/// or which resource the token may not read. (The path only: a query may
-/// hold an integration key.)
-fn explain(cfg: &super::IntegrationConfig, path: &str, e: FetchError) -> FetchError {
-    let var = cfg.token_env.as_deref().unwrap_or("the token variable");
-    match e {
-        FetchError::Status {
-            host,
-            code: 401,
-            message,
-        } => FetchError::Status {
-            host,
-            code: 401,
-            message: format!("{message}: the token in {var} was refused"),
-        },
-        FetchError::Status {
-            host,
-            code: 403,
-            message,
-        } => FetchError::Status {
-            host,
-            code: 403,
-            message: format!("permission denied reading {path}: {message}"),
-        },
-        e => e,
-    }
+    cx.get(req).await
 }
 
 fn not_found(cx: &FetchContext<'_>, what: String) -> FetchError {

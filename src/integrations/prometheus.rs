@@ -162,7 +162,7 @@ impl Integration for Prometheus {
                 match &w.alerts {
                     None => Ok(None),
                     Some(filter) => {
-                        let resp = cx.client.get(cx.request("/api/v1/alerts")?).await?;
+                        let resp = cx.get(cx.request("/api/v1/alerts")?).await?;
                         firing_alerts(&resp.body, filter).map(Some)
                     }
                 }
@@ -184,7 +184,7 @@ impl Integration for Prometheus {
 /// Runs one instant query; its fact object.
 async fn query_rule(cx: &FetchContext<'_>, rule: &RuleSpec) -> Result<Value, FetchError> {
     let req = cx.request("/api/v1/query")?.query("query", &rule.query);
-    let resp = cx.client.get(req).await.map_err(|e| match e {
+    let resp = cx.get(req).await.map_err(|e| match e {
         // Name the query: an entity may list several.
         FetchError::Status {
             host,

@@ -101,20 +101,20 @@ impl Integration for SonarQube {
                     .request("/api/measures/component")?
                     .query("component", key)
                     .query("metricKeys", &METRICS.join(","));
-                Ok::<_, FetchError>(cx.client.get(req).await?.body)
+                Ok::<_, FetchError>(cx.get(req).await?.body)
             };
             let gate = async {
                 let req = cx
                     .request("/api/qualitygates/project_status")?
                     .query("projectKey", key);
-                Ok::<_, FetchError>(cx.client.get(req).await?.body)
+                Ok::<_, FetchError>(cx.get(req).await?.body)
             };
             let analyses = async {
                 let req = cx
                     .request("/api/project_analyses/search")?
                     .query("project", key)
                     .query("ps", "1");
-                Ok::<_, FetchError>(cx.client.get(req).await?.body)
+                Ok::<_, FetchError>(cx.get(req).await?.body)
             };
             let (measures, gate, analyses) = tokio::join!(measures, gate, analyses);
             facts(key, &measures?, &gate?, &analyses?)
