@@ -664,9 +664,16 @@ mod tests {
             Path::new("a.bin"),
             b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
         ));
-        assert!(is_binary(
+        // Verdicts of binaryornot 0.6 itself on the same bytes.
+        let all: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+        assert!(is_binary(Path::new("blob"), &all));
+        assert!(!is_binary(
             Path::new("blob"),
             &[0u8, 1, 2, 3, 255, 254, 0, 0, 7, 9, 200, 0, 0, 13, 0, 1]
+        ));
+        assert!(!is_binary(
+            Path::new("blob"),
+            &b"\x00\x01\x02\x03".repeat(40)
         ));
     }
 }

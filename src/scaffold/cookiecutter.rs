@@ -159,10 +159,13 @@ pub fn render(
 
     let mut obj = load_context(&repo_dir)?;
     if obj.contains_key("templates") || obj.contains_key("template") {
-        return Err(ScaffoldError::Unsupported(format!(
-            "{}: nested templates (a \"templates\" key) — render the nested template directory directly",
-            repo_dir.join(CONTEXT_FILE).display()
-        )));
+        let nested = choose_nested_template(&obj, &repo_dir, opts)?;
+        let mut inner = t.clone();
+        inner.arg = nested.display().to_string();
+        inner.dir = nested;
+        let mut result = render(&inner, opts, dest)?;
+        result.warnings.splice(0..0, outcome.warnings);
+        return Ok(result);
     }
     if opts.replay.is_none() || !opts.values.is_empty() {
         apply_overwrites(&mut obj, &opts.values, false)?;
@@ -294,6 +297,114 @@ pub fn render(
     }
     outcome.project_dir = project_dir;
     Ok(outcome)
+}
+
+/// cookiecutter's `choose_nested_template`: a `templates` object (its first
+/// entry unless `--set template=<key>` or a prompt picks another) or the old
+/// `template` list of `"Title (path)"`; the path is relative to the
+/// template and must stay inside it.
+fn choose_nested_template(
+    obj: &Map<String, Value>,
+    repo_dir: &Path,
+    opts: &ScaffoldOptions,
+) -> Result<PathBuf, ScaffoldError> {
+    let bad = |message: String| ScaffoldError::InvalidTemplate {
+        path: repo_dir.join(CONTEXT_FILE),
+        message,
+    };
+    let wanted = opts.values.get("template").and_then(Value::as_str);
+    let interactive = opts.interactive && !opts.defaults;
+    let rel = match obj.get("templates") {
+        Some(Value::Object(templates)) if !templates.is_empty() => {
+            let keys: Vec<&String> = templates.keys().collect();
+            let key = match wanted {
+                Some(w) => keys
+                    .iter()
+                    .find(|k| k.as_str() == w)
+                    .copied()
+                    .ok_or_else(|| ScaffoldError::InvalidValue {
+                        name: "template".into(),
+                        message: format!(
+                            "{w} is not one of the nested templates: {}",
+                            keys.iter()
+                                .map(|k| k.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    })?,
+                None if interactive => {
+                    let labels: Vec<String> = keys
+                        .iter()
+                        .map(|k| {
+                            let t = &templates[k.as_str()];
+                            let title = t
+                                .get("title")
+                                .map(py_plain)
+                                .unwrap_or_else(|| k.to_string());
+                            let descr = t
+                                .get("description")
+                                .map(py_plain)
+                                .unwrap_or_else(|| k.to_string());
+                            if title == descr {
+                                title
+                            } else {
+                                format!("{title} ({descr})")
+                            }
+                        })
+                        .collect();
+                    keys[prompt::select("template", "Select a template", &labels, 0)?]
+                }
+                None => keys[0],
+            };
+            templates[key.as_str()]
+                .get("path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad(format!("templates.{key} has no path")))?
+                .to_string()
+        }
+        _ => {
+            let options: Vec<String> = obj
+                .get("template")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().map(py_plain).collect())
+                .unwrap_or_default();
+            let chosen = match wanted {
+                Some(w) => options
+                    .iter()
+                    .find(|o| o.as_str() == w)
+                    .cloned()
+                    .ok_or_else(|| ScaffoldError::InvalidValue {
+                        name: "template".into(),
+                        message: format!("{w} is not one of: {}", options.join(", ")),
+                    })?,
+                None if interactive && !options.is_empty() => {
+                    options[prompt::select("template", "Select template", &options, 0)?].clone()
+                }
+                None => options
+                    .first()
+                    .cloned()
+                    .ok_or_else(|| bad("the template list is empty".into()))?,
+            };
+            let open = chosen.find('(');
+            let close = chosen.rfind(')');
+            match (open, close) {
+                (Some(a), Some(b)) if b > a + 1 => chosen[a + 1..b].to_string(),
+                _ => return Err(bad(format!("{chosen:?} names no path in parentheses"))),
+            }
+        }
+    };
+    if rel.is_empty() || Path::new(&rel).is_absolute() {
+        return Err(bad(format!("illegal nested template path {rel:?}")));
+    }
+    let path = contained(repo_dir, &rel)
+        .map_err(|reason| bad(format!("nested template {rel:?} {reason}")))?;
+    let path = std::fs::canonicalize(&path).map_err(|e| ScaffoldError::io(&path, e))?;
+    if !is_template(&path) {
+        return Err(bad(format!(
+            "nested template {rel:?} has no {CONTEXT_FILE}"
+        )));
+    }
+    Ok(path)
 }
 
 /// `_repo_dir` as cookiecutter records it: the template argument as typed

@@ -457,7 +457,6 @@ impl Default for SlugOptions {
 
 static QUOTE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[']+").unwrap());
 static DISALLOWED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[^-a-zA-Z0-9]+").unwrap());
-static DISALLOWED_UNICODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[\W_]+").unwrap());
 static DUP_DASH: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"-{2,}").unwrap());
 static DECIMAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"&#(\d+);").unwrap());
 static HEX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"&#x([\da-fA-F]+);").unwrap());
@@ -479,7 +478,7 @@ pub fn slugify(text: &str, o: &SlugOptions) -> String {
     } else {
         text = text.nfkd().collect();
         if !text.is_ascii() {
-            text = deunicode::deunicode(&text);
+            text = transliterate(&text);
         }
     }
     text = decode_entities(&text, o);
@@ -498,7 +497,7 @@ pub fn slugify(text: &str, o: &SlugOptions) -> String {
             Ok(re) => re.replace_all(&text, "-").into_owned(),
             Err(_) => DISALLOWED.replace_all(&text, "-").into_owned(),
         },
-        None if o.allow_unicode => DISALLOWED_UNICODE.replace_all(&text, "-").into_owned(),
+        None if o.allow_unicode => replace_non_word(&text),
         None => DISALLOWED.replace_all(&text, "-").into_owned(),
     };
     text = DUP_DASH
@@ -527,6 +526,42 @@ pub fn slugify(text: &str, o: &SlugOptions) -> String {
         text = text.replace('-', &o.separator);
     }
     text
+}
+
+/// text-unidecode: a table for the Basic Multilingual Plane, nothing
+/// beyond it (emoji become nothing, not their names).
+fn transliterate(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii() {
+                c.to_string()
+            } else if (c as u32) > 0xFFFF {
+                String::new()
+            } else {
+                deunicode::deunicode_char(c).unwrap_or("").to_string()
+            }
+        })
+        .collect()
+}
+
+/// Python's `re.sub(r'[\W_]+', '-', text)`: a word character is one for
+/// which `str.isalnum()` holds (combining marks are not).
+fn replace_non_word(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_run = false;
+    for c in text.chars() {
+        let word = c != '_'
+            && c.is_alphanumeric()
+            && !unicode_normalization::char::is_combining_mark(c);
+        if word {
+            out.push(c);
+            in_run = false;
+        } else if !in_run {
+            out.push('-');
+            in_run = true;
+        }
+    }
+    out
 }
 
 fn decode_entities(text: &str, o: &SlugOptions) -> String {
@@ -890,6 +925,9 @@ mod tests {
             ("über-cool", "uber-cool"),
             ("C'est la vie", "c-est-la-vie"),
             ("&#x41;b", "ab"),
+            ("emoji 🎉 party", "emoji-party"),
+            ("Łódź Dvořák Œuvre", "lodz-dvorak-oeuvre"),
+            ("中文 名字", "zhong-wen-ming-zi"),
         ] {
             assert_eq!(slugify(input, &o), want, "{input}");
         }
@@ -898,6 +936,13 @@ mod tests {
             ..SlugOptions::default()
         };
         assert_eq!(slugify("My Project", &o), "my_project");
+        let o = SlugOptions {
+            allow_unicode: true,
+            ..SlugOptions::default()
+        };
+        // 'İ'.lower() is 'i' + a combining dot, which Python's \w excludes.
+        assert_eq!(slugify("İstanbul", &o), "i-stanbul");
+        assert_eq!(slugify("Crème brûlée", &o), "crème-brûlée");
     }
 
     #[test]

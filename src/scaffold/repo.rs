@@ -11,7 +11,11 @@ use super::error::ScaffoldError;
 /// Initialises a repository in `dir` and commits everything in it.
 /// Returns the commit id.
 pub fn init_and_commit(dir: &Path, message: &str) -> Result<String, ScaffoldError> {
-    let repo = Repository::init(dir)
+    // No copies of git's template directory (hook samples): a new project
+    // needs none, and copying them is most of the cost of `git init`.
+    let mut init = git2::RepositoryInitOptions::new();
+    init.external_template(false);
+    let repo = Repository::init_opts(dir, &init)
         .map_err(|e| ScaffoldError::git(format!("init {}", dir.display()), e))?;
     let mut index = repo.index().map_err(|e| ScaffoldError::git("index", e))?;
     index

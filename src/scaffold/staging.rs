@@ -1,7 +1,9 @@
 //! All writes go to a temporary directory next to the target and are moved
-//! into place only when everything rendered: a failure (or Ctrl-C before the
-//! move) leaves nothing behind. An existing non-empty target is refused
-//! unless `force`, and even then no existing file is replaced unless
+//! into place only when everything rendered: a failure leaves nothing
+//! behind, and even a killed process leaves at most a `.idp-scaffold-*`
+//! directory, never a half-written new project (it appears with one
+//! rename). An existing non-empty target is
+//! refused unless `force`, and even then no existing file is replaced unless
 //! `overwrite`.
 
 use std::fs;

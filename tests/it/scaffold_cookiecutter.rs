@@ -888,3 +888,274 @@ fn unknown_template_exits_3_with_suggestions() {
     env.run(["scaffold", "./does-not-exist", "--no-input"])
         .code(3);
 }
+
+// ------------------------------------------------------------------ prompts
+
+/// `idp` running in a private tmux server, to answer prompts like a person.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(env: &TestEnv, args: &[&str]) -> Tmux {
+        let idp = assert_cmd::cargo::cargo_bin("idp");
+        let vars = [
+            format!("HOME={}", env.home.display()),
+            format!("XDG_CACHE_HOME={}", env.cache.display()),
+            format!("XDG_CONFIG_HOME={}", env.config.display()),
+            format!("PATH={}", std::env::var("PATH").unwrap_or_default()),
+            "TERM=screen".into(),
+            "NO_COLOR=1".into(),
+            "GIT_CONFIG_NOSYSTEM=1".into(),
+        ];
+        let line: Vec<String> = vars
+            .iter()
+            .cloned()
+            .chain(std::iter::once(idp.display().to_string()))
+            .chain(args.iter().map(|a| a.to_string()))
+            .map(|w| format!("'{w}'"))
+            .collect();
+        let tmux = Tmux {
+            socket: format!("idp-s1-{}-{}", std::process::id(), env_counter()),
+        };
+        let status = tmux
+            .cmd()
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-x",
+                "120",
+                "-y",
+                "40",
+            ])
+            .arg(format!("env -i {}; echo EXIT=$?; sleep 60", line.join(" ")))
+            .current_dir(&env.cwd)
+            .status()
+            .expect("tmux (installed by scripts/test)");
+        assert!(status.success(), "tmux new-session failed");
+        tmux
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    fn type_text(&self, text: &str) {
+        self.cmd()
+            .args(["send-keys", "-t", "t", "-l", text])
+            .status()
+            .unwrap();
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        self.cmd()
+            .args(["send-keys", "-t", "t"])
+            .args(keys)
+            .status()
+            .unwrap();
+    }
+
+    #[track_caller]
+    fn wait_for(&self, needle: &str) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let out = self
+                .cmd()
+                .args(["capture-pane", "-p", "-t", "t"])
+                .output()
+                .unwrap();
+            let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(20),
+                "timed out waiting for {needle:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+#[test]
+fn prompts_on_a_terminal_ask_every_variable_with_its_default() {
+    let env = TestEnv::new();
+    basic_template(&env.cwd);
+    let out = env.dir("out");
+    let t = Tmux::start(
+        &env,
+        &[
+            "scaffold",
+            "own-basic",
+            "--no-git",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    // __prompts__ text, default shown; typed answer replaces it.
+    t.wait_for("Name of the service?");
+    t.type_text("Audit Log");
+    t.keys(&["Enter"]);
+    // Defaults rendered from the answers before them.
+    t.wait_for("audit-log");
+    t.keys(&["Enter"]);
+    t.wait_for("audit_log");
+    t.keys(&["Enter"]);
+    // A choice: select, labelled by __prompts__, first item preselected.
+    t.wait_for("MIT License");
+    t.keys(&["Down"]);
+    t.keys(&["Enter"]);
+    // Booleans: confirm.
+    t.wait_for("use_docker");
+    t.type_text("n");
+    t.wait_for("use_ci");
+    t.type_text("y");
+    for q in ["port", "ratio", "owner"] {
+        t.wait_for(q);
+        t.keys(&["Enter"]);
+    }
+    // A dict: JSON with the rendered default.
+    t.wait_for("meta (JSON)");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    let readme = std::fs::read_to_string(out.join("audit-log/README.md")).unwrap();
+    assert!(readme.starts_with("# Audit Log\n"), "{readme}");
+    assert!(readme.contains("License: Apache-2.0"), "{readme}");
+    assert!(readme.contains("Docker: False CI: True"), "{readme}");
+    assert!(readme.contains("'team': 'payments-team'"), "{readme}");
+}
+
+#[test]
+fn nested_templates_pick_like_cookiecutter() {
+    let env = TestEnv::new();
+    let t = env.cwd.join("own-nested");
+    put(
+        &t,
+        "cookiecutter.json",
+        r#"{"templates": {"alpha": {"path": "./a", "title": "Alpha", "description": "first"}, "beta": {"path": "./b", "title": "Beta"}}}"#,
+        0o644,
+    );
+    put(
+        &t,
+        "a/cookiecutter.json",
+        r#"{"n": "alpha-proj", "x": "1"}"#,
+        0o644,
+    );
+    put(
+        &t,
+        "a/{{cookiecutter.n}}/f.txt",
+        "A {{ cookiecutter.x }} {{ cookiecutter._template }}\n",
+        0o644,
+    );
+    put(&t, "b/cookiecutter.json", r#"{"n": "beta-proj"}"#, 0o644);
+    put(&t, "b/{{cookiecutter.n}}/f.txt", "B\n", 0o644);
+    let out = compat(
+        &env,
+        "own-nested",
+        &["x=2"],
+        &["--set", "x=2"],
+        Flags::default(),
+    );
+    assert!(out.join("alpha-proj/f.txt").exists());
+    // idp only: --set template=<key> picks another one.
+    let other = env.dir("other");
+    env.run([
+        "scaffold",
+        "own-nested",
+        "--no-input",
+        "--no-git",
+        "--set",
+        "template=beta",
+        "-o",
+        other.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(other.join("beta-proj/f.txt")).unwrap(),
+        "B\n"
+    );
+}
+
+#[test]
+fn git_url_template_is_cloned_and_renders_like_cookiecutter() {
+    let env = TestEnv::new();
+    let src = env.dir("tpl-src");
+    basic_template(&src);
+    // The template at the root of a repository, and again in a subdirectory.
+    let mut builder = CatalogBuilder::new(env.root.join("tpl-repo.git"));
+    for (rel, (_, content)) in tree(&src.join("own-basic")) {
+        if let Some(bytes) = content {
+            builder = builder
+                .file(&rel, &bytes)
+                .file(&format!("nested/own-basic/{rel}"), &bytes);
+        }
+    }
+    let repo = builder.build();
+    let url = format!("file://{}", repo.path());
+    let cc_out = env.dir("cc");
+    let cc = cookiecutter(
+        &env,
+        &env.cwd,
+        &["--no-input", "-o", cc_out.to_str().unwrap(), &url],
+    );
+    assert!(
+        cc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cc.stderr)
+    );
+    let idp_out = env.dir("idp");
+    env.run([
+        "scaffold",
+        &url,
+        "--no-input",
+        "--no-git",
+        "-o",
+        idp_out.to_str().unwrap(),
+    ])
+    .ok();
+    // git keeps only the executable bit: compare contents and that bit.
+    let strip =
+        |t: BTreeMap<String, (u32, Option<Vec<u8>>)>| -> Vec<(String, bool, Option<Vec<u8>>)> {
+            t.into_iter()
+                .filter(|(k, _)| !k.ends_with('/'))
+                .map(|(k, (m, c))| (k, m & 0o100 != 0, c))
+                .collect()
+        };
+    assert_eq!(strip(tree(&cc_out)), strip(tree(&idp_out)));
+    let answers =
+        std::fs::read_to_string(idp_out.join("ledger-service/.idp/answers.yaml")).unwrap();
+    assert!(answers.contains(&url), "{answers}");
+    let head = repo
+        .git
+        .head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id()
+        .to_string();
+    assert!(answers.contains(&head), "{answers}");
+    let sub = env.dir("sub");
+    env.run([
+        "scaffold",
+        &format!("{url}//nested/own-basic"),
+        "--no-input",
+        "--no-git",
+        "-o",
+        sub.to_str().unwrap(),
+    ])
+    .ok();
+    assert!(sub.join("ledger-service/README.md").exists());
+}
