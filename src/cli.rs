@@ -459,7 +459,12 @@ pub struct EnrichArgs {
     #[arg(long, requires = "publish")]
     pub no_push: bool,
     /// With --publish: the remote to push to.
-    #[arg(long, default_value = "origin", value_name = "REMOTE", requires = "publish")]
+    #[arg(
+        long,
+        default_value = "origin",
+        value_name = "REMOTE",
+        requires = "publish"
+    )]
     pub remote: String,
 }
 

@@ -129,7 +129,9 @@ pub fn hints(err: &anyhow::Error) -> Vec<String> {
                 _ => {}
             }
         }
-        if let Some(ScaffoldError::NotFound { suggestions, .. }) = cause.downcast_ref::<ScaffoldError>() {
+        if let Some(ScaffoldError::NotFound { suggestions, .. }) =
+            cause.downcast_ref::<ScaffoldError>()
+        {
             if suggestions.is_empty() {
                 out.push("`idp scaffold list` shows the catalog's templates; a path or git URL works too".into());
             } else {

@@ -34,14 +34,18 @@ mod man;
 mod prometheus_server;
 #[path = "it/relationships.rs"]
 mod relationships;
+#[path = "it/scaffold_backstage.rs"]
+mod scaffold_backstage;
+#[path = "it/scaffold_compat.rs"]
+mod scaffold_compat;
 #[path = "it/scaffold_cookiecutter.rs"]
 mod scaffold_cookiecutter;
 #[path = "it/scaffold_safety.rs"]
 mod scaffold_safety;
+#[path = "it/scaffold_update.rs"]
+mod scaffold_update;
 #[path = "it/schema.rs"]
 mod schema;
-#[path = "it/scaffold_backstage.rs"]
-mod scaffold_backstage;
 #[path = "it/score.rs"]
 mod score;
 #[path = "it/time.rs"]
@@ -50,7 +54,3 @@ mod time;
 mod validate;
 #[path = "it/who_owns.rs"]
 mod who_owns;
-#[path = "it/scaffold_update.rs"]
-mod scaffold_update;
-#[path = "it/scaffold_compat.rs"]
-mod scaffold_compat;

@@ -35,7 +35,11 @@ struct Report {
 }
 
 pub fn run(ctx: &Context) -> Result<Exit> {
-    require_format(ctx.ui, "doctor", &[Format::Table, Format::Json, Format::Yaml])?;
+    require_format(
+        ctx.ui,
+        "doctor",
+        &[Format::Table, Format::Json, Format::Yaml],
+    )?;
     let opened = ctx.open_catalog(true, false)?;
     let config = super::live::config(opened)?;
     let cache = ctx.dirs.cache.join("live");
@@ -60,7 +64,8 @@ pub fn run(ctx: &Context) -> Result<Exit> {
                     if matches!(code, 401 | 403) && token_set {
                         problem = Some(format!("the server refuses the token (HTTP {code})"));
                     } else if *code == 404 {
-                        problem = Some("HTTP 404 where the API should answer: check base_url".into());
+                        problem =
+                            Some("HTTP 404 where the API should answer: check base_url".into());
                     } else if *code >= 500 {
                         problem = Some(format!("the server is failing (HTTP {code})"));
                     }
@@ -120,9 +125,14 @@ fn render(out: &mut dyn Write, ctx: &Context, report: &Report) -> std::io::Resul
         )?;
         return Ok(());
     }
-    let mut table = ctx
-        .ui
-        .table(&["integration", "kind", "base url", "token", "answers", "problem"]);
+    let mut table = ctx.ui.table(&[
+        "integration",
+        "kind",
+        "base url",
+        "token",
+        "answers",
+        "problem",
+    ]);
     for r in &report.integrations {
         let token = match (&r.token_env, r.token_set, r.token_required) {
             (None, _, _) => "—".to_string(),

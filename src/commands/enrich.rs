@@ -28,9 +28,15 @@ struct Tally {
 }
 
 pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
-    require_format(ctx.ui, "enrich", &[Format::Table, Format::Json, Format::Yaml])?;
+    require_format(
+        ctx.ui,
+        "enrich",
+        &[Format::Table, Format::Json, Format::Yaml],
+    )?;
     if args.publish && ctx.offline {
-        return Err(UsageError("--publish needs fresh data; it cannot run with --offline".into()).into());
+        return Err(
+            UsageError("--publish needs fresh data; it cannot run with --offline".into()).into(),
+        );
     }
     let wanted = super::list::build_filter(args.filters)?;
     let opened = ctx.open_catalog(true, false)?;
@@ -87,7 +93,12 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
     let mut out = std::io::stdout().lock();
     match ctx.ui.format {
         Format::Table => {
-            crate::output::live::enrich_summary(&mut out, ctx.ui, views.len(), &tallies_rows(&tallies))?;
+            crate::output::live::enrich_summary(
+                &mut out,
+                ctx.ui,
+                views.len(),
+                &tallies_rows(&tallies),
+            )?;
             if let Some(commit) = &published_as {
                 let pushed = if args.no_push {
                     "not pushed (--no-push)".to_string()

@@ -55,10 +55,9 @@ pub fn setup(ctx: &Context, opened: &Opened, only: &[String]) -> Result<Setup, C
             });
         }
     }
-    let progress: Option<Arc<dyn Progress>> = (std::io::stderr().is_terminal()
-        && !ctx.ui.quiet
-        && ctx.ui.format == Format::Table)
-        .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>);
+    let progress: Option<Arc<dyn Progress>> =
+        (std::io::stderr().is_terminal() && !ctx.ui.quiet && ctx.ui.format == Format::Table)
+            .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>);
     let options = LiveOptions {
         offline: ctx.offline,
         refresh: ctx.refresh,
@@ -74,11 +73,14 @@ pub fn setup(ctx: &Context, opened: &Opened, only: &[String]) -> Result<Setup, C
 /// problem reading it only means it is not used.
 fn published_snapshot(ctx: &Context) -> Option<LiveSnapshot> {
     let (location, _) = ctx.locate().ok()?;
-    let repo = ctx.repository(&location, "the published live snapshot").ok()?;
+    let repo = ctx
+        .repository(&location, "the published live snapshot")
+        .ok()?;
     match published::read(&repo.repo) {
         Ok(s) => s,
         Err(e) => {
-            ctx.ui.warn(&format!("ignoring the published live snapshot: {e}"));
+            ctx.ui
+                .warn(&format!("ignoring the published live snapshot: {e}"));
             None
         }
     }

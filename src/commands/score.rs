@@ -15,9 +15,9 @@ use crate::cli::{Format, ScoreArgs, UnknownArg};
 use crate::exit::Exit;
 use crate::integrations::engine::LiveSnapshot;
 use crate::integrations::EntityView;
-use idp::score::facts::Facts;
 use crate::output::score::{junit, markdown, sarif, table, ScoreReport};
 use crate::output::write_data;
+use idp::score::facts::Facts;
 use idp::score::functions::Files;
 use idp::score::gate::decide;
 use idp::score::{

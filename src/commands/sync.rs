@@ -61,9 +61,13 @@ fn fetch_live_snapshot(ctx: &Context, location: &CatalogLocation) -> String {
             Ok(None) => format!("no {} on origin", published::LIVE_REF),
             Err(e) => format!("fetched {}, but it is unreadable: {e}", published::LIVE_REF),
         },
-        Ok(false) => format!("no published live snapshot ({}) on origin", published::LIVE_REF),
+        Ok(false) => format!(
+            "no published live snapshot ({}) on origin",
+            published::LIVE_REF
+        ),
         Err(e) => {
-            ctx.ui.warn(&format!("could not fetch the live snapshot: {e}"));
+            ctx.ui
+                .warn(&format!("could not fetch the live snapshot: {e}"));
             "live snapshot: not fetched".into()
         }
     }

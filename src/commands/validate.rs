@@ -7,16 +7,16 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::catalog::config::CatalogConfig;
+use crate::catalog::config::CATALOG_CONFIG_FILE;
 use crate::catalog::discover::CatalogLocation;
 use crate::catalog::load::load_selected;
+use crate::catalog::locate::locate;
 use crate::catalog::snapshot::{relative, FileSet, Snapshot};
 use crate::catalog::validate::{validate, Report, Scope};
-use crate::catalog::config::CATALOG_CONFIG_FILE;
-use crate::catalog::locate::locate;
 use crate::catalog::{Catalog, CatalogError, Origin, Problem, Severity};
-use crate::integrations::engine::check_config;
 use crate::cli::{Format, ValidateArgs};
 use crate::exit::Exit;
+use crate::integrations::engine::check_config;
 use crate::output::{problems, write_data};
 
 use super::show::display_path;

@@ -12,12 +12,12 @@ use serde_json::Value;
 use crate::catalog::open::Opened;
 use crate::catalog::ownership::{self, MatchedBy, OwnerReport};
 use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
-use crate::integrations::config::Kind;
-use crate::integrations::pagerduty::oncall_from_facts;
-use crate::integrations::{EntityView, Outcome, Status};
 use crate::catalog::resolve::resolve;
 use crate::cli::{Format, WhoOwnsArgs};
 use crate::exit::Exit;
+use crate::integrations::config::Kind;
+use crate::integrations::pagerduty::oncall_from_facts;
+use crate::integrations::{EntityView, Outcome, Status};
 use crate::output::{owners, write_data};
 
 use super::{live, require_format, Context};
@@ -91,11 +91,19 @@ fn add_live(ctx: &Context, opened: &Opened, report: &mut OwnerReport) {
         .unwrap_or(&empty);
     report.live = mine
         .iter()
-        .map(|(k, o)| (k.clone(), serde_json::to_value(o).expect("outcomes serialize")))
+        .map(|(k, o)| {
+            (
+                k.clone(),
+                serde_json::to_value(o).expect("outcomes serialize"),
+            )
+        })
         .collect();
     // The entity's own on-call first, then its owner's.
     let mut why = Vec::new();
-    for (whose, outcomes) in [(&views[0], mine), (views.get(1).unwrap_or(&views[0]), theirs)] {
+    for (whose, outcomes) in [
+        (&views[0], mine),
+        (views.get(1).unwrap_or(&views[0]), theirs),
+    ] {
         for name in &pagerduty {
             match outcomes.get(name) {
                 Some(o) if o.status == Status::Ok => {
@@ -144,9 +152,9 @@ fn latest_activity(outcomes: &BTreeMap<String, Outcome>) -> Option<Value> {
             }
         }
         if let Some(at) = o.facts.get("last_deployed").filter(|v| !v.is_null()) {
-            activity.entry("last_deploy").or_insert_with(|| {
-                serde_json::json!({"created_at": at, "revision": o.facts.get("revision")})
-            });
+            activity.entry("last_deploy").or_insert_with(
+                || serde_json::json!({"created_at": at, "revision": o.facts.get("revision")}),
+            );
         }
     }
     (!activity.is_empty()).then_some(Value::Object(activity))

@@ -53,7 +53,9 @@ impl Cache {
         let hash = git2::Oid::hash_object(git2::ObjectType::Blob, key.as_bytes())
             .map(|o| o.to_string())
             .unwrap_or_else(|_| key.len().to_string());
-        self.dir.join(sanitize(integration)).join(format!("{}.json", &hash[..20]))
+        self.dir
+            .join(sanitize(integration))
+            .join(format!("{}.json", &hash[..20]))
     }
 
     /// The cached answer for `key` (URL plus what varies the answer), if a
@@ -79,7 +81,13 @@ impl Cache {
 /// A file-name-safe integration name.
 fn sanitize(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 

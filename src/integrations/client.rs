@@ -64,7 +64,10 @@ impl Request {
             url
         } else {
             let base = cfg.base_url.as_str().trim_end_matches('/');
-            parse_url(&format!("{base}/{}", path_and_query.trim_start_matches('/')))?
+            parse_url(&format!(
+                "{base}/{}",
+                path_and_query.trim_start_matches('/')
+            ))?
         };
         if cfg.token_required && cfg.token.is_none() {
             return Err(FetchError::MissingToken {
@@ -74,15 +77,22 @@ impl Request {
                     .unwrap_or_else(|| "its token variable".into()),
             });
         }
-        let auth: Vec<_> = cfg.token.as_ref().and_then(|t| {
-            let value = match cfg.auth {
-                AuthScheme::Bearer => format!("Bearer {}", t.expose()),
-                AuthScheme::PagerDuty => format!("Token token={}", t.expose()),
-                AuthScheme::BasicUser => format!("Basic {}", base64(&format!("{}:", t.expose()))),
-                AuthScheme::None => return None,
-            };
-            Some(("authorization".to_string(), Secret::new(value), cfg.host()))
-        }).into_iter().collect();
+        let auth: Vec<_> = cfg
+            .token
+            .as_ref()
+            .and_then(|t| {
+                let value = match cfg.auth {
+                    AuthScheme::Bearer => format!("Bearer {}", t.expose()),
+                    AuthScheme::PagerDuty => format!("Token token={}", t.expose()),
+                    AuthScheme::BasicUser => {
+                        format!("Basic {}", base64(&format!("{}:", t.expose())))
+                    }
+                    AuthScheme::None => return None,
+                };
+                Some(("authorization".to_string(), Secret::new(value), cfg.host()))
+            })
+            .into_iter()
+            .collect();
         Ok(Request {
             integration: cfg.name.clone(),
             url,
@@ -347,8 +357,7 @@ impl Client {
             if attempt >= self.settings.retries {
                 return Err(err);
             }
-            let wait = server_wait
-                .unwrap_or_else(|| backoff(attempt, BACKOFF_BASE, BACKOFF_CAP));
+            let wait = server_wait.unwrap_or_else(|| backoff(attempt, BACKOFF_BASE, BACKOFF_CAP));
             if Instant::now() + wait > self.deadline_at {
                 return Err(match (&err, server_wait) {
                     (FetchError::Status { host, .. }, Some(w)) => FetchError::RateLimited {
@@ -485,10 +494,7 @@ impl Client {
             Err(_) if by_deadline => Err(FetchError::Deadline {
                 deadline: self.settings.deadline,
             }),
-            Err(_) => Err(FetchError::Timeout {
-                host,
-                after: limit,
-            }),
+            Err(_) => Err(FetchError::Timeout { host, after: limit }),
         }
     }
 
@@ -505,7 +511,11 @@ impl Client {
                 // redirects included.
                 if *auth_host == host && url.scheme() == req.url.scheme() {
                     let mut value = reqwest::header::HeaderValue::from_str(secret.expose())
-                        .map_err(|_| FetchError::Other("the token has characters a header cannot hold".into()))?;
+                        .map_err(|_| {
+                            FetchError::Other(
+                                "the token has characters a header cannot hold".into(),
+                            )
+                        })?;
                     value.set_sensitive(true);
                     builder = builder.header(name.as_str(), value);
                 }
@@ -513,7 +523,10 @@ impl Client {
             if let Some(tag) = etag {
                 builder = builder.header("if-none-match", tag);
             }
-            let mut resp = builder.send().await.map_err(|e| classify(&e, &host, self.settings.timeout))?;
+            let mut resp = builder
+                .send()
+                .await
+                .map_err(|e| classify(&e, &host, self.settings.timeout))?;
             let status = resp.status().as_u16();
             if resp.status().is_redirection() && status != 304 {
                 let location = resp
@@ -540,7 +553,11 @@ impl Client {
                 return Err(FetchError::TooLarge { host, limit });
             }
             let mut body = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, &host, self.settings.timeout))? {
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| classify(&e, &host, self.settings.timeout))?
+            {
                 if body.len() + chunk.len() > limit {
                     return Err(FetchError::TooLarge { host, limit });
                 }
@@ -617,7 +634,10 @@ pub fn api_message(body: &[u8]) -> Option<String> {
             .then(|| text.to_string());
     };
     let s = |v: &Value| v.as_str().map(str::to_string);
-    if let (Some(kind), Some(msg)) = (v.get("errorType").and_then(Value::as_str), v.get("error").and_then(Value::as_str)) {
+    if let (Some(kind), Some(msg)) = (
+        v.get("errorType").and_then(Value::as_str),
+        v.get("error").and_then(Value::as_str),
+    ) {
         return Some(format!("{kind}: {msg}"));
     }
     if let Some(err) = v.get("error").filter(|e| e.is_object()) {
@@ -633,7 +653,12 @@ pub fn api_message(body: &[u8]) -> Option<String> {
     if let Some(list) = v.get("errors").and_then(Value::as_array) {
         let msgs: Vec<String> = list
             .iter()
-            .filter_map(|e| e.get("msg").or_else(|| e.get("message")).and_then(s).or_else(|| s(e)))
+            .filter_map(|e| {
+                e.get("msg")
+                    .or_else(|| e.get("message"))
+                    .and_then(s)
+                    .or_else(|| s(e))
+            })
             .collect();
         if !msgs.is_empty() {
             let base = v.get("message").and_then(s);
@@ -643,7 +668,9 @@ pub fn api_message(body: &[u8]) -> Option<String> {
             });
         }
     }
-    v.get("message").and_then(s).or_else(|| v.get("error").and_then(s))
+    v.get("message")
+        .and_then(s)
+        .or_else(|| v.get("error").and_then(s))
 }
 
 fn status_text(code: u16) -> String {
@@ -674,7 +701,11 @@ fn base64(input: &str) -> String {
     let bytes = input.as_bytes();
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -704,16 +735,23 @@ mod tests {
     #[test]
     fn error_shapes() {
         let m = |s: &str| api_message(s.as_bytes());
-        assert_eq!(m(r#"{"message":"Not Found","documentation_url":"x"}"#).unwrap(), "Not Found");
+        assert_eq!(
+            m(r#"{"message":"Not Found","documentation_url":"x"}"#).unwrap(),
+            "Not Found"
+        );
         assert_eq!(
             m(r#"{"error":{"message":"Invalid Input Provided","code":2001,"errors":["Offset must be positive"]}}"#).unwrap(),
             "Invalid Input Provided (Offset must be positive)"
         );
         assert_eq!(
-            m(r#"{"status":"error","errorType":"bad_data","error":"parse error at char 3"}"#).unwrap(),
+            m(r#"{"status":"error","errorType":"bad_data","error":"parse error at char 3"}"#)
+                .unwrap(),
             "bad_data: parse error at char 3"
         );
-        assert_eq!(m(r#"{"errors":[{"msg":"Component key 'x' not found"}]}"#).unwrap(), "Component key 'x' not found");
+        assert_eq!(
+            m(r#"{"errors":[{"msg":"Component key 'x' not found"}]}"#).unwrap(),
+            "Component key 'x' not found"
+        );
         assert_eq!(
             m(r#"{"error":"app not found","code":5,"message":"applications.argoproj.io \"x\" not found"}"#).unwrap(),
             "applications.argoproj.io \"x\" not found"

@@ -324,7 +324,10 @@ impl IntegrationConfig {
                 return Err(ConfigError::at(
                     name,
                     "base_url",
-                    format!("{} needs a base_url (there is no public default)", kind.as_str()),
+                    format!(
+                        "{} needs a base_url (there is no public default)",
+                        kind.as_str()
+                    ),
                 ))
             }
         };

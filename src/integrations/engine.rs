@@ -18,8 +18,8 @@ use super::client::{Client, ClientSettings, Trace, TRACE};
 use super::config::{ConfigError, IntegrationConfig, Kind, LiveConfig};
 use super::error::FetchError;
 use super::{EntityView, FetchContext, Integration, Outcome, Status};
-use crate::score::facts::{Facts, LiveFacts};
 use crate::catalog::Entity;
+use crate::score::facts::{Facts, LiveFacts};
 
 /// What a health probe found: the HTTP status and how long it took.
 pub type ProbeResult = Result<(u16, Duration), FetchError>;
@@ -71,7 +71,8 @@ impl Facts for LiveSnapshot {
             for (name, o) in outcomes {
                 match o.status {
                     Status::Ok => {
-                        out.facts.insert(name.clone(), Value::Object(o.facts.clone()));
+                        out.facts
+                            .insert(name.clone(), Value::Object(o.facts.clone()));
                     }
                     _ => {
                         out.unavailable.insert(
@@ -107,8 +108,6 @@ pub fn build(cfg: &IntegrationConfig) -> Result<Arc<dyn Integration>, ConfigErro
         Kind::Http => Arc::new(super::http::HttpTool::new(cfg)?),
     })
 }
-
-
 
 /// Every problem of the `integrations:` and `live:` sections that reading
 /// `idp.yaml` cannot see (a missing base URL, a bad JSONPath, …), without
@@ -195,7 +194,10 @@ impl Engine {
 
     /// Names of the integrations that will run.
     pub fn names(&self) -> Vec<&str> {
-        self.integrations.iter().map(|(c, _)| c.name.as_str()).collect()
+        self.integrations
+            .iter()
+            .map(|(c, _)| c.name.as_str())
+            .collect()
     }
 
     /// The configuration of each integration that will run.
@@ -262,7 +264,11 @@ impl Engine {
             p.end();
         }
         for (key, name, outcome) in results {
-            snapshot.entities.entry(key).or_default().insert(name, outcome);
+            snapshot
+                .entities
+                .entry(key)
+                .or_default()
+                .insert(name, outcome);
         }
         snapshot
     }
@@ -300,13 +306,20 @@ impl Engine {
                 }
                 Ok(Some(Err(e))) => {
                     if let Some((key, name)) = pending.remove(&e.id()) {
-                        out.push((key, name, Outcome::unavailable(format!("internal error: {e}"))));
+                        out.push((
+                            key,
+                            name,
+                            Outcome::unavailable(format!("internal error: {e}")),
+                        ));
                     }
                 }
                 Ok(None) => break,
                 Err(_) => {
                     set.abort_all();
-                    let reason = FetchError::Deadline { deadline: self.deadline }.to_string();
+                    let reason = FetchError::Deadline {
+                        deadline: self.deadline,
+                    }
+                    .to_string();
                     for (_, (key, name)) in std::mem::take(&mut pending) {
                         out.push((key, name, Outcome::unavailable(reason.clone())));
                     }

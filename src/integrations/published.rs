@@ -64,12 +64,16 @@ pub fn read(repo: &Repository) -> Result<Option<LiveSnapshot>, PublishError> {
 pub fn write(repo: &Repository, snapshot: &LiveSnapshot) -> Result<Oid, PublishError> {
     let json = serde_json::to_vec_pretty(snapshot).expect("snapshots serialize");
     let blob = repo.blob(&json).map_err(git("writing the snapshot"))?;
-    let mut builder = repo.treebuilder(None).map_err(git("writing the snapshot"))?;
+    let mut builder = repo
+        .treebuilder(None)
+        .map_err(git("writing the snapshot"))?;
     builder
         .insert(FILE, blob, 0o100644)
         .map_err(git("writing the snapshot"))?;
     let tree_id = builder.write().map_err(git("writing the snapshot"))?;
-    let tree = repo.find_tree(tree_id).map_err(git("writing the snapshot"))?;
+    let tree = repo
+        .find_tree(tree_id)
+        .map_err(git("writing the snapshot"))?;
     let parent = repo
         .find_reference(LIVE_REF)
         .ok()
@@ -81,8 +85,15 @@ pub fn write(repo: &Repository, snapshot: &LiveSnapshot) -> Result<Oid, PublishE
     let entities = snapshot.entities.len();
     let message = format!("idp live snapshot: {entities} entities");
     let parents: Vec<&git2::Commit> = parent.iter().collect();
-    repo.commit(Some(LIVE_REF), &signature, &signature, &message, &tree, &parents)
-        .map_err(git("committing the snapshot"))
+    repo.commit(
+        Some(LIVE_REF),
+        &signature,
+        &signature,
+        &message,
+        &tree,
+        &parents,
+    )
+    .map_err(git("committing the snapshot"))
 }
 
 /// Pushes `refs/idp/live` to `remote`.

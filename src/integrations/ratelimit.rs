@@ -130,7 +130,10 @@ mod tests {
     #[test]
     fn github_403() {
         let mut h = BTreeMap::new();
-        assert!(!is_rate_limit_403(&h, "Resource not accessible by integration"));
+        assert!(!is_rate_limit_403(
+            &h,
+            "Resource not accessible by integration"
+        ));
         assert!(is_rate_limit_403(&h, "API rate limit exceeded for 1.2.3.4"));
         h.insert("x-ratelimit-remaining".to_string(), "0".to_string());
         assert!(is_rate_limit_403(&h, "whatever"));

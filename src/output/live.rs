@@ -84,7 +84,10 @@ pub fn section(
                 out,
                 "  {}  {}",
                 paint(ui.color, STRONG, name),
-                dim(&format!("absent: {}", o.reason.as_deref().unwrap_or("not linked")))
+                dim(&format!(
+                    "absent: {}",
+                    o.reason.as_deref().unwrap_or("not linked")
+                ))
             )?,
             Status::Unavailable => writeln!(
                 out,
@@ -103,7 +106,11 @@ fn facts(out: &mut dyn Write, facts: &serde_json::Map<String, Value>) -> io::Res
     // Nulls are facts that do not apply (a Group has no repository): the
     // JSON keeps them, the human view leaves them out.
     let present: Vec<_> = facts.iter().filter(|(_, v)| !v.is_null()).collect();
-    let width = present.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let width = present
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     if present.is_empty() {
         writeln!(out, "    (no facts)")?;
     }
@@ -130,7 +137,13 @@ pub fn enrich_summary(
         "Live data for {entities} entit{}:",
         if entities == 1 { "y" } else { "ies" }
     )?;
-    let mut table = ui.table(&["integration", "ok", "absent", "unavailable", "why unavailable"]);
+    let mut table = ui.table(&[
+        "integration",
+        "ok",
+        "absent",
+        "unavailable",
+        "why unavailable",
+    ]);
     for row in rows {
         table.add_row(row.to_vec());
     }

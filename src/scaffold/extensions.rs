@@ -550,9 +550,8 @@ fn replace_non_word(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut in_run = false;
     for c in text.chars() {
-        let word = c != '_'
-            && c.is_alphanumeric()
-            && !unicode_normalization::char::is_combining_mark(c);
+        let word =
+            c != '_' && c.is_alphanumeric() && !unicode_normalization::char::is_combining_mark(c);
         if word {
             out.push(c);
             in_run = false;

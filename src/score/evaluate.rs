@@ -171,9 +171,9 @@ impl Scorecards {
     /// Whether some scorecard could apply to entities of `kind` (the kinds
     /// filter only; conditions are decided per entity).
     pub fn applies_to_kind(&self, kind: &str) -> bool {
-        self.cards.iter().any(|c| {
-            c.kinds.is_empty() || c.kinds.iter().any(|k| k.eq_ignore_ascii_case(kind))
-        })
+        self.cards
+            .iter()
+            .any(|c| c.kinds.is_empty() || c.kinds.iter().any(|k| k.eq_ignore_ascii_case(kind)))
     }
 
     /// Whether any expression reads live facts (so the run fetches them).

@@ -25,7 +25,9 @@ pub struct Reply {
 impl Reply {
     /// 200 with a JSON body.
     pub fn json(body: serde_json::Value) -> Self {
-        Reply::status(200).body(body.to_string()).header("content-type", "application/json")
+        Reply::status(200)
+            .body(body.to_string())
+            .header("content-type", "application/json")
     }
 
     /// An empty answer with this status.
@@ -66,7 +68,9 @@ pub struct Seen {
 
 impl Seen {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 }
 
@@ -144,7 +148,10 @@ impl FakeApi {
 
     /// Requests whose path starts with `prefix`.
     pub fn seen_at(&self, prefix: &str) -> Vec<Seen> {
-        self.seen().into_iter().filter(|s| s.url.starts_with(prefix)).collect()
+        self.seen()
+            .into_iter()
+            .filter(|s| s.url.starts_with(prefix))
+            .collect()
     }
 }
 

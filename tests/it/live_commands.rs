@@ -122,7 +122,8 @@ fn github(fake: &FakeApi) {
 }
 
 fn setup(env: &mut TestEnv, gh: &FakeApi, pd: &FakeApi) -> String {
-    env.env("GITHUB_TOKEN", "gh-token").env("PAGERDUTY_TOKEN", "pd-token");
+    env.env("GITHUB_TOKEN", "gh-token")
+        .env("PAGERDUTY_TOKEN", "pd-token");
     let idp = format!(
         "exclude: []\nintegrations:\n  github: {{ base_url: {} }}\n  pagerduty: {{ base_url: {} }}\n",
         gh.base, pd.base
@@ -225,14 +226,28 @@ fn score_rules_read_live_facts_and_are_unknown_when_unavailable() {
         .json();
     let rule = find_rule(&doc, "component:default/ledger", "few-prs");
     assert_eq!(rule["state"], "unknown", "{rule}");
-    assert!(rule.to_string().contains("github.com/project-slug"), "{rule}");
+    assert!(
+        rule.to_string().contains("github.com/project-slug"),
+        "{rule}"
+    );
     // --no-live: unknown, and no request is made.
     let before = gh.seen().len();
     let doc = env
-        .run(["--catalog", &cat, "--no-live", "score", "payments", "-o", "json"])
+        .run([
+            "--catalog",
+            &cat,
+            "--no-live",
+            "score",
+            "payments",
+            "-o",
+            "json",
+        ])
         .ok()
         .json();
-    assert_eq!(find_rule(&doc, "component:default/payments", "few-prs")["state"], "unknown");
+    assert_eq!(
+        find_rule(&doc, "component:default/payments", "few-prs")["state"],
+        "unknown"
+    );
     assert_eq!(gh.seen().len(), before);
 }
 
@@ -273,12 +288,24 @@ fn enrich_never_exceeds_the_per_host_limit() {
         p.fetch_max(now, Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(150));
         f.fetch_sub(1, Ordering::SeqCst);
-        let id = seen.url.trim_start_matches("/services/").split('?').next().unwrap().to_string();
+        let id = seen
+            .url
+            .trim_start_matches("/services/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
         Reply::json(json!({"service": {"id": id, "name": id, "status": "active",
             "escalation_policy": {"id": "PEP", "type": "escalation_policy_reference"}}}))
     });
-    fake.route("/oncalls", Reply::json(json!({"oncalls": [], "more": false, "limit": 100, "offset": 0})))
-        .route("/incidents", Reply::json(json!({"incidents": [], "more": false, "total": 0, "limit": 1, "offset": 0})));
+    fake.route(
+        "/oncalls",
+        Reply::json(json!({"oncalls": [], "more": false, "limit": 100, "offset": 0})),
+    )
+    .route(
+        "/incidents",
+        Reply::json(json!({"incidents": [], "more": false, "total": 0, "limit": 1, "offset": 0})),
+    );
     let mut docs = String::new();
     for i in 0..12 {
         docs.push_str(&format!(
@@ -301,7 +328,10 @@ fn enrich_never_exceeds_the_per_host_limit() {
     assert_eq!(doc["integrations"]["pagerduty"]["ok"], 12, "{doc}");
     let max = peak.load(Ordering::SeqCst);
     assert!(max <= 2, "{max} requests in flight at once, limit 2");
-    assert!(max == 2, "requests never overlapped ({max}): concurrency not used");
+    assert!(
+        max == 2,
+        "requests never overlapped ({max}): concurrency not used"
+    );
 }
 
 /// On a terminal, a long fetch shows an indicatif bar on stderr; piped, or
@@ -312,13 +342,25 @@ fn progress_bar_only_on_a_terminal() {
     env.env("PAGERDUTY_TOKEN", "pd-token");
     let fake = FakeApi::start();
     fake.route_fn("/services/*", |seen, _| {
-        let id = seen.url.trim_start_matches("/services/").split('?').next().unwrap().to_string();
+        let id = seen
+            .url
+            .trim_start_matches("/services/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
         Reply::json(json!({"service": {"id": id, "name": id, "status": "active",
             "escalation_policy": {"id": "PEP", "type": "escalation_policy_reference"}}}))
         .delay(Duration::from_millis(250))
     });
-    fake.route("/oncalls", Reply::json(json!({"oncalls": [], "more": false, "limit": 100, "offset": 0})))
-        .route("/incidents", Reply::json(json!({"incidents": [], "more": false, "total": 0, "limit": 1, "offset": 0})));
+    fake.route(
+        "/oncalls",
+        Reply::json(json!({"oncalls": [], "more": false, "limit": 100, "offset": 0})),
+    )
+    .route(
+        "/incidents",
+        Reply::json(json!({"incidents": [], "more": false, "total": 0, "limit": 1, "offset": 0})),
+    );
     let mut docs = String::new();
     for i in 0..16 {
         docs.push_str(&format!(
@@ -356,7 +398,17 @@ fn progress_bar_only_on_a_terminal() {
             .output()
             .expect("tmux")
     };
-    let started = tmux(&["new-session", "-d", "-x", "120", "-y", "20", "sh", "-c", &script]);
+    let started = tmux(&[
+        "new-session",
+        "-d",
+        "-x",
+        "120",
+        "-y",
+        "20",
+        "sh",
+        "-c",
+        &script,
+    ]);
     assert!(started.status.success(), "tmux: {started:?}");
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let mut screen = String::new();

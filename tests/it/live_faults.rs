@@ -87,12 +87,25 @@ fn github_ok(fake: &FakeApi) {
 
 /// `idp show svc -o json` → (exit code, the `live.github` object, stderr).
 fn show_github(env: &TestEnv, cat: &std::path::Path, extra: &[&str]) -> (i32, Value, String) {
-    let mut args = vec!["--catalog", cat.to_str().unwrap(), "show", "svc", "-o", "json"];
+    let mut args = vec![
+        "--catalog",
+        cat.to_str().unwrap(),
+        "show",
+        "svc",
+        "-o",
+        "json",
+    ];
     args.extend_from_slice(extra);
     let run = env.run(&args);
-    assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN), "token leaked");
+    assert!(
+        !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
+        "token leaked"
+    );
     let doc: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
-        panic!("show -o json is not JSON ({e}):\n{}\n{}", run.stdout, run.stderr)
+        panic!(
+            "show -o json is not JSON ({e}):\n{}\n{}",
+            run.stdout, run.stderr
+        )
     });
     // The catalog answer is always there.
     assert_eq!(doc["metadata"]["name"], "svc");
@@ -107,15 +120,24 @@ fn reason(live: &Value) -> String {
 #[test]
 fn connection_refused_is_unavailable_and_show_still_answers() {
     let env = env();
-    let cat = catalog(&env, &format!("http://127.0.0.1:{}", closed_port()), "retries: 1");
+    let cat = catalog(
+        &env,
+        &format!("http://127.0.0.1:{}", closed_port()),
+        "retries: 1",
+    );
     let (code, live, _) = show_github(&env, &cat, &[]);
     assert_eq!(code, 0);
-    assert!(reason(&live).contains("cannot connect to 127.0.0.1"), "{live}");
+    assert!(
+        reason(&live).contains("cannot connect to 127.0.0.1"),
+        "{live}"
+    );
     assert!(live["fetched_at"].is_string());
 
     // The human view says so too, after the catalog part.
     let run = env.run(["--catalog", cat.to_str().unwrap(), "show", "svc"]);
-    run.ok().stdout_has("Live").stdout_has("github  unavailable: cannot connect");
+    run.ok()
+        .stdout_has("Live")
+        .stdout_has("github  unavailable: cannot connect");
 }
 
 #[test]
@@ -145,7 +167,11 @@ fn slow_answer_times_out() {
     let (code, live, _) = show_github(&env, &cat, &[]);
     assert_eq!(code, 0);
     assert!(reason(&live).contains("did not answer within 1s"), "{live}");
-    assert!(start.elapsed() < Duration::from_secs(4), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -161,7 +187,11 @@ fn a_server_that_never_answers_stops_at_the_deadline() {
     let (code, live, _) = show_github(&env, &cat, &[]);
     assert_eq!(code, 0);
     assert!(reason(&live).contains("deadline"), "{live}");
-    assert!(start.elapsed() < Duration::from_secs(6), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -181,7 +211,11 @@ fn server_errors_are_retried_until_success() {
     assert_eq!(code, 0);
     assert_eq!(live["status"], "ok", "{live}");
     assert_eq!(live["facts"]["default_branch"], "main");
-    let repo_hits = fake.seen().iter().filter(|s| s.url == "/repos/acme/svc").count();
+    let repo_hits = fake
+        .seen()
+        .iter()
+        .filter(|s| s.url == "/repos/acme/svc")
+        .count();
     assert_eq!(repo_hits, 3);
 }
 
@@ -189,7 +223,10 @@ fn server_errors_are_retried_until_success() {
 fn server_errors_past_the_retries_say_what_the_server_said() {
     let env = env();
     let fake = FakeApi::start();
-    fake.route("/repos/acme/svc", Reply::status(500).body(r#"{"message":"Server Error"}"#));
+    fake.route(
+        "/repos/acme/svc",
+        Reply::status(500).body(r#"{"message":"Server Error"}"#),
+    );
     let cat = catalog(&env, &fake.base, "retries: 2");
     let (_, live, _) = show_github(&env, &cat, &[]);
     assert!(reason(&live).contains("HTTP 500"), "{live}");
@@ -203,7 +240,9 @@ fn a_long_retry_after_gives_up_within_the_deadline() {
     let fake = FakeApi::start();
     fake.route(
         "/repos/acme/svc",
-        Reply::status(429).header("retry-after", "3600").body(r#"{"message":"slow down"}"#),
+        Reply::status(429)
+            .header("retry-after", "3600")
+            .body(r#"{"message":"slow down"}"#),
     );
     let cat = catalog(&env, &fake.base, "deadline: 5s");
     let start = Instant::now();
@@ -211,7 +250,11 @@ fn a_long_retry_after_gives_up_within_the_deadline() {
     assert_eq!(code, 0);
     let r = reason(&live);
     assert!(r.contains("rate limited") && r.contains("1h"), "{r}");
-    assert!(start.elapsed() < Duration::from_secs(4), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(fake.seen_at("/repos/acme/svc").len(), 1);
 }
 
@@ -257,19 +300,27 @@ fn malformed_json_is_reported() {
     let fake = FakeApi::start();
     fake.route(
         "/repos/acme/svc",
-        Reply::status(200).header("content-type", "application/json").body("{\"default_branch\": "),
+        Reply::status(200)
+            .header("content-type", "application/json")
+            .body("{\"default_branch\": "),
     );
     let cat = catalog(&env, &fake.base, "");
     let (code, live, _) = show_github(&env, &cat, &[]);
     assert_eq!(code, 0);
-    assert!(reason(&live).contains("malformed JSON from 127.0.0.1"), "{live}");
+    assert!(
+        reason(&live).contains("malformed JSON from 127.0.0.1"),
+        "{live}"
+    );
 }
 
 #[test]
 fn a_huge_body_is_cut_off() {
     let env = env();
     let fake = FakeApi::start();
-    let big = format!("{{\"default_branch\": \"main\", \"pad\": \"{}\"}}", "x".repeat(50_000));
+    let big = format!(
+        "{{\"default_branch\": \"main\", \"pad\": \"{}\"}}",
+        "x".repeat(50_000)
+    );
     fake.route("/repos/acme/svc", Reply::status(200).body(big));
     let cat = catalog(&env, &fake.base, "max_body: 10000");
     let (_, live, _) = show_github(&env, &cat, &[]);
@@ -284,8 +335,14 @@ fn a_redirect_to_another_host_does_not_carry_the_token() {
     github_ok(&home);
     // Same machine, other host name: a different origin for the token.
     let target = format!("http://localhost:{}/repos/acme/svc", elsewhere.port);
-    home.route("/repos/acme/svc", Reply::status(301).header("location", &target));
-    elsewhere.route("/repos/acme/svc", Reply::json(json!({"default_branch": "main"})));
+    home.route(
+        "/repos/acme/svc",
+        Reply::status(301).header("location", &target),
+    );
+    elsewhere.route(
+        "/repos/acme/svc",
+        Reply::json(json!({"default_branch": "main"})),
+    );
     let cat = catalog(&env, &home.base, "");
     let (_, live, _) = show_github(&env, &cat, &[]);
     assert_eq!(live["status"], "ok", "{live}");
@@ -296,20 +353,34 @@ fn a_redirect_to_another_host_does_not_carry_the_token() {
     );
     let sent_away = elsewhere.seen_at("/repos/acme/svc");
     assert_eq!(sent_away.len(), 1);
-    assert_eq!(sent_away[0].header("authorization"), None, "token forwarded");
+    assert_eq!(
+        sent_away[0].header("authorization"),
+        None,
+        "token forwarded"
+    );
 }
 
 #[test]
 fn a_missing_token_names_the_variable() {
     let env = TestEnv::new(); // no PAGERDUTY_TOKEN
     let fake = FakeApi::start();
-    let idp = format!("exclude: []\nintegrations:\n  pagerduty:\n    base_url: {}\n", fake.base);
+    let idp = format!(
+        "exclude: []\nintegrations:\n  pagerduty:\n    base_url: {}\n",
+        fake.base
+    );
     CatalogBuilder::new(env.dir("catalog"))
         .file("idp.yaml", idp)
         .file("catalog-info.yaml", SERVICE)
         .build();
     let cat = env.root.join("catalog");
-    let run = env.run(["--catalog", cat.to_str().unwrap(), "who-owns", "svc", "-o", "json"]);
+    let run = env.run([
+        "--catalog",
+        cat.to_str().unwrap(),
+        "who-owns",
+        "svc",
+        "-o",
+        "json",
+    ]);
     run.ok();
     let doc = run.json();
     assert_eq!(doc["owner"]["ref"], "group:default/team-a");
@@ -319,7 +390,10 @@ fn a_missing_token_names_the_variable() {
     assert!(fake.seen().is_empty(), "no request without a token");
 
     let run = env.run(["--catalog", cat.to_str().unwrap(), "who-owns", "svc"]);
-    run.ok().stdout_has("team-a").stdout_has("On call").stdout_has("PAGERDUTY_TOKEN");
+    run.ok()
+        .stdout_has("team-a")
+        .stdout_has("On call")
+        .stdout_has("PAGERDUTY_TOKEN");
 }
 
 #[test]
@@ -327,13 +401,27 @@ fn without_integrations_live_is_empty_and_who_owns_says_why() {
     let env = env();
     CatalogBuilder::standard(env.dir("catalog")).build();
     let cat = env.root.join("catalog");
-    let run = env.run(["--catalog", cat.to_str().unwrap(), "who-owns", "checkout", "-o", "json"]);
+    let run = env.run([
+        "--catalog",
+        cat.to_str().unwrap(),
+        "who-owns",
+        "checkout",
+        "-o",
+        "json",
+    ]);
     run.ok();
     let doc = run.json();
     assert_eq!(doc["oncall"], json!([]));
     let status = doc["live_status"].as_str().unwrap();
     assert!(status.contains("no integrations configured"), "{status}");
-    let run = env.run(["--catalog", cat.to_str().unwrap(), "show", "checkout", "-o", "json"]);
+    let run = env.run([
+        "--catalog",
+        cat.to_str().unwrap(),
+        "show",
+        "checkout",
+        "-o",
+        "json",
+    ]);
     assert_eq!(run.ok().json()["live"], json!({}));
 }
 
@@ -358,8 +446,16 @@ fn cache_offline_and_corruption() {
     let (_, live, _) = show_github(&env, &cat, &["--offline"]);
     assert_eq!(live["status"], "ok");
     assert_eq!(live["source"], "cache");
-    let run = env.run(["--catalog", cat.to_str().unwrap(), "--offline", "show", "svc"]);
-    run.ok().stdout_has("fetched").stdout_has("from the cache copy");
+    let run = env.run([
+        "--catalog",
+        cat.to_str().unwrap(),
+        "--offline",
+        "show",
+        "svc",
+    ]);
+    run.ok()
+        .stdout_has("fetched")
+        .stdout_has("from the cache copy");
 
     // Corrupt every cache file: ignored, then rewritten by the next fetch.
     let files = cache_files(&env);
@@ -368,7 +464,10 @@ fn cache_offline_and_corruption() {
         std::fs::write(f, b"{\"url\": 12, garbage").unwrap();
     }
     let (_, live, _) = show_github(&env, &cat, &["--offline"]);
-    assert!(reason(&live).contains("offline, and nothing cached"), "{live}");
+    assert!(
+        reason(&live).contains("offline, and nothing cached"),
+        "{live}"
+    );
     let (_, live, _) = show_github(&env, &cat, &[]);
     assert_eq!(live["status"], "ok");
     assert_eq!(live["source"], "network");
@@ -414,10 +513,20 @@ fn entities_without_the_annotation_are_absent_not_failed() {
     let env = env();
     let fake = FakeApi::start();
     let cat = catalog(&env, &fake.base, "");
-    let run = env.run(["--catalog", cat.to_str().unwrap(), "show", "plain", "-o", "json"]);
+    let run = env.run([
+        "--catalog",
+        cat.to_str().unwrap(),
+        "show",
+        "plain",
+        "-o",
+        "json",
+    ]);
     let live = &run.ok().json()["live"]["github"];
     assert_eq!(live["status"], "absent");
-    assert!(live["reason"].as_str().unwrap().contains("github.com/project-slug"));
+    assert!(live["reason"]
+        .as_str()
+        .unwrap()
+        .contains("github.com/project-slug"));
     assert!(fake.seen().is_empty());
     let run = env.run(["--catalog", cat.to_str().unwrap(), "show", "plain"]);
     run.ok().stdout_has("github  absent:");
@@ -447,7 +556,14 @@ fn unknown_integration_and_missing_base_url_are_config_errors() {
         .build();
     let cat = env.root.join("catalog");
     // show still answers, with a warning …
-    let run = env.run(["--catalog", cat.to_str().unwrap(), "show", "svc", "-o", "json"]);
+    let run = env.run([
+        "--catalog",
+        cat.to_str().unwrap(),
+        "show",
+        "svc",
+        "-o",
+        "json",
+    ]);
     run.ok().stderr_has("integrations.prometheus.base_url");
     // … and enrich refuses.
     let run = env.run(["--catalog", cat.to_str().unwrap(), "enrich"]);
@@ -508,7 +624,14 @@ fn enrich_publish_then_sync_shares_the_snapshot() {
         .ok()
         .stdout_has("refs/idp/live");
     drop(fake); // the API is gone; the snapshot answers
-    let run = other.run(["--catalog", clone_dir.to_str().unwrap(), "show", "svc", "-o", "json"]);
+    let run = other.run([
+        "--catalog",
+        clone_dir.to_str().unwrap(),
+        "show",
+        "svc",
+        "-o",
+        "json",
+    ]);
     let live = &run.ok().json()["live"]["github"];
     assert_eq!(live["status"], "ok", "{live}");
     assert_eq!(live["source"], "published");
