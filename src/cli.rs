@@ -23,7 +23,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
   idp validate
 
 Exit codes: 0 ok, 1 a check failed, 2 usage error or invalid input,
-3 entity not found or ambiguous, 4 catalog or config cannot be read."
+3 entity not found or ambiguous, 4 catalog or config cannot be read,
+5 `scaffold check`: a newer template version exists."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -290,13 +291,13 @@ pub enum Command {
         subcommand_negates_reqs = true,
         after_help = "Examples:
   idp scaffold list
-  idp scaffold show python-lib
+  idp scaffold show python-library
   idp scaffold node-service                          # asks on a terminal
   idp scaffold ./templates/python-lib --no-input --output ~/src --set project_name='Ledger API'
-  idp scaffold python-lib --values answers.yaml --dry-run --diff
+  idp scaffold python-library --values answers.yaml --dry-run --diff
   idp scaffold https://github.com/acme/templates.git//python-lib --defaults
-  idp scaffold node-service --set name=ledger --set owner=payments --register --push
-  idp -o json scaffold python-lib --no-input      # JSON result: -o FORMAT goes before `scaffold`
+  idp scaffold node-service --set name=refunds --set owner=payments --register --push
+  idp -o json scaffold ./templates/python-lib --no-input   # JSON result: -o FORMAT goes before `scaffold`
 
 Exit codes: 0 created, 1 the generated catalog-info.yaml is invalid (files are kept)
 or a hook failed, 2 invalid input or a missing value off a terminal, 3 template not
@@ -609,7 +610,7 @@ pub enum ScaffoldAction {
     /// Show a template: its parameters or variables with defaults and
     /// choices, its steps, and where it comes from.
     #[command(after_help = "Examples:
-  idp scaffold show python-lib
+  idp scaffold show python-library
   idp scaffold show template:default/node-service -o yaml
   idp scaffold show ./my-cookiecutter -o json")]
     Show(ScaffoldShowArgs),
@@ -647,7 +648,7 @@ pub enum ScaffoldAction {
     /// repository (v1.2.0 or 1.2.0; pre-releases ignored), else its HEAD.
     /// Commits that do not change the template's own files do not count.
     /// Exit status (copier's convention): 0 up to date, 5 a newer version
-    /// exists, 4 the answers file is missing or unreadable.
+    /// exists, 4 the answers file or the template cannot be read.
     #[command(after_help = "Examples:
   idp scaffold check
   idp scaffold check services/billing || echo 'run idp scaffold update'

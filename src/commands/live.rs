@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
+use crate::catalog::discover::CatalogLocation;
 use crate::catalog::open::Opened;
 use crate::cli::Format;
 use crate::integrations::config::ConfigError;
@@ -73,6 +74,13 @@ pub fn setup(ctx: &Context, opened: &Opened, only: &[String]) -> Result<Setup, C
 /// problem reading it only means it is not used.
 fn published_snapshot(ctx: &Context) -> Option<LiveSnapshot> {
     let (location, _) = ctx.locate().ok()?;
+    // Starting libgit2 costs tens of milliseconds; a checkout without the
+    // ref (most of them) is told by two file lookups.
+    if let CatalogLocation::Dir(dir) = &location {
+        if !published::may_have_ref(dir) {
+            return None;
+        }
+    }
     let repo = ctx
         .repository(&location, "the published live snapshot")
         .ok()?;

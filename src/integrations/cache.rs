@@ -50,12 +50,9 @@ impl Cache {
     }
 
     fn path(&self, integration: &str, key: &str) -> PathBuf {
-        let hash = git2::Oid::hash_object(git2::ObjectType::Blob, key.as_bytes())
-            .map(|o| o.to_string())
-            .unwrap_or_else(|_| key.len().to_string());
         self.dir
             .join(sanitize(integration))
-            .join(format!("{}.json", &hash[..20]))
+            .join(format!("{}.json", stable_hash(key)))
     }
 
     /// The cached answer for `key` (URL plus what varies the answer), if a
@@ -76,6 +73,20 @@ impl Cache {
         tmp.persist(&path).map_err(|e| e.error)?;
         Ok(())
     }
+}
+
+/// A hash that stays the same across builds and platforms (std's hasher
+/// does not promise that): two 64-bit FNV-1a passes with different offsets.
+/// Collisions are harmless, since [`Cache::load`] checks the key. (Not git's
+/// object hash: starting libgit2 loads the system's TLS certificates,
+/// ~25 ms, on every command.)
+fn stable_hash(key: &str) -> String {
+    let fnv = |offset: u64| {
+        key.bytes().fold(offset, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    };
+    format!("{:016x}{:016x}", fnv(0xcbf2_9ce4_8422_2325), fnv(0x6c62_272e_07bb_0142))
 }
 
 /// A file-name-safe integration name.

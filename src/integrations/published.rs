@@ -36,6 +36,28 @@ fn git(what: &str) -> impl FnOnce(git2::Error) -> PublishError + '_ {
     }
 }
 
+/// Whether the git repository enclosing `dir` may have `refs/idp/live`,
+/// from the files alone (a loose ref, or a line of `packed-refs`); `true`
+/// when unsure (a worktree or submodule `.git` file), so the caller asks git.
+pub fn may_have_ref(dir: &std::path::Path) -> bool {
+    let start = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    for d in start.ancestors() {
+        let git = d.join(".git");
+        if git.is_file() {
+            return true;
+        }
+        if git.is_dir() {
+            if git.join(LIVE_REF).exists() {
+                return true;
+            }
+            return std::fs::read_to_string(git.join("packed-refs"))
+                .map(|t| t.lines().any(|l| l.ends_with(&format!(" {LIVE_REF}"))))
+                .unwrap_or(false);
+        }
+    }
+    false
+}
+
 /// Reads the snapshot on `refs/idp/live`, if the repository has one.
 pub fn read(repo: &Repository) -> Result<Option<LiveSnapshot>, PublishError> {
     let reference = match repo.find_reference(LIVE_REF) {
