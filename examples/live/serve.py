@@ -22,6 +22,11 @@ def ahead(**kw):
 def github(path, query):
     if path == "/":
         return 200, {"current_user_url": "http://127.0.0.1:%d/github/user" % PORT}, {}
+    # Any acme repository answers like acme/payments (for bench/live).
+    parts = path.split("/")
+    if len(parts) > 3 and parts[1] == "repos" and parts[2] == "acme":
+        parts[3] = "payments"
+        path = "/".join(parts)
     if path == "/repos/acme/payments":
         return 200, {"full_name": "acme/payments", "html_url": "https://github.com/acme/payments",
                      "default_branch": "main", "archived": False}, {}
@@ -121,4 +126,8 @@ class Handler(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     print(f"fake GitHub/PagerDuty/SonarQube on http://127.0.0.1:{PORT}", flush=True)
-    ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 256  # the default 5 drops bursts of connections
+        daemon_threads = True
+
+    Server(("127.0.0.1", PORT), Handler).serve_forever()

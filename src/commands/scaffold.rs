@@ -143,8 +143,16 @@ fn templates_of<'a>(
     let on_disk = ctx.rev.is_none() && ctx.at.is_none();
     CatalogTemplates {
         catalog: &opened.catalog,
+        // Recorded in answers files: a local catalog as an absolute path,
+        // so `scaffold check`/`update` find it from any directory.
         location: match location {
-            CatalogLocation::Dir(d) => d.display().to_string(),
+            CatalogLocation::Dir(d) => {
+                let abs = ctx.cwd.join(d);
+                std::fs::canonicalize(&abs)
+                    .unwrap_or(abs)
+                    .display()
+                    .to_string()
+            }
             CatalogLocation::Remote(u) => u.clone(),
         },
         root: match location {
@@ -160,7 +168,7 @@ pub(super) fn resolve_template(
     ctx: &Context,
     arg: &str,
 ) -> Result<(LoadedTemplate, Option<(&'static Opened, CatalogLocation)>)> {
-    let is_path = source::looks_like_path(arg)
+    let is_path = source::looks_like_path(arg, &ctx.cwd)
         || repo::is_git_url(arg)
         || source::is_local_template(arg, &ctx.cwd);
     let cat = open_catalog(ctx, !is_path)?;
@@ -176,7 +184,7 @@ fn resolve_for_create(
     ctx: &Context,
     arg: &str,
 ) -> Result<(LoadedTemplate, Option<(&'static Opened, CatalogLocation)>)> {
-    let is_local = source::looks_like_path(arg) || source::is_local_template(arg, &ctx.cwd);
+    let is_local = source::looks_like_path(arg, &ctx.cwd) || source::is_local_template(arg, &ctx.cwd);
     if is_local && !repo::is_git_url(arg) {
         let t = source::resolve(arg, None, &ctx.cwd)?;
         if t.kind == TemplateKind::Cookiecutter {

@@ -12,7 +12,7 @@ use serde::Serialize;
 use idp::scaffold::fixtures::{run_fixture, FixtureResult};
 use idp::scaffold::merge::{ConflictKind, ConflictMode, Counts, Outcome};
 use idp::scaffold::update::{version_json, ProjectTemplate, UpdateOptions, UpdatePlan};
-use idp::scaffold::ScaffoldOptions;
+use idp::scaffold::{ScaffoldError, ScaffoldOptions, TemplateSource};
 
 use crate::catalog::discover::classify;
 use crate::cli::{ConflictArg, Format, ScaffoldCheckArgs, ScaffoldTestArgs, ScaffoldUpdateArgs};
@@ -23,9 +23,12 @@ use super::{require_format, Context};
 
 /// Opens the project's template repository, resolving a catalog location
 /// the way every command does (a remote catalog through its cached clone).
+/// An explicit `--catalog` (or `IDP_CATALOG`) wins over the location the
+/// answers file records: the catalog moved, or CI has its own checkout.
 fn open_project(ctx: &Context, dir: &Path) -> Result<ProjectTemplate> {
     let project = ctx.cwd.join(dir);
-    let opener = |location: &str| -> std::result::Result<(git2::Repository, String), String> {
+    let opener = |recorded: &str| -> std::result::Result<(git2::Repository, String), String> {
+        let location = ctx.catalog_arg.as_deref().unwrap_or(recorded);
         let loc = classify(location, &ctx.cwd);
         let handle = ctx
             .repository(&loc, "scaffold update")
@@ -104,11 +107,13 @@ pub fn update(ctx: &Context, args: ScaffoldUpdateArgs) -> Result<Exit> {
         ..UpdateOptions::default()
     };
     let pt = open_project(ctx, &args.dir)?;
-    // Backstage templates may read the catalog (pickers, catalog:write).
-    let catalog = match ctx.locate() {
-        Ok((location, _)) => ctx.open_at(&location, true, false, &[]).ok(),
-        Err(_) => None,
+    // Backstage templates may read the catalog (pickers, catalog:write):
+    // --catalog, else the one the template came from, else the usual one.
+    let location = match (&ctx.catalog_arg, &pt.answers.source) {
+        (None, TemplateSource::Catalog { catalog, .. }) => Some(classify(catalog, &ctx.cwd)),
+        _ => ctx.locate().ok().map(|(location, _)| location),
     };
+    let catalog = location.and_then(|l| ctx.open_at(&l, true, false, &[]).ok());
     let plan = pt.plan(&opts, catalog.map(|o| &o.catalog))?;
     for w in &plan.warnings {
         ctx.ui.warn(w);
@@ -303,6 +308,20 @@ pub fn test(ctx: &Context, args: ScaffoldTestArgs) -> Result<Exit> {
     };
     for s in &args.set {
         base.set(s)?;
+    }
+    // A values file that cannot be read or parsed is bad input (exit 2
+    // naming it), not a failed test.
+    for file in &args.values {
+        ScaffoldOptions::default()
+            .add_values_file(&ctx.cwd.join(file))
+            .map_err(|e| match e {
+                // Named as typed.
+                ScaffoldError::ValuesFile { message, .. } => ScaffoldError::ValuesFile {
+                    path: file.clone(),
+                    message,
+                },
+                other => other,
+            })?;
     }
     let results: Vec<FixtureResult> = args
         .values

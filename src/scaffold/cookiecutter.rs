@@ -120,6 +120,112 @@ pub fn render(
     opts: &ScaffoldOptions,
     dest: &Path,
 ) -> Result<RenderOutcome, ScaffoldError> {
+    prepare(t, opts)?.render(dest)
+}
+
+/// A cookiecutter template whose context is settled: every question has
+/// been asked (and the `pre_prompt` hook run), nothing has been written.
+pub struct Prepared {
+    /// Warnings, log and answers so far.
+    outcome: RenderOutcome,
+    /// The template directory rendered (a `pre_prompt` copy, or a nested
+    /// template).
+    repo_dir: PathBuf,
+    /// Copies made by `pre_prompt` hooks, alive until rendered.
+    _copies: Vec<tempfile::TempDir>,
+    renderer: Renderer,
+    context: Value,
+    /// The `{{cookiecutter.x}}` directory and its rendered name.
+    template_dir: PathBuf,
+    unrendered: String,
+    name: String,
+    copy_without_render: Vec<String>,
+    run_hooks: bool,
+}
+
+impl Prepared {
+    /// The answers to record (secrets removed).
+    pub fn answers(&self) -> &Map<String, Value> {
+        &self.outcome.answers
+    }
+
+    /// The project directory's name (the rendered `{{cookiecutter.x}}`).
+    pub fn project_name(&self) -> &str {
+        &self.name
+    }
+
+    /// Writes the project into `dest`, running the generation hooks when
+    /// trusted.
+    pub fn render(self, dest: &Path) -> Result<RenderOutcome, ScaffoldError> {
+        let Prepared {
+            mut outcome,
+            repo_dir,
+            _copies,
+            renderer,
+            context,
+            template_dir,
+            unrendered,
+            name,
+            copy_without_render,
+            run_hooks,
+        } = self;
+        let mut context = context;
+        if let Some(Value::Object(cc)) = context.get_mut("cookiecutter") {
+            if cc.get("_output_dir").is_some_and(Value::is_null) {
+                cc.insert("_output_dir".into(), output_dir_value(dest));
+            }
+        }
+        let project_dir = contained(dest, &name).map_err(|reason| ScaffoldError::UnsafePath {
+            what: format!("directory {unrendered}"),
+            path: name.clone(),
+            reason,
+        })?;
+        std::fs::create_dir_all(&project_dir).map_err(|e| ScaffoldError::io(&project_dir, e))?;
+
+        if run_hooks {
+            for h in hooks::run_hook(
+                &repo_dir,
+                "pre_gen_project",
+                &project_dir,
+                &renderer,
+                &context,
+            )? {
+                outcome.log.push(format!("ran hook {}", h.display()));
+            }
+        }
+        let tree_opts = TreeOptions {
+            copy_without_render,
+            templated_names: true,
+            binary_passthrough: true,
+        };
+        outcome.files = render_tree(&renderer, &template_dir, &project_dir, &context, &tree_opts)?;
+        if run_hooks {
+            for h in hooks::run_hook(
+                &repo_dir,
+                "post_gen_project",
+                &project_dir,
+                &renderer,
+                &context,
+            )? {
+                outcome.log.push(format!("ran hook {}", h.display()));
+            }
+        }
+        outcome.project_dir = project_dir;
+        Ok(outcome)
+    }
+}
+
+/// `_output_dir` as cookiecutter records it: an absolute path.
+fn output_dir_value(dir: &Path) -> Value {
+    let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    Value::String(abs.display().to_string())
+}
+
+/// Settles a cookiecutter template's context: runs `pre_prompt` (trusted),
+/// picks a nested template, applies the given values and asks for the rest
+/// (when interactive). Writes nothing outside temporary directories, so an
+/// interrupted prompt leaves nothing behind.
+pub fn prepare(t: &LoadedTemplate, opts: &ScaffoldOptions) -> Result<Prepared, ScaffoldError> {
     let mut outcome = RenderOutcome::default();
     let run_hooks = opts.trust && !opts.dry_run;
     let skipped_hooks = hooks::all(&t.dir);
@@ -163,9 +269,11 @@ pub fn render(
         let mut inner = t.clone();
         inner.arg = nested.display().to_string();
         inner.dir = nested;
-        let mut result = render(&inner, opts, dest)?;
-        result.warnings.splice(0..0, outcome.warnings);
-        return Ok(result);
+        let mut prepared = prepare(&inner, opts)?;
+        prepared.outcome.warnings.splice(0..0, outcome.warnings);
+        // The nested template may live in this template's pre_prompt copy.
+        prepared._copies.extend(pre_prompt_copy);
+        return Ok(prepared);
     }
     if opts.replay.is_none() || !opts.values.is_empty() {
         apply_overwrites(&mut obj, &opts.values, false)?;
@@ -209,14 +317,13 @@ pub fn render(
         }
     };
     cc.insert("_template".into(), Value::String(t.arg.clone()));
-    let output_dir = opts
-        .output_dir
-        .clone()
-        .unwrap_or_else(|| dest.to_path_buf());
-    let output_dir = std::path::absolute(&output_dir).unwrap_or(output_dir);
+    // Without an output directory it is where the render goes, known only
+    // then (see `Prepared::render`); the key keeps its place meanwhile.
     cc.insert(
         "_output_dir".into(),
-        Value::String(output_dir.display().to_string()),
+        opts.output_dir
+            .as_deref()
+            .map_or(Value::Null, output_dir_value),
     );
     cc.insert(
         "_repo_dir".into(),
@@ -260,43 +367,18 @@ pub fn render(
             reason: "the project directory name renders empty".into(),
         });
     }
-    let project_dir = contained(dest, &name).map_err(|reason| ScaffoldError::UnsafePath {
-        what: format!("directory {unrendered}"),
-        path: name.clone(),
-        reason,
-    })?;
-    std::fs::create_dir_all(&project_dir).map_err(|e| ScaffoldError::io(&project_dir, e))?;
-
-    if run_hooks {
-        for h in hooks::run_hook(
-            &repo_dir,
-            "pre_gen_project",
-            &project_dir,
-            &renderer,
-            &context,
-        )? {
-            outcome.log.push(format!("ran hook {}", h.display()));
-        }
-    }
-    let tree_opts = TreeOptions {
+    Ok(Prepared {
+        outcome,
+        repo_dir,
+        _copies: pre_prompt_copy.into_iter().collect(),
+        renderer,
+        context,
+        template_dir,
+        unrendered,
+        name,
         copy_without_render,
-        templated_names: true,
-        binary_passthrough: true,
-    };
-    outcome.files = render_tree(&renderer, &template_dir, &project_dir, &context, &tree_opts)?;
-    if run_hooks {
-        for h in hooks::run_hook(
-            &repo_dir,
-            "post_gen_project",
-            &project_dir,
-            &renderer,
-            &context,
-        )? {
-            outcome.log.push(format!("ran hook {}", h.display()));
-        }
-    }
-    outcome.project_dir = project_dir;
-    Ok(outcome)
+        run_hooks,
+    })
 }
 
 /// cookiecutter's `choose_nested_template`: a `templates` object (its first

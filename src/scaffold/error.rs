@@ -8,12 +8,13 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ScaffoldError {
     /// A file or directory could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The path involved.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (in the message, so not chained as a source:
+        /// error reports would say it twice).
+        error: std::io::Error,
     },
 
     /// A template (file content, file name or value) failed to render.
@@ -115,12 +116,12 @@ pub enum ScaffoldError {
     },
 
     /// A git operation failed.
-    #[error("git: {what}: {source}")]
+    #[error("git: {what}: {error}")]
     Git {
         /// What was attempted.
         what: String,
-        /// libgit2's error.
-        source: git2::Error,
+        /// libgit2's error (in the message, so not chained as a source).
+        error: git2::Error,
     },
 
     /// Reading an answer from the terminal failed.
@@ -142,7 +143,7 @@ impl ScaffoldError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         ScaffoldError::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 
@@ -150,7 +151,7 @@ impl ScaffoldError {
     pub fn git(what: impl Into<String>, source: git2::Error) -> Self {
         ScaffoldError::Git {
             what: what.into(),
-            source,
+            error: source,
         }
     }
 }

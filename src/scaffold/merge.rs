@@ -37,22 +37,23 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
     /// A file or directory could not be read or written.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}: {error}")]
     Io {
         /// What was being done ("read", "write", "remove", …).
         action: &'static str,
         /// The file or directory.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (in the message, so not chained as a source:
+        /// error reports would say it twice).
+        error: std::io::Error,
     },
 }
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> MergeError + 'a {
-    move |source| MergeError::Io {
+    move |error| MergeError::Io {
         action,
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 

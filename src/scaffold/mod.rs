@@ -110,6 +110,12 @@ pub struct ScaffoldOptions {
     pub skip_unknown_actions: bool,
     /// Really publish (`publish:*` steps) when the integration is configured.
     pub publish: bool,
+    /// The caller commits the first `catalog:register` descriptor to the
+    /// catalog repository (`--register`); step messages say so.
+    pub register: bool,
+    /// The caller gives the project a local git repository with a first
+    /// commit; step messages say so.
+    pub first_commit: bool,
     /// Fuel per render.
     pub fuel: u64,
     /// The final output directory (cookiecutter's `_output_dir`), when the
@@ -128,6 +134,8 @@ impl Default for ScaffoldOptions {
             dry_run: false,
             skip_unknown_actions: false,
             publish: false,
+            register: false,
+            first_commit: false,
             fuel: DEFAULT_FUEL,
             output_dir: None,
         }
@@ -157,12 +165,14 @@ impl ScaffoldOptions {
 
     /// Adds a `--values` file: YAML or JSON mapping of names to values, or a
     /// cookiecutter replay file (`{"cookiecutter": {…}}`).
+    /// A file that cannot be read is invalid input like one that cannot be
+    /// parsed ([`ScaffoldError::ValuesFile`]).
     pub fn add_values_file(&mut self, path: &Path) -> Result<(), ScaffoldError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScaffoldError::io(path, e))?;
         let bad = |message: String| ScaffoldError::ValuesFile {
             path: path.to_path_buf(),
             message,
         };
+        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
         // JSON first, to keep key order and number types exactly as written.
         let value: Value = match serde_json::from_str(&text) {
             Ok(v) => v,
@@ -224,8 +234,60 @@ pub fn render_into(
     catalog: Option<&crate::catalog::Catalog>,
     dest: &Path,
 ) -> Result<RenderOutcome, ScaffoldError> {
-    match t.kind {
-        TemplateKind::Cookiecutter => cookiecutter::render(t, opts, dest),
-        TemplateKind::Backstage => backstage::run(t, opts, catalog, dest),
+    prepare(t, opts, catalog)?
+        .render(dest)
+        .map(|(outcome, _)| outcome)
+}
+
+/// A template with every question answered and nothing written yet: ask
+/// first ([`prepare`]), then create the directory to render into, so an
+/// interrupted prompt leaves nothing behind.
+pub enum Prepared {
+    /// A cookiecutter template.
+    Cookiecutter(Box<cookiecutter::Prepared>),
+    /// A Backstage template.
+    Backstage(Box<backstage::Prepared>),
+}
+
+impl Prepared {
+    /// The answers to record (secrets removed).
+    pub fn answers(&self) -> &Map<String, Value> {
+        match self {
+            Prepared::Cookiecutter(p) => p.answers(),
+            Prepared::Backstage(p) => p.answers(),
+        }
     }
+
+    /// Renders into `dest`; a Backstage template also returns its
+    /// registrations and publish plans.
+    pub fn render(
+        self,
+        dest: &Path,
+    ) -> Result<(RenderOutcome, Option<backstage::Extras>), ScaffoldError> {
+        match self {
+            Prepared::Cookiecutter(p) => Ok((p.render(dest)?, None)),
+            Prepared::Backstage(p) => {
+                let (outcome, extras) = p.run(dest)?;
+                Ok((outcome, Some(extras)))
+            }
+        }
+    }
+}
+
+/// Settles the template's values (given, defaulted or asked on the
+/// terminal as `opts` allows) and checks what can be checked before
+/// rendering. Writes nothing outside temporary directories.
+pub fn prepare(
+    t: &LoadedTemplate,
+    opts: &ScaffoldOptions,
+    catalog: Option<&crate::catalog::Catalog>,
+) -> Result<Prepared, ScaffoldError> {
+    Ok(match t.kind {
+        TemplateKind::Cookiecutter => {
+            Prepared::Cookiecutter(Box::new(cookiecutter::prepare(t, opts)?))
+        }
+        TemplateKind::Backstage => {
+            Prepared::Backstage(Box::new(backstage::prepare(t, opts, catalog)?))
+        }
+    })
 }

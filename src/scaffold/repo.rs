@@ -8,7 +8,9 @@ use git2::{IndexAddOption, Repository, Signature};
 
 use super::error::ScaffoldError;
 
-/// Initialises a repository in `dir` and commits everything in it.
+/// Initialises a repository in `dir` and commits everything in it that git
+/// would add: the project's own `.gitignore` (and git's other ignore rules)
+/// keep ignored files out of the first commit, as `git add -A` would.
 /// Returns the commit id.
 pub fn init_and_commit(dir: &Path, message: &str) -> Result<String, ScaffoldError> {
     // No copies of git's template directory (hook samples): a new project
@@ -19,11 +21,7 @@ pub fn init_and_commit(dir: &Path, message: &str) -> Result<String, ScaffoldErro
         .map_err(|e| ScaffoldError::git(format!("init {}", dir.display()), e))?;
     let mut index = repo.index().map_err(|e| ScaffoldError::git("index", e))?;
     index
-        .add_all(
-            ["*"].iter(),
-            IndexAddOption::DEFAULT | IndexAddOption::FORCE,
-            None,
-        )
+        .add_all(["*"].iter(), IndexAddOption::DEFAULT, None)
         .map_err(|e| ScaffoldError::git("add files", e))?;
     index
         .write()

@@ -207,8 +207,29 @@ fn lookup<'v>(doc: &'v Value, path: &str) -> Option<&'v Value> {
     path.split('.').try_fold(doc, |v, k| v.get(k))
 }
 
-/// Whether a template argument names a path rather than a catalog name.
-pub fn looks_like_path(arg: &str) -> bool {
+/// Whether `arg` is written as an entity ref, `kind:name` or
+/// `kind:namespace/name` (`template:default/node-service`): a kind of
+/// letters, digits, `-` and `_` before the colon, and no `://`.
+pub fn is_entity_ref(arg: &str) -> bool {
+    let Some((kind, rest)) = arg.split_once(':') else {
+        return false;
+    };
+    !kind.is_empty()
+        && kind
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !rest.is_empty()
+        && !rest.starts_with('/')
+        && rest.matches('/').count() <= 1
+}
+
+/// Whether a template argument, seen from `cwd`, names a path rather than a
+/// catalog name. An entity ref (`template:default/x`) is a name unless a
+/// file or directory of that name exists.
+pub fn looks_like_path(arg: &str, cwd: &Path) -> bool {
+    if is_entity_ref(arg) {
+        return cwd.join(arg).exists();
+    }
     arg == "." || arg == ".." || arg.contains('/') || arg.starts_with('~')
 }
 
@@ -242,7 +263,7 @@ pub fn resolve(
         t.checkout = Some(Arc::new(temp));
         return Ok(t);
     }
-    if looks_like_path(arg)
+    if looks_like_path(arg, cwd)
         || is_local_template(arg, cwd)
         || (catalog.is_none() && cwd.join(arg).exists())
     {
@@ -330,12 +351,12 @@ fn split_url_subdir(arg: &str) -> (&str, &str) {
 fn find_template_entity<'c>(catalog: &'c Catalog, arg: &str) -> Option<&'c crate::catalog::Entity> {
     let q = arg.trim();
     let q_lower = q.to_ascii_lowercase();
-    let full = if q_lower.contains(':') {
-        q_lower.clone()
-    } else if q_lower.contains('/') {
-        format!("template:{q_lower}")
-    } else {
-        format!("template:default/{q_lower}")
+    // `kind:name` means the default namespace, as everywhere in the catalog.
+    let full = match q_lower.split_once(':') {
+        Some((kind, name)) if !name.contains('/') => format!("{kind}:default/{name}"),
+        Some(_) => q_lower.clone(),
+        None if q_lower.contains('/') => format!("template:{q_lower}"),
+        None => format!("template:default/{q_lower}"),
     };
     let templates = || {
         catalog
@@ -355,11 +376,13 @@ fn find_template_entity<'c>(catalog: &'c Catalog, arg: &str) -> Option<&'c crate
 
 /// Up to three names close to `arg`.
 pub fn suggestions(arg: &str, templates: &[TemplateInfo]) -> Vec<String> {
+    // `template:default/node-servce` is compared by its name part.
+    let wanted = arg.rsplit(['/', ':']).next().unwrap_or(arg);
     let mut scored: Vec<(f64, String)> = templates
         .iter()
         .map(|t| {
             let short = t.name.rsplit(['/', ':']).next().unwrap_or(&t.name);
-            (strsim::jaro_winkler(arg, short), t.name.clone())
+            (strsim::jaro_winkler(wanted, short), t.name.clone())
         })
         .filter(|(s, _)| *s > 0.75)
         .collect();

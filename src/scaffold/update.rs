@@ -27,12 +27,20 @@ use super::{render_into, LoadedTemplate, ScaffoldOptions};
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
     /// `.idp/answers.yaml` is missing or unreadable.
-    #[error("cannot read the answers file {}: {source}; was this project made with `idp scaffold`?", path.display())]
+    #[error("cannot read the answers file {}: {reason}; was this project made with `idp scaffold`?", path.display())]
     Answers {
         /// The answers file.
         path: PathBuf,
+        /// What went wrong, without the path (it is in the message).
+        reason: String,
+    },
+    /// The answers file could not be written after an update.
+    #[error("cannot write the answers file {}: {reason}", path.display())]
+    WriteAnswers {
+        /// The answers file.
+        path: PathBuf,
         /// What went wrong.
-        source: ScaffoldError,
+        reason: String,
     },
     /// The answers file records no template commit.
     #[error("{} records no template commit (the template was not in git when the project was made), so there is no version to update from", path.display())]
@@ -51,6 +59,14 @@ pub enum UpdateError {
         /// Why.
         message: String,
     },
+    /// The catalog holding the template could not be opened.
+    #[error("cannot open the catalog holding the template (recorded as {catalog}): {message}; pass --catalog <dir-or-url> to read it from where it is now")]
+    Catalog {
+        /// The catalog location as recorded.
+        catalog: String,
+        /// Why.
+        message: String,
+    },
     /// The project has uncommitted changes.
     #[error("{} has uncommitted changes ({}); commit or stash them first, or pass --force", project.display(), summarize(paths))]
     Dirty {
@@ -65,8 +81,9 @@ pub enum UpdateError {
         /// The project.
         project: PathBuf,
     },
-    /// Rendering a template version failed.
-    #[error("rendering the template at {version}: {source}")]
+    /// Rendering a template version failed (the render error is the source:
+    /// it decides the exit status, and error reports show it once).
+    #[error("rendering the template at {version}")]
     Render {
         /// Which version.
         version: String,
@@ -76,6 +93,16 @@ pub enum UpdateError {
     /// Reading the rendered trees or writing the project failed.
     #[error(transparent)]
     Merge(#[from] MergeError),
+}
+
+/// What went wrong with the answers file, without its path (the message
+/// names it already).
+fn reason_of(e: ScaffoldError) -> String {
+    match e {
+        ScaffoldError::Io { error, .. } => error.to_string(),
+        ScaffoldError::ValuesFile { message, .. } => message,
+        other => other.to_string(),
+    }
 }
 
 fn summarize(paths: &[String]) -> String {
@@ -116,9 +143,9 @@ pub struct ProjectTemplate {
 impl ProjectTemplate {
     /// Reads `project/.idp/answers.yaml` and finds the template's repository.
     pub fn open(project: &Path, open_catalog: CatalogRepoOpener) -> Result<Self, UpdateError> {
-        let answers = AnswersFile::read(project).map_err(|source| UpdateError::Answers {
+        let answers = AnswersFile::read(project).map_err(|e| UpdateError::Answers {
             path: project.join(ANSWERS_PATH),
-            source,
+            reason: reason_of(e),
         })?;
         let commit = answers
             .commit
@@ -135,8 +162,8 @@ impl ProjectTemplate {
             }
             TemplateSource::Catalog { catalog, path } => {
                 let (git, catalog_dir) =
-                    open_catalog(catalog).map_err(|message| UpdateError::Source {
-                        repo: catalog.clone(),
+                    open_catalog(catalog).map_err(|message| UpdateError::Catalog {
+                        catalog: catalog.clone(),
                         message,
                     })?;
                 // The recorded path is relative to the catalog, which may be
@@ -212,7 +239,7 @@ impl ProjectTemplate {
             .map_err(|e| MergeError::Io {
                 action: "create a temporary directory",
                 path: std::env::temp_dir(),
-                source: e,
+                error: e,
             })?;
         let old = self.render_version(&self.recorded, work.path(), "old", opts, catalog)?;
         let new = self.render_version(&target, work.path(), "new", opts, catalog)?;
@@ -257,7 +284,7 @@ impl ProjectTemplate {
         std::fs::create_dir_all(&out).map_err(|e| MergeError::Io {
             action: "create directory",
             path: out.clone(),
-            source: e,
+            error: e,
         })?;
         let render_err = |source| UpdateError::Render {
             version: version.to_string(),
@@ -474,9 +501,9 @@ impl UpdatePlan {
         if !self.up_to_date() {
             self.new_answers
                 .write(&self.project)
-                .map_err(|source| UpdateError::Answers {
+                .map_err(|e| UpdateError::WriteAnswers {
                     path: self.project.join(ANSWERS_PATH),
-                    source,
+                    reason: reason_of(e),
                 })?;
         }
         Ok(())

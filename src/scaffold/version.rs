@@ -49,22 +49,24 @@ pub enum VersionError {
         repo: PathBuf,
     },
     /// A git operation failed.
-    #[error("{what} in {repo}: {source}")]
+    #[error("{what} in {repo}: {error}")]
     Git {
         /// What was being done.
         what: String,
         /// The repository.
         repo: PathBuf,
-        /// The underlying error.
-        source: git2::Error,
+        /// The underlying error (in the message, so not chained as a source:
+        /// error reports would say it twice).
+        error: git2::Error,
     },
     /// Writing a materialized file failed.
-    #[error("write {path}: {source}")]
+    #[error("write {path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (in the message, so not chained as a source:
+        /// error reports would say it twice).
+        error: std::io::Error,
     },
 }
 
@@ -167,10 +169,10 @@ impl TemplateRepo {
 
     fn git(&self, what: impl Into<String>) -> impl FnOnce(git2::Error) -> VersionError + '_ {
         let what = what.into();
-        move |source| VersionError::Git {
+        move |error| VersionError::Git {
             what,
             repo: self.root.clone(),
-            source,
+            error,
         }
     }
 
@@ -304,7 +306,7 @@ impl TemplateRepo {
         let tree = self.tree_at(commit)?;
         let io = |path: &Path| {
             let path = path.to_path_buf();
-            move |source| VersionError::Io { path, source }
+            move |error| VersionError::Io { path, error }
         };
         std::fs::create_dir_all(dest).map_err(io(dest))?;
         let mut failure = None;
@@ -338,9 +340,9 @@ impl TemplateRepo {
     }
 
     fn write_blob(&self, entry: &git2::TreeEntry<'_>, path: &Path) -> Result<(), VersionError> {
-        let io = |source| VersionError::Io {
+        let io = |error| VersionError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         };
         let blob = self
             .repo

@@ -70,6 +70,21 @@ pub struct PublishPlan {
     pub details: Vec<(String, String)>,
 }
 
+/// What happens to the workspace and around the steps, so each step's
+/// message says what is done (or, in a dry run, would be).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// A dry run: the workspace is thrown away.
+    pub dry_run: bool,
+    /// `publish:*` repositories are created (`--publish`).
+    pub publish: bool,
+    /// The first `catalog:register` descriptor is committed to the catalog
+    /// repository (`--register`).
+    pub register: bool,
+    /// The project gets a local git repository with a first commit.
+    pub first_commit: bool,
+}
+
 /// What an action can use and where it reports.
 pub struct ActionEnv<'a> {
     /// Directory of the template file: `url`s are relative to it.
@@ -78,6 +93,8 @@ pub struct ActionEnv<'a> {
     pub workspace: &'a Path,
     /// Fuel per render.
     pub fuel: u64,
+    /// What happens around the steps (for their messages).
+    pub effects: Effects,
     /// Log lines (`debug:log`, skipped files, plans).
     pub log: &'a mut Vec<String>,
     /// Files written, relative to the workspace.
@@ -421,7 +438,7 @@ fn fetch_template(
         }
         if out.exists() && !replace {
             env.log.push(format!(
-                "{}: {} exists already, not replaced (set replace: true to replace it)",
+                "{}: kept {} as an earlier step made it (set replace: true to replace it)",
                 cx.step,
                 rel_to(env.workspace, &out).display()
             ));
@@ -446,8 +463,14 @@ fn fetch_template(
         written += 1;
     }
     env.log.push(format!(
-        "{}: fetch:template wrote {written} file(s) from {} into {}",
+        "{}: {} {written} file{} from {} into {}",
         cx.step,
+        if env.effects.dry_run {
+            "would write"
+        } else {
+            "wrote"
+        },
+        if written == 1 { "" } else { "s" },
         rel_to(env.template_dir, &src).display(),
         if target_rel == "./" || target_rel == "." {
             "the project".to_string()
@@ -467,7 +490,7 @@ fn fetch_template_file(
     let out = cx.target(env, &target_rel)?;
     if out.exists() && !cx.bool("replace") {
         env.log.push(format!(
-            "{}: {target_rel} exists already, not replaced",
+            "{}: kept {target_rel} as an earlier step made it (set replace: true to replace it)",
             cx.step
         ));
         return Ok(Map::new());
@@ -652,10 +675,12 @@ fn catalog_register(
     if let Some(r) = &entity_ref {
         out.insert("entityRef".into(), Value::from(r.clone()));
     }
-    env.log.push(format!(
-        "{}: would register {url}{} in the catalog (add --register to commit it to the catalog repository)",
+    env.log.push(register_message(
         cx.step,
-        entity_ref.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+        &url,
+        entity_ref.as_deref(),
+        env.effects,
+        env.registrations.is_empty(),
     ));
     env.registrations.push(Registration {
         path: PathBuf::from(rel),
@@ -663,6 +688,59 @@ fn catalog_register(
         url,
     });
     Ok(out)
+}
+
+/// What happens to a `catalog:register` request: `--register` commits the
+/// first one to the catalog repository, after the steps.
+fn register_message(
+    step: &str,
+    url: &str,
+    entity_ref: Option<&str>,
+    effects: Effects,
+    first: bool,
+) -> String {
+    let what = match entity_ref {
+        Some(r) => format!("{r} ({url})"),
+        None => url.to_string(),
+    };
+    match (effects.register && first, effects.dry_run) {
+        (true, false) => format!(
+            "{step}: committed {what} to the catalog repository on a new branch (--register)"
+        ),
+        (true, true) => format!(
+            "{step}: would commit {what} to the catalog repository on a new branch (--register)"
+        ),
+        (false, dry) if effects.register => format!(
+            "{step}: {} {what}: --register commits only the first descriptor",
+            if dry { "would not register" } else { "did not register" }
+        ),
+        (false, dry) => format!(
+            "{step}: {} {what} (add --register to commit it to the catalog repository)",
+            if dry { "would not register" } else { "did not register" }
+        ),
+    }
+}
+
+/// What happens to a `publish:*` plan, or None when `--publish` really
+/// creates the repository (the caller reports that, once it is done).
+fn publish_message(step: &str, repo: &str, effects: Effects) -> Option<String> {
+    let stand_in = match (effects.first_commit, effects.dry_run) {
+        (true, false) => "; a local git repository with a first commit stands in for it",
+        (true, true) => "; a local git repository with a first commit would stand in for it",
+        (false, _) => ", nor a local git repository",
+    };
+    match (effects.publish, effects.dry_run) {
+        (true, false) => None,
+        (true, true) => Some(format!(
+            "{step}: would create repository {repo} and push the first commit to it (--publish)"
+        )),
+        (false, false) => Some(format!(
+            "{step}: did not create repository {repo} (--publish creates it){stand_in}"
+        )),
+        (false, true) => Some(format!(
+            "{step}: would not create repository {repo} (--publish creates it){stand_in}"
+        )),
+    }
 }
 
 fn debug_log(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Value>, ScaffoldError> {
@@ -774,6 +852,11 @@ fn publish(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Value>, S
             details.push((key.to_string(), v.to_string()));
         }
     }
+    env.log.extend(publish_message(
+        cx.step,
+        &format!("{repo_url} ({remote_url})"),
+        env.effects,
+    ));
     env.publish.push(PublishPlan {
         step: cx.step.to_string(),
         action: cx.action.to_string(),

@@ -63,6 +63,96 @@ pub fn run_with_extras(
     catalog: Option<&Catalog>,
     dest: &Path,
 ) -> Result<(RenderOutcome, Extras), ScaffoldError> {
+    prepare(t, opts, catalog)?.run(dest)
+}
+
+/// A Backstage template whose parameters are answered (asked, given or
+/// defaulted) and checked: running its steps asks nothing more.
+pub struct Prepared {
+    steps: Vec<steps::Step>,
+    spec: Value,
+    ctx: Value,
+    renderer: Renderer,
+    template_dir: PathBuf,
+    fuel: u64,
+    effects: actions::Effects,
+    answers: values::Answers,
+}
+
+impl Prepared {
+    /// The answers to record (secrets removed).
+    pub fn answers(&self) -> &Map<String, Value> {
+        &self.answers.recordable
+    }
+
+    /// Runs the steps in order into `dest` (the workspace).
+    pub fn run(self, dest: &Path) -> Result<(RenderOutcome, Extras), ScaffoldError> {
+        let Prepared {
+            steps,
+            spec,
+            mut ctx,
+            renderer: r,
+            template_dir,
+            fuel,
+            effects,
+            answers,
+        } = self;
+        let mut log: Vec<String> = Vec::new();
+        let mut files: Vec<PathBuf> = Vec::new();
+        let mut extras = Extras::default();
+        let states = {
+            let mut env = actions::ActionEnv {
+                template_dir: &template_dir,
+                workspace: dest,
+                fuel,
+                effects,
+                log: &mut log,
+                files: &mut files,
+                registrations: &mut extras.registrations,
+                publish: &mut extras.publish,
+            };
+            steps::run(&steps, &r, &mut ctx, &mut env)?
+        };
+        let output = steps::render_output(spec.get("output"), &steps, &states, &r, &ctx)?;
+
+        let (warnings, log): (Vec<String>, Vec<String>) =
+            log.into_iter().partition(|l| l.starts_with("warning: "));
+        let mut all_warnings = answers.warnings;
+        all_warnings.extend(
+            warnings
+                .into_iter()
+                .map(|w| w.trim_start_matches("warning: ").to_string()),
+        );
+        let outcome = RenderOutcome {
+            files,
+            answers: answers.recordable,
+            project_dir: dest.to_path_buf(),
+            log,
+            warnings: all_warnings,
+            output: (!output.is_null()).then_some(output),
+            first_commit: extras
+                .publish
+                .first()
+                .map(|p| (p.default_branch.clone(), p.commit_message.clone())),
+            register: extras
+                .registrations
+                .iter()
+                .map(|r| r.path.clone())
+                .collect(),
+        };
+        Ok((outcome, extras))
+    }
+}
+
+/// Checks that the template can run here (apiVersion, actions, with
+/// `--publish` the integration) and settles its parameters, asking on the
+/// terminal when `opts` allows. Writes nothing, so an interrupted prompt
+/// leaves nothing behind.
+pub fn prepare(
+    t: &LoadedTemplate,
+    opts: &ScaffoldOptions,
+    catalog: Option<&Catalog>,
+) -> Result<Prepared, ScaffoldError> {
     let file = t
         .file
         .clone()
@@ -116,7 +206,7 @@ pub fn run_with_extras(
         }
     }
     let template_ref = entity_ref_of(entity);
-    let mut ctx = json!({
+    let ctx = json!({
         "parameters": parameters,
         "secrets": answers.secrets,
         "steps": {},
@@ -129,52 +219,23 @@ pub fn run_with_extras(
         },
     });
 
-    let mut r = Renderer::new(Dialect::Backstage, opts.fuel);
-    filters::install(&mut r);
-
-    let mut log: Vec<String> = Vec::new();
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut extras = Extras::default();
-    let states = {
-        let mut env = actions::ActionEnv {
-            template_dir: &t.dir,
-            workspace: dest,
-            fuel: opts.fuel,
-            log: &mut log,
-            files: &mut files,
-            registrations: &mut extras.registrations,
-            publish: &mut extras.publish,
-        };
-        steps::run(&steps, &r, &mut ctx, &mut env)?
-    };
-    let output = steps::render_output(spec.get("output"), &steps, &states, &r, &ctx)?;
-
-    let (warnings, log): (Vec<String>, Vec<String>) =
-        log.into_iter().partition(|l| l.starts_with("warning: "));
-    let mut all_warnings = answers.warnings;
-    all_warnings.extend(
-        warnings
-            .into_iter()
-            .map(|w| w.trim_start_matches("warning: ").to_string()),
-    );
-    let outcome = RenderOutcome {
-        files,
-        answers: answers.recordable,
-        project_dir: dest.to_path_buf(),
-        log,
-        warnings: all_warnings,
-        output: (!output.is_null()).then_some(output),
-        first_commit: extras
-            .publish
-            .first()
-            .map(|p| (p.default_branch.clone(), p.commit_message.clone())),
-        register: extras
-            .registrations
-            .iter()
-            .map(|r| r.path.clone())
-            .collect(),
-    };
-    Ok((outcome, extras))
+    let mut renderer = Renderer::new(Dialect::Backstage, opts.fuel);
+    filters::install(&mut renderer);
+    Ok(Prepared {
+        steps,
+        spec,
+        ctx,
+        renderer,
+        template_dir: t.dir.clone(),
+        fuel: opts.fuel,
+        effects: actions::Effects {
+            dry_run: opts.dry_run,
+            publish: opts.publish,
+            register: opts.register,
+            first_commit: opts.first_commit,
+        },
+        answers,
+    })
 }
 
 /// The project's first commit: on the branch and with the message a
