@@ -630,6 +630,11 @@ pub enum ScaffoldAction {
     /// take their defaults (or --set/--values). Then the answers file
     /// records the new version. Review with `git diff` and commit.
     ///
+    /// A template from the catalog is read from the catalog location the
+    /// answers file records (an absolute path or a URL); --catalog (or
+    /// IDP_CATALOG) overrides it, e.g. when the catalog moved or CI has its
+    /// own checkout.
+    ///
     /// Refuses a project with uncommitted changes (or outside git) unless
     /// --force: your commit history is the undo. Exit status: 0 updated (or
     /// already up to date), 1 updated but conflicts remain to resolve,
@@ -638,7 +643,8 @@ pub enum ScaffoldAction {
   idp scaffold update                       # the project in the current directory
   idp scaffold update services/billing --dry-run
   idp scaffold update --conflict rej        # FILE.rej instead of inline markers
-  idp scaffold update --set api_token=…     # a value that was never recorded (a secret)")]
+  idp scaffold update --set api_token=…     # a value that was never recorded (a secret)
+  idp --catalog ../catalog scaffold update  # the catalog is elsewhere than recorded")]
     Update(ScaffoldUpdateArgs),
 
     /// Tell whether a newer version of a project's template exists (for CI).
@@ -647,12 +653,15 @@ pub enum ScaffoldAction {
     /// the newest version of the template: the highest semver tag of its git
     /// repository (v1.2.0 or 1.2.0; pre-releases ignored), else its HEAD.
     /// Commits that do not change the template's own files do not count.
+    /// A template from the catalog is looked up in the catalog location the
+    /// answers file records; --catalog (or IDP_CATALOG) overrides it.
     /// Exit status (copier's convention): 0 up to date, 5 a newer version
     /// exists, 4 the answers file or the template cannot be read.
     #[command(after_help = "Examples:
   idp scaffold check
   idp scaffold check services/billing || echo 'run idp scaffold update'
-  idp -o json scaffold check | jq .latest")]
+  idp -o json scaffold check | jq .latest
+  idp --catalog \"$CATALOG_CHECKOUT\" scaffold check   # CI's own clone of the catalog")]
     Check(ScaffoldCheckArgs),
 
     /// Render a template once per values file and validate what it generates.
@@ -662,7 +671,8 @@ pub enum ScaffoldAction {
     /// catalog-info.yaml it produces is validated like `idp validate`, and
     /// against the catalog: the owner and other references exist, and the
     /// names are not taken. One line per values file; -o json or junit for
-    /// CI. Exits 1 if any values file fails.
+    /// CI. Exits 1 if any values file fails, 2 (before rendering anything)
+    /// if a values file cannot be read or parsed.
     #[command(after_help = "Examples:
   idp scaffold test node-service --values fixtures/minimal.yaml --values fixtures/full.yaml
   idp scaffold test ./templates/python-lib --values tests/*.json -o junit > scaffold-tests.xml")]

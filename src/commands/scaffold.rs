@@ -18,8 +18,8 @@ use idp::catalog::validate::Report;
 use idp::catalog::{CatalogError, Problem};
 use idp::scaffold::source::{self, CatalogTemplates};
 use idp::scaffold::{
-    cookiecutter, hooks, prompt, render_into, repo, AnswersFile, LoadedTemplate, RenderOutcome,
-    ScaffoldOptions, Staging, TemplateKind, WriteOptions,
+    cookiecutter, hooks, prompt, repo, AnswersFile, LoadedTemplate, RenderOutcome, ScaffoldOptions,
+    Staging, TemplateKind, WriteOptions,
 };
 
 use crate::cli::{Format, ScaffoldAction, ScaffoldArgs, ScaffoldCreateArgs, ScaffoldShowArgs};
@@ -184,7 +184,8 @@ fn resolve_for_create(
     ctx: &Context,
     arg: &str,
 ) -> Result<(LoadedTemplate, Option<(&'static Opened, CatalogLocation)>)> {
-    let is_local = source::looks_like_path(arg, &ctx.cwd) || source::is_local_template(arg, &ctx.cwd);
+    let is_local =
+        source::looks_like_path(arg, &ctx.cwd) || source::is_local_template(arg, &ctx.cwd);
     if is_local && !repo::is_git_url(arg) {
         let t = source::resolve(arg, None, &ctx.cwd)?;
         if t.kind == TemplateKind::Cookiecutter {
@@ -564,7 +565,9 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     )?;
     let arg = args.template.clone().expect("clap requires TEMPLATE");
     let (t, mut cat) = resolve_for_create(ctx, &arg)?;
-    let catalog = cat.as_ref().map(|(o, _)| &o.catalog);
+    if args.register && cat.is_none() {
+        cat = open_catalog(ctx, false)?;
+    }
 
     let never_ask = args.defaults || args.no_input;
     let mut opts = ScaffoldOptions {
@@ -574,6 +577,8 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
         dry_run: args.dry_run,
         skip_unknown_actions: args.skip_unknown_actions,
         publish: args.publish,
+        register: args.register,
+        first_commit: !args.no_git,
         fuel: args.fuel,
         ..ScaffoldOptions::default()
     };
@@ -589,68 +594,60 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     };
     let output = args.output_dir.as_ref().map(|d| ctx.cwd.join(d));
 
-    // Where the project goes: cookiecutter creates a directory inside the
-    // output directory; Backstage writes into the output directory itself.
-    let (staging, into_child) = match (t.kind, &output) {
-        (TemplateKind::Cookiecutter, out) => {
-            let parent = out.clone().unwrap_or_else(|| ctx.cwd.clone());
-            opts.output_dir = Some(parent.clone());
-            (stage_in(&parent, wopts, args.dry_run)?, true)
-        }
+    // Whatever can be refused is refused before the first question.
+    let register_root = if args.register {
+        Some(register_preflight(cat.as_ref().map(|c| &c.1), args.push)?)
+    } else {
+        None
+    };
+    // Cookiecutter creates a directory inside the output directory;
+    // Backstage writes into the output directory itself.
+    let parent = output.clone().unwrap_or_else(|| ctx.cwd.clone());
+    match (t.kind, &output) {
+        (TemplateKind::Cookiecutter, _) => opts.output_dir = Some(parent.clone()),
         (TemplateKind::Backstage, Some(dir)) => {
+            Staging::check(dir, wopts)?;
             opts.output_dir = Some(dir.clone());
-            let s = if args.dry_run {
+        }
+        (TemplateKind::Backstage, None) => {}
+    }
+
+    // Ask everything before any directory exists: an interrupted prompt
+    // (Ctrl-C) then leaves nothing behind.
+    let catalog = cat.as_ref().map(|(o, _)| &o.catalog);
+    let mut prepared = idp::scaffold::prepare(&t, &opts, catalog)?;
+
+    let staging = match t.kind {
+        TemplateKind::Cookiecutter => stage_in(&parent, wopts, args.dry_run)?,
+        TemplateKind::Backstage => {
+            // Without --output, the project is named after its name parameter.
+            let dir = output
+                .clone()
+                .unwrap_or_else(|| ctx.cwd.join(project_name(prepared.answers(), &t)));
+            if let idp::scaffold::Prepared::Backstage(p) = &mut prepared {
+                p.set_first_commit(!args.no_git && !dir.exists());
+            }
+            if args.dry_run {
                 Staged::Temp(
                     tempfile::tempdir().context("creating a temporary directory")?,
-                    dir.clone(),
+                    dir,
                 )
             } else {
-                Staged::Real(Staging::new(dir, wopts)?)
-            };
-            (s, false)
+                Staged::Real(Staging::new(&dir, wopts)?)
+            }
         }
-        (TemplateKind::Backstage, None) => (stage_in(&ctx.cwd, wopts, args.dry_run)?, true),
     };
-
-    // Backstage without --output renders into a placeholder directory that
-    // is renamed after its name parameter once known.
-    let dest = if into_child && t.kind == TemplateKind::Backstage {
-        let d = staging.root().join(".idp-new-project");
-        std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
-        d
-    } else {
-        staging.root().to_path_buf()
-    };
-    let (mut outcome, extras) = if t.kind == TemplateKind::Backstage {
-        let (o, e) = idp::scaffold::backstage::run_with_extras(&t, &opts, catalog, &dest)?;
-        (o, Some(e))
-    } else {
-        (render_into(&t, &opts, catalog, &dest)?, None)
-    };
-    if into_child && t.kind == TemplateKind::Backstage {
-        let name = project_name(&outcome, &t);
-        let renamed = staging.root().join(&name);
-        std::fs::rename(&dest, &renamed).with_context(|| format!("naming the project {name}"))?;
-        outcome.project_dir = renamed;
-    }
+    let (outcome, extras) = prepared.render(staging.root())?;
     for w in &outcome.warnings {
         ctx.ui.warn(w);
     }
-    if !ctx.ui.quiet {
-        for line in &outcome.log {
-            eprintln!("{line}");
-        }
-    }
-    if let Some(extras) = &extras {
-        for p in &extras.publish {
-            if !args.publish {
-                eprintln!(
-                    "{}: would create repository {} ({}); a local git repository with a first commit stands in for it (--publish to create it)",
-                    p.action, p.repo_url, p.remote_url
-                );
+    let print_log = || {
+        if !ctx.ui.quiet {
+            for line in &outcome.log {
+                eprintln!("{line}");
             }
         }
-    }
+    };
 
     // Final location of the project directory.
     let rel_project = outcome
@@ -658,11 +655,51 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
         .strip_prefix(staging.root())
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let final_dir = staging.target().join(&rel_project);
+    let final_dir = if rel_project.as_os_str().is_empty() {
+        staging.target()
+    } else {
+        staging.target().join(&rel_project)
+    };
 
     if args.dry_run {
+        print_log();
         return dry_run(ctx, &t, &outcome, &final_dir, wopts, args.diff);
     }
+
+    // Still nothing in place: check what --publish and --register need.
+    let merging = final_dir.exists();
+    let own_repo = outcome.project_dir.join(".git").exists();
+    let will_commit = !args.no_git && !merging && !own_repo;
+    let publishes = extras.as_ref().is_some_and(|e| !e.publish.is_empty());
+    if args.publish && publishes && !will_commit {
+        anyhow::bail!(idp::scaffold::ScaffoldError::InvalidValue {
+            name: "--publish".into(),
+            message: format!(
+                "there is no first commit to push ({}); nothing was written",
+                if args.no_git {
+                    "--no-git"
+                } else if merging {
+                    "the directory existed"
+                } else {
+                    "the template made its own git repository"
+                }
+            ),
+        });
+    }
+    let registration = match &register_root {
+        Some(root) => Some(plan_registration(
+            &t,
+            root,
+            &outcome.project_dir,
+            // The descriptor a catalog:register step named, else catalog-info.yaml.
+            outcome
+                .register
+                .first()
+                .map_or_else(|| PathBuf::from("catalog-info.yaml"), Clone::clone),
+            args.push,
+        )?),
+        None => None,
+    };
 
     AnswersFile {
         template: t.name.clone(),
@@ -672,7 +709,6 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     }
     .write(&outcome.project_dir)?;
 
-    let merging = final_dir.exists();
     let mut commit = None;
     if !args.no_git {
         if merging {
@@ -680,7 +716,7 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
                 "{} already existed: no git repository or commit was made",
                 final_dir.display()
             ));
-        } else if outcome.project_dir.join(".git").exists() {
+        } else if own_repo {
             ctx.ui
                 .warn("the template created its own git repository; idp made no commit");
         } else {
@@ -698,27 +734,19 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     real.commit()?;
 
     // --publish: create the planned repositories and push the first commit.
+    let mut published = Vec::new();
     if let (true, Some(extras)) = (args.publish, &extras) {
-        if !extras.publish.is_empty() && commit.is_none() {
-            anyhow::bail!(idp::scaffold::ScaffoldError::InvalidValue {
-                name: "--publish".into(),
-                message: "there is no first commit to push (--no-git, or the directory existed)"
-                    .into(),
-            });
-        }
         for p in idp::scaffold::backstage::publish_all(extras, catalog, &final_dir)? {
-            if !ctx.ui.quiet {
-                eprintln!(
-                    "{}: created {} and pushed {} to it",
-                    p.step, p.html_url, p.branch
-                );
-            }
+            published.push(format!(
+                "{}: created {} and pushed {} to it",
+                p.step, p.html_url, p.branch
+            ));
         }
     }
 
     // The new descriptor must hold up in the catalog.
     let descriptor = final_dir.join("catalog-info.yaml");
-    if cat.is_none() && (descriptor.is_file() || args.register) {
+    if cat.is_none() && descriptor.is_file() {
         cat = open_catalog(ctx, false)?;
     }
     let catalog = cat.as_ref().map(|(o, _)| &o.catalog);
@@ -729,21 +757,17 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     };
     let failed = validation.as_ref().is_some_and(|r| !r.errors.is_empty());
 
-    let registered = if args.register {
-        Some(register(
-            ctx,
-            &t,
-            cat.as_ref().map(|c| &c.1),
-            // The descriptor a catalog:register step named, else catalog-info.yaml.
-            &outcome
-                .register
-                .first()
-                .map_or_else(|| descriptor.clone(), |p| final_dir.join(p)),
-            args.push,
-        )?)
-    } else {
-        None
-    };
+    let registered = registration
+        .map(|r| register(ctx, r, args.push))
+        .transpose()?;
+
+    // Said once everything is done, so the step log tells what happened.
+    print_log();
+    if !ctx.ui.quiet {
+        for line in &published {
+            eprintln!("{line}");
+        }
+    }
 
     let files = list_files(&final_dir);
     let created = Created {
@@ -806,7 +830,7 @@ fn stage_in(parent: &Path, wopts: WriteOptions, dry_run: bool) -> Result<Staged>
 }
 
 /// The directory name of a Backstage project rendered without --output.
-fn project_name(outcome: &RenderOutcome, t: &LoadedTemplate) -> String {
+fn project_name(answers: &Map<String, Value>, t: &LoadedTemplate) -> String {
     for key in [
         "name",
         "component_id",
@@ -814,7 +838,7 @@ fn project_name(outcome: &RenderOutcome, t: &LoadedTemplate) -> String {
         "projectName",
         "project_name",
     ] {
-        if let Some(Value::String(s)) = outcome.answers.get(key) {
+        if let Some(Value::String(s)) = answers.get(key) {
             let clean: String = s
                 .chars()
                 .map(|c| {
@@ -1006,13 +1030,10 @@ fn validate_descriptor(catalog: Option<&idp::catalog::Catalog>, project: &Path) 
     Ok(report)
 }
 
-fn register(
-    ctx: &Context,
-    t: &LoadedTemplate,
-    location: Option<&CatalogLocation>,
-    descriptor: &Path,
-    push: bool,
-) -> Result<RegisteredView> {
+/// Where `--register` needs the catalog: a checkout on disk, in a git
+/// repository (with `push`, one with an `origin`). Checked before anything
+/// is asked.
+fn register_preflight(location: Option<&CatalogLocation>, push: bool) -> Result<PathBuf> {
     let Some(CatalogLocation::Dir(root)) = location else {
         return Err(idp::scaffold::ScaffoldError::InvalidValue {
             name: "--register".into(),
@@ -1020,26 +1041,71 @@ fn register(
         }
         .into());
     };
-    let bytes = std::fs::read(descriptor)
-        .with_context(|| format!("--register: the template made no {}", descriptor.display()))?;
-    let doc: Value = serde_yaml::from_slice(&bytes)
-        .with_context(|| format!("reading {}", descriptor.display()))?;
+    idp::scaffold::backstage::register::preflight(root, push)?;
+    Ok(root.clone())
+}
+
+/// A registration checked against the catalog repository, to commit once
+/// the project is in place.
+struct PlannedRegistration {
+    root: PathBuf,
+    descriptor: Vec<u8>,
+    name: String,
+    rel: String,
+}
+
+/// Reads the descriptor to register (`rel` in the rendered `project`) and
+/// checks that its branch and path are free in the catalog repository.
+fn plan_registration(
+    t: &LoadedTemplate,
+    root: &Path,
+    project: &Path,
+    rel: PathBuf,
+    push: bool,
+) -> Result<PlannedRegistration> {
+    let path = project.join(&rel);
+    let descriptor =
+        std::fs::read(&path).map_err(|_| idp::scaffold::ScaffoldError::InvalidValue {
+            name: "--register".into(),
+            message: format!(
+                "the template made no {}, so there is nothing to register; nothing was written",
+                rel.display()
+            ),
+        })?;
+    let doc: Value = serde_yaml::from_slice(&descriptor)
+        .with_context(|| format!("reading the generated {}", rel.display()))?;
     let name = doc
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let rel = idp::scaffold::backstage::register::target_path(t.entity.as_ref(), &name);
-    let r = idp::scaffold::backstage::register::register(root, &bytes, &name, &rel, push)?;
+    let target = idp::scaffold::backstage::register::target_path(t.entity.as_ref(), &name);
+    idp::scaffold::backstage::register::check(root, &name, &target, push)?;
+    Ok(PlannedRegistration {
+        root: root.to_path_buf(),
+        descriptor,
+        name,
+        rel: target,
+    })
+}
+
+fn register(ctx: &Context, r: PlannedRegistration, push: bool) -> Result<RegisteredView> {
+    let done = idp::scaffold::backstage::register::register(
+        &r.root,
+        &r.descriptor,
+        &r.name,
+        &r.rel,
+        push,
+    )?;
     ctx.ui.note(&format!(
         "registered on branch {} (from {})",
-        r.branch, r.base
+        done.branch, done.base
     ));
     Ok(RegisteredView {
-        branch: r.branch,
-        path: r.path,
-        commit: r.commit,
-        pushed: r.pushed,
+        branch: done.branch,
+        path: done.path,
+        commit: done.commit,
+        pushed: done.pushed,
     })
 }
 

@@ -51,6 +51,13 @@ impl Staging {
         Self::create(Target::Dir(target.to_path_buf()), &parent, opts)
     }
 
+    /// Whether `target` may be written: refuses a non-directory, and a
+    /// non-empty directory without `opts.force`. Creates nothing, so it can
+    /// run before any question is asked.
+    pub fn check(target: &Path, opts: WriteOptions) -> Result<(), ScaffoldError> {
+        check_target(target, opts)
+    }
+
     /// Stages files whose top-level entries go into `parent` (each checked
     /// like a target of [`new`](Self::new) when committing).
     pub fn in_dir(parent: &Path, opts: WriteOptions) -> Result<Self, ScaffoldError> {

@@ -703,7 +703,7 @@ fn node_service_example_works_end_to_end_and_validates() {
         .stdout_has("Repository: https://github.com/acme/billing-api.git")
         .stdout_has("Open in catalog: component:default/billing-api")
         .stderr_has(
-            "publish:github: would create repository github.com?owner=acme&repo=billing-api",
+            "publish: did not create repository github.com?owner=acme&repo=billing-api (https://github.com/acme/billing-api.git) (--publish creates it); a local git repository with a first commit stands in for it",
         );
     let descriptor = read(out.join("catalog-info.yaml"));
     assert!(
@@ -1145,4 +1145,218 @@ fn fetch_template_options_catalog_write_and_filters() {
         serde_yaml::from_str(&read(out.join("descriptors/demo.yaml"))).unwrap();
     assert_eq!(written["spec"]["owner"], "group:default/payments");
     assert!(written["spec"].get("system").is_none(), "{written}");
+}
+
+// ------------------------------------------------------------------ documentation pass
+
+/// Every entry in the catalog's top level (the catalog repository's own
+/// `.git` aside): what a run left behind.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn full_template_names_from_list_resolve_as_entity_refs() {
+    let env = TestEnv::new();
+    // `scaffold list` prints the full name; every spelling of it works.
+    env.run(["--catalog", &acme(), "scaffold", "list"])
+        .ok()
+        .stdout_has("template:default/node-service");
+    for name in [
+        "template:default/node-service",
+        "template:node-service",
+        "Template:default/Node-Service",
+    ] {
+        env.run(["--catalog", &acme(), "scaffold", "show", name])
+            .ok()
+            .stdout_has("name:       template:default/node-service");
+    }
+    let out = out_dir(&env);
+    env.run([
+        "--catalog",
+        &acme(),
+        "scaffold",
+        "template:default/node-service",
+        "--no-input",
+        "--no-git",
+        "--set",
+        "name=billing-api",
+        "--set",
+        "owner=payments",
+        "--set",
+        "description=Bills",
+        "--set",
+        "repoUrl=github.com?owner=acme&repo=billing-api",
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .ok()
+    .stdout_has("from template:default/node-service");
+    assert!(read(out.join("catalog-info.yaml")).contains("name: \"billing-api\""));
+    // A misspelt full name is a name not found (3) with a suggestion, not a
+    // missing path.
+    env.run([
+        "--catalog",
+        &acme(),
+        "scaffold",
+        "show",
+        "template:default/node-servise",
+    ])
+    .code(3)
+    .stderr_has("template 'template:default/node-servise' not found")
+    .stderr_has("did you mean: template:default/node-service?");
+    // A directory of that name still wins, as paths do.
+    let dir = env.cwd.join("template:local");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("template.yaml"),
+        SVC.replace("name: svc", "name: local-svc"),
+    )
+    .unwrap();
+    env.run(["--catalog", &acme(), "scaffold", "show", "template:local"])
+        .ok()
+        .stdout_has("name:       template:default/local-svc");
+}
+
+#[test]
+fn ctrl_c_at_a_prompt_leaves_nothing_behind() {
+    let env = TestEnv::new();
+    let cat = catalog(&env);
+    // No --output: the project would be made in the current directory.
+    let t = Tmux::start(&env, &["--catalog", cat.path(), "scaffold", "svc"]);
+    t.wait_for("Name");
+    t.type_text("orders");
+    t.keys(&["Enter"]);
+    t.wait_for("Owner (type to filter)");
+    t.keys(&["C-c"]);
+    let screen = t.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=130"), "{screen}");
+    assert_eq!(entries(&env.cwd), Vec::<String>::new());
+}
+
+#[test]
+fn register_and_push_preconditions_are_checked_before_anything_is_written() {
+    let env = TestEnv::new();
+    // A catalog repository without an `origin` remote.
+    let cat = catalog(&env);
+    let out = out_dir(&env);
+    let register = |extra: &[&str]| {
+        let mut args = vec![
+            "--catalog",
+            cat.path(),
+            "scaffold",
+            "svc",
+            "--no-input",
+            "--set",
+            "name=orders",
+            "--set",
+            "owner=payments",
+            "--register",
+            "--output",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        env.run(args)
+    };
+    register(&["--push"])
+        .code(2)
+        .stderr_has("invalid value for --push: the catalog repository")
+        .stderr_has("has no remote 'origin' to push to");
+    assert!(
+        !out.exists(),
+        "the project was created: {:?}",
+        entries(&out)
+    );
+    assert_eq!(entries(&env.root), ["catalog", "home", "work"]);
+    let branches = git_out(&env, &cat.dir, &["branch", "--list", "idp/*"]);
+    assert_eq!(branches, "", "a branch was created");
+
+    // A name already registered: refused before the project is written.
+    register(&[]).ok();
+    std::fs::remove_dir_all(&out).unwrap();
+    register(&[])
+        .code(2)
+        .stderr_has("branch idp/register-orders already exists");
+    assert!(
+        !out.exists(),
+        "the project was created: {:?}",
+        entries(&out)
+    );
+}
+
+#[test]
+fn step_messages_say_what_happened_under_each_flag() {
+    let env = TestEnv::new();
+    let cat = catalog(&env);
+    let out = out_dir(&env);
+    let run = |extra: &[&str]| {
+        let _ = std::fs::remove_dir_all(&out);
+        let mut args = vec![
+            "--catalog",
+            cat.path(),
+            "scaffold",
+            "svc",
+            "--no-input",
+            "--set",
+            "name=orders",
+            "--set",
+            "owner=payments",
+            "--output",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        env.run(args)
+    };
+    let repo = "repository github.com?owner=acme&repo=orders (https://github.com/acme/orders.git)";
+
+    // Plain run: files written, a local repository stands in, nothing registered.
+    run(&[])
+        .ok()
+        .stderr_has("fetch: wrote 4 files from skeleton into the project")
+        .stderr_has(&format!(
+            "publish: did not create {repo} (--publish creates it); a local git repository with a first commit stands in for it"
+        ))
+        .stderr_has("register: did not register component:default/orders (https://github.com/acme/orders/blob/trunk/catalog-info.yaml) (add --register to commit it to the catalog repository)");
+
+    // --register: the register step says it was committed; labels are step ids.
+    let registered = run(&["--register"]);
+    registered
+        .ok()
+        .stderr_has("register: committed component:default/orders (https://github.com/acme/orders/blob/trunk/catalog-info.yaml) to the catalog repository on a new branch (--register)")
+        .stdout_has("on branch idp/register-orders");
+    assert!(
+        !registered.stderr.contains("add --register"),
+        "{}",
+        registered.stderr
+    );
+    assert!(
+        !registered.stderr.contains("publish:github"),
+        "{}",
+        registered.stderr
+    );
+
+    // --no-git: no local repository stands in for the published one.
+    let no_git = run(&["--no-git"]);
+    no_git.ok().stderr_has(&format!(
+        "publish: did not create {repo} (--publish creates it), nor a local git repository"
+    ));
+    assert!(!no_git.stderr.contains("stands in"), "{}", no_git.stderr);
+    assert!(!out.join(".git").exists());
+
+    // --dry-run: everything is conditional, nothing was written.
+    let dry = run(&["--dry-run"]);
+    dry.ok()
+        .stderr_has("fetch: would write 4 files from skeleton into the project")
+        .stderr_has(&format!("publish: would not create {repo} (--publish creates it); a local git repository with a first commit would stand in for it"))
+        .stderr_has("register: would not register component:default/orders");
+    assert!(!dry.stderr.contains("wrote"), "{}", dry.stderr);
+    assert!(!out.exists());
 }

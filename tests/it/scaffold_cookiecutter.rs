@@ -1159,3 +1159,86 @@ fn git_url_template_is_cloned_and_renders_like_cookiecutter() {
     .ok();
     assert!(sub.join("ledger-service/README.md").exists());
 }
+
+// ------------------------------------------------------------------ documentation pass
+
+#[test]
+fn ctrl_c_at_a_prompt_leaves_nothing_in_the_output_directory() {
+    let env = TestEnv::new();
+    basic_template(&env.cwd);
+    let out = env.dir("out");
+    let t = Tmux::start(
+        &env,
+        &["scaffold", "own-basic", "-o", out.to_str().unwrap()],
+    );
+    t.wait_for("Name of the service?");
+    t.type_text("Audit Log");
+    t.keys(&["Enter"]);
+    t.wait_for("audit-log");
+    t.keys(&["C-c"]);
+    let screen = t.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=130"), "{screen}");
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn first_commit_leaves_out_what_the_projects_gitignore_ignores() {
+    let env = TestEnv::new();
+    let t = env.cwd.join("own-ignore");
+    put(&t, "cookiecutter.json", r#"{"name": "svc"}"#, 0o644);
+    put(
+        &t,
+        "{{cookiecutter.name}}/.gitignore",
+        "/target\nCHECKLIST.md\nlocal/\n",
+        0o644,
+    );
+    put(
+        &t,
+        "{{cookiecutter.name}}/README.md",
+        "# {{cookiecutter.name}}\n",
+        0o644,
+    );
+    put(
+        &t,
+        "{{cookiecutter.name}}/CHECKLIST.md",
+        "- [ ] set up CI\n",
+        0o644,
+    );
+    put(&t, "{{cookiecutter.name}}/local/notes.txt", "mine\n", 0o644);
+    let out = env.dir("out");
+    env.run([
+        "scaffold",
+        "own-ignore",
+        "--no-input",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .ok()
+    .stdout_has("first commit");
+    let project = out.join("svc");
+    // The files are generated…
+    assert!(project.join("CHECKLIST.md").is_file());
+    assert!(project.join("local/notes.txt").is_file());
+    // …but committed only as `git add -A` would.
+    let repo = git2::Repository::open(&project).unwrap();
+    let tree = repo.head().unwrap().peel_to_tree().unwrap();
+    let mut committed = Vec::new();
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
+        if e.kind() == Some(git2::ObjectType::Blob) {
+            committed.push(format!("{dir}{}", e.name().unwrap()));
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .unwrap();
+    committed.sort();
+    assert_eq!(committed, [".gitignore", ".idp/answers.yaml", "README.md"]);
+    // And the tree is clean: the rest is ignored, not untracked.
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true).include_ignored(false);
+    assert_eq!(repo.statuses(Some(&mut opts)).unwrap().len(), 0);
+}

@@ -539,3 +539,110 @@ fn scaffold_test_on_a_backstage_template() {
         run.stdout
     );
 }
+
+// ------------------------------------------------------------------ documentation pass
+
+#[test]
+fn relative_catalog_is_recorded_absolute_and_an_explicit_catalog_wins() {
+    let env = TestEnv::new();
+    let cat = backstage_catalog(&env);
+    // Created from the catalog's parent with a relative --catalog.
+    env.run_in(
+        &env.root,
+        [
+            "--catalog",
+            "catalog",
+            "scaffold",
+            "web",
+            "--no-input",
+            "--set",
+            "name=shop",
+            "--set",
+            "owner=payments",
+        ],
+    )
+    .ok();
+    let project = env.root.join("shop");
+    let answers = read(&project.join(".idp/answers.yaml"));
+    assert!(
+        answers.contains(&format!("catalog: {}\n", cat.path())),
+        "{answers}"
+    );
+    // So `check` works from inside the project.
+    env.run_in(&project, ["scaffold", "check"])
+        .ok()
+        .stdout_has("up to date");
+
+    // The catalog moves: the recorded location fails, saying how to fix it…
+    let moved = env.root.join("catalog-moved");
+    std::fs::rename(&cat.dir, &moved).unwrap();
+    env.run_in(&project, ["scaffold", "check"])
+        .code(4)
+        .stderr_has(&format!("recorded as {}", cat.path()))
+        .stderr_has("pass --catalog");
+    // …and an explicit --catalog overrides it, for check and update.
+    std::fs::write(
+        moved.join("templates/web/skeleton/README.md"),
+        WEB_README.replace("manual", "idp deploy"),
+    )
+    .unwrap();
+    git_ok(&env, &moved, &["commit", "-q", "-am", "web template v2"]);
+    env.run_in(
+        &project,
+        ["--catalog", "../catalog-moved", "scaffold", "check"],
+    )
+    .code(5);
+    env.run_in(
+        &project,
+        ["--catalog", "../catalog-moved", "scaffold", "update"],
+    )
+    .ok()
+    .stdout_has("README.md");
+    assert!(read(&project.join("README.md")).contains("idp deploy"));
+}
+
+#[test]
+fn scaffold_test_with_a_missing_values_file_is_invalid_input() {
+    let env = TestEnv::new();
+    let catalog = CatalogBuilder::standard(env.root.join("catalog")).build();
+    let tpl = CatalogBuilder::new(env.root.join("tpl"))
+        .file("cookiecutter.json", COOKIECUTTER_JSON)
+        .file("{{cookiecutter.name}}/catalog-info.yaml", DESCRIPTOR)
+        .build();
+    let good = env.dir("values").join("good.yaml");
+    std::fs::write(&good, "name: invoices\nowner: payments\n").unwrap();
+    let run = env.run([
+        "--catalog",
+        catalog.path(),
+        "scaffold",
+        "test",
+        tpl.path(),
+        "--values",
+        good.to_str().unwrap(),
+        "--values",
+        "no-such-values.yaml",
+    ]);
+    run.code(2)
+        .stderr_has("cannot read values file no-such-values.yaml: No such file or directory");
+    assert_eq!(run.stdout, "", "no test ran");
+}
+
+#[test]
+fn check_of_a_directory_without_answers_says_why_once() {
+    let env = TestEnv::new();
+    let dir = env.dir("plain");
+    for cmd in ["check", "update"] {
+        let run = env.run(["scaffold", cmd, dir.to_str().unwrap()]);
+        run.code(4).stderr_has(&format!(
+            "cannot read the answers file {}/.idp/answers.yaml: No such file or directory",
+            dir.display()
+        ));
+        assert_eq!(
+            run.stderr.matches("No such file").count(),
+            1,
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("caused by"), "{}", run.stderr);
+    }
+}

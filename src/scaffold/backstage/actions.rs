@@ -438,7 +438,7 @@ fn fetch_template(
         }
         if out.exists() && !replace {
             env.log.push(format!(
-                "{}: kept {} as an earlier step made it (set replace: true to replace it)",
+                "{}: {} exists already, not replaced (set replace: true to replace it)",
                 cx.step,
                 rel_to(env.workspace, &out).display()
             ));
@@ -490,7 +490,7 @@ fn fetch_template_file(
     let out = cx.target(env, &target_rel)?;
     if out.exists() && !cx.bool("replace") {
         env.log.push(format!(
-            "{}: kept {target_rel} as an earlier step made it (set replace: true to replace it)",
+            "{}: {target_rel} exists already, not replaced (set replace: true to replace it)",
             cx.step
         ));
         return Ok(Map::new());
@@ -712,11 +712,19 @@ fn register_message(
         ),
         (false, dry) if effects.register => format!(
             "{step}: {} {what}: --register commits only the first descriptor",
-            if dry { "would not register" } else { "did not register" }
+            if dry {
+                "would not register"
+            } else {
+                "did not register"
+            }
         ),
         (false, dry) => format!(
             "{step}: {} {what} (add --register to commit it to the catalog repository)",
-            if dry { "would not register" } else { "did not register" }
+            if dry {
+                "would not register"
+            } else {
+                "did not register"
+            }
         ),
     }
 }

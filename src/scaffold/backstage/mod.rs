@@ -85,6 +85,12 @@ impl Prepared {
         &self.answers.recordable
     }
 
+    /// Whether the project gets a local git repository with a first
+    /// commit, once its directory is known (step messages say so).
+    pub fn set_first_commit(&mut self, yes: bool) {
+        self.effects.first_commit = yes;
+    }
+
     /// Runs the steps in order into `dest` (the workspace).
     pub fn run(self, dest: &Path) -> Result<(RenderOutcome, Extras), ScaffoldError> {
         let Prepared {

@@ -44,6 +44,13 @@ fn refused(message: String) -> ScaffoldError {
     }
 }
 
+fn push_refused(message: String) -> ScaffoldError {
+    ScaffoldError::InvalidValue {
+        name: "--push".into(),
+        message,
+    }
+}
+
 /// Where the descriptor goes, relative to the catalog root: the template's
 /// `idp.dev/register-path` annotation, else `components/<name>/catalog-info.yaml`.
 pub fn target_path(template: Option<&serde_json::Value>, entity_name: &str) -> String {
@@ -96,6 +103,145 @@ fn insert(
     builder.write().map_err(git("write tree"))
 }
 
+/// The catalog's git repository, and where the catalog is inside it.
+struct CatalogRepo {
+    repo: Repository,
+    workdir: PathBuf,
+    /// The catalog root relative to the work tree (`""`: the root).
+    prefix: PathBuf,
+}
+
+impl CatalogRepo {
+    /// Opens the repository of `catalog_root` and checks what every
+    /// registration needs: a work tree, a commit to branch from, and with
+    /// `push` a remote `origin`.
+    fn open(catalog_root: &Path, push: bool) -> Result<Self, ScaffoldError> {
+        let repo = Repository::discover(catalog_root).map_err(|e| {
+            refused(format!(
+                "the catalog at {} is not in a git repository ({})",
+                catalog_root.display(),
+                e.message()
+            ))
+        })?;
+        let workdir = repo
+            .workdir()
+            .map(Path::to_path_buf)
+            .ok_or_else(|| refused("the catalog repository is bare".into()))?;
+        let root =
+            std::fs::canonicalize(catalog_root).unwrap_or_else(|_| catalog_root.to_path_buf());
+        let workdir = std::fs::canonicalize(&workdir).unwrap_or(workdir);
+        let prefix: PathBuf = root
+            .strip_prefix(&workdir)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        repo.head().and_then(|h| h.peel_to_commit()).map_err(|e| {
+            refused(format!(
+                "the catalog repository {} has no commit to branch from ({})",
+                workdir.display(),
+                e.message()
+            ))
+        })?;
+        if push && repo.find_remote("origin").is_err() {
+            return Err(push_refused(format!(
+                "the catalog repository {} has no remote 'origin' to push to",
+                workdir.display()
+            )));
+        }
+        Ok(CatalogRepo {
+            repo,
+            workdir,
+            prefix,
+        })
+    }
+
+    /// `rel_path` (relative to the catalog) as a path in the repository,
+    /// split into its components.
+    fn path_in_repo(&self, rel_path: &str) -> Result<(String, Vec<String>), ScaffoldError> {
+        let in_repo = self.prefix.join(rel_path);
+        let in_repo = in_repo.to_string_lossy().replace('\\', "/");
+        let parts: Vec<String> = in_repo
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .map(str::to_string)
+            .collect();
+        if parts.is_empty() || parts.iter().any(|p| p == "..") {
+            return Err(refused(format!(
+                "{rel_path:?} is not a path inside the catalog repository"
+            )));
+        }
+        Ok((in_repo, parts))
+    }
+
+    /// Refuses when the branch exists or the descriptor's path is taken in
+    /// the checked-out commit.
+    fn check_free(
+        &self,
+        branch: &str,
+        in_repo: &str,
+        parts: &[String],
+    ) -> Result<(), ScaffoldError> {
+        if self
+            .repo
+            .find_branch(branch, git2::BranchType::Local)
+            .is_ok()
+        {
+            return Err(refused(format!(
+                "branch {branch} already exists in the catalog repository {}; delete it or merge it first",
+                self.workdir.display()
+            )));
+        }
+        let tree = self
+            .repo
+            .head()
+            .and_then(|h| h.peel_to_tree())
+            .map_err(git("read the catalog's HEAD tree"))?;
+        for n in 1..=parts.len() {
+            let prefix = parts[..n].join("/");
+            let Ok(entry) = tree.get_path(Path::new(&prefix)) else {
+                break;
+            };
+            let is_tree = entry.kind() == Some(git2::ObjectType::Tree);
+            if n == parts.len() {
+                return Err(refused(format!(
+                    "{in_repo} already exists in the catalog repository; nothing was committed"
+                )));
+            }
+            if !is_tree {
+                return Err(refused(format!(
+                    "{prefix} is a file in the catalog repository, so {in_repo} cannot be created"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The branch a registration of `entity_name` goes on.
+pub fn branch_name(entity_name: &str) -> String {
+    format!("idp/register-{entity_name}")
+}
+
+/// Checks what `--register` (and with `push`, `--push`) needs before
+/// anything is asked or written: a catalog in a git repository with a work
+/// tree and a commit, and a remote `origin` to push to.
+pub fn preflight(catalog_root: &Path, push: bool) -> Result<(), ScaffoldError> {
+    CatalogRepo::open(catalog_root, push).map(|_| ())
+}
+
+/// Checks, before the project is written, that `entity_name`'s descriptor
+/// can be registered as `rel_path`: besides [`preflight`], its branch and
+/// its path must not exist yet.
+pub fn check(
+    catalog_root: &Path,
+    entity_name: &str,
+    rel_path: &str,
+    push: bool,
+) -> Result<(), ScaffoldError> {
+    let cat = CatalogRepo::open(catalog_root, push)?;
+    let (in_repo, parts) = cat.path_in_repo(rel_path)?;
+    cat.check_free(&branch_name(entity_name), &in_repo, &parts)
+}
+
 /// Commits `descriptor` as `rel_path` (relative to `catalog_root`) on a new
 /// branch `idp/register-<name>`, and pushes it to `origin` when `push`.
 pub fn register(
@@ -105,34 +251,12 @@ pub fn register(
     rel_path: &str,
     push: bool,
 ) -> Result<Registered, ScaffoldError> {
-    let repo = Repository::discover(catalog_root).map_err(|e| {
-        refused(format!(
-            "the catalog at {} is not in a git repository ({})",
-            catalog_root.display(),
-            e.message()
-        ))
-    })?;
-    let workdir = repo
-        .workdir()
-        .map(Path::to_path_buf)
-        .ok_or_else(|| refused("the catalog repository is bare".into()))?;
-    let root = std::fs::canonicalize(catalog_root).unwrap_or_else(|_| catalog_root.to_path_buf());
-    let workdir = std::fs::canonicalize(&workdir).unwrap_or(workdir);
-    let prefix: PathBuf = root
-        .strip_prefix(&workdir)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let in_repo = prefix.join(rel_path);
-    let in_repo = in_repo.to_string_lossy().replace('\\', "/");
-    let parts: Vec<&str> = in_repo
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    if parts.is_empty() || parts.contains(&"..") {
-        return Err(refused(format!(
-            "{rel_path:?} is not a path inside the catalog repository"
-        )));
-    }
+    let cat = CatalogRepo::open(catalog_root, push)?;
+    let (in_repo, parts) = cat.path_in_repo(rel_path)?;
+    let branch = branch_name(entity_name);
+    cat.check_free(&branch, &in_repo, &parts)?;
+    let repo = &cat.repo;
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
 
     let head = repo
         .head()
@@ -141,18 +265,11 @@ pub fn register(
     let parent = head
         .peel_to_commit()
         .map_err(git("read the catalog's HEAD commit"))?;
-    let branch = format!("idp/register-{entity_name}");
-    if repo.find_branch(&branch, git2::BranchType::Local).is_ok() {
-        return Err(refused(format!(
-            "branch {branch} already exists in the catalog repository {}; delete it or merge it first",
-            workdir.display()
-        )));
-    }
     let blob = repo
         .blob(descriptor)
         .map_err(git("write descriptor blob"))?;
     let base_tree = parent.tree().map_err(git("read tree"))?;
-    let tree_id = insert(&repo, Some(&base_tree), &parts, blob, &in_repo)?;
+    let tree_id = insert(repo, Some(&base_tree), &parts, blob, &in_repo)?;
     let tree = repo.find_tree(tree_id).map_err(git("find tree"))?;
     let sig = repo
         .signature()
@@ -171,7 +288,7 @@ pub fn register(
 
     let mut pushed = false;
     if push {
-        push_branch(&repo, &branch)?;
+        push_branch(repo, &branch)?;
         pushed = true;
     }
     Ok(Registered {
@@ -184,9 +301,9 @@ pub fn register(
 }
 
 fn push_branch(repo: &Repository, branch: &str) -> Result<(), ScaffoldError> {
-    let mut remote = repo
-        .find_remote("origin")
-        .map_err(|_| refused("the catalog repository has no remote 'origin' to push to".into()))?;
+    let mut remote = repo.find_remote("origin").map_err(|_| {
+        push_refused("the catalog repository has no remote 'origin' to push to".into())
+    })?;
     let config = repo.config().ok();
     let mut callbacks = RemoteCallbacks::new();
     callbacks.credentials(move |url, username, allowed| {
@@ -219,7 +336,7 @@ fn push_branch(repo: &Repository, branch: &str) -> Result<(), ScaffoldError> {
         .map_err(git(format!("push {branch} to origin")))?;
     drop(opts);
     if let Some(r) = rejected.borrow_mut().take() {
-        return Err(refused(format!("origin refused the push of {r}")));
+        return Err(push_refused(format!("origin refused the push of {r}")));
     }
     Ok(())
 }
