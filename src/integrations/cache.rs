@@ -86,7 +86,11 @@ fn stable_hash(key: &str) -> String {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
         })
     };
-    format!("{:016x}{:016x}", fnv(0xcbf2_9ce4_8422_2325), fnv(0x6c62_272e_07bb_0142))
+    format!(
+        "{:016x}{:016x}",
+        fnv(0xcbf2_9ce4_8422_2325),
+        fnv(0x6c62_272e_07bb_0142)
+    )
 }
 
 /// A file-name-safe integration name.
