@@ -50,6 +50,8 @@ mod schema;
 mod score;
 #[path = "it/time.rs"]
 mod time;
+#[path = "it/tmux.rs"]
+mod tmux;
 #[path = "it/validate.rs"]
 mod validate;
 #[path = "it/who_owns.rs"]

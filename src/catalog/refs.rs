@@ -60,14 +60,7 @@ impl EntityRef {
         if text.is_empty() {
             return Err(RefError::Empty);
         }
-        let (kind, rest) = match text.split_once(':') {
-            Some((k, r)) => (Some(k), r),
-            None => (None, text),
-        };
-        let (namespace, name) = match rest.split_once('/') {
-            Some((ns, n)) => (Some(ns), n),
-            None => (None, rest),
-        };
+        let (kind, namespace, name) = split_ref(text);
         let malformed = || RefError::Malformed(text.to_string());
         if name.is_empty()
             || name.contains(['/', ':'])
@@ -116,6 +109,19 @@ impl fmt::Display for EntityRef {
     /// The full form `kind:namespace/name`, kind lowercase as Backstage prints it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}/{}", self.kind, self.namespace, self.name)
+    }
+}
+
+/// The parts of `[kind:][namespace/]name` as written, nothing defaulted or
+/// checked: the one place the reference syntax is split.
+pub fn split_ref(text: &str) -> (Option<&str>, Option<&str>, &str) {
+    let (kind, rest) = match text.split_once(':') {
+        Some((k, r)) => (Some(k), r),
+        None => (None, text),
+    };
+    match rest.split_once('/') {
+        Some((ns, n)) => (kind, Some(ns), n),
+        None => (kind, None, rest),
     }
 }
 

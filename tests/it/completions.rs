@@ -4,11 +4,10 @@
 //! running in tmux.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::{acme, CatalogBuilder, Run, TestEnv};
+use crate::tmux::Tmux;
 
 const SHELLS: &[&str] = &["bash", "zsh", "fish", "powershell", "elvish"];
 
@@ -254,160 +253,23 @@ fn names_with_dots_underscores_and_uppercase() {
 // ---------------------------------------------------------------------------
 // Real shells in tmux.
 
-/// A shell running in a private tmux server.
-struct Tmux {
-    socket: String,
+/// Runs a line and waits for its marker, so the shell is ready for the next.
+fn run_line(sh: &Tmux, line: &str) {
+    // The marker is split by quotes, so only its output matches.
+    sh.type_text(&format!("{line}; echo READY-'4''2'"));
+    sh.keys(&["Enter"]);
+    sh.wait_for("the shell to run a line", |s| s.contains("READY-42"));
+    sh.keys(&["C-l"]);
+    sh.wait_for("a cleared screen", |s| !s.contains("READY-42"));
 }
 
-static SESSIONS: AtomicUsize = AtomicUsize::new(0);
-
-impl Tmux {
-    /// Starts `shell_cmd` in a clean environment: PATH starts with a
-    /// directory holding the `idp` under test, HOME and XDG dirs are the
-    /// test's, and `extra` adds variables (IDP_CATALOG).
-    fn start(env: &TestEnv, shell_cmd: &str, extra: &[(&str, &str)]) -> Tmux {
-        let bin = env.dir("bin");
-        let idp = bin.join("idp");
-        if !idp.exists() {
-            std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin("idp"), &idp).unwrap();
-        }
-        let mut vars = vec![
-            format!("HOME={}", env.home.display()),
-            format!("XDG_CACHE_HOME={}", env.cache.display()),
-            format!("XDG_CONFIG_HOME={}", env.config.display()),
-            format!("XDG_DATA_HOME={}", env.home.join(".local/share").display()),
-            format!(
-                "PATH={}:{}",
-                bin.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-            "TERM=screen".into(),
-            "NO_COLOR=1".into(),
-            "GIT_CONFIG_NOSYSTEM=1".into(),
-            "PS1=$ ".into(),
-        ];
-        vars.extend(extra.iter().map(|(k, v)| format!("{k}={v}")));
-        let quoted: Vec<String> = vars.iter().map(|v| format!("'{v}'")).collect();
-        let socket = format!(
-            "idp-test-{}-{}",
-            std::process::id(),
-            SESSIONS.fetch_add(1, Ordering::SeqCst)
-        );
-        let tmux = Tmux { socket };
-        let status = tmux
-            .cmd()
-            .args([
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                "t",
-                "-x",
-                "150",
-                "-y",
-                "40",
-            ])
-            .arg(format!("env -i {} {shell_cmd}", quoted.join(" ")))
-            .current_dir(&env.cwd)
-            .status()
-            .expect("tmux");
-        assert!(status.success(), "tmux new-session failed");
-        tmux
+/// Types a partial command and presses TAB `tabs` times.
+fn tab(sh: &Tmux, partial: &str, tabs: usize) {
+    sh.type_text(partial);
+    for _ in 0..tabs {
+        std::thread::sleep(Duration::from_millis(150));
+        sh.keys(&["Tab"]);
     }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
-        c
-    }
-
-    /// Types text literally.
-    fn type_text(&self, text: &str) {
-        self.cmd()
-            .args(["send-keys", "-t", "t", "-l", text])
-            .status()
-            .unwrap();
-    }
-
-    /// Presses keys (tmux names: Tab, Enter, C-u, …).
-    fn keys(&self, keys: &[&str]) {
-        self.cmd()
-            .args(["send-keys", "-t", "t"])
-            .args(keys)
-            .status()
-            .unwrap();
-    }
-
-    fn screen(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", "t"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Waits until the screen satisfies `pred`; panics with the screen after 15 s.
-    #[track_caller]
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if pred(&screen) {
-                return screen;
-            }
-            if start.elapsed() > Duration::from_secs(15) {
-                panic!("timed out waiting for {what}; screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Runs a line and waits for its marker, so the shell is ready for the next.
-    fn run_line(&self, line: &str) {
-        // The marker is split by quotes, so only its output matches.
-        self.type_text(&format!("{line}; echo READY-'4''2'"));
-        self.keys(&["Enter"]);
-        self.wait_for("the shell to run a line", |s| s.contains("READY-42"));
-        self.keys(&["C-l"]);
-        self.wait_for("a cleared screen", |s| !s.contains("READY-42"));
-    }
-
-    /// Types a partial command and presses TAB `tabs` times.
-    fn tab(&self, partial: &str, tabs: usize) {
-        self.type_text(partial);
-        for _ in 0..tabs {
-            std::thread::sleep(Duration::from_millis(150));
-            self.keys(&["Tab"]);
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
-
-/// Whether `shell` is installed; under CI (where `scripts/test` installs
-/// it) a missing shell is a failure, elsewhere the test is skipped.
-fn have(shell: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {shell}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let tmux = Command::new("sh")
-        .args(["-c", "command -v tmux"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !(found && tmux) && std::env::var_os("CI").is_some() {
-        panic!("{shell} or tmux is missing; `bash scripts/test` installs them");
-    }
-    if !(found && tmux) {
-        eprintln!("skipped: {shell} or tmux is not installed");
-    }
-    found && tmux
 }
 
 fn script(shell: &str) -> String {
@@ -426,28 +288,25 @@ fn prompt_line(screen: &str) -> String {
 
 #[test]
 fn bash_completes_commands_and_entity_names() {
-    if !have("bash") {
-        return;
-    }
     let (env, catalog) = with_catalog();
     let catalog = catalog.to_string_lossy().into_owned();
-    let sh = Tmux::start(
+    let sh = Tmux::shell(
         &env,
         "bash --norc --noprofile -i",
         &[("IDP_CATALOG", &catalog)],
     );
-    sh.run_line(&format!("source {}", script("bash")));
-    sh.tab("idp who-owns led", 1);
+    run_line(&sh, &format!("source {}", script("bash")));
+    tab(&sh, "idp who-owns led", 1);
     sh.wait_for("ledger completed", |s| {
         prompt_line(s).ends_with("idp who-owns ledger")
     });
     sh.keys(&["C-u"]);
-    sh.tab("idp vali", 1);
+    tab(&sh, "idp vali", 1);
     sh.wait_for("validate completed", |s| {
         prompt_line(s).ends_with("idp validate")
     });
     sh.keys(&["C-u"]);
-    sh.tab("idp list --owner ", 2);
+    tab(&sh, "idp list --owner ", 2);
     let screen = sh.wait_for("owners listed", |s| {
         ["alice", "checkout", "engineering", "payments"]
             .iter()
@@ -458,17 +317,14 @@ fn bash_completes_commands_and_entity_names() {
 
 #[test]
 fn bash_without_a_catalog_stays_quiet() {
-    if !have("bash") {
-        return;
-    }
     let env = TestEnv::new();
     let broken = CatalogBuilder::new(env.dir("broken"))
         .file("idp.yaml", "include: [unclosed\n")
         .build();
     for extra in [vec![], vec![("IDP_CATALOG", broken.path())]] {
-        let sh = Tmux::start(&env, "bash --norc --noprofile -i", &extra);
-        sh.run_line(&format!("source {}", script("bash")));
-        sh.tab("idp who-owns le", 2);
+        let sh = Tmux::shell(&env, "bash --norc --noprofile -i", &extra);
+        run_line(&sh, &format!("source {}", script("bash")));
+        tab(&sh, "idp who-owns le", 2);
         // Give a (wrong) error message time to appear.
         std::thread::sleep(Duration::from_millis(800));
         let screen = sh.screen();
@@ -477,7 +333,7 @@ fn bash_without_a_catalog_stays_quiet() {
             "error text in the prompt:\n{screen}"
         );
         sh.keys(&["C-u"]);
-        sh.tab("idp sho", 1);
+        tab(&sh, "idp sho", 1);
         sh.wait_for("show completed", |s| prompt_line(s).ends_with("idp show"));
         assert!(
             prompt_line(&screen).ends_with("idp who-owns le"),
@@ -488,22 +344,22 @@ fn bash_without_a_catalog_stays_quiet() {
 
 #[test]
 fn zsh_completes_with_descriptions() {
-    if !have("zsh") {
-        return;
-    }
     let (env, catalog) = with_catalog();
     let catalog = catalog.to_string_lossy().into_owned();
-    let sh = Tmux::start(&env, "zsh -f -i", &[("IDP_CATALOG", &catalog)]);
-    sh.run_line(&format!(
-        "autoload -U compinit && compinit -u -D && source {}",
-        script("zsh")
-    ));
-    sh.tab("idp who-owns stor", 1);
+    let sh = Tmux::shell(&env, "zsh -f -i", &[("IDP_CATALOG", &catalog)]);
+    run_line(
+        &sh,
+        &format!(
+            "autoload -U compinit && compinit -u -D && source {}",
+            script("zsh")
+        ),
+    );
+    tab(&sh, "idp who-owns stor", 1);
     sh.wait_for("storefront completed", |s| {
         prompt_line(s).contains("idp who-owns storefront")
     });
     sh.keys(&["C-u"]);
-    sh.tab("idp list --owner ", 1);
+    tab(&sh, "idp list --owner ", 1);
     let screen = sh.wait_for("owners with descriptions", |s| {
         s.contains("Payments (Group)") && s.contains("Checkout Team (Group)")
     });
@@ -512,19 +368,16 @@ fn zsh_completes_with_descriptions() {
 
 #[test]
 fn fish_completes_with_descriptions() {
-    if !have("fish") {
-        return;
-    }
     let (env, catalog) = with_catalog();
     let catalog = catalog.to_string_lossy().into_owned();
-    let sh = Tmux::start(&env, "fish --no-config -i", &[("IDP_CATALOG", &catalog)]);
-    sh.run_line(&format!("source {}", script("fish")));
-    sh.tab("idp who-owns stor", 1);
+    let sh = Tmux::shell(&env, "fish --no-config -i", &[("IDP_CATALOG", &catalog)]);
+    run_line(&sh, &format!("source {}", script("fish")));
+    tab(&sh, "idp who-owns stor", 1);
     sh.wait_for("storefront completed", |s| {
         prompt_line(s).contains("idp who-owns storefront")
     });
     sh.keys(&["C-u"]);
-    sh.tab("idp show ", 1);
+    tab(&sh, "idp show ", 1);
     let screen = sh.wait_for("entities with descriptions", |s| {
         s.contains("Checkout Team (Group)") && s.contains("ledger (Component)")
     });

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::common::{CatalogBuilder, TestEnv};
 use crate::fake_api::{FakeApi, Reply};
+use crate::tmux::Tmux;
 
 const CATALOG: &str = "\
 apiVersion: backstage.io/v1alpha1
@@ -381,47 +382,19 @@ fn progress_bar_only_on_a_terminal() {
     let run = env.run(["--catalog", cat.to_str().unwrap(), "enrich"]);
     run.ok().quiet_stderr();
 
-    // In a terminal (tmux): the bar shows while fetching.
-    let socket = env.root.join("tmux.sock");
-    let idp = assert_cmd::cargo::cargo_bin("idp");
-    let script = format!(
-        "env -i PATH=\"$PATH\" HOME={home} XDG_CACHE_HOME={home}/other-cache PAGERDUTY_TOKEN=t TERM=xterm {idp} --catalog {cat} --refresh enrich; sleep 30",
-        home = env.home.display(),
-        idp = idp.display(),
-        cat = cat.display()
+    // In a terminal (tmux): the bar shows while fetching. A cache of its
+    // own and --refresh, so the piped run's answers are not reused.
+    let other_cache = env.home.join("other-cache");
+    let term = Tmux::idp(
+        &env,
+        &["--catalog", cat.to_str().unwrap(), "--refresh", "enrich"],
+        &[
+            ("XDG_CACHE_HOME", other_cache.to_str().unwrap()),
+            ("PAGERDUTY_TOKEN", "t"),
+            ("TERM", "xterm"),
+        ],
     );
-    let tmux = |args: &[&str]| {
-        std::process::Command::new("tmux")
-            .arg("-S")
-            .arg(&socket)
-            .args(args)
-            .output()
-            .expect("tmux")
-    };
-    let started = tmux(&[
-        "new-session",
-        "-d",
-        "-x",
-        "120",
-        "-y",
-        "20",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(started.status.success(), "tmux: {started:?}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let mut screen = String::new();
-    while std::time::Instant::now() < deadline {
-        screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
-        if screen.contains("live data") && screen.contains("/16") {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let _ = tmux(&["kill-server"]);
-    assert!(
-        screen.contains("live data") && screen.contains("/16"),
-        "no progress bar on the terminal:\n{screen}"
-    );
+    term.wait_for("a progress bar on the terminal", |s| {
+        s.contains("live data") && s.contains("/16")
+    });
 }

@@ -5,12 +5,10 @@
 //! terminal (tmux), and the example templates of the acme catalog.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use crate::common::{acme, CatalogBuilder, Repo, TestEnv, COMPONENTS, ORG};
 use crate::fake_api::{FakeApi, Reply};
+use crate::tmux::Tmux;
 
 /// A template using most features: typed parameters, a picker, a secret,
 /// fetch:template with verbatim copies and a conditional file name, each,
@@ -823,121 +821,12 @@ fn copy_dir(from: &Path, to: &Path) {
 
 // ------------------------------------------------------------------ prompts in tmux
 
-/// `idp` running in a private tmux server.
-struct Tmux {
-    socket: String,
-}
-
-static SESSIONS: AtomicUsize = AtomicUsize::new(0);
-
-impl Tmux {
-    fn start(env: &TestEnv, args: &[&str]) -> Tmux {
-        let idp = assert_cmd::cargo::cargo_bin("idp");
-        let vars = [
-            format!("HOME={}", env.home.display()),
-            format!("XDG_CACHE_HOME={}", env.cache.display()),
-            format!("XDG_CONFIG_HOME={}", env.config.display()),
-            format!("PATH={}", std::env::var("PATH").unwrap_or_default()),
-            "TERM=screen".into(),
-            "NO_COLOR=1".into(),
-            "GIT_CONFIG_NOSYSTEM=1".into(),
-        ];
-        let quoted: Vec<String> = vars
-            .iter()
-            .map(|v| format!("'{v}'"))
-            .chain(std::iter::once(format!("'{}'", idp.display())))
-            .chain(args.iter().map(|a| format!("'{a}'")))
-            .collect();
-        let socket = format!(
-            "idp-s2-{}-{}",
-            std::process::id(),
-            SESSIONS.fetch_add(1, Ordering::SeqCst)
-        );
-        let tmux = Tmux { socket };
-        // The shell keeps the pane open after idp exits, to read the result.
-        let status = tmux
-            .cmd()
-            .args([
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                "t",
-                "-x",
-                "120",
-                "-y",
-                "40",
-            ])
-            .arg(format!(
-                "env -i {}; echo EXIT=$?; sleep 60",
-                quoted.join(" ")
-            ))
-            .current_dir(&env.cwd)
-            .status()
-            .expect("tmux (installed by scripts/test)");
-        assert!(status.success(), "tmux new-session failed");
-        tmux
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
-        c
-    }
-
-    fn type_text(&self, text: &str) {
-        self.cmd()
-            .args(["send-keys", "-t", "t", "-l", text])
-            .status()
-            .unwrap();
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        self.cmd()
-            .args(["send-keys", "-t", "t"])
-            .args(keys)
-            .status()
-            .unwrap();
-    }
-
-    fn screen(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", "t"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    #[track_caller]
-    fn wait_for(&self, needle: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if screen.contains(needle) {
-                return screen;
-            }
-            if start.elapsed() > Duration::from_secs(20) {
-                panic!("timed out waiting for {needle:?}; screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
-
 #[test]
 fn prompts_on_a_terminal_follow_the_schema() {
     let env = TestEnv::new();
     let cat = catalog(&env);
     let out = out_dir(&env);
-    let t = Tmux::start(
+    let t = Tmux::idp(
         &env,
         &[
             "--catalog",
@@ -947,39 +836,40 @@ fn prompts_on_a_terminal_follow_the_schema() {
             "--output",
             out.to_str().unwrap(),
         ],
+        &[],
     );
     // Input with validation: a bad name is refused, then a good one.
-    t.wait_for("Name");
+    t.wait_for_text("Name");
     t.type_text("Bad Name");
     t.keys(&["Enter"]);
-    t.wait_for("does not match the pattern");
+    t.wait_for_text("does not match the pattern");
     t.keys(&["C-u"]);
     t.type_text("orders");
     t.keys(&["Enter"]);
     // Fuzzy select over the catalog's Groups.
-    t.wait_for("Owner (type to filter)");
+    t.wait_for_text("Owner (type to filter)");
     t.type_text("paym");
-    t.wait_for("payments");
+    t.wait_for_text("payments");
     t.keys(&["Enter"]);
     // Select labelled by enumNames, default Silver: move up to Gold.
-    t.wait_for("Silver");
+    t.wait_for_text("Silver");
     t.keys(&["Up"]);
     t.keys(&["Enter"]);
     // Input with its default.
-    t.wait_for("Replicas (optional)");
+    t.wait_for_text("Replicas (optional)");
     t.keys(&["Enter"]);
     // Confirm for a boolean.
-    t.wait_for("Public");
+    t.wait_for_text("Public");
     t.type_text("y");
     // An array as comma-separated input.
-    t.wait_for("Extras (optional)");
+    t.wait_for_text("Extras (optional)");
     t.type_text("a,b");
     t.keys(&["Enter"]);
     // Masked input for the secret.
-    t.wait_for("Token (optional)");
+    t.wait_for_text("Token (optional)");
     t.type_text("hunter2");
     t.keys(&["Enter"]);
-    let screen = t.wait_for("EXIT=");
+    let screen = t.wait_for_text("EXIT=");
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(
         !screen.contains("hunter2"),
@@ -1231,13 +1121,13 @@ fn ctrl_c_at_a_prompt_leaves_nothing_behind() {
     let env = TestEnv::new();
     let cat = catalog(&env);
     // No --output: the project would be made in the current directory.
-    let t = Tmux::start(&env, &["--catalog", cat.path(), "scaffold", "svc"]);
-    t.wait_for("Name");
+    let t = Tmux::idp(&env, &["--catalog", cat.path(), "scaffold", "svc"], &[]);
+    t.wait_for_text("Name");
     t.type_text("orders");
     t.keys(&["Enter"]);
-    t.wait_for("Owner (type to filter)");
+    t.wait_for_text("Owner (type to filter)");
     t.keys(&["C-c"]);
-    let screen = t.wait_for("EXIT=");
+    let screen = t.wait_for_text("EXIT=");
     assert!(screen.contains("EXIT=130"), "{screen}");
     assert_eq!(entries(&env.cwd), Vec::<String>::new());
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::{CatalogBuilder, TestEnv};
+use crate::tmux::Tmux;
 
 /// Writes `content` at `root/rel` with `mode`.
 pub fn put(root: &Path, rel: &str, content: impl AsRef<[u8]>, mode: u32) {
@@ -891,110 +892,12 @@ fn unknown_template_exits_3_with_suggestions() {
 
 // ------------------------------------------------------------------ prompts
 
-/// `idp` running in a private tmux server, to answer prompts like a person.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(env: &TestEnv, args: &[&str]) -> Tmux {
-        let idp = assert_cmd::cargo::cargo_bin("idp");
-        let vars = [
-            format!("HOME={}", env.home.display()),
-            format!("XDG_CACHE_HOME={}", env.cache.display()),
-            format!("XDG_CONFIG_HOME={}", env.config.display()),
-            format!("PATH={}", std::env::var("PATH").unwrap_or_default()),
-            "TERM=screen".into(),
-            "NO_COLOR=1".into(),
-            "GIT_CONFIG_NOSYSTEM=1".into(),
-        ];
-        let line: Vec<String> = vars
-            .iter()
-            .cloned()
-            .chain(std::iter::once(idp.display().to_string()))
-            .chain(args.iter().map(|a| a.to_string()))
-            .map(|w| format!("'{w}'"))
-            .collect();
-        let tmux = Tmux {
-            socket: format!("idp-s1-{}-{}", std::process::id(), env_counter()),
-        };
-        let status = tmux
-            .cmd()
-            .args([
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                "t",
-                "-x",
-                "120",
-                "-y",
-                "40",
-            ])
-            .arg(format!("env -i {}; echo EXIT=$?; sleep 60", line.join(" ")))
-            .current_dir(&env.cwd)
-            .status()
-            .expect("tmux (installed by scripts/test)");
-        assert!(status.success(), "tmux new-session failed");
-        tmux
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
-        c
-    }
-
-    fn type_text(&self, text: &str) {
-        self.cmd()
-            .args(["send-keys", "-t", "t", "-l", text])
-            .status()
-            .unwrap();
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        self.cmd()
-            .args(["send-keys", "-t", "t"])
-            .args(keys)
-            .status()
-            .unwrap();
-    }
-
-    #[track_caller]
-    fn wait_for(&self, needle: &str) -> String {
-        let start = std::time::Instant::now();
-        loop {
-            let out = self
-                .cmd()
-                .args(["capture-pane", "-p", "-t", "t"])
-                .output()
-                .unwrap();
-            let screen = String::from_utf8_lossy(&out.stdout).into_owned();
-            if screen.contains(needle) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < std::time::Duration::from_secs(20),
-                "timed out waiting for {needle:?}; screen:\n{screen}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
-
 #[test]
 fn prompts_on_a_terminal_ask_every_variable_with_its_default() {
     let env = TestEnv::new();
     basic_template(&env.cwd);
     let out = env.dir("out");
-    let t = Tmux::start(
+    let t = Tmux::idp(
         &env,
         &[
             "scaffold",
@@ -1003,33 +906,34 @@ fn prompts_on_a_terminal_ask_every_variable_with_its_default() {
             "-o",
             out.to_str().unwrap(),
         ],
+        &[],
     );
     // __prompts__ text, default shown; typed answer replaces it.
-    t.wait_for("Name of the service?");
+    t.wait_for_text("Name of the service?");
     t.type_text("Audit Log");
     t.keys(&["Enter"]);
     // Defaults rendered from the answers before them.
-    t.wait_for("audit-log");
+    t.wait_for_text("audit-log");
     t.keys(&["Enter"]);
-    t.wait_for("audit_log");
+    t.wait_for_text("audit_log");
     t.keys(&["Enter"]);
     // A choice: select, labelled by __prompts__, first item preselected.
-    t.wait_for("MIT License");
+    t.wait_for_text("MIT License");
     t.keys(&["Down"]);
     t.keys(&["Enter"]);
     // Booleans: confirm.
-    t.wait_for("use_docker");
+    t.wait_for_text("use_docker");
     t.type_text("n");
-    t.wait_for("use_ci");
+    t.wait_for_text("use_ci");
     t.type_text("y");
     for q in ["port", "ratio", "owner"] {
-        t.wait_for(q);
+        t.wait_for_text(q);
         t.keys(&["Enter"]);
     }
     // A dict: JSON with the rendered default.
-    t.wait_for("meta (JSON)");
+    t.wait_for_text("meta (JSON)");
     t.keys(&["Enter"]);
-    let screen = t.wait_for("EXIT=");
+    let screen = t.wait_for_text("EXIT=");
     assert!(screen.contains("EXIT=0"), "{screen}");
     let readme = std::fs::read_to_string(out.join("audit-log/README.md")).unwrap();
     assert!(readme.starts_with("# Audit Log\n"), "{readme}");
@@ -1167,16 +1071,17 @@ fn ctrl_c_at_a_prompt_leaves_nothing_in_the_output_directory() {
     let env = TestEnv::new();
     basic_template(&env.cwd);
     let out = env.dir("out");
-    let t = Tmux::start(
+    let t = Tmux::idp(
         &env,
         &["scaffold", "own-basic", "-o", out.to_str().unwrap()],
+        &[],
     );
-    t.wait_for("Name of the service?");
+    t.wait_for_text("Name of the service?");
     t.type_text("Audit Log");
     t.keys(&["Enter"]);
-    t.wait_for("audit-log");
+    t.wait_for_text("audit-log");
     t.keys(&["C-c"]);
-    let screen = t.wait_for("EXIT=");
+    let screen = t.wait_for_text("EXIT=");
     assert!(screen.contains("EXIT=130"), "{screen}");
     let left: Vec<_> = std::fs::read_dir(&out)
         .unwrap()

@@ -172,14 +172,7 @@ pub fn parse_entity_ref(
     default_kind: Option<&str>,
     default_namespace: Option<&str>,
 ) -> Result<(String, String, String), String> {
-    let (kind, rest) = match text.split_once(':') {
-        Some((k, r)) => (Some(k), r),
-        None => (None, text),
-    };
-    let (namespace, name) = match rest.split_once('/') {
-        Some((ns, n)) => (Some(ns), n),
-        None => (None, rest),
-    };
+    let (kind, namespace, name) = crate::catalog::refs::split_ref(text);
     let kind = kind.or(default_kind).filter(|k| !k.is_empty()).ok_or_else(|| {
         format!("entity reference {text:?} had missing or empty kind (e.g. did not start with \"component:\" or similar)")
     })?;

@@ -216,14 +216,7 @@ impl Picker {
     pub fn resolve(&self, text: &str, catalog: &Catalog) -> Result<String, String> {
         let text = text.trim();
         let candidates = self.candidates(catalog);
-        let (kind, rest) = match text.split_once(':') {
-            Some((k, r)) => (Some(k), r),
-            None => (None, text),
-        };
-        let (namespace, name) = match rest.split_once('/') {
-            Some((ns, n)) => (Some(ns), n),
-            None => (None, rest),
-        };
+        let (kind, namespace, name) = crate::catalog::refs::split_ref(text);
         let kind = kind.or(self.default_kind.as_deref());
         let namespace = namespace.or(self.default_namespace.as_deref());
         let found: Vec<&&Entity> = candidates
