@@ -275,20 +275,18 @@ fn walk(v: &Value, f: &mut dyn FnMut(&Value)) {
     }
 }
 
-#[test]
-fn enrich_never_exceeds_the_per_host_limit() {
-    let mut env = TestEnv::new();
-    env.env("PAGERDUTY_TOKEN", "pd-token");
-    let fake = FakeApi::start();
-    let in_flight = Arc::new(AtomicUsize::new(0));
-    let peak = Arc::new(AtomicUsize::new(0));
-    let (f, p) = (in_flight.clone(), peak.clone());
-    // Each service answer takes 150 ms; count overlapping requests.
+/// A catalog of `n` components on PagerDuty services `PS000…`, with
+/// PagerDuty at `fake` and `live` settings; the fake answers on-calls and
+/// incidents, and each service with `service` (delays, counting).
+fn pagerduty_fleet(
+    env: &TestEnv,
+    fake: &FakeApi,
+    n: usize,
+    live: &str,
+    service: impl Fn() -> Duration + Send + Sync + 'static,
+) -> std::path::PathBuf {
     fake.route_fn("/services/*", move |seen, _| {
-        let now = f.fetch_add(1, Ordering::SeqCst) + 1;
-        p.fetch_max(now, Ordering::SeqCst);
-        std::thread::sleep(Duration::from_millis(150));
-        f.fetch_sub(1, Ordering::SeqCst);
+        let delay = service();
         let id = seen
             .url
             .trim_start_matches("/services/")
@@ -298,6 +296,7 @@ fn enrich_never_exceeds_the_per_host_limit() {
             .to_string();
         Reply::json(json!({"service": {"id": id, "name": id, "status": "active",
             "escalation_policy": {"id": "PEP", "type": "escalation_policy_reference"}}}))
+        .delay(delay)
     });
     fake.route(
         "/oncalls",
@@ -308,20 +307,39 @@ fn enrich_never_exceeds_the_per_host_limit() {
         Reply::json(json!({"incidents": [], "more": false, "total": 0, "limit": 1, "offset": 0})),
     );
     let mut docs = String::new();
-    for i in 0..12 {
+    for i in 0..n {
         docs.push_str(&format!(
             "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: s{i}\n  annotations:\n    pagerduty.com/service-id: PS{i:03}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-pay\n"
         ));
     }
     let idp = format!(
-        "exclude: []\nintegrations:\n  pagerduty: {{ base_url: {} }}\nlive: {{ per_host: 2 }}\n",
+        "exclude: []\nintegrations:\n  pagerduty: {{ base_url: {} }}\nlive: {{ {live} }}\n",
         fake.base
     );
     CatalogBuilder::new(env.dir("catalog"))
         .file("idp.yaml", idp)
         .file("catalog-info.yaml", docs)
         .build();
-    let cat = env.root.join("catalog");
+    env.root.join("catalog")
+}
+
+#[test]
+fn enrich_never_exceeds_the_per_host_limit() {
+    let mut env = TestEnv::new();
+    env.env("PAGERDUTY_TOKEN", "pd-token");
+    let fake = FakeApi::start();
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (f, p) = (in_flight.clone(), peak.clone());
+    // Each service answer takes 150 ms (inside the handler, so it is counted
+    // as in flight); count overlapping requests.
+    let cat = pagerduty_fleet(&env, &fake, 12, "per_host: 2", move || {
+        let now = f.fetch_add(1, Ordering::SeqCst) + 1;
+        p.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(150));
+        f.fetch_sub(1, Ordering::SeqCst);
+        Duration::ZERO
+    });
     let doc = env
         .run(["--catalog", cat.to_str().unwrap(), "enrich", "-o", "json"])
         .ok()
@@ -342,41 +360,9 @@ fn progress_bar_only_on_a_terminal() {
     let mut env = TestEnv::new();
     env.env("PAGERDUTY_TOKEN", "pd-token");
     let fake = FakeApi::start();
-    fake.route_fn("/services/*", |seen, _| {
-        let id = seen
-            .url
-            .trim_start_matches("/services/")
-            .split('?')
-            .next()
-            .unwrap()
-            .to_string();
-        Reply::json(json!({"service": {"id": id, "name": id, "status": "active",
-            "escalation_policy": {"id": "PEP", "type": "escalation_policy_reference"}}}))
-        .delay(Duration::from_millis(250))
+    let cat = pagerduty_fleet(&env, &fake, 16, "per_host: 1", || {
+        Duration::from_millis(250)
     });
-    fake.route(
-        "/oncalls",
-        Reply::json(json!({"oncalls": [], "more": false, "limit": 100, "offset": 0})),
-    )
-    .route(
-        "/incidents",
-        Reply::json(json!({"incidents": [], "more": false, "total": 0, "limit": 1, "offset": 0})),
-    );
-    let mut docs = String::new();
-    for i in 0..16 {
-        docs.push_str(&format!(
-            "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: s{i}\n  annotations:\n    pagerduty.com/service-id: PS{i:03}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-pay\n"
-        ));
-    }
-    let idp = format!(
-        "exclude: []\nintegrations:\n  pagerduty: {{ base_url: {} }}\nlive: {{ per_host: 1 }}\n",
-        fake.base
-    );
-    CatalogBuilder::new(env.dir("catalog"))
-        .file("idp.yaml", idp)
-        .file("catalog-info.yaml", docs)
-        .build();
-    let cat = env.root.join("catalog");
 
     // Piped: stderr stays empty.
     let run = env.run(["--catalog", cat.to_str().unwrap(), "enrich"]);
