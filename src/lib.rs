@@ -11,3 +11,4 @@ pub mod init;
 pub mod integrations;
 pub mod scaffold;
 pub mod score;
+pub mod tls;

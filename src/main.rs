@@ -25,6 +25,8 @@ use crate::output::style::{paint, ERROR};
 use crate::output::Ui;
 
 fn main() {
+    // Before anything else (and any thread): see `idp::tls`.
+    idp::tls::defer_ca_bundle();
     // A TAB in a shell that sourced `idp completions <shell>`.
     if let Some(code) = commands::completions::complete_from_env() {
         let _ = io::stdout().flush();

@@ -129,6 +129,7 @@ fn clone(url: &str, path: &Path) -> Result<git2::Repository, CatalogError> {
         .prefix(".clone-")
         .tempdir_in(parent)
         .map_err(|e| CatalogError::io(parent, e))?;
+    crate::tls::before_network();
     git2::build::RepoBuilder::new()
         .bare(true)
         .fetch_options(fetch_options())
@@ -152,6 +153,7 @@ fn clone(url: &str, path: &Path) -> Result<git2::Repository, CatalogError> {
 
 /// Fetches all branches and tags and points HEAD at the remote's default branch.
 fn fetch(repo: &git2::Repository, url: &str) -> Result<(), git2::Error> {
+    crate::tls::before_network();
     let mut remote = repo.remote_anonymous(url)?;
     remote.fetch(
         &["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],

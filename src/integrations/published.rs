@@ -124,6 +124,7 @@ pub fn push(repo: &Repository, remote: &str) -> Result<(), PublishError> {
         .find_remote(remote)
         .map_err(git("finding the remote to push to"))?;
     let refspec = format!("+{LIVE_REF}:{LIVE_REF}");
+    crate::tls::before_network();
     r.push(&[refspec.as_str()], None)
         .map_err(git("pushing refs/idp/live"))
 }
@@ -135,6 +136,7 @@ pub fn fetch(repo: &Repository, remote: &str) -> Result<bool, PublishError> {
         .find_remote(remote)
         .map_err(git("finding the remote to fetch from"))?;
     let refspec = format!("+{LIVE_REF}:{LIVE_REF}");
+    crate::tls::before_network();
     match r.fetch(&[refspec.as_str()], None, None) {
         Ok(()) => Ok(repo.find_reference(LIVE_REF).is_ok()),
         Err(e) if e.message().contains("couldn't find remote ref") => Ok(false),

@@ -119,6 +119,7 @@ fn run_script(script: &Path, cwd: &Path) -> Result<(), ScaffoldError> {
     } else {
         Command::new(script)
     };
+    crate::tls::restore_for_child(&mut cmd);
     let status = cmd
         .current_dir(cwd)
         .status()

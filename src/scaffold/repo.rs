@@ -140,6 +140,7 @@ pub fn clone(
         .prefix("idp-template-")
         .tempdir()
         .map_err(|e| ScaffoldError::io(std::env::temp_dir(), e))?;
+    crate::tls::before_network();
     let repo = Repository::clone(url, dir.path())
         .map_err(|e| ScaffoldError::git(format!("clone {url}"), e))?;
     if let Some(rev) = rev {

@@ -400,3 +400,51 @@ fn runaway_template_stops_at_the_fuel_limit() {
     ])
     .ok();
 }
+
+/// idp defers loading the CA bundle by pointing SSL_CERT_FILE at an empty
+/// file (see src/tls.rs); hooks must see the user's environment, not that.
+#[test]
+fn hooks_see_the_users_ssl_cert_file() {
+    let mut env = TestEnv::new();
+    let seen = env.root.join("seen");
+    template(
+        &env,
+        "certs",
+        r#"{"name": "proj"}"#,
+        &[
+            ("{{cookiecutter.name}}/a.txt", "a\n"),
+            (
+                "hooks/post_gen_project.sh",
+                &format!(
+                    "#!/bin/sh\necho \"${{SSL_CERT_FILE:-unset}}\" >> {}\n",
+                    seen.display()
+                ),
+            ),
+        ],
+    );
+    let out = env.dir("out");
+    env.run([
+        "scaffold",
+        "certs",
+        "--no-input",
+        "--trust",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    env.env("SSL_CERT_FILE", "/etc/hostname");
+    let out2 = env.dir("out2");
+    env.run([
+        "scaffold",
+        "certs",
+        "--no-input",
+        "--trust",
+        "-o",
+        out2.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap(),
+        "unset\n/etc/hostname\n"
+    );
+}

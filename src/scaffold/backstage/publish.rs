@@ -229,6 +229,7 @@ fn push(project: &Path, url: &str, token: &str) -> Result<String, ScaffoldError>
     let mut opts = git2::PushOptions::new();
     opts.remote_callbacks(callbacks);
     let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
+    crate::tls::before_network();
     remote
         .push(&[spec.as_str()], Some(&mut opts))
         .map_err(git(&format!("push {branch} to {url}")))?;

@@ -331,6 +331,7 @@ fn push_branch(repo: &Repository, branch: &str) -> Result<(), ScaffoldError> {
     let mut opts = PushOptions::new();
     opts.remote_callbacks(callbacks);
     let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
+    crate::tls::before_network();
     remote
         .push(&[spec.as_str()], Some(&mut opts))
         .map_err(git(format!("push {branch} to origin")))?;
