@@ -470,7 +470,7 @@ fn deploys_entry(base: &str, extra: &str) -> String {
     )
 }
 
-const EXTRACT: &str = "    headers:\n      X-Api-Key: { env: DEPLOY_KEY }\n      Accept: application/json\n    extract:\n      last_version: $.items[0].version\n      versions: $.items[*].version\n      finished: $.items[?@.status == 'finished'].finished_at\n      rollback: $.rollback\n";
+const EXTRACT: &str = "    headers:\n      X-Api-Key: { env: DEPLOY_KEY }\n      X-Team-Key: { env: TEAM_KEY }\n      Accept: application/json\n    extract:\n      last_version: $.items[0].version\n      versions: $.items[*].version\n      finished: $.items[?@.status == 'finished'].finished_at\n      rollback: $.rollback\n";
 
 fn deploy_api() -> FakeApi {
     let api = FakeApi::start();
@@ -487,7 +487,8 @@ fn deploy_api() -> FakeApi {
 fn http_template_headers_and_extractions() {
     let api = deploy_api();
     let mut env = TestEnv::new();
-    env.env("DEPLOY_KEY", "dk-secret");
+    env.env("DEPLOY_KEY", "dk-secret")
+        .env("TEAM_KEY", "tk-secret");
     let repo = catalog(
         &env,
         &deploys_entry(&api.base, EXTRACT),
@@ -508,6 +509,7 @@ fn http_template_headers_and_extractions() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].url, "/api/services/svc%2042/deploys?env=production");
     assert_eq!(seen[0].header("x-api-key"), Some("dk-secret"));
+    assert_eq!(seen[0].header("x-team-key"), Some("tk-secret"));
     assert_eq!(seen[0].header("accept"), Some("application/json"));
     assert_eq!(seen[0].header("authorization"), None);
 }
@@ -531,7 +533,8 @@ fn http_missing_env_header_names_the_variable() {
 fn http_absent_when_the_template_or_requires_lack_a_field() {
     let api = deploy_api();
     let mut env = TestEnv::new();
-    env.env("DEPLOY_KEY", "dk-secret");
+    env.env("DEPLOY_KEY", "dk-secret")
+        .env("TEAM_KEY", "tk-secret");
     let requires = format!("{EXTRACT}    requires: [metadata.annotations.acme.com/service-id]\n");
     let entries = format!(
         "{}{}",
