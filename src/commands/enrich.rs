@@ -49,6 +49,25 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
             .map(|name| resolve(catalog, name))
             .collect::<Result<_, _>>()?
     };
+    let configured = super::live::config(opened)?;
+    for name in &args.integration {
+        if !configured.integrations.iter().any(|c| &c.name == name) {
+            let names: Vec<&str> = configured
+                .integrations
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect();
+            return Err(UsageError(format!(
+                "--integration {name}: no such integration in idp.yaml (configured: {})",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ))
+            .into());
+        }
+    }
     let engine = match setup(ctx, opened, &args.integration)? {
         Setup::Ready(engine) => engine,
         Setup::Off(why) => return Err(UsageError(format!("nothing to enrich: {why}")).into()),

@@ -39,23 +39,6 @@ pub fn setup(ctx: &Context, opened: &Opened, only: &[String]) -> Result<Setup, C
     if config.is_empty() {
         return Ok(Setup::Off("no integrations configured in idp.yaml".into()));
     }
-    for name in only {
-        if !config.integrations.iter().any(|c| &c.name == name) {
-            return Err(ConfigError {
-                integration: String::new(),
-                key: None,
-                message: format!(
-                    "no integration named '{name}' (configured: {})",
-                    config
-                        .integrations
-                        .iter()
-                        .map(|c| c.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            });
-        }
-    }
     let progress: Option<Arc<dyn Progress>> =
         (std::io::stderr().is_terminal() && !ctx.ui.quiet && ctx.ui.format == Format::Table)
             .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>);

@@ -711,3 +711,18 @@ fn validate_reports_integration_settings_at_their_key() {
         .stdout_has("integrations.deploys.extract.v: invalid JSONPath")
         .stdout_has("idp.yaml:10:");
 }
+
+#[test]
+fn enrich_with_an_unknown_integration_is_a_usage_error() {
+    let env = env();
+    let cat = catalog(&env, "http://127.0.0.1:1", "");
+    env.run([
+        "--catalog",
+        cat.to_str().unwrap(),
+        "enrich",
+        "--integration",
+        "nope",
+    ])
+    .code(2)
+    .stderr_has("--integration nope: no such integration in idp.yaml (configured: github)");
+}
