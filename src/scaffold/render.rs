@@ -49,15 +49,18 @@ impl OutputBudget {
         self.max
     }
 
-    /// Bytes the next render may produce, and whether the project total
-    /// (rather than the per-file limit) is what bounds it.
-    fn room(&self) -> (u64, bool) {
-        let left = self.max.saturating_sub(self.used.load(Ordering::Relaxed));
-        (left.min(self.max), left < self.max)
-    }
-
-    fn charge(&self, bytes: usize) {
-        self.used.fetch_add(bytes as u64, Ordering::Relaxed);
+    /// Adds a finished render to the project total; past the limit it is
+    /// an error naming `what`.
+    fn take(&self, what: &str, bytes: usize) -> Result<(), ScaffoldError> {
+        let total = self.used.fetch_add(bytes as u64, Ordering::Relaxed) + bytes as u64;
+        if total > self.max {
+            return Err(ScaffoldError::OutputTooLarge {
+                what: what.to_string(),
+                limit: self.max,
+                project: true,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -294,18 +297,17 @@ impl Renderer {
             .env
             .template_from_named_str(what, template)
             .map_err(|e| self.error(what, e))?;
-        let (room, project) = self.output.room();
-        match crate::jinja::render_capped(&compiled, ctx, room) {
+        // Capped at the per-file limit while rendering; the project total is
+        // checked once the file is complete (at most one file's worth over).
+        match crate::jinja::render_capped(&compiled, ctx, self.output.max) {
             Ok(text) => {
-                self.output.charge(text.len());
+                self.output.take(what, text.len())?;
                 Ok(text)
             }
-            // Past the per-file limit on its own, or only with what the
-            // project already holds.
-            Err(CappedError::TooLarge { attempted }) => Err(ScaffoldError::OutputTooLarge {
+            Err(CappedError::TooLarge { .. }) => Err(ScaffoldError::OutputTooLarge {
                 what: what.to_string(),
                 limit: self.output.max,
-                project: project && attempted <= self.output.max,
+                project: false,
             }),
             Err(CappedError::Template(e)) => Err(self.error(what, e)),
         }
@@ -326,16 +328,15 @@ impl Renderer {
             .eval(Value::from(minijinja::value::Serde(ctx)))
             .map_err(|e| self.error(what, e))?;
         // One operation is bounded by MiniJinja; the result still counts.
-        let (room, project) = self.output.room();
         let len = v.as_str().map_or(0, str::len);
-        if len as u64 > room {
+        if len as u64 > self.output.max {
             return Err(ScaffoldError::OutputTooLarge {
                 what: what.to_string(),
                 limit: self.output.max,
-                project,
+                project: false,
             });
         }
-        self.output.charge(len);
+        self.output.take(what, len)?;
         value_to_json(what, &v)
     }
 

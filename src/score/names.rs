@@ -103,10 +103,16 @@ impl<'a> Walk<'a> {
             .iter()
             .copied()
             .chain(self.scope.iter().copied().filter(|s| !s.starts_with('@')))
-            .map(|c| (strsim::jaro_winkler(name, c), c))
-            .filter(|(s, _)| *s > 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, c)| c.to_string());
+            // Jaro-Winkler for longer names, one edit (a swap included) for
+            // short ones such as `tga` for `tag`.
+            .map(|c| {
+                let edits = strsim::damerau_levenshtein(name, c);
+                let similar = strsim::jaro_winkler(name, c);
+                (edits, similar, c)
+            })
+            .filter(|(edits, similar, _)| *similar > 0.8 || *edits <= 1)
+            .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+            .map(|(_, _, c)| c.to_string());
         self.out.push(NameProblem::Undefined {
             name: name.to_string(),
             suggestion,
@@ -146,6 +152,10 @@ mod tests {
             vec![undefined("entiy", Some("entity"))]
         );
         assert_eq!(names("foo > 1 && foo < 3"), vec![undefined("foo", None)]);
+        assert_eq!(
+            names("entity.metadata.tags.all(tag, tga != '')"),
+            vec![undefined("tga", Some("tag"))]
+        );
         assert_eq!(
             names("entity.spec.items.all(item, itme > 0)"),
             vec![undefined("itme", Some("item"))]
