@@ -724,6 +724,11 @@ pub struct ScaffoldUpdateArgs {
     /// Warn about unknown Backstage actions instead of failing.
     #[arg(long)]
     pub skip_unknown_actions: bool,
+
+    /// Stop when a rendered file, or the project in total, would pass this
+    /// many bytes (suffixes: 500KB, 100MB, 1GiB).
+    #[arg(long, value_name = "BYTES", default_value = "100MB", value_parser = idp::scaffold::parse_byte_size)]
+    pub max_output_bytes: u64,
 }
 
 /// `scaffold check`.
@@ -755,6 +760,11 @@ pub struct ScaffoldTestArgs {
     /// Warn about unknown Backstage actions instead of failing.
     #[arg(long)]
     pub skip_unknown_actions: bool,
+
+    /// Stop when a rendered file, or the project in total, would pass this
+    /// many bytes (suffixes: 500KB, 100MB, 1GiB).
+    #[arg(long, value_name = "BYTES", default_value = "100MB", value_parser = idp::scaffold::parse_byte_size)]
+    pub max_output_bytes: u64,
 }
 
 /// `scaffold show`.
@@ -843,6 +853,11 @@ pub struct ScaffoldCreateArgs {
     /// Stop a template after this many rendering steps (runaway loops).
     #[arg(long, value_name = "N", default_value_t = idp::scaffold::DEFAULT_FUEL)]
     pub fuel: u64,
+
+    /// Stop when a rendered file, or the project in total, would pass this
+    /// many bytes (suffixes: 500KB, 100MB, 1GiB).
+    #[arg(long, value_name = "BYTES", default_value = "100MB", value_parser = idp::scaffold::parse_byte_size)]
+    pub max_output_bytes: u64,
 }
 
 #[cfg(test)]

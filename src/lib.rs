@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod complete;
 pub mod init;
 pub mod integrations;
+pub mod jinja;
 pub mod scaffold;
 pub mod score;
 pub mod tls;

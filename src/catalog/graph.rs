@@ -23,7 +23,9 @@ pub struct Dependent {
     pub title: String,
     /// Hops from the root (1 = direct).
     pub depth: usize,
-    /// The entities between the root and this one, nearest the root first.
+    /// The dependent this one was reached through (`[]` when direct): one
+    /// entry, not the whole path, so the answer grows linearly with the
+    /// number of dependents; follow `via` to rebuild the path.
     pub via: Vec<String>,
     /// How it is tied to the previous entity on the path (`dependencyOf`,
     /// `apiConsumedBy`, …), seen from that entity.
@@ -115,14 +117,10 @@ pub fn impact(catalog: &Catalog, root: &Entity, max_depth: Option<usize>) -> Imp
         }
     }
     for i in 0..out.len() {
-        let mut via = Vec::new();
-        let mut at = parent_of[i];
-        while let Some(p) = at {
-            via.push(out[p].entity.clone());
-            at = parent_of[p];
-        }
-        via.reverse();
-        out[i].via = via;
+        out[i].via = parent_of[i]
+            .map(|p| out[p].entity.clone())
+            .into_iter()
+            .collect();
     }
     out.sort_by(|a, b| (a.depth, &a.entity).cmp(&(b.depth, &b.entity)));
     Impact {
@@ -186,9 +184,17 @@ pub struct TreeNode {
     pub cycle: bool,
     /// Already expanded elsewhere in the tree; children not repeated.
     pub repeated: bool,
+    /// Deeper than the tree nests ([`MAX_TREE_DEPTH`]): its children are in
+    /// `nodes` and `edges` only (a long chain would make the nested output
+    /// grow with the square of its length).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
     /// Children.
     pub children: Vec<TreeNode>,
 }
+
+/// Deepest nesting of the `uses` / `usedBy` trees.
+pub const MAX_TREE_DEPTH: usize = 50;
 
 /// A graph edge, for dot and mermaid.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, Hash)]
@@ -322,7 +328,7 @@ impl Walk<'_> {
             self.has_cycle |= cycle;
             let repeated = !cycle && self.expanded.contains(&key);
             let found = self.catalog.get(&target);
-            let children = if cycle || repeated {
+            let mut children = if cycle || repeated {
                 Vec::new()
             } else {
                 ancestors.push(key);
@@ -330,6 +336,11 @@ impl Walk<'_> {
                 ancestors.pop();
                 c
             };
+            // Still walked (for nodes and edges), no longer nested.
+            let truncated = ancestors.len() >= MAX_TREE_DEPTH && !children.is_empty();
+            if truncated {
+                children.clear();
+            }
             out.push(TreeNode {
                 entity: target.to_string(),
                 title: found.map_or_else(|| target.name.clone(), |e| e.display_name().to_string()),
@@ -337,6 +348,7 @@ impl Walk<'_> {
                 exists: found.is_some(),
                 cycle,
                 repeated,
+                truncated,
                 children,
             });
         }

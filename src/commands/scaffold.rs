@@ -580,6 +580,7 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
         register: args.register,
         first_commit: !args.no_git,
         fuel: args.fuel,
+        max_output_bytes: args.max_output_bytes,
         ..ScaffoldOptions::default()
     };
     for f in &args.values {

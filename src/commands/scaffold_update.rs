@@ -104,6 +104,7 @@ pub fn update(ctx: &Context, args: ScaffoldUpdateArgs) -> Result<Exit> {
         trust: args.trust,
         skip_unknown_actions: args.skip_unknown_actions,
         values: values.values,
+        max_output_bytes: args.max_output_bytes,
         ..UpdateOptions::default()
     };
     let pt = open_project(ctx, &args.dir)?;
@@ -304,6 +305,7 @@ pub fn test(ctx: &Context, args: ScaffoldTestArgs) -> Result<Exit> {
     let mut base = ScaffoldOptions {
         trust: args.trust,
         skip_unknown_actions: args.skip_unknown_actions,
+        max_output_bytes: args.max_output_bytes,
         ..ScaffoldOptions::default()
     };
     for s in &args.set {

@@ -234,7 +234,8 @@ impl HttpTool {
 /// The environment holding the URL template: strict about undefined
 /// values, percent-encoding every inserted value.
 fn url_environment(source: &str) -> Result<Environment<'static>, minijinja::Error> {
-    let mut env = Environment::new();
+    // A URL is one line: a loop in it is a mistake or an attack.
+    let mut env = crate::jinja::environment(100_000);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_debug(true); // error spans name the failing expression
     env.set_formatter(|out, _state, value| {

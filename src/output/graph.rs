@@ -16,12 +16,14 @@ pub fn impact_table(out: &mut dyn Write, ui: &Ui, impact: &Impact, title: &str) 
     }
     let mut table = ui.table(&["Depth", "Entity", "Via", "Owner", "Contact"]);
     for d in &impact.dependents {
+        // The parent only: the full path of every dependent would grow with
+        // the square of a chain's length.
         let via = d
             .via
             .iter()
             .map(|v| v.rsplit(['/', ':']).next().unwrap_or(v).to_string())
             .collect::<Vec<_>>()
-            .join(" → ");
+            .join(", ");
         let entity = if d.exists {
             d.entity.clone()
         } else {
@@ -106,6 +108,13 @@ fn node_lines(text: &mut String, ui: &Ui, node: &TreeNode, prefix: &str, last: b
     }
     if node.repeated {
         marks.push_str(&paint(ui.color, DIM, "  (see above)"));
+    }
+    if node.truncated {
+        marks.push_str(&paint(
+            ui.color,
+            DIM,
+            "  (deeper levels not nested: -o dot, mermaid or json list them all)",
+        ));
     }
     let _ = writeln!(
         text,

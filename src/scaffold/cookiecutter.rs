@@ -284,7 +284,8 @@ pub fn prepare(t: &LoadedTemplate, opts: &ScaffoldOptions) -> Result<Prepared, S
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
 
-    let renderer = renderer_for(&obj, opts.fuel, &repo_dir)?;
+    let mut renderer = renderer_for(&obj, opts.fuel, &repo_dir)?;
+    renderer.set_output_budget(super::OutputBudget::new(opts.max_output_bytes));
     let prompts = match obj.remove("__prompts__") {
         Some(Value::Object(p)) => p,
         _ => Map::new(),

@@ -26,6 +26,18 @@ pub enum ScaffoldError {
         message: String,
     },
 
+    /// A render would produce more than the output limit (per file, or in
+    /// total for the project).
+    #[error("rendering {what} stopped at the output limit: {} {limit} bytes; the template writes too much; raise the limit with --max-output-bytes if it is legitimate", if *project { "the project would pass" } else { "the file would pass" })]
+    OutputTooLarge {
+        /// What was rendered.
+        what: String,
+        /// The limit in force (bytes).
+        limit: u64,
+        /// Whether the project total, not the file alone, passed it.
+        project: bool,
+    },
+
     /// A template used up its fuel: it loops (nearly) forever.
     #[error("rendering {what} stopped at the fuel limit ({fuel} steps): the template loops too long or forever; raise the limit with --fuel if it is legitimate")]
     OutOfFuel {

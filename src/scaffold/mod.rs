@@ -35,7 +35,9 @@ use serde_json::{Map, Value};
 
 pub use answers::{AnswersFile, TemplateSource};
 pub use error::ScaffoldError;
-pub use render::{Dialect, Renderer, DEFAULT_FUEL};
+pub use render::{
+    parse_byte_size, Dialect, OutputBudget, Renderer, DEFAULT_FUEL, DEFAULT_MAX_OUTPUT_BYTES,
+};
 pub use staging::{Staging, WriteOptions};
 pub use tree::{render_tree, TreeOptions};
 
@@ -118,6 +120,8 @@ pub struct ScaffoldOptions {
     pub first_commit: bool,
     /// Fuel per render.
     pub fuel: u64,
+    /// Output limit in bytes, per rendered file and per project.
+    pub max_output_bytes: u64,
     /// The final output directory (cookiecutter's `_output_dir`), when the
     /// render goes to a staging directory first.
     pub output_dir: Option<PathBuf>,
@@ -137,6 +141,7 @@ impl Default for ScaffoldOptions {
             register: false,
             first_commit: false,
             fuel: DEFAULT_FUEL,
+            max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
             output_dir: None,
         }
     }

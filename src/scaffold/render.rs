@@ -5,17 +5,101 @@
 //! `keep_trailing_newline=True`, no autoescape, its built-in extensions).
 //! Backstage templates use Nunjucks' `${{ }}` for expressions and `{% %}`
 //! for blocks. Both are strict about undefined values and stop at a fuel
-//! limit so a runaway template cannot hang the terminal.
+//! limit so a runaway template cannot hang the terminal, and every render
+//! counts against an output budget (per file and per project, shared by all
+//! renderers of one scaffold run) checked while the output is produced, so
+//! a few bytes of template cannot fill the disk or the memory.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
 
 use super::error::ScaffoldError;
 use super::extensions;
+use crate::jinja::CappedError;
 
 /// Default fuel for one render: far beyond any real template, small
 /// enough to stop an endless loop within a second or two.
 pub const DEFAULT_FUEL: u64 = 50_000_000;
+
+/// Default output limit, per rendered file and per project (100 MB).
+pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 100_000_000;
+
+/// How many bytes renders may still produce: at most `max` per render and
+/// `max` in total across every renderer holding a clone.
+#[derive(Debug, Clone)]
+pub struct OutputBudget {
+    max: u64,
+    used: Arc<AtomicU64>,
+}
+
+impl OutputBudget {
+    /// A fresh budget of `max` bytes per file and per project.
+    pub fn new(max: u64) -> Self {
+        OutputBudget {
+            max,
+            used: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The limit.
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+
+    /// Adds a finished render to the project total; past the limit it is
+    /// an error naming `what`.
+    fn take(&self, what: &str, bytes: usize) -> Result<(), ScaffoldError> {
+        let total = self.used.fetch_add(bytes as u64, Ordering::Relaxed) + bytes as u64;
+        if total > self.max {
+            return Err(ScaffoldError::OutputTooLarge {
+                what: what.to_string(),
+                limit: self.max,
+                project: true,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Parses a byte count for `--max-output-bytes`: a number with an optional
+/// suffix, decimal (`KB`, `MB`, `GB`) or binary (`KiB`, `MiB`, `GiB`), case
+/// and a `B` optional (`100MB`, `1GiB`, `512k`, `2048`).
+pub fn parse_byte_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '_')
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: u64 = number
+        .replace('_', "")
+        .parse()
+        .map_err(|_| format!("'{text}' is not a byte count like 100MB, 1GiB or 50000000"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "m" | "mb" => 1_000_000,
+        "g" | "gb" => 1_000_000_000,
+        "ki" | "kib" => 1 << 10,
+        "mi" | "mib" => 1 << 20,
+        "gi" | "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{text}': use B, KB, MB, GB, KiB, MiB or GiB"
+            ))
+        }
+    };
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("'{text}' is too large"))
+}
+
+impl Default for OutputBudget {
+    fn default() -> Self {
+        OutputBudget::new(DEFAULT_MAX_OUTPUT_BYTES)
+    }
+}
 
 /// The template syntax.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +156,7 @@ pub struct Renderer {
     dialect: Dialect,
     fuel: u64,
     syntax: JinjaSyntax,
+    output: OutputBudget,
 }
 
 impl std::fmt::Debug for Renderer {
@@ -88,9 +173,8 @@ impl Renderer {
     /// render, no autoescape, Python string methods (`.lower()`,
     /// `.replace()`, …) and the dialect's filters and functions.
     pub fn new(dialect: Dialect, fuel: u64) -> Self {
-        let mut env = Environment::new();
+        let mut env = crate::jinja::environment(fuel);
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_fuel(Some(fuel));
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         // Jinja2's filters MiniJinja lacks (wordcount, truncate, wordwrap, …).
@@ -100,6 +184,7 @@ impl Renderer {
             dialect,
             fuel,
             syntax: JinjaSyntax::default(),
+            output: OutputBudget::default(),
         };
         r.set_whitespace(Whitespace::default());
         if dialect == Dialect::Cookiecutter {
@@ -168,6 +253,16 @@ impl Renderer {
         self.fuel
     }
 
+    /// Shares `budget` (its limit and its running project total).
+    pub fn set_output_budget(&mut self, budget: OutputBudget) {
+        self.output = budget;
+    }
+
+    /// The output budget, to share with other renderers of the same run.
+    pub fn output_budget(&self) -> &OutputBudget {
+        &self.output
+    }
+
     /// Renders `template` with `ctx`. `what` names it in errors
     /// (`file src/app.py`, `name of docs/{{x}}`, `default of project_slug`).
     pub fn render_str(
@@ -198,9 +293,24 @@ impl Renderer {
         } else {
             template
         };
-        self.env
-            .render_named_str(what, template, ctx)
-            .map_err(|e| self.error(what, e))
+        let compiled = self
+            .env
+            .template_from_named_str(what, template)
+            .map_err(|e| self.error(what, e))?;
+        // Capped at the per-file limit while rendering; the project total is
+        // checked once the file is complete (at most one file's worth over).
+        match crate::jinja::render_capped(&compiled, ctx, self.output.max) {
+            Ok(text) => {
+                self.output.take(what, text.len())?;
+                Ok(text)
+            }
+            Err(CappedError::TooLarge { .. }) => Err(ScaffoldError::OutputTooLarge {
+                what: what.to_string(),
+                limit: self.output.max,
+                project: false,
+            }),
+            Err(CappedError::Template(e)) => Err(self.error(what, e)),
+        }
     }
 
     /// Evaluates one expression (no delimiters) to a value.
@@ -217,6 +327,16 @@ impl Renderer {
         let v = compiled
             .eval(Value::from(minijinja::value::Serde(ctx)))
             .map_err(|e| self.error(what, e))?;
+        // One operation is bounded by MiniJinja; the result still counts.
+        let len = v.as_str().map_or(0, str::len);
+        if len as u64 > self.output.max {
+            return Err(ScaffoldError::OutputTooLarge {
+                what: what.to_string(),
+                limit: self.output.max,
+                project: false,
+            });
+        }
+        self.output.take(what, len)?;
         value_to_json(what, &v)
     }
 
@@ -377,6 +497,43 @@ mod tests {
             r.render_value("v", &json!({"a": ["${{ parameters.ok }}"]}), &ctx)
                 .unwrap(),
             json!({"a": [true]})
+        );
+    }
+
+    #[test]
+    fn byte_sizes_take_decimal_and_binary_suffixes() {
+        assert_eq!(parse_byte_size("2048"), Ok(2048));
+        assert_eq!(parse_byte_size("100MB"), Ok(100_000_000));
+        assert_eq!(parse_byte_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_byte_size("512k"), Ok(512_000));
+        assert!(parse_byte_size("1TB").is_err());
+        assert!(parse_byte_size("lots").is_err());
+    }
+
+    #[test]
+    fn output_budget_stops_a_file_and_the_project() {
+        let mut r = Renderer::new(Dialect::Cookiecutter, DEFAULT_FUEL);
+        r.set_output_budget(OutputBudget::new(1000));
+        let flood = "{% for i in range(100000) %}{{ 'x' * 100000 }}{% endfor %}";
+        let err = r.render_str("file big", flood, &json!({})).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ScaffoldError::OutputTooLarge {
+                    project: false,
+                    limit: 1000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // 600 + 600 bytes: each file fits, the project does not.
+        let six = "{{ 'y' * 600 }}";
+        r.render_str("file a", six, &json!({})).unwrap();
+        let err = r.render_str("file b", six, &json!({})).unwrap_err();
+        assert!(
+            matches!(err, ScaffoldError::OutputTooLarge { project: true, .. }),
+            "{err}"
         );
     }
 

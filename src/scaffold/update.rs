@@ -297,6 +297,7 @@ impl ProjectTemplate {
             trust: opts.trust,
             skip_unknown_actions: opts.skip_unknown_actions,
             fuel: opts.fuel,
+            max_output_bytes: opts.max_output_bytes,
             ..ScaffoldOptions::default()
         };
         // Private and computed cookiecutter variables (`_x`, `__x`) are the
@@ -423,6 +424,8 @@ pub struct UpdateOptions {
     pub values: Map<String, Value>,
     /// Fuel per render.
     pub fuel: u64,
+    /// Output limit in bytes, per rendered file and per project.
+    pub max_output_bytes: u64,
 }
 
 impl Default for UpdateOptions {
@@ -435,6 +438,7 @@ impl Default for UpdateOptions {
             skip_unknown_actions: false,
             values: Map::new(),
             fuel: super::DEFAULT_FUEL,
+            max_output_bytes: super::DEFAULT_MAX_OUTPUT_BYTES,
         }
     }
 }

@@ -11,8 +11,10 @@ use cel::parser::Expression;
 use chrono::NaiveDate;
 use serde_json::Value;
 
+use super::budget;
 use super::functions::{CEL_FUNCTIONS, IDP_FUNCTIONS};
 use super::model::{ExemptionDef, RuleDef, Spec};
+use super::names::{self, NameProblem};
 use super::query;
 use crate::catalog::problem::Severity;
 use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
@@ -22,6 +24,11 @@ use crate::catalog::{Entity, Source};
 pub const MAX_EXPRESSION_LEN: usize = 4096;
 /// Highest estimated cost (roughly: nodes visited) of one expression.
 pub const MAX_COST: f64 = 100_000.0;
+/// Fuel for rendering one rule's message for one entity: a message is a
+/// sentence, so far less than a scaffold file gets.
+pub const MESSAGE_FUEL: u64 = 1_000_000;
+/// Longest rendered message, in bytes.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// Assumed size of a list that comes from data (entity fields, live facts)
 /// when estimating the cost of a comprehension over it.
 const ASSUMED_LIST_SIZE: f64 = 100.0;
@@ -69,8 +76,11 @@ impl Issue {
 pub struct CompiledExpr {
     /// The text as written (or as compiled from a Port query).
     pub text: String,
-    /// The parsed program, executed once per entity.
+    /// The parsed program.
     pub program: cel::Program,
+    /// The program as run: every comprehension goes through the step meter
+    /// (see [`budget`](super::budget)).
+    pub instrumented: cel::parser::Expression,
     /// Integrations read under `live.<name>`.
     pub live: BTreeSet<String>,
 }
@@ -288,7 +298,7 @@ pub fn compile(entity: &Entity) -> Outcome {
             .as_deref()
             .and_then(|d| date(d, &format!("{at}.enforceFrom"), &mut issues));
         if let Some(m) = &r.message {
-            if let Err(e) = minijinja::Environment::new().template_from_str(m) {
+            if let Err(e) = crate::jinja::environment(MESSAGE_FUEL).template_from_str(m) {
                 issues.push(Issue::error(
                     "invalid-message",
                     format!("{at}.message"),
@@ -473,6 +483,28 @@ pub fn compile_expr(text: &str, field: &str, issues: &mut Vec<Issue>) -> Option<
         ));
         return None;
     }
+    let names = names::problems(program.expression());
+    if !names.is_empty() {
+        for problem in names {
+            let message = match problem {
+                NameProblem::Undefined { name, suggestion } => {
+                    let hint = match suggestion {
+                        Some(s) => format!("; did you mean {s}?"),
+                        None => String::new(),
+                    };
+                    format!(
+                        "undefined variable {name}{hint} (rules can read {}, and the variables their comprehensions bind)",
+                        names::VARIABLES.join(", ")
+                    )
+                }
+                NameProblem::Struct(t) => {
+                    format!("message construction ({t}{{…}}) is not supported; use a map literal")
+                }
+            };
+            issues.push(Issue::error("undefined-variable", field, message));
+        }
+        return None;
+    }
     let cost = cost(program.expression());
     if cost > MAX_COST {
         issues.push(Issue::error(
@@ -484,9 +516,11 @@ pub fn compile_expr(text: &str, field: &str, issues: &mut Vec<Issue>) -> Option<
     }
     let mut live = BTreeSet::new();
     collect_live(program.expression(), &mut live);
+    let instrumented = budget::instrument(program.expression());
     Some(CompiledExpr {
         text: text.to_string(),
         program,
+        instrumented,
         live,
     })
 }

@@ -10,7 +10,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::compile::{CompiledExpr, Rule, Scorecard};
+use super::budget::{self, Failure};
+use super::compile::{CompiledExpr, Rule, Scorecard, MAX_MESSAGE_BYTES, MESSAGE_FUEL};
 use super::facts::{Facts, LiveFacts};
 use super::functions::{self, Files, DIR_VARIABLE};
 use crate::catalog::{Entity, Relation, Source};
@@ -145,7 +146,7 @@ pub struct Scorecards {
 impl Scorecards {
     /// Compiles the message templates of `cards` once.
     pub fn new(cards: Vec<Scorecard>) -> Self {
-        let mut templates = minijinja::Environment::new();
+        let mut templates = crate::jinja::environment(MESSAGE_FUEL);
         for card in &cards {
             for (rule, source) in &card.messages {
                 // Checked in compile; a failure here leaves the rule without a message.
@@ -259,24 +260,36 @@ fn evaluate_entity(
         live: &live,
         view: &view,
         rendered_view: None,
+        largest: None,
         opts,
         templates: &set.templates,
         key: entity.entity_ref().key(),
     };
-    cards
-        .into_iter()
-        .filter(|card| {
-            // A `where` that cannot be evaluated (it reads a field this entity
-            // lacks) means the entity is not scored, as with a false one.
-            card.condition
-                .as_ref()
-                .is_none_or(|c| matches!(c.program.execute(env.ctx), Ok(cel::Value::Bool(true))))
-        })
-        .map(|card| {
-            let rules: Vec<RuleOutcome> = card.rules.iter().map(|r| env.rule(card, r)).collect();
-            summarise(card, entity, rules, opts.unknown)
-        })
-        .collect()
+    let mut results = Vec::new();
+    for card in cards {
+        // A `where` that cannot be evaluated (it reads a field this entity
+        // lacks) means the entity is not scored, as with a false one. One
+        // over budget scores the entity with every rule in error: bloated
+        // data must not buy a way out of the gate.
+        let over_budget = match &card.condition {
+            None => None,
+            Some(c) => match env.execute(c) {
+                Ok(cel::Value::Bool(true)) => None,
+                Err(Failure::Budget(why)) => Some(format!("appliesTo.where: {why}")),
+                _ => continue,
+            },
+        };
+        let rules: Vec<RuleOutcome> = card
+            .rules
+            .iter()
+            .map(|r| match &over_budget {
+                Some(why) => env.outcome(card, r, State::Error, Some(why.clone())),
+                None => env.rule(card, r),
+            })
+            .collect();
+        results.push(summarise(card, entity, rules, opts.unknown));
+    }
+    results
 }
 
 struct Eval<'a> {
@@ -284,6 +297,8 @@ struct Eval<'a> {
     live: &'a LiveFacts,
     view: &'a EntityView<'a>,
     rendered_view: Option<minijinja::Value>,
+    /// The largest list or map in the activation, once needed.
+    largest: Option<usize>,
     opts: &'a RunOptions,
     templates: &'a minijinja::Environment<'static>,
     key: String,
@@ -292,6 +307,16 @@ struct Eval<'a> {
 impl Eval<'_> {
     fn rule(&mut self, card: &Scorecard, rule: &Rule) -> RuleOutcome {
         let (state, message) = self.state(card, rule);
+        self.outcome(card, rule, state, message)
+    }
+
+    fn outcome(
+        &self,
+        card: &Scorecard,
+        rule: &Rule,
+        state: State,
+        message: Option<String>,
+    ) -> RuleOutcome {
         RuleOutcome {
             id: rule.id.clone(),
             state,
@@ -342,9 +367,27 @@ impl Eval<'_> {
         }
     }
 
+    /// Runs an expression under its budget: first the cost estimate over
+    /// this entity's data, then the metered run.
+    fn execute(&mut self, expr: &CompiledExpr) -> Result<cel::Value, Failure> {
+        let ctx = self.ctx;
+        let largest = &mut self.largest;
+        let mut measure = || {
+            *largest.get_or_insert_with(|| {
+                let vars: Vec<cel::Value> = ["entity", "live"]
+                    .iter()
+                    .filter_map(|v| ctx.get_variable(v).ok())
+                    .collect();
+                budget::largest_collection(&vars)
+            })
+        };
+        budget::check_cost(&expr.instrumented, ctx, &mut measure).map_err(Failure::Budget)?;
+        budget::run(&expr.instrumented, ctx)
+    }
+
     /// Runs a boolean expression; `Err` carries the unknown or error outcome.
-    fn run(&self, expr: &CompiledExpr) -> Result<bool, (State, Option<String>)> {
-        match expr.program.execute(self.ctx) {
+    fn run(&mut self, expr: &CompiledExpr) -> Result<bool, (State, Option<String>)> {
+        match self.execute(expr) {
             Ok(cel::Value::Bool(b)) => Ok(b),
             Ok(other) => Err((
                 State::Error,
@@ -354,7 +397,8 @@ impl Eval<'_> {
                     describe(&other)
                 )),
             )),
-            Err(e) => {
+            Err(Failure::Budget(why)) => Err((State::Error, Some(why))),
+            Err(Failure::Cel(e)) => {
                 let missing: Vec<String> = expr
                     .live
                     .iter()
@@ -391,10 +435,25 @@ impl Eval<'_> {
             now => self.opts.now.to_rfc3339(),
             rule => minijinja::context! { id => rule.id.clone(), title => rule.title.clone() },
         };
+        let field = || {
+            let i = card.rules.iter().position(|r| r.id == rule.id).unwrap_or(0);
+            format!("{} spec.rules.{i}.message", card.source.file)
+        };
         Some(
-            template
-                .render(ctx)
-                .unwrap_or_else(|e| format!("(message template failed: {e})")),
+            match crate::jinja::render_capped(&template, ctx, MAX_MESSAGE_BYTES as u64) {
+                Ok(text) => text,
+                Err(e) if e.is_out_of_fuel() => format!(
+                    "(message template ran out of fuel ({MESSAGE_FUEL} steps) at {}: it loops too long or forever)",
+                    field()
+                ),
+                Err(crate::jinja::CappedError::TooLarge { .. }) => format!(
+                    "(message template output passed {MAX_MESSAGE_BYTES} bytes at {})",
+                    field()
+                ),
+                Err(crate::jinja::CappedError::Template(e)) => {
+                    format!("(message template failed: {e})")
+                }
+            },
         )
     }
 }

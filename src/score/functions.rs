@@ -81,6 +81,7 @@ pub trait Files: Send + Sync {
 /// A root CEL context with the standard library and idp's functions.
 pub fn context(files: Option<Arc<dyn Files>>) -> Context<'static> {
     let mut ctx = Context::default();
+    super::budget::register(&mut ctx);
     ctx.add_function("ref_kind", |r: Arc<String>, default_kind: Arc<String>| {
         parse_ref(&r, Some(&default_kind)).map(|r| Value::from(r.kind))
     });

@@ -3,16 +3,19 @@
 //! (`model`), compiling CEL and templates once per run (`compile`, with Port
 //! query sugar in `query` and idp's CEL functions in `functions`), running
 //! them over entities (`evaluate`, with live facts through the `facts`
-//! seam), the CI gate (`gate`) and the problems `idp validate` reports
-//! (`validate`). Nothing here prints or reads the clock: `now` is passed in.
+//! seam, under the per-rule budget of `budget`), the CI gate (`gate`) and
+//! the problems `idp validate` reports (`validate`, with undefined names
+//! found by `names`). Nothing here prints or reads the clock: `now` is passed in.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod budget;
 pub mod compile;
 pub mod evaluate;
 pub mod facts;
 pub mod functions;
 pub mod gate;
 pub mod model;
+pub mod names;
 pub mod query;
 pub mod validate;
 

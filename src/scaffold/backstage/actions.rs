@@ -93,6 +93,8 @@ pub struct ActionEnv<'a> {
     pub workspace: &'a Path,
     /// Fuel per render.
     pub fuel: u64,
+    /// The run's output budget, shared by every renderer of the run.
+    pub output: crate::scaffold::OutputBudget,
     /// What happens around the steps (for their messages).
     pub effects: Effects,
     /// Log lines (`debug:log`, skipped files, plans).
@@ -235,13 +237,14 @@ fn write_file(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), Scaffo
 
 /// A renderer for skeleton files: Backstage's `${{ }}`, or Jinja's `{{ }}`
 /// with `cookiecutterCompat`; `trimBlocks` / `lstripBlocks` as given.
-fn skeleton_renderer(cx: &Cx<'_>, fuel: u64) -> Renderer {
+fn skeleton_renderer(cx: &Cx<'_>, fuel: u64, output: &crate::scaffold::OutputBudget) -> Renderer {
     let dialect = if cx.bool("cookiecutterCompat") {
         Dialect::Cookiecutter
     } else {
         Dialect::Backstage
     };
     let mut r = Renderer::new(dialect, fuel);
+    r.set_output_budget(output.clone());
     filters::install(&mut r);
     r.set_whitespace(Whitespace {
         trim_blocks: cx.bool("trimBlocks"),
@@ -391,7 +394,7 @@ fn fetch_template(
             .unwrap_or_default(),
     )?;
     let replace = cx.bool("replace");
-    let r = skeleton_renderer(cx, env.fuel);
+    let r = skeleton_renderer(cx, env.fuel, &env.output);
     let ctx = skeleton_context(cx);
     let render_path = |rel: &str| -> Result<String, ScaffoldError> {
         r.render_with(
@@ -496,7 +499,7 @@ fn fetch_template_file(
         return Ok(Map::new());
     }
     let text = fs::read_to_string(&src).map_err(|e| ScaffoldError::io(&src, e))?;
-    let r = skeleton_renderer(cx, env.fuel);
+    let r = skeleton_renderer(cx, env.fuel, &env.output);
     let rendered = r.render_with(
         &format!(
             "step '{}': file {}",

@@ -111,6 +111,7 @@ impl Prepared {
                 template_dir: &template_dir,
                 workspace: dest,
                 fuel,
+                output: r.output_budget().clone(),
                 effects,
                 log: &mut log,
                 files: &mut files,
@@ -226,6 +227,7 @@ pub fn prepare(
     });
 
     let mut renderer = Renderer::new(Dialect::Backstage, opts.fuel);
+    renderer.set_output_budget(crate::scaffold::OutputBudget::new(opts.max_output_bytes));
     filters::install(&mut renderer);
     Ok(Prepared {
         steps,
