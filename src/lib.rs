@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod complete;
+pub mod confine;
 pub mod init;
 pub mod integrations;
 pub mod jinja;

@@ -10,6 +10,8 @@ mod bad_input;
 mod budgets_eval;
 #[path = "it/completions.rs"]
 mod completions;
+#[path = "it/confinement.rs"]
+mod confinement;
 #[path = "it/fake_api.rs"]
 mod fake_api;
 #[path = "it/init.rs"]

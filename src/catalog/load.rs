@@ -43,10 +43,15 @@ pub struct Loaded {
 
 /// Reads `idp.yaml` from the snapshot (defaults when absent).
 pub fn read_config(snapshot: &dyn Snapshot, label: &str) -> Result<CatalogConfig, CatalogError> {
-    if snapshot.size(CATALOG_CONFIG_FILE).is_none() {
-        return Ok(CatalogConfig::default());
-    }
     let file = std::path::Path::new(label).join(CATALOG_CONFIG_FILE);
+    match snapshot.stat(CATALOG_CONFIG_FILE) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(CatalogConfig::default());
+        }
+        // A symlink out of the catalog: refused, and its target never echoed.
+        Err(e) => return Err(CatalogError::io(&file, e)),
+    }
     let bytes = snapshot
         .read(CATALOG_CONFIG_FILE)
         .map_err(|e| CatalogError::io(&file, e))?;
@@ -310,10 +315,22 @@ fn location_targets(
                     .collect(),
                 Err(_) => Vec::new(),
             }
-        } else if snapshot.size(&resolved).is_some() {
-            vec![resolved.clone()]
         } else {
-            Vec::new()
+            match snapshot.stat(&resolved) {
+                Ok(_) => vec![resolved.clone()],
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(e) => {
+                    // Refused (outside the catalog via a symlink): an error
+                    // even when optional, and the file is not read.
+                    problems.push(problem(
+                        Severity::Error,
+                        "location-outside-catalog",
+                        format!("Location target {target} is not read: {e}"),
+                        &field,
+                    ));
+                    continue;
+                }
+            }
         };
         if matches.is_empty() && !optional {
             problems.push(problem(

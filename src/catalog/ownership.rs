@@ -16,6 +16,7 @@ use super::model::{Entity, Link};
 use super::refs::EntityRef;
 use super::relations::RelationType;
 use super::Catalog;
+use crate::confine::{ConfineError, Root, RootKind};
 
 /// How to reach someone.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -426,12 +427,36 @@ pub struct CodeownersMatch {
 }
 
 /// The last CODEOWNERS rule matching `rel` (a path in the repository; for a
-/// directory, anything inside it), as GitHub applies them.
-pub fn codeowners(workdir: &Path, rel: &str, is_dir: bool) -> Option<CodeownersMatch> {
-    let file = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"]
-        .into_iter()
-        .find(|f| workdir.join(f).is_file())?;
-    let text = std::fs::read_to_string(workdir.join(file)).ok()?;
+/// directory, anything inside it), as GitHub applies them. The file is read
+/// only inside the repository: one that resolves outside it (a symlink to
+/// elsewhere) is an error, never read.
+pub fn codeowners(
+    workdir: &Path,
+    rel: &str,
+    is_dir: bool,
+) -> Result<Option<CodeownersMatch>, ConfineError> {
+    let root = Root::new(workdir, RootKind::Repository)?;
+    let mut found_file = None;
+    for f in [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"] {
+        match root.metadata(f) {
+            Ok(m) if m.is_file() => {
+                found_file = Some(f);
+                break;
+            }
+            Err(e) if e.is_refused() => return Err(e),
+            _ => {}
+        }
+    }
+    let Some(file) = found_file else {
+        return Ok(None);
+    };
+    let Ok(text) = root.read_to_string(file) else {
+        return Ok(None);
+    };
+    Ok(codeowners_rule(file, &text, rel, is_dir))
+}
+
+fn codeowners_rule(file: &str, text: &str, rel: &str, is_dir: bool) -> Option<CodeownersMatch> {
     let probe = match (is_dir, rel.is_empty()) {
         (true, true) => "_".to_string(),
         (true, false) => format!("{rel}/_"),
@@ -555,7 +580,12 @@ pub fn for_path(catalog: &Catalog, path: &Path) -> Result<OwnerReport, LookupErr
             return Ok(report);
         }
     }
-    if let Some(rule) = codeowners(&workdir, &rel, abs.is_dir()) {
+    let rule =
+        codeowners(&workdir, &rel, abs.is_dir()).map_err(|e| LookupError::NoMatchForRepo {
+            target: shown.clone(),
+            remote: format!(" (and its CODEOWNERS is not read: {e})"),
+        })?;
+    if let Some(rule) = rule {
         let label = if rel.is_empty() {
             shown.clone()
         } else {

@@ -6,11 +6,13 @@
 //! their mtimes, files read) so the index can tell later whether anything changed.
 
 use std::collections::HashMap;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::UNIX_EPOCH;
 
 use super::error::CatalogError;
+use crate::confine::{Root, RootKind};
 
 /// A file in a snapshot.
 #[derive(Debug, Clone)]
@@ -27,13 +29,26 @@ pub trait Snapshot: Sync {
     fn files(&self) -> &[FileEntry];
     /// Reads one file by catalog-relative path.
     fn read(&self, path: &str) -> std::io::Result<Vec<u8>>;
-    /// Size of one file, if it exists.
+    /// Size of one file, if it exists (and may be read).
     fn size(&self, path: &str) -> Option<u64>;
+    /// Size of one file; `NotFound` when it does not exist, another error
+    /// when it exists but may not be read (it resolves outside the catalog).
+    fn stat(&self, path: &str) -> std::io::Result<u64> {
+        self.size(path)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "not found"))
+    }
 }
 
 /// The working tree under a directory, honouring `.gitignore`.
+///
+/// Reads are confined to the catalog root: a file the walk listed is a
+/// regular file reached through real directories (the walk follows no
+/// symlink), so it is read directly; anything else (a Location target or
+/// substitution through a symlink, a hidden or ignored file) goes through
+/// [`Root`], which refuses what resolves outside the root.
 pub struct WorkTree {
     root: PathBuf,
+    confine: Root,
     files: Vec<FileEntry>,
     sizes: HashMap<String, u64>,
     /// Directories walked, relative (`""` is the root).
@@ -45,14 +60,23 @@ impl WorkTree {
     /// Lists the files under `root`, skipping hidden and git-ignored paths
     /// (walking on all cores: a catalog can have thousands of directories).
     pub fn open(root: &Path) -> Result<Self, CatalogError> {
+        let confine = Root::new(root, RootKind::Catalog)
+            .map_err(|e| CatalogError::io(root, std::io::Error::from(e)))?;
         let found: Mutex<(Vec<FileEntry>, Vec<String>)> = Mutex::new((Vec::new(), Vec::new()));
+        // Ignore files above the catalog count only up to the root of the
+        // git repository that holds it, as git applies them: a `.gitignore`
+        // with `*` in a parent directory must not hide the catalog. Inside a
+        // repository, `require_git` makes the walker stop at the first
+        // directory with a `.git`; outside one, only the catalog's own
+        // ignore files count.
+        let in_repo = in_git_repository(confine.path());
         ignore::WalkBuilder::new(root)
             .hidden(true)
             .git_ignore(true)
             .git_exclude(true)
             .git_global(false)
-            .require_git(false)
-            .parents(true)
+            .require_git(in_repo)
+            .parents(in_repo)
             .build_parallel()
             .run(|| {
                 let found = &found;
@@ -91,6 +115,7 @@ impl WorkTree {
         let sizes = files.iter().map(|f| (f.path.clone(), f.size)).collect();
         Ok(WorkTree {
             root: root.to_path_buf(),
+            confine,
             files,
             sizes,
             dirs,
@@ -118,22 +143,50 @@ impl Snapshot for WorkTree {
     }
 
     fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
-        if let Ok(mut log) = self.read_log.lock() {
-            log.push(path.to_string());
+        let bytes = if self.sizes.contains_key(path) {
+            std::fs::read(self.root.join(path))
+        } else {
+            // Not listed by the walk: through a symlink, hidden or ignored.
+            self.confine.read(path).map_err(std::io::Error::from)
+        };
+        // A refused read is not logged: the index must not stat (or hash)
+        // what lies outside the catalog.
+        if bytes.is_ok()
+            || bytes
+                .as_ref()
+                .is_err_and(|e| e.kind() == ErrorKind::NotFound)
+        {
+            if let Ok(mut log) = self.read_log.lock() {
+                log.push(path.to_string());
+            }
         }
-        std::fs::read(self.root.join(path))
+        bytes
     }
 
     fn size(&self, path: &str) -> Option<u64> {
-        self.sizes.get(path).copied().or_else(|| {
-            // Files outside the walk (ignored, hidden) can still be named by a
-            // Location or substitution.
-            std::fs::metadata(self.root.join(path))
-                .ok()
-                .filter(|m| m.is_file())
-                .map(|m| m.len())
-        })
+        self.stat(path).ok()
     }
+
+    fn stat(&self, path: &str) -> std::io::Result<u64> {
+        if let Some(size) = self.sizes.get(path) {
+            return Ok(*size);
+        }
+        // Files outside the walk (ignored, hidden, behind a symlink) can
+        // still be named by a Location or substitution.
+        let meta = self.confine.metadata(path)?;
+        if meta.is_file() {
+            Ok(meta.len())
+        } else {
+            Err(std::io::Error::new(ErrorKind::NotFound, "not a file"))
+        }
+    }
+}
+
+/// Whether `dir` is inside a git working tree (a `.git` directory or file
+/// in it or above it).
+fn in_git_repository(dir: &Path) -> bool {
+    dir.ancestors()
+        .any(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())
 }
 
 /// The tree of one commit, read from git objects without a checkout.
@@ -179,7 +232,9 @@ impl GitTree {
             let mut blobs = HashMap::new();
             let mut failed = None;
             tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-                if entry.kind() == Some(git2::ObjectType::Blob) {
+                // A symlink is a blob too (mode 120000) holding the link's
+                // text: never content, and never followed.
+                if entry.kind() == Some(git2::ObjectType::Blob) && entry.filemode() != 0o120000 {
                     let name = entry.name().unwrap_or_default();
                     let path = format!("{dir}{name}");
                     let size = match odb.read_header(entry.id()) {
@@ -303,9 +358,12 @@ pub fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
         .unwrap_or(0)
 }
 
-/// Loose files named on the command line, outside any catalog.
+/// Loose files named on the command line, outside any catalog. The named
+/// files are read as named; what they refer to (substitutions) is confined
+/// to the directory they were named from.
 pub struct FileSet {
     root: PathBuf,
+    confine: Option<Root>,
     files: Vec<FileEntry>,
 }
 
@@ -344,6 +402,7 @@ impl FileSet {
         files.dedup_by(|a, b| a.path == b.path);
         Ok(FileSet {
             root: root.to_path_buf(),
+            confine: Root::new(root, RootKind::Directory).ok(),
             files,
         })
     }
@@ -362,13 +421,40 @@ impl Snapshot for FileSet {
     }
 
     fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
-        std::fs::read(self.root.join(path))
+        if self.is_named(path) {
+            return std::fs::read(self.root.join(path));
+        }
+        self.confined()?.read(path).map_err(std::io::Error::from)
     }
 
     fn size(&self, path: &str) -> Option<u64> {
-        std::fs::metadata(self.root.join(path))
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| m.len())
+        self.stat(path).ok()
+    }
+
+    fn stat(&self, path: &str) -> std::io::Result<u64> {
+        let meta = if self.is_named(path) {
+            std::fs::metadata(self.root.join(path))?
+        } else {
+            self.confined()?.metadata(path)?
+        };
+        if meta.is_file() {
+            Ok(meta.len())
+        } else {
+            Err(std::io::Error::new(ErrorKind::NotFound, "not a file"))
+        }
+    }
+}
+
+impl FileSet {
+    fn is_named(&self, path: &str) -> bool {
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .is_ok()
+    }
+
+    fn confined(&self) -> std::io::Result<&Root> {
+        self.confine
+            .as_ref()
+            .ok_or_else(|| std::io::Error::new(ErrorKind::NotFound, "directory not readable"))
     }
 }

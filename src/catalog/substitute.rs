@@ -122,11 +122,14 @@ fn resolve(
             false,
         )
     })?;
-    let size = snapshot.size(&path).ok_or_else(|| {
-        (
-            format!("substitution target {target} not found (looked for {path})"),
-            false,
-        )
+    let size = snapshot.stat(&path).map_err(|e| {
+        let message = if e.kind() == std::io::ErrorKind::NotFound {
+            format!("substitution target {target} not found (looked for {path})")
+        } else {
+            // Refused (outside the catalog via a symlink): say why, never what.
+            format!("substitution target {target} is not read: {e}")
+        };
+        (message, false)
     })?;
     if size > MAX_FILE_BYTES {
         return Err((

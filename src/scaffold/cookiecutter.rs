@@ -21,19 +21,26 @@ use super::prompt;
 use super::render::{Dialect, JinjaSyntax, Renderer, Whitespace};
 use super::tree::{render_tree, TreeOptions};
 use super::{LoadedTemplate, RenderOutcome, ScaffoldOptions};
+use crate::confine::{ConfineError, Root, RootKind};
 
 /// The context file of a cookiecutter template.
 pub const CONTEXT_FILE: &str = "cookiecutter.json";
 
-/// Whether `dir` is a cookiecutter template.
+/// Whether `dir` is a cookiecutter template (its `cookiecutter.json` inside it).
 pub fn is_template(dir: &Path) -> bool {
-    dir.join(CONTEXT_FILE).is_file()
+    Root::new(dir, RootKind::Template).is_ok_and(|root| root.is_file(CONTEXT_FILE))
 }
 
-/// Reads `cookiecutter.json` (key order kept).
+/// Reads `cookiecutter.json` (key order kept), refusing one that resolves
+/// outside the template.
 pub fn load_context(repo_dir: &Path) -> Result<Map<String, Value>, ScaffoldError> {
     let path = repo_dir.join(CONTEXT_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| ScaffoldError::io(&path, e))?;
+    let text = Root::new(repo_dir, RootKind::Template)
+        .and_then(|root| root.read_to_string(CONTEXT_FILE))
+        .map_err(|e| match e {
+            ConfineError::Io { source, .. } => ScaffoldError::io(&path, source),
+            refused => ScaffoldError::confined(CONTEXT_FILE, refused),
+        })?;
     match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ScaffoldError::InvalidTemplate {
@@ -198,7 +205,16 @@ impl Prepared {
             templated_names: true,
             binary_passthrough: true,
         };
-        outcome.files = render_tree(&renderer, &template_dir, &project_dir, &context, &tree_opts)?;
+        let root = Root::new(&repo_dir, RootKind::Template)
+            .map_err(|e| ScaffoldError::confined("template directory", e))?;
+        outcome.files = render_tree(
+            &renderer,
+            &root,
+            &template_dir,
+            &project_dir,
+            &context,
+            &tree_opts,
+        )?;
         if run_hooks {
             for h in hooks::run_hook(
                 &repo_dir,

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::confine::ConfineError;
+
 /// Everything that can go wrong while loading, prompting for, rendering or
 /// writing a template.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +47,18 @@ pub enum ScaffoldError {
         what: String,
         /// The limit in force.
         fuel: u64,
+    },
+
+    /// A template file that resolves outside its root (the template
+    /// directory or the catalog): an absolute path, `..` or a symlink
+    /// leading out. Never read.
+    #[error("{what}: {error}")]
+    Refused {
+        /// Where the path came from (`step 'fetch' (fetch:plain) input url`).
+        what: String,
+        /// The rule it breaks (in the message, so not chained as a source;
+        /// boxed, as it is large and rare).
+        error: Box<ConfineError>,
     },
 
     /// A templated path would land outside the target directory.
@@ -156,6 +170,21 @@ impl ScaffoldError {
         ScaffoldError::Io {
             path: path.into(),
             error: source,
+        }
+    }
+
+    /// A confined read that failed: refused by the rule (`what` says where
+    /// the path came from), or an ordinary I/O error.
+    pub fn confined(what: impl Into<String>, e: ConfineError) -> Self {
+        match e {
+            ConfineError::Io { path, source } => ScaffoldError::Io {
+                path: path.into(),
+                error: source,
+            },
+            refused => ScaffoldError::Refused {
+                what: what.into(),
+                error: Box::new(refused),
+            },
         }
     }
 

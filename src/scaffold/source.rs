@@ -12,6 +12,7 @@ use super::error::ScaffoldError;
 use super::{cookiecutter, repo, LoadedTemplate, TemplateKind};
 use crate::catalog::snapshot::Snapshot;
 use crate::catalog::Catalog;
+use crate::confine::{Root, RootKind};
 
 /// The folder of cookiecutter templates in a catalog, unless `idp.yaml`
 /// says otherwise (`templates: <dir>`).
@@ -120,12 +121,18 @@ impl CatalogTemplates<'_> {
     fn cookiecutter_dirs(&self) -> Vec<String> {
         let base = self.templates_dir();
         let mut dirs: Vec<String> = match (&self.root, self.snapshot) {
-            (Some(root), _) => std::fs::read_dir(root.join(&base))
-                .map(|it| {
-                    it.filter_map(Result::ok)
-                        .filter(|e| cookiecutter::is_template(&e.path()))
-                        .map(|e| format!("{base}/{}", e.file_name().to_string_lossy()))
-                        .collect()
+            (Some(root), _) => catalog_root(root)
+                .and_then(|root| {
+                    let entries = root.read_dir(&base).ok()?;
+                    Some(
+                        entries
+                            .into_iter()
+                            .map(|e| format!("{base}/{}", e.name.to_string_lossy()))
+                            .filter(|dir| {
+                                root.is_file(format!("{dir}/{}", cookiecutter::CONTEXT_FILE))
+                            })
+                            .collect(),
+                    )
                 })
                 .unwrap_or_default(),
             (None, Some(snap)) => snap
@@ -146,7 +153,7 @@ impl CatalogTemplates<'_> {
     fn cookiecutter_description(&self, dir: &str) -> Option<String> {
         let path = format!("{dir}/{}", cookiecutter::CONTEXT_FILE);
         let bytes = match (&self.root, self.snapshot) {
-            (Some(root), _) => std::fs::read(root.join(&path)).ok()?,
+            (Some(root), _) => catalog_root(root)?.read(&path).ok()?,
             (None, Some(snap)) => snap.read(&path).ok()?,
             _ => return None,
         };
@@ -163,7 +170,13 @@ impl CatalogTemplates<'_> {
         dir: &str,
     ) -> Result<(PathBuf, Option<Arc<tempfile::TempDir>>), ScaffoldError> {
         if let Some(root) = &self.root {
-            return Ok((root.join(dir), None));
+            // In place, as long as it is inside the catalog (a template
+            // directory that is a symlink to elsewhere is refused).
+            let what = format!("template directory {dir}");
+            let real = Root::new(root, RootKind::Catalog)
+                .and_then(|root| root.resolve(dir))
+                .map_err(|e| ScaffoldError::confined(what, e))?;
+            return Ok((real, None));
         }
         let Some(snap) = self.snapshot else {
             return Err(ScaffoldError::Unsupported(format!(
@@ -201,6 +214,11 @@ impl CatalogTemplates<'_> {
         }
         Ok((out, Some(Arc::new(temp))))
     }
+}
+
+/// The catalog root, for confined reads of template files in place.
+fn catalog_root(root: &Path) -> Option<Root> {
+    Root::new(root, RootKind::Catalog).ok()
 }
 
 fn lookup<'v>(doc: &'v Value, path: &str) -> Option<&'v Value> {

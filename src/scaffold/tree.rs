@@ -2,7 +2,9 @@
 //! templated file and directory names, file contents, verbatim copies
 //! (`_copy_without_render` / `copyWithoutTemplating`, binary files),
 //! permissions, and — for cookiecutter — its newline handling. Every output
-//! path is checked to stay inside the destination.
+//! path is checked to stay inside the destination, and every template file
+//! is read through the template directory's [`Root`]: a symlink in the
+//! template may point inside it (cookiecutter follows those), never out.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -15,6 +17,7 @@ use super::binary;
 use super::error::ScaffoldError;
 use super::paths::contained;
 use super::render::{Dialect, Renderer};
+use crate::confine::Root;
 
 /// How a tree is rendered.
 #[derive(Debug, Clone)]
@@ -39,18 +42,23 @@ impl Default for TreeOptions {
     }
 }
 
-/// Renders every file under `src` into `dest` (which must exist). Returns
-/// the files written, relative to `dest`, in walk order.
+/// Renders every file under `src` (a directory inside the template
+/// directory `root`) into `dest` (which must exist). Returns the files
+/// written, relative to `dest`, in walk order.
 pub fn render_tree(
     r: &Renderer,
+    root: &Root,
     src: &Path,
     dest: &Path,
     ctx: &serde_json::Value,
     opts: &TreeOptions,
 ) -> Result<Vec<PathBuf>, ScaffoldError> {
+    let src = root
+        .resolve(src)
+        .map_err(|e| ScaffoldError::confined(format!("template directory {}", src.display()), e))?;
     let walker = Walker {
         r,
-        src_root: fs::canonicalize(src).map_err(|e| ScaffoldError::io(src, e))?,
+        root,
         dest,
         ctx: Value::from(minijinja::value::Serde(ctx)),
         copy_only: CopyOnly::new(r.dialect(), &opts.copy_without_render)?,
@@ -58,7 +66,7 @@ pub fn render_tree(
         newline: configured_newline(r.dialect(), ctx),
     };
     let mut written = Vec::new();
-    walker.walk(src, "", &mut written)?;
+    walker.walk(&src, "", &mut written)?;
     Ok(written)
 }
 
@@ -76,7 +84,7 @@ fn configured_newline(dialect: Dialect, ctx: &serde_json::Value) -> Option<Strin
 
 struct Walker<'a> {
     r: &'a Renderer,
-    src_root: PathBuf,
+    root: &'a Root,
     dest: &'a Path,
     ctx: Value,
     copy_only: CopyOnly,
@@ -86,27 +94,26 @@ struct Walker<'a> {
 
 impl Walker<'_> {
     fn walk(&self, dir: &Path, rel: &str, written: &mut Vec<PathBuf>) -> Result<(), ScaffoldError> {
-        let mut entries: Vec<(String, PathBuf)> = fs::read_dir(dir)
-            .map_err(|e| ScaffoldError::io(dir, e))?
-            .map(|e| {
-                let e = e.map_err(|e| ScaffoldError::io(dir, e))?;
-                Ok((e.file_name().to_string_lossy().into_owned(), e.path()))
-            })
-            .collect::<Result<_, ScaffoldError>>()?;
-        entries.sort();
+        let mut entries: Vec<(String, PathBuf, fs::FileType)> = self
+            .root
+            .read_dir(dir)
+            .map_err(|e| ScaffoldError::confined(format!("template directory {rel}"), e))?
+            .into_iter()
+            .map(|e| (e.name.to_string_lossy().into_owned(), e.path, e.file_type))
+            .collect();
+        entries.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         let mut dirs = Vec::new();
         let mut files = Vec::new();
-        for (name, path) in entries {
-            let meta = fs::symlink_metadata(&path).map_err(|e| ScaffoldError::io(&path, e))?;
+        for (name, path, file_type) in entries {
             let child_rel = join_rel(rel, &name);
-            let is_dir = if meta.file_type().is_symlink() {
+            let is_dir = if file_type.is_symlink() {
                 let target = self.check_link(&path, &child_rel)?;
                 target.is_dir()
             } else {
-                meta.is_dir()
+                file_type.is_dir()
             };
             if is_dir {
-                dirs.push((child_rel, path, meta.file_type().is_symlink()));
+                dirs.push((child_rel, path, file_type.is_symlink()));
             } else {
                 files.push((child_rel, path));
             }
@@ -116,7 +123,7 @@ impl Walker<'_> {
             if self.copy_only.matches(&child_rel) {
                 let out_rel = self.render_name(&child_rel)?;
                 let out = self.output_path(&child_rel, &out_rel)?;
-                copy_dir_verbatim(&path, &out, &self.dest_rel(&out), written)?;
+                copy_dir_verbatim(self.root, &path, &out, &self.dest_rel(&out), written)?;
                 continue;
             }
             let out_rel = self.render_name(&child_rel)?;
@@ -158,9 +165,12 @@ impl Walker<'_> {
         if out.is_dir() {
             return Ok(());
         }
-        let bytes = fs::read(path).map_err(|e| ScaffoldError::io(path, e))?;
-        let mode = fs::metadata(path)
-            .map_err(|e| ScaffoldError::io(path, e))?
+        let refused = |e| ScaffoldError::confined(format!("template entry {rel}"), e);
+        let bytes = self.root.read(path).map_err(refused)?;
+        let mode = self
+            .root
+            .metadata(path)
+            .map_err(refused)?
             .permissions()
             .mode()
             & 0o7777;
@@ -238,15 +248,9 @@ impl Walker<'_> {
 
     /// A symlink in the template must point inside the template.
     fn check_link(&self, path: &Path, rel: &str) -> Result<PathBuf, ScaffoldError> {
-        let target = fs::canonicalize(path).map_err(|e| ScaffoldError::io(path, e))?;
-        if !target.starts_with(&self.src_root) {
-            return Err(ScaffoldError::UnsafePath {
-                what: format!("template entry {rel}"),
-                path: target.display().to_string(),
-                reason: "is a symlink pointing outside the template".into(),
-            });
-        }
-        Ok(target)
+        self.root
+            .resolve(path)
+            .map_err(|e| ScaffoldError::confined(format!("template entry {rel}"), e))
     }
 }
 
@@ -258,34 +262,37 @@ fn join_rel(rel: &str, name: &str) -> String {
     }
 }
 
-/// `shutil.copytree`: contents, names and modes as they are.
+/// `shutil.copytree`: contents, names and modes as they are; symlinks are
+/// followed (as copytree does) only when they stay inside the template.
 fn copy_dir_verbatim(
+    root: &Root,
     src: &Path,
     out: &Path,
     out_rel: &Path,
     written: &mut Vec<PathBuf>,
 ) -> Result<(), ScaffoldError> {
+    let refused = |e| ScaffoldError::confined(format!("template entry {}", src.display()), e);
     fs::create_dir_all(out).map_err(|e| ScaffoldError::io(out, e))?;
-    let mut entries: Vec<_> = fs::read_dir(src)
-        .map_err(|e| ScaffoldError::io(src, e))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        let name = path.file_name().unwrap_or_default();
+    for entry in root.read_dir(src).map_err(refused)? {
+        let name = entry.name.as_os_str();
         let target = out.join(name);
-        if path.is_dir() {
-            copy_dir_verbatim(&path, &target, &out_rel.join(name), written)?;
+        let refused =
+            |e| ScaffoldError::confined(format!("template entry {}", entry.path.display()), e);
+        let meta = root.metadata(&entry.path).map_err(refused)?;
+        if meta.is_dir() {
+            copy_dir_verbatim(root, &entry.path, &target, &out_rel.join(name), written)?;
         } else {
-            fs::copy(&path, &target).map_err(|e| ScaffoldError::io(&path, e))?;
+            let bytes = root.read(&entry.path).map_err(refused)?;
+            fs::write(&target, bytes).map_err(|e| ScaffoldError::io(&target, e))?;
+            fs::set_permissions(
+                &target,
+                fs::Permissions::from_mode(meta.permissions().mode()),
+            )
+            .map_err(|e| ScaffoldError::io(&target, e))?;
             written.push(out_rel.join(name));
         }
     }
-    let mode = fs::metadata(src)
-        .map_err(|e| ScaffoldError::io(src, e))?
-        .permissions()
-        .mode();
+    let mode = root.metadata(src).map_err(refused)?.permissions().mode();
     fs::set_permissions(out, fs::Permissions::from_mode(mode & 0o7777))
         .map_err(|e| ScaffoldError::io(out, e))?;
     Ok(())

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde_json::{Map, Value};
 
+use crate::confine::{Root, RootKind};
 use crate::scaffold::binary;
 use crate::scaffold::error::ScaffoldError;
 use crate::scaffold::paths::contained;
@@ -183,8 +184,11 @@ impl Cx<'_> {
         }
     }
 
-    /// A `url` input as a local path next to the template.
-    fn source(&self, env: &ActionEnv<'_>, key: &str) -> Result<PathBuf, ScaffoldError> {
+    /// A `url` input as a local path inside the template's directory:
+    /// relative to it, and still inside it after every symlink. An
+    /// absolute path, `..` or a symlink leading out is refused, naming the
+    /// step, the action and the input.
+    fn source(&self, env: &ActionEnv<'_>, key: &str) -> Result<Source, ScaffoldError> {
         let url = self.required_str(key)?;
         if url.contains("://") {
             return Err(ScaffoldError::Unsupported(format!(
@@ -192,14 +196,25 @@ impl Cx<'_> {
                 self.step, self.action
             )));
         }
-        let path = env.template_dir.join(url);
-        if !path.exists() {
-            return Err(self.fail(format!(
-                "{key} {url} does not exist (looked for {})",
-                path.display()
-            )));
-        }
-        Ok(path)
+        let what = format!("step '{}' ({}) input {key}", self.step, self.action);
+        let root = Root::new(env.template_dir, RootKind::Template)
+            .map_err(|e| ScaffoldError::confined(&what, e))?;
+        let real = root.resolve(url).map_err(|e| {
+            if e.is_not_found() {
+                self.fail(format!(
+                    "{key} {url} does not exist (looked for {})",
+                    env.template_dir.join(url).display()
+                ))
+            } else {
+                ScaffoldError::confined(&what, e)
+            }
+        })?;
+        Ok(Source {
+            root,
+            real,
+            url: url.to_string(),
+            what,
+        })
     }
 
     /// A workspace-relative output path, refused when it leaves the workspace.
@@ -209,6 +224,39 @@ impl Cx<'_> {
             path: rel.to_string(),
             reason,
         })
+    }
+}
+
+/// A `url` input, resolved inside the template's directory.
+struct Source {
+    /// The template's directory: everything under `real` is read through it.
+    root: Root,
+    /// The real path the input names.
+    real: PathBuf,
+    /// The input as written.
+    url: String,
+    /// The step, action and input, for messages.
+    what: String,
+}
+
+impl Source {
+    /// The bytes and permission bits of a file under the source, refusing
+    /// symlinks that lead out of the template's directory.
+    fn read(&self, path: &Path) -> Result<(Vec<u8>, u32), ScaffoldError> {
+        let refused = |e| ScaffoldError::confined(format!("{}: {}", self.what, path.display()), e);
+        let bytes = self.root.read(path).map_err(refused)?;
+        let mode = self
+            .root
+            .metadata(path)
+            .map_err(refused)?
+            .permissions()
+            .mode();
+        Ok((bytes, mode))
+    }
+
+    /// The source relative to the template's directory, for messages.
+    fn shown(&self) -> PathBuf {
+        rel_to(self.root.path(), &self.real)
     }
 }
 
@@ -283,28 +331,31 @@ fn globs(cx: &Cx<'_>, patterns: &[String]) -> Result<GlobSet, ScaffoldError> {
     b.build().map_err(|e| cx.fail(e))
 }
 
-/// Every entry under `root` (directories before their contents, sorted),
-/// as `/`-separated relative paths with a flag for directories.
-fn list_tree(root: &Path) -> Result<Vec<(String, bool)>, ScaffoldError> {
-    fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, bool)>) -> Result<(), ScaffoldError> {
-        let mut entries: Vec<_> = fs::read_dir(dir)
-            .map_err(|e| ScaffoldError::io(dir, e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| ScaffoldError::io(dir, e))?;
-        entries.sort_by_key(|e| e.file_name());
+/// Every entry under the source (directories before their contents,
+/// sorted), as `/`-separated relative paths with a flag for directories.
+/// Symlinks are listed as files (not descended into); reading one checks
+/// where it leads.
+fn list_tree(root: &Root, dir: &Path, what: &str) -> Result<Vec<(String, bool)>, ScaffoldError> {
+    fn walk(
+        root: &Root,
+        what: &str,
+        dir: &Path,
+        rel: &str,
+        out: &mut Vec<(String, bool)>,
+    ) -> Result<(), ScaffoldError> {
+        let entries = root
+            .read_dir(dir)
+            .map_err(|e| ScaffoldError::confined(what, e))?;
         for e in entries {
-            let name = e.file_name().to_string_lossy().into_owned();
+            let name = e.name.to_string_lossy().into_owned();
             let child = if rel.is_empty() {
                 name
             } else {
                 format!("{rel}/{name}")
             };
-            let ft = e
-                .file_type()
-                .map_err(|err| ScaffoldError::io(e.path(), err))?;
-            if ft.is_dir() {
+            if e.file_type.is_dir() {
                 out.push((child.clone(), true));
-                walk(&e.path(), &child, out)?;
+                walk(root, what, &e.path, &child, out)?;
             } else {
                 out.push((child, false));
             }
@@ -312,7 +363,7 @@ fn list_tree(root: &Path) -> Result<Vec<(String, bool)>, ScaffoldError> {
         Ok(())
     }
     let mut out = Vec::new();
-    walk(root, "", &mut out)?;
+    walk(root, what, dir, "", &mut out)?;
     Ok(out)
 }
 
@@ -323,38 +374,15 @@ fn skipped(rendered: &str) -> bool {
     rendered.is_empty() || rendered.starts_with('/') || rendered.contains("//")
 }
 
-/// Reads a symlinked or regular skeleton file, refusing links that lead
-/// outside the template.
-fn read_source(root: &Path, path: &Path) -> Result<(Vec<u8>, u32), ScaffoldError> {
-    let meta = fs::symlink_metadata(path).map_err(|e| ScaffoldError::io(path, e))?;
-    if meta.file_type().is_symlink() {
-        let target = fs::canonicalize(path).map_err(|e| ScaffoldError::io(path, e))?;
-        let root = fs::canonicalize(root).map_err(|e| ScaffoldError::io(root, e))?;
-        if !target.starts_with(&root) {
-            return Err(ScaffoldError::UnsafePath {
-                what: "skeleton".into(),
-                path: path.display().to_string(),
-                reason: format!("is a symlink to {} outside the template", target.display()),
-            });
-        }
-    }
-    let bytes = fs::read(path).map_err(|e| ScaffoldError::io(path, e))?;
-    let mode = fs::metadata(path)
-        .map_err(|e| ScaffoldError::io(path, e))?
-        .permissions()
-        .mode();
-    Ok((bytes, mode))
-}
-
 fn fetch_template(
     cx: &Cx<'_>,
     env: &mut ActionEnv<'_>,
 ) -> Result<Map<String, Value>, ScaffoldError> {
     let src = cx.source(env, "url")?;
-    if !src.is_dir() {
+    if !src.real.is_dir() {
         return Err(cx.fail(format!(
             "url {} is not a directory (use fetch:template:file for one file)",
-            src.display()
+            src.url
         )));
     }
     let target_rel = cx.str("targetPath")?.unwrap_or("./").to_string();
@@ -404,7 +432,7 @@ fn fetch_template(
         )
     };
     let mut written = 0usize;
-    for (rel, is_dir) in list_tree(&src)? {
+    for (rel, is_dir) in list_tree(&src.root, &src.real, &src.what)? {
         let copy_only_match =
             copy_only.is_match(&rel) || (is_dir && copy_only.is_match(format!("{rel}/")));
         let (render_contents, out_rel) = match &extension {
@@ -447,8 +475,8 @@ fn fetch_template(
             ));
             continue;
         }
-        let path = src.join(&rel);
-        let (bytes, mode) = read_source(&src, &path)?;
+        let path = src.real.join(&rel);
+        let (bytes, mode) = src.read(&path)?;
         let text = if render_contents && !binary::is_binary(&path, &bytes) {
             String::from_utf8(bytes.clone()).ok()
         } else {
@@ -474,7 +502,7 @@ fn fetch_template(
             "wrote"
         },
         if written == 1 { "" } else { "s" },
-        rel_to(env.template_dir, &src).display(),
+        src.shown().display(),
         if target_rel == "./" || target_rel == "." {
             "the project".to_string()
         } else {
@@ -498,14 +526,16 @@ fn fetch_template_file(
         ));
         return Ok(Map::new());
     }
-    let text = fs::read_to_string(&src).map_err(|e| ScaffoldError::io(&src, e))?;
+    let (bytes, _) = src.read(&src.real)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        ScaffoldError::io(
+            &src.real,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        )
+    })?;
     let r = skeleton_renderer(cx, env.fuel, &env.output);
     let rendered = r.render_with(
-        &format!(
-            "step '{}': file {}",
-            cx.step,
-            rel_to(env.template_dir, &src).display()
-        ),
+        &format!("step '{}': file {}", cx.step, src.shown().display()),
         &text,
         skeleton_context(cx),
     )?;
@@ -514,8 +544,8 @@ fn fetch_template_file(
     Ok(Map::new())
 }
 
-fn copy_tree(src: &Path, out_dir: &Path, env: &mut ActionEnv<'_>) -> Result<(), ScaffoldError> {
-    for (rel, is_dir) in list_tree(src)? {
+fn copy_tree(src: &Source, out_dir: &Path, env: &mut ActionEnv<'_>) -> Result<(), ScaffoldError> {
+    for (rel, is_dir) in list_tree(&src.root, &src.real, &src.what)? {
         let out = contained(out_dir, &rel).map_err(|reason| ScaffoldError::UnsafePath {
             what: "fetch:plain".into(),
             path: rel.clone(),
@@ -524,7 +554,7 @@ fn copy_tree(src: &Path, out_dir: &Path, env: &mut ActionEnv<'_>) -> Result<(), 
         if is_dir {
             fs::create_dir_all(&out).map_err(|e| ScaffoldError::io(&out, e))?;
         } else {
-            let (bytes, mode) = read_source(src, &src.join(&rel))?;
+            let (bytes, mode) = src.read(&src.real.join(&rel))?;
             write_file(&out, &bytes, Some(mode))?;
             record(env, &out);
         }
@@ -535,14 +565,16 @@ fn copy_tree(src: &Path, out_dir: &Path, env: &mut ActionEnv<'_>) -> Result<(), 
 fn fetch_plain(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Value>, ScaffoldError> {
     let src = cx.source(env, "url")?;
     let out_dir = cx.target(env, cx.str("targetPath")?.unwrap_or("./"))?;
-    if src.is_dir() {
+    if src.real.is_dir() {
         copy_tree(&src, &out_dir, env)?;
     } else {
-        let name = src
+        // The name as the input wrote it (a symlink keeps its own name).
+        let name = Path::new(&src.url)
             .file_name()
+            .or(src.real.file_name())
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let (bytes, mode) = read_source(env.template_dir, &src)?;
+        let (bytes, mode) = src.read(&src.real)?;
         let out = out_dir.join(name);
         write_file(&out, &bytes, Some(mode))?;
         record(env, &out);
@@ -556,7 +588,7 @@ fn fetch_plain_file(
 ) -> Result<Map<String, Value>, ScaffoldError> {
     let src = cx.source(env, "url")?;
     let out = cx.target(env, cx.required_str("targetPath")?)?;
-    let (bytes, mode) = read_source(env.template_dir, &src)?;
+    let (bytes, mode) = src.read(&src.real)?;
     write_file(&out, &bytes, Some(mode))?;
     record(env, &out);
     Ok(Map::new())
@@ -766,7 +798,10 @@ fn debug_log(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Value>,
         _ => None,
     };
     if let Some(mode) = listing {
-        let mut files: Vec<String> = list_tree(env.workspace)?
+        let what = format!("step '{}' (debug:log) listWorkspace", cx.step);
+        let workspace = Root::new(env.workspace, RootKind::Directory)
+            .map_err(|e| ScaffoldError::confined(&what, e))?;
+        let mut files: Vec<String> = list_tree(&workspace, workspace.path(), &what)?
             .into_iter()
             .filter(|(rel, is_dir)| !is_dir && !rel.starts_with(".git/"))
             .map(|(rel, _)| rel)
@@ -774,7 +809,8 @@ fn debug_log(cx: &Cx<'_>, env: &mut ActionEnv<'_>) -> Result<Map<String, Value>,
         files.sort();
         for f in files {
             if mode == "with-contents" {
-                let text = fs::read_to_string(env.workspace.join(&f))
+                let text = workspace
+                    .read_to_string(&f)
                     .unwrap_or_else(|_| "(binary)".into());
                 env.log.push(format!("{}: {f}:\n{text}", cx.step));
             } else {
