@@ -9,6 +9,10 @@ pub mod catalog;
 pub mod complete;
 pub mod init;
 pub mod integrations;
+// Lives with the renderers (src/output/) but prompts in the library use it too.
+#[path = "output/sanitize.rs"]
+pub mod sanitize;
 pub mod scaffold;
 pub mod score;
+pub mod secrets;
 pub mod tls;
