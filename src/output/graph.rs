@@ -142,10 +142,11 @@ pub fn dot(out: &mut dyn Write, n: &Neighbourhood) -> io::Result<()> {
         };
         writeln!(
             out,
-            "  {} [label={}{style}];",
-            quote(r),
             // the label's line break is Graphviz's `\n`, added after quoting
-            format!("\"{}\\n{}\"", quote_inner(title), quote_inner(r))
+            "  {} [label=\"{}\\n{}\"{style}];",
+            quote(r),
+            quote_inner(title),
+            quote_inner(r)
         )?;
     }
     for e in &n.edges {
