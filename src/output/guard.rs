@@ -89,10 +89,10 @@ impl<W: Write> Guarded<W> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let chunk = std::mem::take(&mut self.pending);
+        let mut chunk = std::mem::take(&mut self.pending);
         let result = self.emit(&chunk);
+        chunk.clear();
         self.pending = chunk;
-        self.pending.clear();
         result
     }
 
@@ -152,15 +152,35 @@ fn defuse(piece: &str, line_blank: bool, out: &mut String) {
 
 impl<W: Write> Write for Guarded<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.pending.extend_from_slice(buf);
-        if let Some(last) = self.pending.iter().rposition(|&b| b == b'\n') {
-            let rest = self.pending.split_off(last + 1);
-            let lines = std::mem::replace(&mut self.pending, rest);
-            self.emit(&lines)?;
-        } else if self.pending.len() > MAX_PENDING {
-            let rest = self.pending.split_off(complete_chars(&self.pending));
-            let head = std::mem::replace(&mut self.pending, rest);
-            self.emit(&head)?;
+        // Data with no secret to redact: nothing to do, not even buffering
+        // (serde writes JSON in many small pieces).
+        if !self.policy.human && self.pending.is_empty() && !idp::secrets::any() {
+            return self.inner.write(buf);
+        }
+        match buf.iter().rposition(|&b| b == b'\n') {
+            Some(nl) if self.pending.is_empty() => {
+                self.emit(&buf[..=nl])?;
+                self.pending.extend_from_slice(&buf[nl + 1..]);
+            }
+            Some(nl) => {
+                // Reuse the buffer: no allocation per line.
+                let mut lines = std::mem::take(&mut self.pending);
+                lines.extend_from_slice(&buf[..=nl]);
+                let result = self.emit(&lines);
+                lines.clear();
+                lines.extend_from_slice(&buf[nl + 1..]);
+                self.pending = lines;
+                result?;
+            }
+            None => {
+                self.pending.extend_from_slice(buf);
+                if self.pending.len() > MAX_PENDING {
+                    let mut head = std::mem::take(&mut self.pending);
+                    let rest = head.split_off(complete_chars(&head));
+                    self.pending = rest;
+                    self.emit(&head)?;
+                }
+            }
         }
         Ok(buf.len())
     }
