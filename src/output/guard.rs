@@ -155,7 +155,10 @@ impl<W: Write> Write for Guarded<W> {
         // Data with no secret to redact: nothing to do, not even buffering
         // (serde writes JSON in many small pieces).
         if !self.policy.human && self.pending.is_empty() && !idp::secrets::any() {
-            return self.inner.write(buf);
+            // write_all, not write: LineWriter's `write` makes two system
+            // calls per line where `write_all` makes one.
+            self.inner.write_all(buf)?;
+            return Ok(buf.len());
         }
         match buf.iter().rposition(|&b| b == b'\n') {
             Some(nl) if self.pending.is_empty() => {

@@ -46,7 +46,12 @@ pub const NEWLINE_MARK: char = '⏎';
 /// DEL, and the lead bytes of C1 (U+0080–U+009F: 0xC2), U+061C (0xD8),
 /// U+2000–U+2FFF (0xE2) and U+F000–U+FFFF (0xEF). Continuation bytes are
 /// never flagged, so a flagged byte is always at a character boundary.
-static SUSPECT: [bool; 256] = {
+static SUSPECT: [bool; 256] = suspect_table(false);
+
+/// [`SUSPECT`] without `\n` and `\t`, which a stream keeps.
+static STREAM_SUSPECT: [bool; 256] = suspect_table(true);
+
+const fn suspect_table(keep_newlines: bool) -> [bool; 256] {
     let mut t = [false; 256];
     let mut b = 0;
     while b < 0x20 {
@@ -58,8 +63,12 @@ static SUSPECT: [bool; 256] = {
     t[0xd8] = true;
     t[0xe2] = true;
     t[0xef] = true;
+    if keep_newlines {
+        t[b'\n' as usize] = false;
+        t[b'\t' as usize] = false;
+    }
     t
-};
+}
 
 /// Whether `c` is shown as an escape (newlines and tabs included; the
 /// callers decide where those may stay).
@@ -125,9 +134,7 @@ pub fn stream(s: &str, allow_sgr: bool) -> Cow<'_, str> {
 /// Whether `bytes` may hold anything [`stream`] would change: a cheap
 /// byte test for the guard's fast path.
 pub fn may_need_escaping(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .any(|&b| SUSPECT[b as usize] && b != b'\n' && b != b'\t')
+    bytes.iter().any(|&b| STREAM_SUSPECT[b as usize])
 }
 
 fn clean(s: &str, mode: Mode) -> Cow<'_, str> {
