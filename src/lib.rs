@@ -11,6 +11,10 @@ pub mod confine;
 pub mod init;
 pub mod integrations;
 pub mod jinja;
+// Lives with the renderers (src/output/) but prompts in the library use it too.
+#[path = "output/sanitize.rs"]
+pub mod sanitize;
 pub mod scaffold;
 pub mod score;
+pub mod secrets;
 pub mod tls;

@@ -22,7 +22,7 @@ use clap::Parser;
 use crate::cli::{Cli, ColorChoice};
 use crate::exit::Exit;
 use crate::output::style::{paint, ERROR};
-use crate::output::Ui;
+use crate::output::{sanitize, Ui};
 
 fn main() {
     // Before anything else (and any thread): see `idp::tls`.
@@ -53,6 +53,11 @@ fn main() {
         }
     };
     let ui = make_ui(&cli);
+    // Tokens idp may read, redacted from everything it prints; tokens named
+    // by `token_env:` and secret headers register when they are read.
+    for var in idp::integrations::config::well_known_token_vars() {
+        idp::secrets::register_env(var);
+    }
     let code = match commands::run(cli, &ui) {
         Ok(code) => code,
         Err(err) => report(&ui, &err),
@@ -97,14 +102,18 @@ fn report(ui: &Ui, err: &anyhow::Error) -> Exit {
     if code == Exit::Ok {
         return code; // closed pipe: the reader went away, nothing to say
     }
-    let mut stderr = io::stderr().lock();
+    // Messages quote data (names, file contents, server answers): each is
+    // sanitized as a block, so idp's own multi-line messages keep their
+    // lines while control characters show as escapes.
+    let mut stderr = ui.stderr();
     let label = paint(ui.color_err, ERROR, "error");
-    let _ = writeln!(stderr, "{label}: {err}");
+    let text = |e: &dyn std::fmt::Display| sanitize::block(&e.to_string()).into_owned();
+    let _ = writeln!(stderr, "{label}: {}", text(err));
     for cause in err.chain().skip(1) {
-        let _ = writeln!(stderr, "  caused by: {cause}");
+        let _ = writeln!(stderr, "  caused by: {}", text(cause));
     }
     for hint in exit::hints(err) {
-        let _ = writeln!(stderr, "  hint: {hint}");
+        let _ = writeln!(stderr, "  hint: {}", text(&hint));
     }
     code
 }

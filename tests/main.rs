@@ -52,6 +52,8 @@ mod scaffold_update;
 mod schema;
 #[path = "it/score.rs"]
 mod score;
+#[path = "it/terminal_safety.rs"]
+mod terminal_safety;
 #[path = "it/time.rs"]
 mod time;
 #[path = "it/tmux.rs"]

@@ -20,7 +20,7 @@ pub fn run(ctx: &Context, args: DiffArgs) -> Result<Exit> {
     let new = ctx.open_rev(&location, args.to.as_deref(), true, false, &[])?;
     let result = diff_catalogs(&old.catalog, &new.catalog);
     let to = args.to.as_deref().unwrap_or("the working tree");
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Table => diff_text(&mut out, ctx.ui, &result, &args.from, to)?,
         Markdown => diff_markdown(&mut out, &result, &args.from, to)?,

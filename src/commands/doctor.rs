@@ -108,7 +108,7 @@ pub fn run(ctx: &Context) -> Result<Exit> {
         integrations: rows,
         cache: cache.display().to_string(),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table => render(&mut out, ctx, &report)?,
         format => write_data(&mut out, format, &report)?,
@@ -145,14 +145,18 @@ fn render(out: &mut dyn Write, ctx: &Context, report: &Report) -> std::io::Resul
             _ if ctx.offline => "not checked".into(),
             _ => "no".into(),
         };
-        table.add_row(vec![
-            r.name.clone(),
-            r.kind.clone(),
-            r.base_url.clone(),
-            token,
-            answers,
-            r.problem.clone().unwrap_or_default(),
-        ]);
+        table.add_row(
+            [
+                r.name.clone(),
+                r.kind.clone(),
+                r.base_url.clone(),
+                token,
+                answers,
+                // may quote a server's error body
+                r.problem.clone().unwrap_or_default(),
+            ]
+            .map(crate::output::sanitize::line_string),
+        );
     }
     crate::output::Ui::keep_columns(&mut table, 2);
     writeln!(out, "{table}")?;

@@ -109,7 +109,7 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
         published_as = Some(commit.to_string());
     }
 
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table => {
             crate::output::live::enrich_summary(
@@ -166,11 +166,11 @@ fn tallies_rows(tallies: &BTreeMap<String, Tally>) -> Vec<[String; 5]> {
             let text = reasons
                 .iter()
                 .take(3)
-                .map(|(r, n)| format!("{n}× {r}"))
+                .map(|(r, n)| format!("{n}× {}", crate::output::sanitize::line(r)))
                 .collect::<Vec<_>>()
                 .join("\n");
             [
-                name.clone(),
+                crate::output::sanitize::line_string(name.clone()),
                 t.ok.to_string(),
                 t.absent.to_string(),
                 t.unavailable.to_string(),

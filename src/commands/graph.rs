@@ -25,7 +25,7 @@ pub fn run(ctx: &Context, args: GraphArgs) -> Result<Exit> {
         GraphDirection::Both => Direction::Both,
     };
     let result = neighbourhood(catalog, entity, args.depth, direction);
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Table | Tree => tree(&mut out, ctx.ui, &result, entity.display_name())?,
         Dot => dot(&mut out, &result)?,

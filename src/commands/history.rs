@@ -40,7 +40,7 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> Result<Exit> {
     if let Some(n) = args.limit {
         result.entries.truncate(n);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table => history(&mut out, ctx.ui, &result, entity.display_name())?,
         // The contract is the array of commits, newest first.

@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, args: ImpactArgs) -> Result<Exit> {
     let catalog = &opened.catalog;
     let entity = resolve(catalog, &args.entity)?;
     let result = impact(catalog, entity, args.depth);
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table => impact_table(&mut out, ctx.ui, &result, entity.display_name())?,
         format => write_data(&mut out, format, &result)?,

@@ -28,7 +28,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<Exit> {
         entities.retain(|e| at.contains(&e.entity_ref().key()));
     }
 
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table => list_table(&mut out, ctx.ui, &entities)?,
         Format::Csv => list_csv(&mut out, &entities)?,

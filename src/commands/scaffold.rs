@@ -24,7 +24,7 @@ use idp::scaffold::{
 
 use crate::cli::{Format, ScaffoldAction, ScaffoldArgs, ScaffoldCreateArgs, ScaffoldShowArgs};
 use crate::exit::Exit;
-use crate::output::write_data;
+use crate::output::{sanitize, write_data};
 
 use super::{require_format, Context};
 
@@ -211,7 +211,7 @@ fn list(ctx: &Context) -> Result<Exit> {
     )?;
     let (opened, location) = open_catalog(ctx, true)?.expect("required");
     let templates = templates_of(ctx, opened, &location).list();
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table => {
             if templates.is_empty() {
@@ -228,12 +228,15 @@ fn list(ctx: &Context) -> Result<Exit> {
                         (Some(x), None) | (None, Some(x)) => x.clone(),
                         (None, None) => String::new(),
                     };
-                    table.add_row(vec![
-                        t.name.clone(),
-                        t.kind.as_str().to_string(),
-                        about,
-                        t.path.clone(),
-                    ]);
+                    table.add_row(
+                        [
+                            t.name.clone(),
+                            t.kind.as_str().to_string(),
+                            about,
+                            t.path.clone(),
+                        ]
+                        .map(sanitize::line_string),
+                    );
                 }
                 crate::output::Ui::keep_columns(&mut table, 2);
                 writeln!(out, "{table}")?;
@@ -338,7 +341,7 @@ fn show(ctx: &Context, args: ScaffoldShowArgs) -> Result<Exit> {
             view.steps = backstage_steps(&entity);
         }
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table => write_show(ctx, &mut out, &view)?,
         format => write_data(&mut out, format, &view)?,
@@ -435,9 +438,9 @@ fn write_show(ctx: &Context, out: &mut dyn Write, v: &ShowView) -> Result<()> {
         &format!("{} template", v.kind),
     )?;
     if let Some(d) = &v.description {
-        writeln!(out, "{d}")?;
+        writeln!(out, "{}", sanitize::block(d))?;
     }
-    writeln!(out, "name:       {}", v.name)?;
+    writeln!(out, "name:       {}", sanitize::line(&v.name))?;
     match &v.source {
         idp::scaffold::TemplateSource::Catalog { catalog, path } => {
             writeln!(out, "source:     {path} in catalog {catalog}")?
@@ -466,12 +469,15 @@ fn write_show(ctx: &Context, out: &mut dyn Write, v: &ShowView) -> Result<()> {
             } else {
                 var.choices.iter().map(short).collect::<Vec<_>>().join(", ")
             };
-            table.add_row(vec![
-                var.name.clone(),
-                var.kind.to_string(),
-                short(&var.default),
-                extra,
-            ]);
+            table.add_row(
+                [
+                    var.name.clone(),
+                    var.kind.to_string(),
+                    short(&var.default),
+                    extra,
+                ]
+                .map(sanitize::line_string),
+            );
         }
         crate::output::Ui::keep_columns(&mut table, 2);
         writeln!(out, "{table}")?;
@@ -492,18 +498,21 @@ fn write_show(ctx: &Context, out: &mut dyn Write, v: &ShowView) -> Result<()> {
             } else {
                 p.choices.iter().map(short).collect::<Vec<_>>().join(", ")
             };
-            table.add_row(vec![
-                p.page.clone(),
-                p.name.clone(),
-                p.kind.clone(),
-                if p.required {
-                    "yes".into()
-                } else {
-                    String::new()
-                },
-                p.default.as_ref().map(short).unwrap_or_default(),
-                extra,
-            ]);
+            table.add_row(
+                [
+                    p.page.clone(),
+                    p.name.clone(),
+                    p.kind.clone(),
+                    if p.required {
+                        "yes".into()
+                    } else {
+                        String::new()
+                    },
+                    p.default.as_ref().map(short).unwrap_or_default(),
+                    extra,
+                ]
+                .map(sanitize::line_string),
+            );
         }
         writeln!(out, "{table}")?;
     }
@@ -511,12 +520,15 @@ fn write_show(ctx: &Context, out: &mut dyn Write, v: &ShowView) -> Result<()> {
         writeln!(out, "\nSteps:")?;
         let mut table = ctx.ui.table(&["id", "action", "name", "if"]);
         for s in &v.steps {
-            table.add_row(vec![
-                s.id.clone(),
-                s.action.clone(),
-                s.name.clone().unwrap_or_default(),
-                s.condition.as_ref().map(short).unwrap_or_default(),
-            ]);
+            table.add_row(
+                [
+                    s.id.clone(),
+                    s.action.clone(),
+                    s.name.clone().unwrap_or_default(),
+                    s.condition.as_ref().map(short).unwrap_or_default(),
+                ]
+                .map(sanitize::line_string),
+            );
         }
         writeln!(out, "{table}")?;
     }
@@ -524,7 +536,7 @@ fn write_show(ctx: &Context, out: &mut dyn Write, v: &ShowView) -> Result<()> {
         writeln!(
             out,
             "\nHooks (run only with --trust): {}",
-            v.hooks.join(", ")
+            sanitize::line(&v.hooks.join(", "))
         )?;
     }
     Ok(())
@@ -642,13 +654,8 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     for w in &outcome.warnings {
         ctx.ui.warn(w);
     }
-    let print_log = || {
-        if !ctx.ui.quiet {
-            for line in &outcome.log {
-                eprintln!("{line}");
-            }
-        }
-    };
+    // Step messages and debug:log output come from the template.
+    let print_log = || ctx.ui.log_lines(&outcome.log);
 
     // Final location of the project directory.
     let rel_project = outcome
@@ -764,11 +771,7 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
 
     // Said once everything is done, so the step log tells what happened.
     print_log();
-    if !ctx.ui.quiet {
-        for line in &published {
-            eprintln!("{line}");
-        }
-    }
+    ctx.ui.log_lines(&published);
 
     let files = list_files(&final_dir);
     let created = Created {
@@ -782,7 +785,7 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
         registered,
         dry_run: false,
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table => {
             write_created(ctx, &mut out, &created)?;
@@ -927,7 +930,7 @@ fn dry_run(
             .into());
         }
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     if ctx.ui.format != Format::Table {
         let created = Created {
             template: t.name.clone(),
@@ -946,8 +949,8 @@ fn dry_run(
     writeln!(
         out,
         "Would create {} from {} ({} file{}, plus .idp/answers.yaml); nothing was written:",
-        final_dir.display(),
-        t.name,
+        sanitize::line(&final_dir.display().to_string()),
+        sanitize::line(&t.name),
         files.len(),
         if files.len() == 1 { "" } else { "s" },
     )?;
@@ -957,7 +960,11 @@ fn dry_run(
         } else {
             ""
         };
-        writeln!(out, "  {}{mark}", final_dir.join(f).display())?;
+        writeln!(
+            out,
+            "  {}{mark}",
+            sanitize::line(&final_dir.join(f).display().to_string())
+        )?;
     }
     if diff {
         for f in &files {
@@ -1114,8 +1121,8 @@ fn write_created(ctx: &Context, out: &mut dyn Write, c: &Created) -> Result<()> 
     writeln!(
         out,
         "Created {} from {} ({} file{}{}).",
-        c.project,
-        c.template,
+        sanitize::line(&c.project),
+        sanitize::line(&c.template),
         c.files.len(),
         if c.files.len() == 1 { "" } else { "s" },
         match &c.commit {
@@ -1127,8 +1134,8 @@ fn write_created(ctx: &Context, out: &mut dyn Write, c: &Created) -> Result<()> 
         writeln!(
             out,
             "Registered {} in the catalog on branch {}{}.",
-            r.path,
-            r.branch,
+            sanitize::line(&r.path),
+            sanitize::line(&r.branch),
             if r.pushed { " (pushed to origin)" } else { "" }
         )?;
     }
@@ -1138,7 +1145,9 @@ fn write_created(ctx: &Context, out: &mut dyn Write, c: &Created) -> Result<()> 
                 writeln!(out, "catalog-info.yaml is valid against the catalog.")?;
             }
         } else {
-            let problem = |p: &Problem| format!("{}:{}: {}", p.file, p.line, p.message);
+            let problem = |p: &Problem| {
+                sanitize::line(&format!("{}:{}: {}", p.file, p.line, p.message)).into_owned()
+            };
             for p in &report.errors {
                 writeln!(out, "error: {}", problem(p))?;
             }

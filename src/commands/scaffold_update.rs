@@ -49,7 +49,7 @@ pub fn check(ctx: &Context, args: ScaffoldCheckArgs) -> Result<Exit> {
     )?;
     let pt = open_project(ctx, &args.dir)?;
     let report = pt.check()?;
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table if report.newer => {
             writeln!(out, "update available: {}", report.template)?;
@@ -124,7 +124,7 @@ pub fn update(ctx: &Context, args: ScaffoldUpdateArgs) -> Result<Exit> {
             .with_context(|| format!("updating {}", plan.project.display()))?;
     }
     let counts = plan.merge.counts();
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table => write_update(&mut out, &plan, &pt.answers.template, args.dry_run)?,
         format => write_data(&mut out, format, &UpdateView::new(&plan, args.dry_run))?,
@@ -336,7 +336,7 @@ pub fn test(ctx: &Context, args: ScaffoldTestArgs) -> Result<Exit> {
         .collect();
     let passed = results.iter().filter(|r| r.passed).count();
     let failed = results.len() - passed;
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table => write_tests(&mut out, &results)?,
         Format::Junit => write_junit(&mut out, &template.name, &results)?,

@@ -93,7 +93,7 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<Exit> {
         baseline.as_deref(),
     );
 
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table => table(&mut out, ctx.ui, &set, &results, &gate)?,
         Format::Junit => junit(&mut out, &set, &results)?,

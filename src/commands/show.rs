@@ -18,7 +18,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<Exit> {
     let opened = ctx.open_catalog(true, false)?;
     let catalog = &opened.catalog;
     let entity = resolve(catalog, &args.entity)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table => {
             let source = format!(

@@ -19,7 +19,7 @@ pub fn run(ctx: &Context) -> Result<Exit> {
     let (location, _) = ctx.locate()?;
     let opened = ctx.open_at(&location, true, true, &[])?;
     let catalog = &opened.catalog;
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     let at = catalog
         .origin
         .commit

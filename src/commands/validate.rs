@@ -44,13 +44,15 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Exit> {
         }
         _ => loose_files(ctx, &args.paths)?,
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table => problems::render(&mut out, ctx.ui, &report, &checked)?,
         format => write_data(&mut out, format, &report)?,
     }
     if ctx.ui.github_actions {
-        problems::github_annotations(&mut out, &report)?;
+        for line in problems::github_annotations(&report) {
+            out.command(&line)?;
+        }
     }
     out.flush()?;
     Ok(if report.errors.is_empty() {

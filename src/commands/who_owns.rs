@@ -40,7 +40,7 @@ pub fn run(ctx: &Context, args: WhoOwnsArgs) -> Result<Exit> {
         ownership::report(catalog, entity, MatchedBy::Name)
     };
     add_live(ctx, opened, &mut report);
-    let mut out = std::io::stdout().lock();
+    let mut out = ctx.ui.stdout();
     match ctx.ui.format {
         Format::Table => owners::render(&mut out, ctx.ui, &report)?,
         format => write_data(&mut out, format, &report)?,

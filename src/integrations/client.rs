@@ -85,7 +85,10 @@ impl Request {
                     AuthScheme::Bearer => format!("Bearer {}", t.expose()),
                     AuthScheme::PagerDuty => format!("Token token={}", t.expose()),
                     AuthScheme::BasicUser => {
-                        format!("Basic {}", base64(&format!("{}:", t.expose())))
+                        let encoded = base64(&format!("{}:", t.expose()));
+                        // an echo of the header shows the encoded form
+                        crate::secrets::register(&encoded);
+                        format!("Basic {encoded}")
                     }
                     AuthScheme::None => return None,
                 };
@@ -427,6 +430,9 @@ impl Client {
             return Ok(Response::from_entry(entry, false));
         }
         let message = api_message(&raw.body).unwrap_or_else(|| status_text(raw.status));
+        // A server may echo the request's Authorization header; the reason
+        // is cached and published, so the token goes here, not only on output.
+        let message = crate::secrets::redact(&message).into_owned();
         let wait = server_wait(&raw.headers, now);
         let error = FetchError::Status {
             host,

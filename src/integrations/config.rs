@@ -100,6 +100,21 @@ pub struct KindDefaults {
     pub ttl: Duration,
 }
 
+/// The token variables the kinds read by default (`GITHUB_TOKEN`, …): their
+/// values are redacted from output even before `idp.yaml` is read.
+pub fn well_known_token_vars() -> impl Iterator<Item = &'static str> {
+    [
+        Kind::Github,
+        Kind::Pagerduty,
+        Kind::Prometheus,
+        Kind::Sonarqube,
+        Kind::Argocd,
+        Kind::Http,
+    ]
+    .into_iter()
+    .filter_map(|k| k.defaults().token_env)
+}
+
 impl Kind {
     /// The kind an entry named `name` has when it gives no `type`.
     pub fn from_name(name: &str) -> Option<Kind> {
@@ -221,14 +236,17 @@ pub struct LiveSettings {
     pub max_body: Option<usize>,
 }
 
-/// A token, which never shows in `Debug` or messages.
+/// A token, which never shows in `Debug` or messages, and which output
+/// redacts wherever it appears (see [`crate::secrets`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
-    /// Wraps a token.
+    /// Wraps a token and registers it for redaction.
     pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
+        let s = s.into();
+        crate::secrets::register(&s);
+        Secret(s)
     }
 
     /// The token itself, to put in a header. Nowhere else.

@@ -126,7 +126,11 @@ impl HttpTool {
                         Value::Object(o)
                             if o.len() == 1 && o.get("env").is_some_and(Value::is_string) =>
                         {
-                            HeaderValue::Env(o["env"].as_str().unwrap_or_default().to_string())
+                            let var = o["env"].as_str().unwrap_or_default().to_string();
+                            // Redacted from output from now on, even when the
+                            // data comes from the cache and no request is made.
+                            crate::secrets::register_env(&var);
+                            HeaderValue::Env(var)
                         }
                         _ => return Err(at(
                             &key,

@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use super::sanitize;
 use super::style::{paint, DIM, HEADER};
 use super::Ui;
 use crate::catalog::changes::describe;
@@ -19,9 +20,9 @@ pub fn history(out: &mut dyn Write, ui: &Ui, h: &History, title: &str) -> io::Re
             out,
             "\n{}  {}  {}  {}",
             paint(ui.color, HEADER, &e.commit[..e.commit.len().min(10)]),
-            date,
-            e.author,
-            e.summary
+            sanitize::line(date),
+            sanitize::line(&e.author),
+            sanitize::line(&e.summary)
         )?;
         for c in &e.changes {
             let line = if c.field == "entity" {
@@ -29,7 +30,7 @@ pub fn history(out: &mut dyn Write, ui: &Ui, h: &History, title: &str) -> io::Re
             } else {
                 describe(c)
             };
-            writeln!(out, "    {line}")?;
+            writeln!(out, "    {}", sanitize::line(&line))?;
         }
     }
     Ok(())
@@ -59,7 +60,7 @@ pub fn diff_text(
         if !list.is_empty() {
             writeln!(out, "\n{} ({})", paint(ui.color, HEADER, label), list.len())?;
             for r in list {
-                writeln!(out, "  {mark} {r}")?;
+                writeln!(out, "  {mark} {}", sanitize::line(&r.to_string()))?;
             }
         }
     }
@@ -71,9 +72,9 @@ pub fn diff_text(
             d.changed.len()
         )?;
         for e in &d.changed {
-            writeln!(out, "  ~ {}", e.entity)?;
+            writeln!(out, "  ~ {}", sanitize::line(&e.entity.to_string()))?;
             for c in &e.changes {
-                writeln!(out, "      {}", describe(c))?;
+                writeln!(out, "      {}", sanitize::line(&describe(c)))?;
             }
         }
     }
@@ -84,7 +85,8 @@ pub fn diff_text(
         if !list.is_empty() {
             writeln!(out, "\n{} ({})", paint(ui.color, HEADER, label), list.len())?;
             for r in list {
-                writeln!(out, "  {mark} {} {} {}", r.from, r.relation, r.to)?;
+                let text = format!("{} {} {}", r.from, r.relation, r.to);
+                writeln!(out, "  {mark} {}", sanitize::line(&text))?;
             }
         }
     }
@@ -110,7 +112,7 @@ pub fn diff_markdown(out: &mut dyn Write, d: &CatalogDiff, from: &str, to: &str)
         if !list.is_empty() {
             writeln!(out, "#### {label}\n")?;
             for r in list {
-                writeln!(out, "- `{r}`")?;
+                writeln!(out, "- `{}`", sanitize::line(&r.to_string()))?;
             }
             writeln!(out)?;
         }
@@ -124,8 +126,8 @@ pub fn diff_markdown(out: &mut dyn Write, d: &CatalogDiff, from: &str, to: &str)
                 writeln!(
                     out,
                     "| `{}` | `{}` | {} | {} |",
-                    e.entity,
-                    c.field,
+                    sanitize::line(&e.entity.to_string()),
+                    sanitize::line(&c.field),
                     cell(&c.from),
                     cell(&c.to)
                 )?;
@@ -137,7 +139,8 @@ pub fn diff_markdown(out: &mut dyn Write, d: &CatalogDiff, from: &str, to: &str)
         writeln!(out, "#### Relations\n")?;
         for (mark, list) in [("+", &d.relations_added), ("−", &d.relations_removed)] {
             for r in list {
-                writeln!(out, "- {mark} `{}` {} `{}`", r.from, r.relation, r.to)?;
+                let text = format!("`{}` {} `{}`", r.from, r.relation, r.to);
+                writeln!(out, "- {mark} {}", sanitize::line(&text))?;
             }
         }
     }
@@ -148,13 +151,16 @@ fn cell(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => "—".into(),
         serde_json::Value::String(s) => {
-            let first = s.lines().next().unwrap_or("").replace('|', "\\|");
+            let first = sanitize::line(s.lines().next().unwrap_or("")).replace('|', "\\|");
             if s.lines().count() > 1 {
                 format!("`{first}…`")
             } else {
                 format!("`{first}`")
             }
         }
-        other => format!("`{}`", other.to_string().replace('|', "\\|")),
+        other => format!(
+            "`{}`",
+            sanitize::line(&other.to_string()).replace('|', "\\|")
+        ),
     }
 }

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value};
 
+use super::sanitize::{self, block_string, line_string};
 use super::style::{paint, DIM, HEADER};
 use super::Ui;
 use crate::catalog::fields::default_kind;
@@ -61,15 +62,18 @@ pub fn list_table(out: &mut dyn Write, ui: &Ui, entities: &[&Entity]) -> io::Res
     ]);
     for e in entities {
         let spec = |f: &str| e.spec_str(f).unwrap_or("").to_string();
-        table.add_row(vec![
-            short_name(e),
-            e.kind.clone(),
-            short_ref(e, "owner"),
-            spec("type"),
-            spec("lifecycle"),
-            short_ref(e, "system"),
-            e.title.clone().unwrap_or_default(),
-        ]);
+        table.add_row(
+            [
+                short_name(e),
+                e.kind.clone(),
+                short_ref(e, "owner"),
+                spec("type"),
+                spec("lifecycle"),
+                short_ref(e, "system"),
+                e.title.clone().unwrap_or_default(),
+            ]
+            .map(line_string),
+        );
     }
     Ui::keep_columns(&mut table, 6);
     writeln!(out, "{}", table.trim_fmt())?;
@@ -134,10 +138,14 @@ pub fn show(
 ) -> io::Result<()> {
     let h = |s: &str| paint(ui.color, HEADER, s);
     let dim = |s: &str| paint(ui.color, DIM, s);
-    writeln!(out, "{}", h(entity.display_name()))?;
-    writeln!(out, "{}", dim(&entity.entity_ref().to_string()))?;
+    writeln!(out, "{}", h(&sanitize::line(entity.display_name())))?;
+    writeln!(
+        out,
+        "{}",
+        dim(&sanitize::line(&entity.entity_ref().to_string()))
+    )?;
     if let Some(d) = entity.metadata_str("description") {
-        writeln!(out, "{}", d.trim())?;
+        writeln!(out, "{}", sanitize::block(d.trim()))?;
     }
     writeln!(out)?;
 
@@ -165,7 +173,7 @@ pub fn show(
     }
     rows.push(("Source", source_path.to_string()));
     for (k, v) in rows {
-        writeln!(out, "{}  {v}", h(&format!("{k:<10}")))?;
+        writeln!(out, "{}  {}", h(&format!("{k:<10}")), sanitize::line(&v))?;
     }
 
     let spec = entity.doc().get("spec").and_then(Value::as_object);
@@ -174,7 +182,10 @@ pub fn show(
         writeln!(out, "{}", h("Spec"))?;
         let mut table = ui.table(&["Field", "Value"]);
         for (k, v) in spec {
-            table.add_row(vec![k.clone(), truncate(&render_value(v), 400)]);
+            table.add_row(vec![
+                line_string(k.clone()),
+                block_string(truncate(&render_value(v), 400)),
+            ]);
         }
         writeln!(out, "{}", table.trim_fmt())?;
     }
@@ -188,11 +199,9 @@ pub fn show(
                 Some(t) => t.display_name().to_string(),
                 None => format!("{} (not in the catalog)", r.target.name),
             };
-            table.add_row(vec![
-                r.kind.as_str().to_string(),
-                title,
-                r.target.to_string(),
-            ]);
+            table.add_row(
+                [r.kind.as_str().to_string(), title, r.target.to_string()].map(line_string),
+            );
         }
         writeln!(out, "{}", table.trim_fmt())?;
     }
@@ -203,11 +212,14 @@ pub fn show(
         writeln!(out, "{}", h("Links"))?;
         let mut table = ui.table(&["Title", "URL", "Type"]);
         for l in links {
-            table.add_row(vec![
-                l.title.unwrap_or_default(),
-                l.url,
-                l.kind.or(l.icon).unwrap_or_default(),
-            ]);
+            table.add_row(
+                [
+                    l.title.unwrap_or_default(),
+                    l.url,
+                    l.kind.or(l.icon).unwrap_or_default(),
+                ]
+                .map(line_string),
+            );
         }
         writeln!(out, "{}", table.trim_fmt())?;
     }
@@ -218,7 +230,7 @@ pub fn show(
             writeln!(out, "{}", h("Annotations"))?;
             let mut table = ui.table(&["Key", "Value"]);
             for (k, v) in ann {
-                table.add_row(vec![k.clone(), scalar(v)]);
+                table.add_row(vec![line_string(k.clone()), line_string(scalar(v))]);
             }
             writeln!(out, "{}", table.trim_fmt())?;
         }

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::sanitize::{self, line_string};
 use super::style::{paint, DIM, HEADER, WARNING};
 use super::Ui;
 use crate::catalog::graph::{Impact, Neighbourhood, TreeNode};
@@ -36,17 +37,20 @@ pub fn impact_table(out: &mut dyn Write, ui: &Ui, impact: &Impact, title: &str) 
             .or(d.contacts.first())
             .map(|c| c.label.clone().unwrap_or_else(|| c.value.clone()))
             .unwrap_or_default();
-        table.add_row(vec![
-            d.depth.to_string(),
-            entity,
-            if via.is_empty() {
-                "(direct)".into()
-            } else {
-                format!("via {via}")
-            },
-            d.owner.as_deref().map(short_owner).unwrap_or_default(),
-            contact,
-        ]);
+        table.add_row(
+            [
+                d.depth.to_string(),
+                entity,
+                if via.is_empty() {
+                    "(direct)".into()
+                } else {
+                    format!("via {via}")
+                },
+                d.owner.as_deref().map(short_owner).unwrap_or_default(),
+                contact,
+            ]
+            .map(line_string),
+        );
     }
     Ui::keep_columns(&mut table, 2);
     writeln!(out, "{}", table.trim_fmt())?;
@@ -119,9 +123,9 @@ fn node_lines(text: &mut String, ui: &Ui, node: &TreeNode, prefix: &str, last: b
     let _ = writeln!(
         text,
         "{prefix}{branch}{} {}  {}{marks}",
-        paint(ui.color, DIM, &format!("{relation}:")),
-        node.title,
-        paint(ui.color, DIM, &node.entity)
+        paint(ui.color, DIM, &format!("{}:", sanitize::line(relation))),
+        sanitize::line(&node.title),
+        paint(ui.color, DIM, &sanitize::line(&node.entity))
     );
     let child_prefix = format!("{prefix}{}", if last { "    " } else { "│   " });
     for (i, child) in node.children.iter().enumerate() {
@@ -147,9 +151,11 @@ pub fn dot(out: &mut dyn Write, n: &Neighbourhood) -> io::Result<()> {
         };
         writeln!(
             out,
-            "  {} [label={}{style}];",
+            // the label's line break is Graphviz's `\n`, added after quoting
+            "  {} [label=\"{}\\n{}\"{style}];",
             quote(r),
-            quote(&format!("{title}\n{r}"))
+            quote_inner(title),
+            quote_inner(r)
         )?;
     }
     for e in &n.edges {
@@ -164,13 +170,14 @@ pub fn dot(out: &mut dyn Write, n: &Neighbourhood) -> io::Result<()> {
     writeln!(out, "}}")
 }
 
+/// A dot string: sanitized as a single-line field (see `sanitize`), then
+/// quoted.
 fn quote(s: &str) -> String {
-    format!(
-        "\"{}\"",
-        s.replace('\\', "\\\\")
-            .replace('"', "\\\"")
-            .replace('\n', "\\n")
-    )
+    format!("\"{}\"", quote_inner(s))
+}
+
+fn quote_inner(s: &str) -> String {
+    sanitize::line(s).replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// Mermaid flowchart.
@@ -182,7 +189,12 @@ pub fn mermaid(out: &mut dyn Write, n: &Neighbourhood) -> io::Result<()> {
             .collect::<String>()
     };
     for (r, title, exists) in &n.nodes {
-        let label = format!("{title}<br/><small>{r}</small>").replace('"', "#quot;");
+        let label = format!(
+            "{}<br/><small>{}</small>",
+            sanitize::line(title),
+            sanitize::line(r)
+        )
+        .replace('"', "#quot;");
         let shape = if *exists {
             format!("[\"{label}\"]")
         } else {
@@ -191,7 +203,13 @@ pub fn mermaid(out: &mut dyn Write, n: &Neighbourhood) -> io::Result<()> {
         writeln!(out, "  {}{shape}", id(r))?;
     }
     for e in &n.edges {
-        writeln!(out, "  {} -->|{}| {}", id(&e.from), e.relation, id(&e.to))?;
+        writeln!(
+            out,
+            "  {} -->|{}| {}",
+            id(&e.from),
+            sanitize::line(&e.relation),
+            id(&e.to)
+        )?;
     }
     writeln!(out, "  style {} stroke-width:3px", id(&n.entity))
 }

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::sanitize::{self, block_string};
 use super::style::{paint, DIM, HEADER, STRONG};
 use super::Ui;
 use crate::integrations::{Outcome, Status};
@@ -22,11 +23,12 @@ pub fn age(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// A fact value on one line.
+/// A fact value on one line (objects in a list one per line), every
+/// string in it sanitized as a single-line field.
 pub fn value_text(v: &Value) -> String {
     match v {
         Value::Null => "—".into(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => sanitize::line(s).into_owned(),
         Value::Array(items) if items.is_empty() => "none".into(),
         // Objects one per line (alerts, on-calls); scalars on one line.
         Value::Array(items) if items.iter().any(Value::is_object) => {
@@ -36,7 +38,7 @@ pub fn value_text(v: &Value) -> String {
         Value::Object(map) => map
             .iter()
             .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| format!("{k}: {}", value_text(v)))
+            .map(|(k, v)| format!("{}: {}", sanitize::line(k), value_text(v)))
             .collect::<Vec<_>>()
             .join(", "),
         other => other.to_string(),
@@ -56,7 +58,7 @@ pub fn section(
     let outcomes = match (outcomes, off_reason) {
         (Some(o), _) if !o.is_empty() => o,
         (_, Some(why)) => {
-            writeln!(out, "  {}", dim(why))?;
+            writeln!(out, "  {}", dim(&sanitize::line(why)))?;
             return Ok(());
         }
         _ => {
@@ -66,6 +68,7 @@ pub fn section(
     };
     let now = Utc::now();
     for (name, o) in outcomes {
+        let name = &sanitize::line(name);
         match o.status {
             Status::Ok => {
                 let origin = match o.source.as_str() {
@@ -86,14 +89,14 @@ pub fn section(
                 paint(ui.color, STRONG, name),
                 dim(&format!(
                     "absent: {}",
-                    o.reason.as_deref().unwrap_or("not linked")
+                    sanitize::line(o.reason.as_deref().unwrap_or("not linked"))
                 ))
             )?,
             Status::Unavailable => writeln!(
                 out,
                 "  {}  unavailable: {}",
                 paint(ui.color, STRONG, name),
-                o.reason.as_deref().unwrap_or("unknown error")
+                sanitize::line(o.reason.as_deref().unwrap_or("unknown error"))
             )?,
         }
     }
@@ -105,7 +108,11 @@ pub fn section(
 fn facts(out: &mut dyn Write, facts: &serde_json::Map<String, Value>) -> io::Result<()> {
     // Nulls are facts that do not apply (a Group has no repository): the
     // JSON keeps them, the human view leaves them out.
-    let present: Vec<_> = facts.iter().filter(|(_, v)| !v.is_null()).collect();
+    let present: Vec<_> = facts
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (sanitize::line(k), v))
+        .collect();
     let width = present
         .iter()
         .map(|(k, _)| k.chars().count())
@@ -145,7 +152,8 @@ pub fn enrich_summary(
         "why unavailable",
     ]);
     for row in rows {
-        table.add_row(row.to_vec());
+        // cells are idp's own lines of sanitized data
+        table.add_row(row.clone().map(block_string));
     }
     Ui::keep_columns(&mut table, 4);
     writeln!(out, "{table}")

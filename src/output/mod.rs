@@ -1,10 +1,17 @@
 //! Rendering: the `Ui` handle (format, colour, width, quiet — decided once)
 //! and one renderer module per view. Stdout carries data; stderr carries
 //! notes and warnings. Renderers write to a `Write`, never print.
+//!
+//! Terminal safety: human renderers pass every piece of data through
+//! [`sanitize::line`] or [`sanitize::block`] before laying it out or
+//! painting it, and commands write through [`Ui::stdout`] / [`Ui::stderr`],
+//! whose [`guard`] escapes what a renderer missed, redacts secrets and keeps
+//! data from starting GitHub Actions workflow commands.
 
 pub mod changes;
 pub mod entities;
 pub mod graph;
+pub mod guard;
 pub mod live;
 pub mod owners;
 pub mod problems;
@@ -17,6 +24,9 @@ use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
 
 pub use crate::cli::Format;
+pub use idp::sanitize;
+
+use guard::{Guarded, Policy};
 
 /// Output decisions, made once from flags and environment.
 #[derive(Debug, Clone)]
@@ -37,29 +47,73 @@ pub struct Ui {
     pub github_actions: bool,
 }
 
+/// Whether `format` is text for people (escaped on output) rather than
+/// data (exact bytes).
+pub fn is_human(format: Format) -> bool {
+    match format {
+        Format::Table | Format::Tree | Format::Markdown | Format::Dot | Format::Mermaid => true,
+        Format::Json | Format::Yaml | Format::Csv | Format::Junit | Format::Sarif => false,
+    }
+}
+
 impl Ui {
-    /// A warning on stderr (unless `--quiet`).
+    /// Stdout for a command's result, guarded for the output format.
+    pub fn stdout(&self) -> Guarded<io::StdoutLock<'static>> {
+        Guarded::new(
+            io::stdout().lock(),
+            Policy {
+                human: is_human(self.format),
+                color: self.color,
+                github: self.github_actions,
+            },
+        )
+    }
+
+    /// Stderr (always human: notes, warnings, errors, logs), guarded.
+    pub fn stderr(&self) -> Guarded<io::StderrLock<'static>> {
+        Guarded::new(
+            io::stderr().lock(),
+            Policy {
+                human: true,
+                color: self.color_err,
+                github: self.github_actions,
+            },
+        )
+    }
+
+    /// A warning on stderr (unless `--quiet`). `message` may quote data.
     pub fn warn(&self, message: &str) {
         if !self.quiet {
             let label = style::paint(self.color_err, style::WARNING, "warning");
-            let _ = writeln!(io::stderr(), "{label}: {message}");
+            let _ = writeln!(self.stderr(), "{label}: {}", sanitize::block(message));
         }
     }
 
-    /// A note on stderr, only with `-v`.
+    /// A note on stderr, only with `-v`. `message` may quote data.
     pub fn note(&self, message: &str) {
         if self.verbose > 0 && !self.quiet {
-            let _ = writeln!(io::stderr(), "{message}");
+            let _ = writeln!(self.stderr(), "{}", sanitize::block(message));
         }
     }
 
-    /// The first line of an entity view: its title in bold, its reference dimmed.
+    /// Lines for a person on stderr (a step log), unless `--quiet`.
+    pub fn log_lines<S: AsRef<str>>(&self, lines: &[S]) {
+        if !self.quiet {
+            let mut err = self.stderr();
+            for line in lines {
+                let _ = writeln!(err, "{}", sanitize::block(line.as_ref()));
+            }
+        }
+    }
+
+    /// The first line of an entity view: its title in bold, its reference
+    /// dimmed (both data).
     pub fn heading(&self, out: &mut dyn Write, title: &str, reference: &str) -> io::Result<()> {
         writeln!(
             out,
             "{}  {}",
-            style::paint(self.color, style::HEADER, title),
-            style::paint(self.color, style::DIM, reference)
+            style::paint(self.color, style::HEADER, &sanitize::line(title)),
+            style::paint(self.color, style::DIM, &sanitize::line(reference))
         )
     }
 

@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::sanitize::{self, line_string};
 use super::style::{paint, DIM, HEADER, STRONG};
 use super::Ui;
 use crate::catalog::ownership::{MatchedBy, OwnerInfo, OwnerReport};
@@ -13,7 +14,11 @@ pub fn render(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result<
     match (&report.entity, &report.matched) {
         (Some(entity), MatchedBy::Annotation { key, value }) => {
             ui.heading(out, &report.title, entity)?;
-            writeln!(out, "{}", dim(&format!("matched by {key}: {value}")))?;
+            writeln!(
+                out,
+                "{}",
+                dim(&sanitize::line(&format!("matched by {key}: {value}")))
+            )?;
         }
         (Some(entity), _) => ui.heading(out, &report.title, entity)?,
         (
@@ -32,10 +37,16 @@ pub fn render(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result<
             writeln!(
                 out,
                 "{}",
-                dim(&format!("owners from {file}:{line} (pattern {pattern})"))
+                dim(&sanitize::line(&format!(
+                    "owners from {file}:{line} (pattern {pattern})"
+                )))
             )?;
         }
-        (None, _) => writeln!(out, "{}", paint(ui.color, HEADER, &report.title))?,
+        (None, _) => writeln!(
+            out,
+            "{}",
+            paint(ui.color, HEADER, &sanitize::line(&report.title))
+        )?,
     }
     writeln!(out)?;
     match &report.owner {
@@ -54,7 +65,7 @@ pub fn render(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result<
         writeln!(
             out,
             "Also in this repository: {}",
-            report.other_matches.join(", ")
+            sanitize::line(&report.other_matches.join(", "))
         )?;
     }
     Ok(())
@@ -72,12 +83,12 @@ fn render_owner(out: &mut dyn Write, ui: &Ui, owner: &OwnerInfo) -> io::Result<(
         "Owner",
         format!(
             "{}  {}{missing}",
-            paint(ui.color, STRONG, &owner.display_name),
-            dim(&owner.entity_ref)
+            paint(ui.color, STRONG, &sanitize::line(&owner.display_name)),
+            dim(&sanitize::line(&owner.entity_ref))
         ),
     ));
     if let Some(email) = &owner.email {
-        rows.push(("Email", email.clone()));
+        rows.push(("Email", line_string(email.clone())));
     }
     for c in owner.contacts.iter().filter(|c| c.kind != "email") {
         let label = match c.kind.as_str() {
@@ -86,8 +97,8 @@ fn render_owner(out: &mut dyn Write, ui: &Ui, owner: &OwnerInfo) -> io::Result<(
             _ => "Link",
         };
         let text = match &c.label {
-            Some(l) => format!("{l}  {}", dim(&c.value)),
-            None => c.value.clone(),
+            Some(l) => format!("{}  {}", sanitize::line(l), dim(&sanitize::line(&c.value))),
+            None => line_string(c.value.clone()),
         };
         rows.push((label, text));
     }
@@ -97,7 +108,7 @@ fn render_owner(out: &mut dyn Write, ui: &Ui, owner: &OwnerInfo) -> io::Result<(
             .iter()
             .map(|p| p.display_name.as_str())
             .collect();
-        rows.push(("Part of", chain.join(" › ")));
+        rows.push(("Part of", line_string(chain.join(" › "))));
     }
     for (key, value) in rows {
         writeln!(
@@ -122,11 +133,14 @@ fn render_owner(out: &mut dyn Write, ui: &Ui, owner: &OwnerInfo) -> io::Result<(
             )?;
             let mut table = ui.table(&["Name", "Email", "Ref"]);
             for m in &owner.members {
-                table.add_row(vec![
-                    m.display_name.clone(),
-                    m.email.clone().unwrap_or_default(),
-                    m.entity_ref.clone(),
-                ]);
+                table.add_row(
+                    [
+                        m.display_name.clone(),
+                        m.email.clone().unwrap_or_default(),
+                        m.entity_ref.clone(),
+                    ]
+                    .map(line_string),
+                );
             }
             writeln!(out, "{}", table.trim_fmt())?;
         }
@@ -140,16 +154,21 @@ fn render_live(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result
     writeln!(out)?;
     if report.oncall.is_empty() {
         let why = report.live_status.as_deref().unwrap_or("nobody");
-        writeln!(out, "{:<12}{}", "On call", dim(&format!("unknown: {why}")))?;
+        writeln!(
+            out,
+            "{:<12}{}",
+            "On call",
+            dim(&sanitize::line(&format!("unknown: {why}")))
+        )?;
     }
     for (i, person) in report.oncall.iter().enumerate() {
-        let text = |k: &str| person.get(k).and_then(|v| v.as_str()).unwrap_or("");
-        let email = match text("email") {
+        let text = |k: &str| sanitize::line(person.get(k).and_then(|v| v.as_str()).unwrap_or(""));
+        let email = match text("email").as_ref() {
             "" => String::new(),
             e => format!(" <{e}>"),
         };
         let level = person.get("level").and_then(|v| v.as_u64()).unwrap_or(0);
-        let until = match text("until") {
+        let until = match text("until").as_ref() {
             "" => "permanently".to_string(),
             u => format!("until {u}"),
         };
@@ -157,7 +176,7 @@ fn render_live(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result
             out,
             "{:<12}{}{email}  {}",
             if i == 0 { "On call" } else { "" },
-            paint(ui.color, STRONG, text("name")),
+            paint(ui.color, STRONG, &text("name")),
             dim(&format!("level {level}, {until}"))
         )?;
     }
@@ -171,14 +190,16 @@ fn render_live(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result
                 .unwrap_or_default()
         };
         if let Some(c) = activity.get("last_commit") {
-            let sha = c.get("sha").and_then(|v| v.as_str()).unwrap_or("");
-            let author = c.get("author").and_then(|v| v.as_str()).unwrap_or("?");
-            let message = c.get("message").and_then(|v| v.as_str()).unwrap_or("");
+            let field = |k: &str, or: &'static str| {
+                sanitize::line(c.get(k).and_then(|v| v.as_str()).unwrap_or(or)).into_owned()
+            };
+            let sha: String = field("sha", "").chars().take(7).collect();
+            let author = field("author", "?");
+            let message = field("message", "");
             writeln!(
                 out,
-                "{:<12}{} {message}  {}",
+                "{:<12}{sha} {message}  {}",
                 "Last commit",
-                &sha[..sha.len().min(7)],
                 dim(&format!("by {author}, {}", when(c, "date")))
             )?;
         }
@@ -189,8 +210,9 @@ fn render_live(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result
                 .unwrap_or("");
             writeln!(
                 out,
-                "{:<12}{what}  {}",
+                "{:<12}{}  {}",
                 "Last deploy",
+                sanitize::line(what),
                 dim(&when(d, "created_at"))
             )?;
         }

@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::sanitize;
 use super::style::{paint, DIM, ERROR, HEADER, WARNING};
 use super::Ui;
 use crate::catalog::validate::Report;
@@ -16,9 +17,10 @@ pub fn render(out: &mut dyn Write, ui: &Ui, report: &Report, checked: &str) -> i
     let (e, w) = (report.errors.len(), report.warnings.len());
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let summary = format!(
-        "{}, {} in {checked}",
+        "{}, {} in {}",
         plural(e, "error"),
-        plural(w, "warning")
+        plural(w, "warning"),
+        sanitize::line(checked)
     );
     let style = if e > 0 {
         ERROR
@@ -45,12 +47,13 @@ fn render_one(out: &mut dyn Write, ui: &Ui, p: &Problem) -> io::Result<()> {
         out,
         "{}: {}",
         paint(ui.color, style, &format!("{label}[{}]", p.code)),
-        p.message
+        // messages quote names and values from the file
+        sanitize::line(&p.message)
     )?;
     let entity = p
         .entity
         .as_deref()
-        .map(|e| format!(" ({e})"))
+        .map(|e| format!(" ({})", sanitize::line(e)))
         .unwrap_or_default();
     let gutter = p.line.to_string().len();
     writeln!(
@@ -58,7 +61,7 @@ fn render_one(out: &mut dyn Write, ui: &Ui, p: &Problem) -> io::Result<()> {
         "{}{} {}:{}:{}{}",
         " ".repeat(gutter),
         paint(ui.color, DIM, "-->"),
-        p.file,
+        sanitize::line(&p.file),
         p.line,
         p.column,
         paint(ui.color, DIM, &entity)
@@ -70,11 +73,12 @@ fn render_one(out: &mut dyn Write, ui: &Ui, p: &Problem) -> io::Result<()> {
             out,
             "{} {bar} {}",
             paint(ui.color, DIM, &p.line.to_string()),
-            snippet.trim_end()
+            sanitize::block(snippet.trim_end())
         )?;
-        let pad: String = snippet
+        // Under the sanitized text, so escapes before the column count.
+        let before: String = snippet.chars().take(p.column.saturating_sub(1)).collect();
+        let pad: String = sanitize::block(&before)
             .chars()
-            .take(p.column.saturating_sub(1))
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         writeln!(
@@ -87,24 +91,50 @@ fn render_one(out: &mut dyn Write, ui: &Ui, p: &Problem) -> io::Result<()> {
     writeln!(out)
 }
 
-/// `::error file=…,line=…,col=…::message` lines for GitHub Actions.
-pub fn github_annotations(out: &mut dyn Write, report: &Report) -> io::Result<()> {
-    for (kind, p) in report
+/// `::error file=…,line=…,col=…::message` lines for GitHub Actions, to be
+/// written with `Guarded::command` (the only way a line may start with
+/// `::`). Data in them is escaped the way the runner unescapes it
+/// (actions/runner `ActionCommand`): `%`, CR and LF in the message; also
+/// `:` and `,` in properties. Control characters are shown as escapes
+/// first: the message lands in the log and the pull-request UI.
+pub fn github_annotations(report: &Report) -> Vec<String> {
+    report
         .errors
         .iter()
         .map(|p| ("error", p))
         .chain(report.warnings.iter().map(|p| ("warning", p)))
-    {
-        let message = format!("[{}] {}", p.code, p.message)
-            .replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A");
-        let file = p.file.replace(',', "%2C").replace(':', "%3A");
-        writeln!(
-            out,
-            "::{kind} file={file},line={},col={}::{message}",
-            p.line, p.column
-        )?;
+        .map(|(kind, p)| {
+            let message = format!("[{}] {}", p.code, sanitize::block(&p.message));
+            format!(
+                "::{kind} file={},line={},col={}::{}",
+                escape_property(&sanitize::line(&p.file)),
+                p.line,
+                p.column,
+                escape_data(&message)
+            )
+        })
+        .collect()
+}
+
+/// A workflow command's message.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotation_data_is_escaped_per_the_runner_rules() {
+        assert_eq!(escape_data("50% a\r\nb"), "50%25 a%0D%0Ab");
+        assert_eq!(escape_property("a,b:c%d"), "a%2Cb%3Ac%25d");
     }
-    Ok(())
 }

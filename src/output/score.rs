@@ -10,6 +10,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::json;
 
+use super::sanitize::{self, line_string};
 use super::{style, Ui};
 use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
 use idp::score::gate::Gate;
@@ -76,11 +77,15 @@ pub fn table(
         writeln!(
             out,
             "{}  {}",
-            h(&card.title),
+            h(&sanitize::line(&card.title)),
             style::paint(
                 ui.color,
                 style::DIM,
-                &format!("scorecard:{} · {} scored", card.name, mine.len())
+                &format!(
+                    "scorecard:{} · {} scored",
+                    sanitize::line(&card.name),
+                    mine.len()
+                )
             )
         )?;
         if mine.is_empty() {
@@ -91,9 +96,13 @@ pub fn table(
         let mut t = ui.table(&["entity", "level", "next level needs"]);
         for r in &mine {
             t.add_row(vec![
-                short(&r.entity),
-                style::paint(ui.color, level_style(card, r), &level_label(card, r)),
-                needs(r),
+                line_string(short(&r.entity)),
+                style::paint(
+                    ui.color,
+                    level_style(card, r),
+                    &sanitize::line(&level_label(card, r)),
+                ),
+                line_string(needs(r)),
             ]);
         }
         super::Ui::keep_columns(&mut t, 2);
@@ -122,10 +131,10 @@ pub fn table(
                     _ => style::paint(ui.color, style::WARNING, o.state.name()),
                 };
                 findings.add_row(vec![
-                    short(&r.entity),
-                    format!("{} ({})", o.id, o.level),
+                    line_string(short(&r.entity)),
+                    line_string(format!("{} ({})", o.id, o.level)),
                     painted,
-                    message,
+                    line_string(message),
                 ]);
             }
         }
@@ -135,7 +144,7 @@ pub fn table(
             writeln!(out, "{}", findings.trim_fmt())?;
         }
         writeln!(out)?;
-        writeln!(out, "{}", summary(card, &mine))?;
+        writeln!(out, "{}", sanitize::line(&summary(card, &mine)))?;
         if mine.iter().any(|r| r.uncertain) {
             writeln!(out, "? the level depends on live facts that are unavailable (--unknown fail counts them as failing)")?;
         }
@@ -147,7 +156,7 @@ pub fn table(
         } else {
             writeln!(out, "{}", h(&format!("Regressions ({})", regs.len())))?;
             for r in regs {
-                writeln!(out, "{}", regression_line(r))?;
+                writeln!(out, "{}", sanitize::line(&regression_line(r)))?;
             }
         }
     }
@@ -202,6 +211,7 @@ fn gate_line(ui: &Ui, gate: &Gate) -> String {
         return style::paint(ui.color, style::STRONG, "gate: passed");
     }
     let mut why = Vec::new();
+    // (data in `why` is sanitized as one line below)
     for c in gated.iter().filter(|c| !c.passed) {
         let names: Vec<String> = c.below.iter().map(|e| short(e)).collect();
         why.push(format!(
@@ -222,7 +232,7 @@ fn gate_line(ui: &Ui, gate: &Gate) -> String {
     format!(
         "{}: {}",
         style::paint(ui.color, style::ERROR, "gate: failed"),
-        why.join("; ")
+        sanitize::line(&why.join("; "))
     )
 }
 
@@ -300,7 +310,11 @@ pub fn markdown(
             writeln!(out, "### Regressions")?;
             writeln!(out)?;
             for r in regs {
-                writeln!(out, "- {}", regression_line(r).replacen("  ", " — ", 1))?;
+                writeln!(
+                    out,
+                    "- {}",
+                    sanitize::line(&regression_line(r)).replacen("  ", " — ", 1)
+                )?;
             }
         }
         writeln!(out)?;
@@ -309,9 +323,9 @@ pub fn markdown(
         writeln!(
             out,
             "**{}**: {} below {}",
-            c.scorecard,
+            sanitize::line(&c.scorecard),
             c.below.len(),
-            c.min_level.as_deref().unwrap_or("")
+            sanitize::line(c.min_level.as_deref().unwrap_or(""))
         )?;
         writeln!(out)?;
     }
@@ -323,7 +337,7 @@ pub fn markdown(
         if mine.is_empty() {
             continue;
         }
-        writeln!(out, "### {}", card.title)?;
+        writeln!(out, "### {}", sanitize::line(&card.title))?;
         writeln!(out)?;
         writeln!(out, "| Entity | Level | Not passing |")?;
         writeln!(out, "|---|---|---|")?;
@@ -345,13 +359,13 @@ pub fn markdown(
             writeln!(
                 out,
                 "| `{}` | {} | {} |",
-                short(&r.entity),
-                level_label(card, r),
-                failing.join(", ")
+                sanitize::line(&short(&r.entity)),
+                sanitize::line(&level_label(card, r)),
+                sanitize::line(&failing.join(", "))
             )?;
         }
         writeln!(out)?;
-        writeln!(out, "{}", summary(card, &mine))?;
+        writeln!(out, "{}", sanitize::line(&summary(card, &mine)))?;
         writeln!(out)?;
     }
     Ok(())
@@ -439,7 +453,7 @@ pub fn show_section(
         let Some(card) = set.get(&r.scorecard) else {
             continue;
         };
-        t.add_row(vec![card.title.clone(), level_label(card, r), needs(r)]);
+        t.add_row([card.title.clone(), level_label(card, r), needs(r)].map(line_string));
     }
     Ui::keep_columns(&mut t, 2);
     writeln!(out, "{}", t.trim_fmt())

@@ -36,7 +36,7 @@ pub fn input(
     validate: Option<Validator>,
 ) -> Result<String, ScaffoldError> {
     let theme = theme();
-    let mut q = Input::<String>::with_theme(&theme).with_prompt(prompt);
+    let mut q = Input::<String>::with_theme(&theme).with_prompt(crate::sanitize::line(prompt));
     if let Some(d) = default {
         q = q.default(d.to_string());
     } else {
@@ -56,8 +56,8 @@ pub fn select(
     default: usize,
 ) -> Result<usize, ScaffoldError> {
     Select::with_theme(&theme())
-        .with_prompt(prompt)
-        .items(items)
+        .with_prompt(crate::sanitize::line(prompt))
+        .items(&safe_items(items))
         .default(default.min(items.len().saturating_sub(1)))
         .interact()
         .map_err(|e| failed(name, e))
@@ -71,8 +71,8 @@ pub fn fuzzy_select(
     default: usize,
 ) -> Result<usize, ScaffoldError> {
     FuzzySelect::with_theme(&theme())
-        .with_prompt(prompt)
-        .items(items)
+        .with_prompt(crate::sanitize::line(prompt))
+        .items(&safe_items(items))
         .default(default.min(items.len().saturating_sub(1)))
         .interact()
         .map_err(|e| failed(name, e))
@@ -81,7 +81,7 @@ pub fn fuzzy_select(
 /// Yes or no.
 pub fn confirm(name: &str, prompt: &str, default: bool) -> Result<bool, ScaffoldError> {
     Confirm::with_theme(&theme())
-        .with_prompt(prompt)
+        .with_prompt(crate::sanitize::line(prompt))
         .default(default)
         .interact()
         .map_err(|e| failed(name, e))
@@ -90,7 +90,16 @@ pub fn confirm(name: &str, prompt: &str, default: bool) -> Result<bool, Scaffold
 /// A secret, not echoed.
 pub fn password(name: &str, prompt: &str) -> Result<String, ScaffoldError> {
     Password::with_theme(&theme())
-        .with_prompt(prompt)
+        .with_prompt(crate::sanitize::line(prompt))
         .interact()
         .map_err(|e| failed(name, e))
+}
+
+/// Choices as shown: template text, so sanitized like any data on a
+/// terminal (see `crate::sanitize`).
+fn safe_items(items: &[String]) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| crate::sanitize::line_string(i.clone()))
+        .collect()
 }

@@ -129,6 +129,16 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The pane's title: what OSC 0/2 sequences printed in it set.
+    pub fn pane_title(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["display-message", "-p", "-t", "t", "#{pane_title}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Waits until the screen satisfies `pred` and returns it; panics with
     /// `what` and the screen after [`TIMEOUT`].
     #[track_caller]

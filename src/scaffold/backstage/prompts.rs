@@ -52,17 +52,20 @@ fn text_of(v: &Value) -> String {
 }
 
 impl TerminalAsker {
+    /// The prompt of a field: template text, sanitized for the terminal.
     fn label(field: &Field) -> String {
+        let label = crate::sanitize::line(field.label());
         if field.required {
-            field.label().to_string()
+            label.into_owned()
         } else {
-            format!("{} (optional)", field.label())
+            format!("{label} (optional)")
         }
     }
 
     fn describe(&self, field: &Field) {
         if let Some(d) = field.schema.get("description").and_then(Value::as_str) {
             // Best effort: a hint that cannot be drawn changes no answer.
+            let d = crate::sanitize::block(d);
             let _ = self.term.write_line(&format!("  {}", style(d).dim()));
         }
     }
@@ -139,6 +142,7 @@ impl TerminalAsker {
                     .map(str::to_string)
                     .unwrap_or_else(|| text_of(o))
             })
+            .map(crate::sanitize::line_string)
             .collect();
         let optional = !field.required && field.default().is_none();
         if optional {
@@ -214,7 +218,10 @@ impl TerminalAsker {
         if candidates.is_empty() {
             return self.input(field, Some(catalog));
         }
-        let labels: Vec<String> = candidates.iter().map(|e| picker.label(e)).collect();
+        let labels: Vec<String> = candidates
+            .iter()
+            .map(|e| crate::sanitize::line_string(picker.label(e)))
+            .collect();
         if picker.is_multi() {
             let picked = MultiSelect::with_theme(&self.theme)
                 .with_prompt(format!(
@@ -260,7 +267,7 @@ impl TerminalAsker {
                 [only] => Ok(only.clone()),
                 [] => {
                     let mut input = Input::<String>::with_theme(&self.theme)
-                        .with_prompt(format!("{} — {what}", field.label()));
+                        .with_prompt(format!("{} — {what}", crate::sanitize::line(field.label())));
                     if let Some(d) = default {
                         input = input.default(d);
                     }
@@ -268,8 +275,13 @@ impl TerminalAsker {
                 }
                 many => {
                     let i = Select::with_theme(&self.theme)
-                        .with_prompt(format!("{} — {what}", field.label()))
-                        .items(many)
+                        .with_prompt(format!("{} — {what}", crate::sanitize::line(field.label())))
+                        .items(
+                            &many
+                                .iter()
+                                .map(|m| crate::sanitize::line_string(m.clone()))
+                                .collect::<Vec<_>>(),
+                        )
                         .default(0)
                         .interact()
                         .map_err(|e| prompt_error(field, e))?;
@@ -311,6 +323,7 @@ impl TerminalAsker {
 
 impl Asker for TerminalAsker {
     fn page(&mut self, title: &str) {
+        let title = crate::sanitize::line(title);
         let _ = self.term.write_line(&format!("{}", style(title).bold()));
     }
 
