@@ -6,6 +6,8 @@ mod common;
 
 #[path = "it/bad_input.rs"]
 mod bad_input;
+#[path = "it/budgets.rs"]
+mod budgets;
 #[path = "it/completions.rs"]
 mod completions;
 #[path = "it/fake_api.rs"]
