@@ -6,6 +6,8 @@ mod common;
 
 #[path = "it/bad_input.rs"]
 mod bad_input;
+#[path = "it/budgets.rs"]
+mod budgets;
 #[path = "it/budgets_eval.rs"]
 mod budgets_eval;
 #[path = "it/completions.rs"]

@@ -9,15 +9,18 @@
 //! seconds of the load also get a content hash, because a second edit in the
 //! same mtime tick would otherwise go unnoticed (git's "racy clean" problem).
 //!
-//! Layout: `[u32 header length][header][u64 body length][body][documents]`.
-//! The body holds each entity's identity and relations; the documents section
-//! holds each descriptor's JSON, which is parsed only when a command touches
-//! that entity. The file is memory-mapped, so a warm `who-owns` reads a few
-//! pages of it, not all of it.
+//! Layout: `[u32 CRC-32 of the rest][u32 header length][header][u64 body
+//! length][body][documents]`. The body holds each entity's identity and
+//! relations; the documents section holds each descriptor's JSON, which is
+//! parsed only when a command touches that entity.
 //!
 //! Index files are written to a temp file and renamed (a new inode), so
-//! concurrent idp processes never see a half-written index and a mapped file
-//! is never modified underneath a reader. Any read failure means a rebuild.
+//! concurrent idp processes never see a half-written index. The cache is
+//! still only a file: a disk error, a full disk or another process can
+//! corrupt or truncate it. So a reader copies the whole file into memory
+//! (a memory map of a file truncated underneath it kills the process with
+//! SIGBUS) and checks the checksum before trusting a byte of it. Any read
+//! failure means a rebuild, never a wrong answer.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -35,7 +38,7 @@ use super::snapshot::{mtime_ns, WorkTree};
 use super::{Catalog, Origin};
 
 /// Bumped whenever the stored layout changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// Entries modified more recently than this before indexing get a content hash.
 const RACY_NS: u128 = 2_000_000_000;
 
@@ -79,36 +82,57 @@ pub fn index_path(cache: &Path, key: &str) -> PathBuf {
     cache.join("index").join(format!("{:016x}.idx", h.finish()))
 }
 
-/// Loads the index for `key` if it exists and is still valid.
-pub fn read(cache: &Path, key: &str) -> Option<Catalog> {
-    let file = std::fs::File::open(index_path(cache, key)).ok()?;
-    // SAFETY: index files are only ever replaced by rename, never written in
-    // place, so the mapped inode does not change while it is mapped.
-    let map = Arc::new(unsafe { memmap2::Mmap::map(&file) }.ok()?);
-    let bytes: &[u8] = &map;
-    let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
-    let header: Header = bincode::deserialize(bytes.get(4..4 + len)?).ok()?;
-    if header.format != FORMAT || header.version != env!("CARGO_PKG_VERSION") || header.key != key {
-        return None;
+/// Why there is no usable index.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Miss {
+    /// None was written yet (or the cache was cleared).
+    #[error("no index yet")]
+    Absent,
+    /// Written by another idp version or for another catalog state.
+    #[error("the index is out of date")]
+    Stale,
+    /// The file is damaged: short, or its checksum does not match.
+    #[error("the index {path} is damaged ({reason}); rebuilding it")]
+    Corrupt {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+/// Loads the index for `key` if it exists, is intact and is still valid.
+pub fn read(cache: &Path, key: &str) -> Result<Catalog, Miss> {
+    let path = index_path(cache, key);
+    // A copy, not a mapping: see the module doc.
+    let bytes = std::fs::read(&path).map_err(|_| Miss::Absent)?;
+    let corrupt = |reason| Miss::Corrupt {
+        path: path.clone(),
+        reason,
+    };
+    let (sum, rest) = bytes
+        .split_first_chunk::<4>()
+        .ok_or_else(|| corrupt("too short"))?;
+    if u32::from_le_bytes(*sum) != crc32fast::hash(rest) {
+        return Err(corrupt("checksum mismatch"));
     }
+    let parsed = parse(&bytes, key).ok_or_else(|| corrupt("unreadable layout"))?;
+    let (header, body, docs_start) = parsed?;
     if let Some(fp) = &header.fingerprint {
         if !fp.is_current() {
-            return None;
+            return Err(Miss::Stale);
         }
     }
-    let at = 4 + len;
-    let body_len = u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?) as usize;
-    let body: Body = bincode::deserialize(bytes.get(at + 8..at + 8 + body_len)?).ok()?;
-    let docs_start = at + 8 + body_len;
-    let config: CatalogConfig = serde_json::from_str(&body.config_json).ok()?;
-    let shared: Arc<dyn AsRef<[u8]> + Send + Sync> = map.clone();
-    let total = map.len();
+    let config: CatalogConfig =
+        serde_json::from_str(&body.config_json).map_err(|_| corrupt("unreadable config"))?;
+    let total = bytes.len();
+    let shared: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(bytes);
     let mut entities = Vec::with_capacity(body.entities.len());
     for parts in body.entities {
         let start = docs_start + parts.doc.0 as usize;
         let end = start + parts.doc.1 as usize;
         if end > total {
-            return None;
+            return Err(corrupt("document out of bounds"));
         }
         let mapped = MappedDoc {
             bytes: shared.clone(),
@@ -118,7 +142,25 @@ pub fn read(cache: &Path, key: &str) -> Option<Catalog> {
     }
     let mut catalog = Catalog::assemble(entities, config, body.origin);
     catalog.load_errors = body.load_errors;
-    Some(catalog)
+    Ok(catalog)
+}
+
+/// Header, body and where the documents start, from checksummed bytes;
+/// `None` when the layout does not decode, `Some(Err(Stale))` when it is
+/// another version's or another key's.
+fn parse(bytes: &[u8], key: &str) -> Option<Result<(Header, Body, usize), Miss>> {
+    let at = 4;
+    let len = u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize;
+    let at = at + 4;
+    let header: Header = bincode::deserialize(bytes.get(at..at.checked_add(len)?)?).ok()?;
+    if header.format != FORMAT || header.version != env!("CARGO_PKG_VERSION") || header.key != key {
+        return Some(Err(Miss::Stale));
+    }
+    let at = at + len;
+    let body_len = u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?) as usize;
+    let at = at + 8;
+    let body: Body = bincode::deserialize(bytes.get(at..at.checked_add(body_len)?)?).ok()?;
+    Some(Ok((header, body, at + body_len)))
 }
 
 /// Stores `catalog` under `key`. Failures are ignored: the index is a cache.
@@ -161,14 +203,20 @@ fn try_write(
     let path = index_path(cache, key);
     let dir = path.parent()?;
     std::fs::create_dir_all(dir).ok()?;
+    let head_len = (head.len() as u32).to_le_bytes();
+    let body_len = (body.len() as u64).to_le_bytes();
+    let sections: [&[u8]; 5] = [&head_len, &head, &body_len, &body, &docs];
+    let mut crc = crc32fast::Hasher::new();
+    for section in sections {
+        crc.update(section);
+    }
     let tmp = tempfile::NamedTempFile::new_in(dir).ok()?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file());
-        w.write_all(&(head.len() as u32).to_le_bytes()).ok()?;
-        w.write_all(&head).ok()?;
-        w.write_all(&(body.len() as u64).to_le_bytes()).ok()?;
-        w.write_all(&body).ok()?;
-        w.write_all(&docs).ok()?;
+        w.write_all(&crc.finalize().to_le_bytes()).ok()?;
+        for section in sections {
+            w.write_all(section).ok()?;
+        }
         w.flush().ok()?;
     }
     tmp.persist(&path).ok()?;

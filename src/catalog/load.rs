@@ -214,10 +214,12 @@ fn read_file(snapshot: &dyn Snapshot, path: &str) -> FileResult {
         Ok(d) => d,
         Err(e) => {
             let (line, column) = e.position();
+            use super::parse::ParseError as E;
             let code = match e {
-                super::parse::ParseError::TooLarge { .. } => "file-too-large",
-                super::parse::ParseError::NotUtf8 { .. } => "not-utf8",
-                super::parse::ParseError::Yaml { .. } => "yaml-syntax",
+                E::TooLarge { .. } => "file-too-large",
+                E::NotUtf8 { .. } => "not-utf8",
+                E::Yaml { .. } => "yaml-syntax",
+                E::TooDeep { .. } | E::TooManyNodes { .. } | E::TooMuchText { .. } => "yaml-budget",
             };
             result
                 .problems

@@ -248,7 +248,7 @@ pub fn lookup_path<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     }
 }
 
-/// JSON text of a descriptor inside a shared buffer (the memory-mapped index).
+/// JSON text of a descriptor inside a shared buffer (the index, read into memory).
 #[derive(Clone)]
 pub struct MappedDoc {
     /// The buffer.

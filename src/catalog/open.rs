@@ -37,6 +37,8 @@ pub struct Opened {
     pub catalog: Catalog,
     /// Non-fatal notes (a failed fetch, a corrupt repository, …).
     pub warnings: Vec<String>,
+    /// What only `-v` shows (a damaged index that was rebuilt).
+    pub notes: Vec<String>,
     /// The files it was read from (`None` when it came from the index).
     pub snapshot: Option<Box<dyn Snapshot>>,
 }
@@ -69,14 +71,20 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
     }
 
     let key = format!("worktree:{}", root.display());
+    let mut notes = Vec::new();
     if opts.use_index {
-        if let Some(mut catalog) = index::read(&opts.dirs.cache, &key) {
-            catalog.origin.location = label;
-            return Ok(Opened {
-                catalog,
-                warnings: Vec::new(),
-                snapshot: None,
-            });
+        match index::read(&opts.dirs.cache, &key) {
+            Ok(mut catalog) => {
+                catalog.origin.location = label;
+                return Ok(Opened {
+                    catalog,
+                    warnings: Vec::new(),
+                    notes,
+                    snapshot: None,
+                });
+            }
+            Err(miss @ index::Miss::Corrupt { .. }) => notes.push(miss.to_string()),
+            Err(_) => {}
         }
     }
     let mut warnings = Vec::new();
@@ -107,6 +115,7 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
     Ok(Opened {
         catalog,
         warnings,
+        notes,
         snapshot: Some(Box::new(tree)),
     })
 }
@@ -136,14 +145,20 @@ fn open_commit(
         location: label.to_string(),
         commit: Some(commit.to_string()),
     };
+    let mut notes = Vec::new();
     if opts.use_index {
-        if let Some(mut catalog) = index::read(&opts.dirs.cache, &key) {
-            catalog.origin = origin;
-            return Ok(Opened {
-                catalog,
-                warnings: Vec::new(),
-                snapshot: None,
-            });
+        match index::read(&opts.dirs.cache, &key) {
+            Ok(mut catalog) => {
+                catalog.origin = origin;
+                return Ok(Opened {
+                    catalog,
+                    warnings: Vec::new(),
+                    notes,
+                    snapshot: None,
+                });
+            }
+            Err(miss @ index::Miss::Corrupt { .. }) => notes.push(miss.to_string()),
+            Err(_) => {}
         }
     }
     let config = read_config(&tree as &dyn Snapshot, label)?;
@@ -155,6 +170,7 @@ fn open_commit(
     Ok(Opened {
         catalog,
         warnings: Vec::new(),
+        notes,
         snapshot: Some(Box::new(tree)),
     })
 }

@@ -1,13 +1,33 @@
 //! YAML text to descriptor documents: size limit, UTF-8 check, multi-document
 //! splitting with the line each document starts on, and conversion to JSON
-//! values. serde_yaml (libyaml) does the parsing; it rejects duplicate keys and
-//! bounds alias expansion, so an alias bomb fails fast instead of eating memory.
+//! values. serde_yaml (libyaml) does the parsing; duplicate keys are rejected.
+//!
+//! Untrusted text runs under budgets, each refused with its position: nesting
+//! depth and the nodes written out are checked by a linear pre-scan
+//! ([`prescan`](super::prescan)) before libyaml runs; the nodes and text that
+//! aliases expand to are counted while converting, so a few kilobytes of
+//! `*a, *a, …` stop at [`MAX_NODES`] instead of growing to gigabytes.
+
+use std::cell::Cell;
 
 use serde_json::{Map, Number, Value};
+
+use super::prescan::{self, Limit, MAX_DEPTH};
 
 /// Files larger than this are refused: descriptors are small, and a huge file
 /// in the catalog is a mistake that would otherwise stall every command.
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Most nodes (scalars, sequences, mappings, keys; each alias counted as
+/// everything it names) one file may produce. Descriptor files have
+/// hundreds; a big catalog file of many documents, tens of thousands.
+pub const MAX_NODES: u64 = 1_000_000;
+
+/// Most bytes of string text one file may expand to, aliases included. A
+/// file without aliases cannot come near it (it is over [`MAX_FILE_BYTES`]);
+/// it stops `*big, *big, …` of one long string, which the node budget alone
+/// would let grow to gigabytes.
+pub const MAX_EXPANDED_BYTES: u64 = 4 * MAX_FILE_BYTES;
 
 /// One YAML document of a file.
 #[derive(Debug, Clone)]
@@ -39,6 +59,36 @@ pub enum ParseError {
         /// 1-based column.
         column: usize,
     },
+    /// Collections nest deeper than [`MAX_DEPTH`].
+    #[error("nesting deeper than {limit} levels; refused")]
+    TooDeep {
+        /// 1-based line of the collection one level too deep.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// More than [`MAX_NODES`] nodes, aliases expanded.
+    #[error("YAML expands to more than {limit} nodes (aliases included); refused")]
+    TooManyNodes {
+        /// 1-based line of the node (usually an alias) that passes the budget.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The limit.
+        limit: u64,
+    },
+    /// More than [`MAX_EXPANDED_BYTES`] of string text, aliases expanded.
+    #[error("YAML expands to more than {limit} bytes of text (aliases included); refused")]
+    TooMuchText {
+        /// 1-based line of the node (usually an alias) that passes the budget.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The limit.
+        limit: u64,
+    },
     /// libyaml or serde_yaml rejected the text.
     #[error("{message}")]
     Yaml {
@@ -57,8 +107,21 @@ impl ParseError {
         match self {
             ParseError::TooLarge { .. } => (1, 1),
             ParseError::NotUtf8 { line, column } => (*line, *column),
-            ParseError::Yaml { line, column, .. } => ((*line).max(1), (*column).max(1)),
+            ParseError::Yaml { line, column, .. }
+            | ParseError::TooDeep { line, column, .. }
+            | ParseError::TooManyNodes { line, column, .. }
+            | ParseError::TooMuchText { line, column, .. } => ((*line).max(1), (*column).max(1)),
         }
+    }
+
+    /// Whether a budget refused the text (it may be valid YAML).
+    pub fn is_budget(&self) -> bool {
+        matches!(
+            self,
+            ParseError::TooDeep { .. }
+                | ParseError::TooManyNodes { .. }
+                | ParseError::TooMuchText { .. }
+        )
     }
 }
 
@@ -79,8 +142,23 @@ pub fn parse_file(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
 
 /// Parses every document of a YAML stream.
 pub fn parse_str(text: &str) -> Result<Vec<Document>, ParseError> {
+    // Before libyaml: its scanner is quadratic in nesting, and it holds a
+    // document's events in memory before they are converted.
+    prescan::scan(text, MAX_NODES).map_err(|r| match r.limit {
+        Limit::Depth => ParseError::TooDeep {
+            line: r.line,
+            column: r.column,
+            limit: MAX_DEPTH,
+        },
+        Limit::Nodes => ParseError::TooManyNodes {
+            line: r.line,
+            column: r.column,
+            limit: MAX_NODES,
+        },
+    })?;
     let starts = document_lines(text);
     let mut docs = Vec::new();
+    let _budget = Budget::start();
     for (index, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let Json(value) = serde::Deserialize::deserialize(de).map_err(|e| yaml_error(e, text))?;
         docs.push(Document {
@@ -97,6 +175,28 @@ fn yaml_error(e: serde_yaml::Error, text: &str) -> ParseError {
         .location()
         .map(|l| (l.line(), l.column()))
         .unwrap_or((0, 0));
+    if let Some(over) = Budget::overrun() {
+        // serde_yaml reports where inside the aliased content the count ran
+        // out; the alias that expanded it is what the user must look at.
+        let (max_nodes, max_bytes) = match over {
+            Over::Nodes => (MAX_NODES, u64::MAX),
+            Over::Bytes => (u64::MAX, MAX_EXPANDED_BYTES),
+        };
+        let (line, column) =
+            super::expansion::overrun(text, max_nodes, max_bytes).unwrap_or((line, column));
+        return match over {
+            Over::Nodes => ParseError::TooManyNodes {
+                line,
+                column,
+                limit: MAX_NODES,
+            },
+            Over::Bytes => ParseError::TooMuchText {
+                line,
+                column,
+                limit: MAX_EXPANDED_BYTES,
+            },
+        };
+    }
     let mut message = e.to_string();
     // serde_yaml appends " at line X column Y"; we print the position ourselves.
     if let Some(i) = message.find(" at line ") {
@@ -105,7 +205,12 @@ fn yaml_error(e: serde_yaml::Error, text: &str) -> ParseError {
     if message.contains("repetition limit exceeded") {
         message = "too many alias expansions (a YAML alias bomb?); refused".into();
     } else if message.contains("recursion limit exceeded") {
-        message = "nesting is too deep; refused".into();
+        // The pre-scan misses indentless sequences; same refusal either way.
+        return ParseError::TooDeep {
+            line,
+            column,
+            limit: MAX_DEPTH,
+        };
     }
     // serde_yaml points a duplicate key at the start of its mapping; point at
     // the second occurrence instead, which is what the user must fix.
@@ -207,14 +312,79 @@ fn document_lines(text: &str) -> Vec<usize> {
     starts
 }
 
+/// Which expansion budget a conversion ran out of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Over {
+    Nodes,
+    Bytes,
+}
+
+/// What the current file's conversion has spent.
+#[derive(Debug, Default, Clone, Copy)]
+struct Spent {
+    nodes: u64,
+    bytes: u64,
+    over: Option<Over>,
+}
+
+thread_local! {
+    /// Per thread: a file is converted on one thread from start to end, and
+    /// files are converted on many threads at once.
+    static SPENT: Cell<Spent> = Cell::new(Spent::default());
+}
+
+/// The expansion budgets of one file's conversion; starts from zero and
+/// resets when dropped, so the next file on this thread starts fresh.
+struct Budget;
+
+impl Budget {
+    fn start() -> Budget {
+        SPENT.set(Spent::default());
+        Budget
+    }
+
+    /// Counts `nodes` and `bytes`; `Err` once either budget is passed (and
+    /// from then on, so the conversion unwinds).
+    fn charge<E: serde::de::Error>(nodes: u64, bytes: u64) -> Result<(), E> {
+        let mut spent = SPENT.get();
+        spent.nodes += nodes;
+        spent.bytes += bytes;
+        if spent.over.is_none() {
+            if spent.nodes > MAX_NODES {
+                spent.over = Some(Over::Nodes);
+            } else if spent.bytes > MAX_EXPANDED_BYTES {
+                spent.over = Some(Over::Bytes);
+            }
+        }
+        SPENT.set(spent);
+        match spent.over {
+            None => Ok(()),
+            Some(_) => Err(E::custom("expansion budget exceeded")),
+        }
+    }
+
+    /// The budget the current conversion ran out of, if any.
+    fn overrun() -> Option<Over> {
+        SPENT.get().over
+    }
+}
+
+impl Drop for Budget {
+    fn drop(&mut self) {
+        SPENT.set(Spent::default());
+    }
+}
+
 /// A JSON value deserialized straight from YAML events, without serde_yaml's
 /// own `Value` in between (half the allocations on the load path). Like
 /// serde_yaml's `Mapping`, it rejects duplicate keys; non-string keys become
-/// strings, tags are dropped, and non-finite floats become null.
+/// strings, tags are dropped, and non-finite floats become null. Every node
+/// and string is charged to the file's [`Budget`].
 struct Json(Value);
 
 impl<'de> serde::Deserialize<'de> for Json {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Budget::charge::<D::Error>(1, 0)?;
         d.deserialize_any(JsonVisitor).map(Json)
     }
 }
@@ -253,10 +423,12 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
         Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
+        Budget::charge::<E>(0, v.len() as u64)?;
         Ok(Value::String(v.to_string()))
     }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Value, E> {
+        Budget::charge::<E>(0, v.len() as u64)?;
         Ok(Value::String(v))
     }
     fn visit_unit<E>(self) -> Result<Value, E> {

@@ -162,6 +162,9 @@ impl Context<'_> {
         for w in &opened.warnings {
             self.ui.warn(w);
         }
+        for n in &opened.notes {
+            self.ui.note(n);
+        }
         let errors = &opened.catalog.load_errors;
         if self.ui.verbose > 0 {
             for e in errors {

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::config::CustomKind;
-use super::locate::{locate, locate_value};
+use super::locate::Locator;
 use super::model::Source;
 use super::problem::{Problem, Severity};
 use super::Catalog;
@@ -206,32 +206,53 @@ fn pointer_to_field(pointer: &str) -> String {
 }
 
 /// Fills line, column and source line of each problem that has a field path.
+/// Each file is read once and parsed once for all of its problems' paths,
+/// so the cost is one pass per file with problems, however many it has.
 fn locate_all(problems: &mut [Problem], read: &dyn Fn(&str) -> Option<String>) {
-    let mut texts: HashMap<String, Option<String>> = HashMap::new();
-    for p in problems.iter_mut() {
-        if p.code == "file-too-large" {
-            continue; // not read once, not read now
+    let mut by_file: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, p) in problems.iter().enumerate() {
+        if p.code != "file-too-large" {
+            // not read once, not read now
+            by_file.entry(p.file.as_str()).or_default().push(i);
         }
-        let text = texts.entry(p.file.clone()).or_insert_with(|| read(&p.file));
-        let Some(text) = text.as_deref() else {
+    }
+    let mut files: Vec<(String, Vec<usize>)> = by_file
+        .into_iter()
+        .map(|(file, list)| (file.to_string(), list))
+        .collect();
+    files.sort();
+    for (file, list) in files {
+        let Some(text) = read(&file) else {
             continue;
         };
-        if let Some(field) = &p.field {
-            // A wrong value is pointed at; a wrong key, or a missing field's
-            // parent, at the key.
-            let at_key = p.code.starts_with("missing-")
-                || p.code.ends_with("-key")
-                || p.code == "unknown-root-field";
-            let find = if at_key { locate } else { locate_value };
-            if let Some((line, column)) = find(text, p.document, field) {
-                p.line = line;
-                p.column = column;
+        let wanted = list.iter().filter_map(|&i| {
+            let p = &problems[i];
+            p.field.as_deref().map(|f| (p.document, f))
+        });
+        let locator = Locator::new(&text, wanted);
+        let lines: Vec<&str> = text.lines().collect();
+        for i in list {
+            let p = &mut problems[i];
+            if let Some(field) = &p.field {
+                // A wrong value is pointed at; a wrong key, or a missing
+                // field's parent, at the key.
+                let at_key = p.code.starts_with("missing-")
+                    || p.code.ends_with("-key")
+                    || p.code == "unknown-root-field";
+                let found = if at_key {
+                    locator.key(p.document, field)
+                } else {
+                    locator.value(p.document, field)
+                };
+                if let Some((line, column)) = found {
+                    p.line = line;
+                    p.column = column;
+                }
             }
+            p.snippet = lines
+                .get(p.line.saturating_sub(1))
+                .map(|line| line.to_string());
         }
-        p.snippet = text
-            .lines()
-            .nth(p.line.saturating_sub(1))
-            .map(str::to_string);
     }
     problems.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
