@@ -53,6 +53,8 @@ impl Measured {
 
 /// Runs `idp ARGS` in the test environment, waiting with `wait4` so the
 /// kernel reports this child's own peak RSS.
+// The child is reaped by the `wait4` below, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn measured(env: &TestEnv, args: &[&str]) -> Measured {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("idp"))
         .args(args)
