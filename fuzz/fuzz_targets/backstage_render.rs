@@ -7,9 +7,13 @@
 
 use idp::scaffold::backstage::{filters, steps};
 use idp::scaffold::render::Whitespace;
-use idp::scaffold::{Dialect, Renderer, DEFAULT_FUEL};
+use idp::scaffold::{Dialect, Renderer};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
+
+/// Fuel per render, lower than idp's default so a fuel-bound loop ends well
+/// under the 10 s timeout on an instrumented build (see cookiecutter_render).
+const FUEL: u64 = 2_000_000;
 
 fn step_context() -> Value {
     json!({
@@ -45,7 +49,7 @@ fn skeleton_values() -> Value {
 }
 
 fn renderer(ws: Whitespace) -> Renderer {
-    let mut r = Renderer::new(Dialect::Backstage, DEFAULT_FUEL);
+    let mut r = Renderer::new(Dialect::Backstage, FUEL);
     filters::install(&mut r);
     r.set_whitespace(ws);
     r
