@@ -98,10 +98,9 @@ fn live() -> FactMap {
         json!({"stars": 12, "default_branch": "main", "archived": false,
                "languages": {"Java": 1200, "Shell": 30}, "topics": ["payments"]}),
     );
-    facts.facts.insert(
-        "sonarqube".into(),
-        json!({"coverage": 81.5, "bugs": 0}),
-    );
+    facts
+        .facts
+        .insert("sonarqube".into(), json!({"coverage": 81.5, "bugs": 0}));
     facts
         .unavailable
         .insert("pagerduty".into(), "timeout after 10s".into());
