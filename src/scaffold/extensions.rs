@@ -14,6 +14,24 @@ use unicode_normalization::UnicodeNormalization;
 /// The hidden function `{% now %}` becomes.
 const NOW_FN: &str = "__idp_cookiecutter_now";
 
+/// Longest padding or generated string one filter call may produce (1 Mi
+/// characters). A template argument must not ask for gigabytes in a single
+/// step: fuel counts steps, not bytes, and the allocation fails (aborting
+/// idp) before any output limit could look at the result.
+pub const MAX_GENERATED_CHARS: usize = 1 << 20;
+
+/// Largest JSON indent (`jsonify`, `tojson`, Backstage's `dump`): it is
+/// repeated once per nesting level on every line.
+pub const MAX_INDENT: usize = 1024;
+
+/// A filter argument over one of the limits above.
+pub fn over_limit(what: &str, value: impl std::fmt::Display, limit: usize) -> Error {
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("{what} {value} is over idp's limit of {limit}"),
+    )
+}
+
 /// Adds cookiecutter's default extensions to `env`.
 pub fn register_cookiecutter(env: &mut Environment<'static>) {
     env.add_filter("jsonify", jsonify_filter);
@@ -74,15 +92,22 @@ fn truncate_filter(value: String, args: Rest<Value>, kwargs: Kwargs) -> Result<S
 }
 
 /// Jinja2's `center` (Python's `str.center`).
-fn center_filter(value: String, width: Option<usize>) -> String {
+fn center_filter(value: String, width: Option<usize>) -> Result<String, Error> {
     let width = width.unwrap_or(80);
     let len = value.chars().count();
     if len >= width {
-        return value;
+        return Ok(value);
+    }
+    if width > MAX_GENERATED_CHARS {
+        return Err(over_limit("center: width", width, MAX_GENERATED_CHARS));
     }
     let marg = width - len;
     let left = marg / 2 + (marg & width & 1);
-    format!("{}{value}{}", " ".repeat(left), " ".repeat(marg - left))
+    Ok(format!(
+        "{}{value}{}",
+        " ".repeat(left),
+        " ".repeat(marg - left)
+    ))
 }
 
 /// Jinja2's `tojson`: `json.dumps(sort_keys=True)` with `<`, `>`, `&`, `'`
@@ -239,6 +264,9 @@ fn indent_arg(v: &Value) -> Result<Option<usize>, Error> {
         return Ok(None);
     }
     let n = i64::try_from(v.clone())?;
+    if n > MAX_INDENT as i64 {
+        return Err(over_limit("indent", n, MAX_INDENT));
+    }
     Ok(Some(n.max(0) as usize))
 }
 
@@ -387,6 +415,13 @@ fn random_ascii_string(
         None => punctuation,
     };
     kwargs.assert_all_used()?;
+    if length > MAX_GENERATED_CHARS as i64 {
+        return Err(over_limit(
+            "random_ascii_string: length",
+            length,
+            MAX_GENERATED_CHARS,
+        ));
+    }
     Ok(random_string(length, punctuation))
 }
 
@@ -1001,6 +1036,36 @@ mod tests {
             .render_str(&rewrite_now_tags("{% now 'utc' + 'days=1', '%Y' %}"), ())
             .unwrap();
         assert_eq!(ok.len(), 4);
+    }
+
+    #[test]
+    fn huge_widths_indents_and_lengths_are_errors_not_allocations() {
+        // Found by fuzzing (fuzz/regressions/cookiecutter_render): each of
+        // these asked for ~100 GB in one call, and idp aborted.
+        let mut env = Environment::new();
+        register_cookiecutter(&mut env);
+        let ctx = minijinja::context! { d => Value::from(minijinja::value::Serde(json!({"a": [1, {"b": 2}]}))) };
+        for source in [
+            "{{ 'x' | center(99999999999) }}",
+            "{{ d | jsonify(99999999999) }}",
+            "{{ d | tojson(indent=99999999999) }}",
+            "{{ random_ascii_string(99999999999) }}",
+        ] {
+            let err = env.render_str(source, ctx.clone()).expect_err(source);
+            assert!(
+                err.to_string().contains("over idp's limit"),
+                "{source}: {err}"
+            );
+        }
+        assert_eq!(
+            env.render_str("{{ 'x' | center(5) }}", ()).unwrap(),
+            "  x  "
+        );
+        assert_eq!(
+            env.render_str("{{ random_ascii_string(4) | length }}", ())
+                .unwrap(),
+            "4"
+        );
     }
 
     #[test]
