@@ -94,7 +94,10 @@ impl EntityRef {
     /// The short form users type: `name` for a default-namespace entity of the
     /// field's default kind, otherwise as much of the full form as is needed.
     pub fn short(&self, default_kind: Option<&str>) -> String {
-        let kind_matches = default_kind.is_some_and(|k| k.eq_ignore_ascii_case(&self.kind));
+        // Without its kind, a namespace holding `:` (Backstage allows it)
+        // would read back as the kind: keep the kind then.
+        let kind_matches = default_kind.is_some_and(|k| k.eq_ignore_ascii_case(&self.kind))
+            && !self.namespace.contains(':');
         let ns_default = self.namespace.eq_ignore_ascii_case(DEFAULT_NAMESPACE);
         match (kind_matches, ns_default) {
             (true, true) => self.name.clone(),
@@ -169,5 +172,17 @@ mod tests {
         assert_eq!(r.short(None), "group:payments");
         let r = EntityRef::new("group", "ops", "sre");
         assert_eq!(r.short(Some("group")), "ops/sre");
+    }
+
+    #[test]
+    fn short_form_keeps_the_kind_when_the_namespace_has_a_colon() {
+        // Found by fuzzing (fuzz/regressions/entity_ref): `d:default/product`
+        // would read back as kind `d`.
+        let r = EntityRef::parse("group:d:default/product", None, "default").unwrap();
+        assert_eq!(r.namespace, "d:default");
+        let short = r.short(Some("group"));
+        assert_eq!(short, "group:d:default/product");
+        let back = EntityRef::parse(&short, Some("group"), "default").unwrap();
+        assert_eq!(back.key(), r.key());
     }
 }

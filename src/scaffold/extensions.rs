@@ -14,6 +14,24 @@ use unicode_normalization::UnicodeNormalization;
 /// The hidden function `{% now %}` becomes.
 const NOW_FN: &str = "__idp_cookiecutter_now";
 
+/// Longest padding or generated string one filter call may produce (1 Mi
+/// characters). A template argument must not ask for gigabytes in a single
+/// step: fuel counts steps, not bytes, and the allocation fails (aborting
+/// idp) before any output limit could look at the result.
+pub const MAX_GENERATED_CHARS: usize = 1 << 20;
+
+/// Largest JSON indent (`jsonify`, `tojson`, Backstage's `dump`): it is
+/// repeated once per nesting level on every line.
+pub const MAX_INDENT: usize = 1024;
+
+/// A filter argument over one of the limits above.
+pub fn over_limit(what: &str, value: impl std::fmt::Display, limit: usize) -> Error {
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("{what} {value} is over idp's limit of {limit}"),
+    )
+}
+
 /// Adds cookiecutter's default extensions to `env`.
 pub fn register_cookiecutter(env: &mut Environment<'static>) {
     env.add_filter("jsonify", jsonify_filter);
@@ -74,15 +92,22 @@ fn truncate_filter(value: String, args: Rest<Value>, kwargs: Kwargs) -> Result<S
 }
 
 /// Jinja2's `center` (Python's `str.center`).
-fn center_filter(value: String, width: Option<usize>) -> String {
+fn center_filter(value: String, width: Option<usize>) -> Result<String, Error> {
     let width = width.unwrap_or(80);
     let len = value.chars().count();
     if len >= width {
-        return value;
+        return Ok(value);
+    }
+    if width > MAX_GENERATED_CHARS {
+        return Err(over_limit("center: width", width, MAX_GENERATED_CHARS));
     }
     let marg = width - len;
     let left = marg / 2 + (marg & width & 1);
-    format!("{}{value}{}", " ".repeat(left), " ".repeat(marg - left))
+    Ok(format!(
+        "{}{value}{}",
+        " ".repeat(left),
+        " ".repeat(marg - left)
+    ))
 }
 
 /// Jinja2's `tojson`: `json.dumps(sort_keys=True)` with `<`, `>`, `&`, `'`
@@ -239,6 +264,9 @@ fn indent_arg(v: &Value) -> Result<Option<usize>, Error> {
         return Ok(None);
     }
     let n = i64::try_from(v.clone())?;
+    if n > MAX_INDENT as i64 {
+        return Err(over_limit("indent", n, MAX_INDENT));
+    }
     Ok(Some(n.max(0) as usize))
 }
 
@@ -387,6 +415,13 @@ fn random_ascii_string(
         None => punctuation,
     };
     kwargs.assert_all_used()?;
+    if length > MAX_GENERATED_CHARS as i64 {
+        return Err(over_limit(
+            "random_ascii_string: length",
+            length,
+            MAX_GENERATED_CHARS,
+        ));
+    }
     Ok(random_string(length, punctuation))
 }
 
@@ -855,35 +890,52 @@ fn now_function(
             d = shift(d, interval.trim(), sign * value)?;
         }
     }
-    Ok(d.format(&format).to_string())
+    // chrono reports a bad directive (`%[`) only when the date is written
+    // out, as a fmt::Error that `to_string` would turn into a panic.
+    let mut out = String::new();
+    std::fmt::Write::write_fmt(&mut out, format_args!("{}", d.format(&format))).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{{% now %}}: '{format}' is not a valid date format"),
+        )
+    })?;
+    Ok(out)
 }
 
 fn shift(d: DateTime<FixedOffset>, interval: &str, v: f64) -> Result<DateTime<FixedOffset>, Error> {
-    let micros = |m: f64| Duration::microseconds(m.round() as i64);
-    let months = |d: DateTime<FixedOffset>, n: i64| {
+    // Offsets come from the template: out of chrono's range is an error,
+    // not an overflow.
+    let micros = |m: f64| d.checked_add_signed(Duration::microseconds(m.round() as i64));
+    let months = |n: i64| {
+        let m = Months::new(u32::try_from(n.unsigned_abs()).ok()?);
         if n >= 0 {
-            d.checked_add_months(Months::new(n as u32))
+            d.checked_add_months(m)
         } else {
-            d.checked_sub_months(Months::new((-n) as u32))
+            d.checked_sub_months(m)
         }
-        .unwrap_or(d)
     };
-    Ok(match interval {
-        "microseconds" => d + micros(v),
-        "seconds" => d + micros(v * 1e6),
-        "minutes" => d + micros(v * 60e6),
-        "hours" => d + micros(v * 3600e6),
-        "days" => d + micros(v * 86400e6),
-        "weeks" => d + micros(v * 7.0 * 86400e6),
-        "months" => months(d, v as i64),
-        "quarters" => months(d, (v * 3.0) as i64),
-        "years" => months(d, (v * 12.0) as i64),
+    let shifted = match interval {
+        "microseconds" => micros(v),
+        "seconds" => micros(v * 1e6),
+        "minutes" => micros(v * 60e6),
+        "hours" => micros(v * 3600e6),
+        "days" => micros(v * 86400e6),
+        "weeks" => micros(v * 7.0 * 86400e6),
+        "months" => months(v as i64),
+        "quarters" => months((v * 3.0) as i64),
+        "years" => months((v * 12.0) as i64),
         other => {
             return Err(Error::new(
                 ErrorKind::InvalidOperation,
                 format!("{{% now %}}: unknown interval '{other}'"),
             ))
         }
+    };
+    shifted.ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{{% now %}}: offset {interval}={v} is out of range"),
+        )
     })
 }
 
@@ -894,7 +946,11 @@ fn parse_fixed_offset(s: &str) -> Option<FixedOffset> {
         _ => return None,
     };
     let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-    let secs = h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60;
+    let secs = h
+        .parse::<i32>()
+        .ok()?
+        .checked_mul(3600)?
+        .checked_add(m.parse::<i32>().ok()?.checked_mul(60)?)?;
     FixedOffset::east_opt(sign * secs)
 }
 
@@ -955,6 +1011,61 @@ mod tests {
         assert_eq!(python_float_repr(0.0001), "0.0001");
         assert_eq!(python_float_repr(0.00001), "1e-05");
         assert_eq!(python_float_repr(3.0), "3.0");
+    }
+
+    #[test]
+    fn now_rejects_bad_formats_and_offsets_without_panicking() {
+        // Found by fuzzing (fuzz/regressions/cookiecutter_render): each of
+        // these used to panic.
+        let mut env = Environment::new();
+        register_cookiecutter(&mut env);
+        for source in [
+            "{% now 'utc', '%[' %}",
+            "{% now 'local', '%&Y' %}",
+            "{% now 'utc' + 'days=1e12' %}",
+            "{% now 'utc' - 'years=-1e300' %}",
+            "{% now 'utc' + 'months=1e300' %}",
+            "{% now '+999999999' %}",
+        ] {
+            let err = env
+                .render_str(&rewrite_now_tags(source), ())
+                .expect_err(source);
+            assert_eq!(err.kind(), ErrorKind::InvalidOperation, "{source}: {err}");
+        }
+        let ok = env
+            .render_str(&rewrite_now_tags("{% now 'utc' + 'days=1', '%Y' %}"), ())
+            .unwrap();
+        assert_eq!(ok.len(), 4);
+    }
+
+    #[test]
+    fn huge_widths_indents_and_lengths_are_errors_not_allocations() {
+        // Found by fuzzing (fuzz/regressions/cookiecutter_render): each of
+        // these asked for ~100 GB in one call, and idp aborted.
+        let mut env = Environment::new();
+        register_cookiecutter(&mut env);
+        let ctx = minijinja::context! { d => Value::from(minijinja::value::Serde(json!({"a": [1, {"b": 2}]}))) };
+        for source in [
+            "{{ 'x' | center(99999999999) }}",
+            "{{ d | jsonify(99999999999) }}",
+            "{{ d | tojson(indent=99999999999) }}",
+            "{{ random_ascii_string(99999999999) }}",
+        ] {
+            let err = env.render_str(source, ctx.clone()).expect_err(source);
+            assert!(
+                err.to_string().contains("over idp's limit"),
+                "{source}: {err}"
+            );
+        }
+        assert_eq!(
+            env.render_str("{{ 'x' | center(5) }}", ()).unwrap(),
+            "  x  "
+        );
+        assert_eq!(
+            env.render_str("{{ random_ascii_string(4) | length }}", ())
+                .unwrap(),
+            "4"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use minijinja::value::Kwargs;
 use minijinja::{Error, ErrorKind, Value};
 use serde_json::{Map, Value as Json};
 
+use crate::scaffold::extensions::{over_limit, MAX_INDENT};
 use crate::scaffold::render::Renderer;
 
 /// The kind of source-control integration a host belongs to: it decides
@@ -274,6 +275,9 @@ pub fn install(r: &mut Renderer) {
         |v: Value, indent: Option<Value>, _kw: Kwargs| -> Result<String, Error> {
             let json = to_json(&v)?;
             let indent = indent.and_then(|i| i64::try_from(i).ok()).unwrap_or(0);
+            if indent > MAX_INDENT as i64 {
+                return Err(over_limit("dump: indent", indent, MAX_INDENT));
+            }
             if indent > 0 {
                 let pad = b" ".repeat(indent as usize);
                 let mut out = Vec::new();
@@ -355,5 +359,18 @@ mod tests {
         );
         assert_eq!(render("${{ obj | pick('a.b[1].c') }}", ctx.clone()), "x");
         assert_eq!(render("[${{ n }}]", ctx), "[]");
+    }
+
+    #[test]
+    fn dump_refuses_a_huge_indent() {
+        // Found by fuzzing (fuzz/regressions/backstage_render): a 100 GB
+        // allocation that aborted idp.
+        let mut r = Renderer::new(Dialect::Backstage, DEFAULT_FUEL);
+        install(&mut r);
+        let err = r
+            .render_str("t", "${{ o | dump(99999999999) }}", &json!({"o": {"a": 1}}))
+            .unwrap_err();
+        assert!(err.to_string().contains("over idp's limit"), "{err}");
+        assert_eq!(render("${{ o | dump(1) }}", json!({"o": [1]})), "[\n 1\n]");
     }
 }

@@ -216,7 +216,10 @@ pub fn check_actions(
     Ok(())
 }
 
-fn render(r: &Renderer, what: &str, v: &Value, ctx: &Value) -> Result<Value, ScaffoldError> {
+/// Renders a step's `input`/`if`/`each` value as steps do (bare object keys
+/// quoted first). Public for the fuzz targets only.
+#[doc(hidden)]
+pub fn render(r: &Renderer, what: &str, v: &Value, ctx: &Value) -> Result<Value, ScaffoldError> {
     r.render_value(what, &quote_object_keys(v), ctx)
 }
 
