@@ -67,16 +67,17 @@ fn render_one(out: &mut dyn Write, ui: &Ui, p: &Problem) -> io::Result<()> {
         paint(ui.color, DIM, &entity)
     )?;
     if let Some(snippet) = &p.snippet {
+        let (snippet, column) = excerpt(snippet.trim_end(), p.column);
         let bar = paint(ui.color, DIM, "|");
         writeln!(out, "{} {bar}", " ".repeat(gutter))?;
         writeln!(
             out,
             "{} {bar} {}",
             paint(ui.color, DIM, &p.line.to_string()),
-            sanitize::block(snippet.trim_end())
+            sanitize::block(&snippet)
         )?;
         // Under the sanitized text, so escapes before the column count.
-        let before: String = snippet.chars().take(p.column.saturating_sub(1)).collect();
+        let before: String = snippet.chars().take(column.saturating_sub(1)).collect();
         let pad: String = sanitize::block(&before)
             .chars()
             .map(|c| if c == '\t' { '\t' } else { ' ' })
@@ -89,6 +90,33 @@ fn render_one(out: &mut dyn Write, ui: &Ui, p: &Problem) -> io::Result<()> {
         )?;
     }
     writeln!(out)
+}
+
+/// Characters of a source line shown around the column of a problem: a
+/// hostile file can put megabytes on one line, and the excerpt must stay a
+/// line on the screen.
+const EXCERPT_CHARS: usize = 120;
+
+/// The part of `line` shown for a problem at 1-based `column`: the whole
+/// line when it is short, else a window around the column with `…` where it
+/// was cut; returns the text and the column within it.
+fn excerpt(line: &str, column: usize) -> (std::borrow::Cow<'_, str>, usize) {
+    let len = line.chars().count();
+    if len <= EXCERPT_CHARS {
+        return (line.into(), column);
+    }
+    let at = column.saturating_sub(1).min(len);
+    let start = at.saturating_sub(EXCERPT_CHARS / 2);
+    let end = (start + EXCERPT_CHARS).min(len);
+    let mut text = String::new();
+    if start > 0 {
+        text.push('…');
+    }
+    text.extend(line.chars().skip(start).take(end - start));
+    if end < len {
+        text.push('…');
+    }
+    (text.into(), at - start + 1 + usize::from(start > 0))
 }
 
 /// `::error file=…,line=…,col=…::message` lines for GitHub Actions, to be
@@ -131,6 +159,20 @@ fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        assert_eq!(excerpt("a: 1", 4), ("a: 1".into(), 4));
+        let line = format!("x: [{}]", "*a, ".repeat(1000));
+        let (text, column) = excerpt(&line, 2000);
+        assert_eq!(text.chars().count(), EXCERPT_CHARS + 2);
+        assert!(text.starts_with('…') && text.ends_with('…'));
+        let original: Vec<char> = line.chars().collect();
+        assert_eq!(text.chars().nth(column - 1), Some(original[1999]));
+        let (text, column) = excerpt(&line, 3);
+        assert!(!text.starts_with('…') && text.ends_with('…'));
+        assert_eq!(column, 3);
+    }
 
     #[test]
     fn annotation_data_is_escaped_per_the_runner_rules() {
