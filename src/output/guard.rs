@@ -20,8 +20,10 @@
 //!   which is the only way to write a line that starts with `::`.
 //!
 //! Data formats (JSON, YAML, CSV, JUnit, SARIF) are only redacted: their
-//! bytes are the contract. Plain text with no secret configured and no
-//! GitHub Actions costs one byte scan per line and no copy.
+//! bytes are the contract. They are written in batches of whole lines
+//! (serde writes in tiny pieces; a batch is one system call instead of one
+//! per line). Human text with no secret configured and no GitHub Actions
+//! costs one byte scan per line and no copy.
 
 use std::io::{self, Write};
 
@@ -30,6 +32,9 @@ use idp::sanitize;
 /// Lines longer than this without a newline are processed in pieces, so a
 /// runaway line cannot make the guard buffer without bound.
 const MAX_PENDING: usize = 64 * 1024;
+
+/// Data output is written in batches of about this size.
+const BATCH: usize = 64 * 1024;
 
 /// What the guard does on one stream.
 #[derive(Debug, Clone, Copy)]
@@ -83,6 +88,16 @@ impl<W: Write> Guarded<W> {
             .write_all(idp::secrets::redact(text).as_bytes())?;
         self.line_blank = text.ends_with('\n');
         Ok(())
+    }
+
+    /// Emits the first `cut` pending bytes and keeps the rest, reusing
+    /// the buffer (no allocation per line).
+    fn emit_pending(&mut self, cut: usize) -> io::Result<()> {
+        let mut chunk = std::mem::take(&mut self.pending);
+        let result = self.emit(&chunk[..cut]);
+        chunk.drain(..cut);
+        self.pending = chunk;
+        result
     }
 
     fn flush_pending(&mut self) -> io::Result<()> {
@@ -152,12 +167,19 @@ fn defuse(piece: &str, line_blank: bool, out: &mut String) {
 
 impl<W: Write> Write for Guarded<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        // Data with no secret to redact: nothing to do, not even buffering
-        // (serde writes JSON in many small pieces).
-        if !self.policy.human && self.pending.is_empty() && !idp::secrets::any() {
-            // write_all, not write: LineWriter's `write` makes two system
-            // calls per line where `write_all` makes one.
-            self.inner.write_all(buf)?;
+        // Data is written in one go at the end of a command, in many small
+        // pieces (serde): batch it, whole lines at a time so a secret is
+        // never cut. Human text goes out line by line, as it is made, since
+        // a command may print a page and then wait for live data.
+        if !self.policy.human {
+            self.pending.extend_from_slice(buf);
+            if self.pending.len() >= BATCH {
+                let cut = match self.pending.iter().rposition(|&b| b == b'\n') {
+                    Some(nl) => nl + 1,
+                    None => complete_chars(&self.pending),
+                };
+                self.emit_pending(cut)?;
+            }
             return Ok(buf.len());
         }
         match buf.iter().rposition(|&b| b == b'\n') {
@@ -166,22 +188,16 @@ impl<W: Write> Write for Guarded<W> {
                 self.pending.extend_from_slice(&buf[nl + 1..]);
             }
             Some(nl) => {
-                // Reuse the buffer: no allocation per line.
-                let mut lines = std::mem::take(&mut self.pending);
-                lines.extend_from_slice(&buf[..=nl]);
-                let result = self.emit(&lines);
-                lines.clear();
-                lines.extend_from_slice(&buf[nl + 1..]);
-                self.pending = lines;
-                result?;
+                self.pending.extend_from_slice(&buf[..=nl]);
+                let cut = self.pending.len();
+                self.emit_pending(cut)?;
+                self.pending.extend_from_slice(&buf[nl + 1..]);
             }
             None => {
                 self.pending.extend_from_slice(buf);
                 if self.pending.len() > MAX_PENDING {
-                    let mut head = std::mem::take(&mut self.pending);
-                    let rest = head.split_off(complete_chars(&head));
-                    self.pending = rest;
-                    self.emit(&head)?;
+                    let cut = complete_chars(&self.pending);
+                    self.emit_pending(cut)?;
                 }
             }
         }
@@ -301,6 +317,18 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "\\u{3a}:error::from data\n::error file=a.yaml,line=1,col=1::real\n"
         );
+    }
+
+    #[test]
+    fn data_written_in_pieces_is_redacted_whole() {
+        idp::secrets::register("guard-test-secret-0123");
+        let data = Policy {
+            human: false,
+            color: false,
+            github: false,
+        };
+        let out = run(data, &[b"{\"t\": \"guard-test-", b"secret-0123\"}\n"]);
+        assert_eq!(out, "{\"t\": \"[redacted]\"}\n");
     }
 
     #[test]
