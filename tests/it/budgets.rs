@@ -54,6 +54,8 @@ impl Measured {
 /// Runs `idp ARGS` in the test environment, waiting with `wait4` so the
 /// kernel reports this child's own peak RSS.
 fn measured(env: &TestEnv, args: &[&str]) -> Measured {
+    // Reaped by the wait4 below, not by `Child::wait`.
+    #[allow(clippy::zombie_processes)]
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("idp"))
         .args(args)
         .env_clear()
