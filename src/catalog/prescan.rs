@@ -46,7 +46,12 @@ pub struct Refusal {
 /// Scans `text` once; `Err` at the first collection nested deeper than
 /// [`MAX_DEPTH`] or the first node past `max_nodes`.
 pub fn scan(text: &str, max_nodes: u64) -> Result<(), Refusal> {
+    scan_with(text, MAX_DEPTH, max_nodes)
+}
+
+fn scan_with(text: &str, max_depth: usize, max_nodes: u64) -> Result<(), Refusal> {
     let mut scan = Scan {
+        max_depth,
         max_nodes,
         ..Scan::default()
     };
@@ -93,7 +98,12 @@ struct Scan {
     /// Open flow collections.
     flow: usize,
     carry: Carry,
+    /// A flow plain scalar goes on at the end of the line.
+    flow_word: bool,
+    /// An indicator's value is still to come (see [`Scan::indicator`]).
+    pending: bool,
     nodes: u64,
+    max_depth: usize,
     max_nodes: u64,
     /// Nodes counted when the current `---` document started.
     document: Option<u64>,
@@ -122,11 +132,31 @@ impl Scan {
     }
 
     fn deep_enough(&self, at: usize) -> Result<(), Stop> {
-        if self.indents.len() + self.flow > MAX_DEPTH {
+        if self.indents.len() + self.flow > self.max_depth {
             Err((Limit::Depth, at))
         } else {
             Ok(())
         }
+    }
+
+    /// A `- `, `? ` or `: ` indicator at `at`, whose value is on later lines
+    /// (or null) when `below`. Such a value is counted when the next token
+    /// shows it was a null or a block collection (another indicator), not
+    /// when it is a node that is counted itself (a scalar, even on the next
+    /// line, or the first key of a block mapping: one node either way, or
+    /// one fewer, never one more).
+    fn indicator(&mut self, at: usize, below: bool) -> Result<(), Stop> {
+        if self.pending {
+            self.node(at)?;
+        }
+        self.pending = below;
+        Ok(())
+    }
+
+    /// A scalar, alias or flow collection starts at `at`.
+    fn start(&mut self, at: usize) -> Result<(), Stop> {
+        self.pending = false;
+        self.node(at)
     }
 
     /// One more node, starting at `at`.
@@ -183,6 +213,9 @@ impl Scan {
                 self.carry = Carry::Nothing;
             }
             Carry::Plain => {
+                if blank {
+                    return Ok(()); // an empty line within the scalar
+                }
                 self.carry = Carry::Nothing;
                 // A deeper line goes on with the scalar (libyaml joins it).
                 plain = !blank && !is_marker(b) && (spaces as isize) > self.top();
@@ -219,8 +252,10 @@ impl Scan {
         let mut node = i;
         // An anchor or tag was just read: it starts the node that follows.
         let mut props = false;
-        // Inside a plain scalar in flow context (quotes there are text).
-        let mut word = false;
+        // Inside a plain scalar in flow context (quotes there are text); it
+        // goes on over blanks and lines until an indicator ends it.
+        let mut word = self.flow > 0 && self.flow_word;
+        self.flow_word = false; // until the line ends inside a word
         while i < b.len() {
             let c = b[i];
             let next = b.get(i + 1).copied();
@@ -228,7 +263,7 @@ impl Scan {
             let after_blank = i == 0 || is_blank(b[i - 1]);
             if self.flow > 0 {
                 match c {
-                    _ if is_blank(c) => word = false,
+                    _ if is_blank(c) => {}
                     b'#' if !word || after_blank => return Ok(()),
                     b'[' | b'{' => {
                         self.flow += 1;
@@ -257,9 +292,19 @@ impl Scan {
                             }
                         }
                     }
+                    b'&' | b'!' | b'*' if !word => {
+                        // An anchor or tag is no node; an alias is one.
+                        if c == b'*' {
+                            self.node(i)?;
+                        }
+                        while i < b.len() && !is_blank(b[i]) && !is_flow_indicator(b[i]) {
+                            i += 1;
+                        }
+                        continue;
+                    }
                     _ => {
                         if !word {
-                            self.node(i)?; // a plain scalar or an alias
+                            self.node(i)?; // a plain scalar
                         }
                         word = true;
                     }
@@ -272,9 +317,7 @@ impl Scan {
                 if c == b':' && blank_next {
                     plain = false;
                     self.roll(node)?;
-                    if value_is_below(b, i + 1) {
-                        self.node(i)?; // a null or a block collection
-                    }
+                    self.indicator(i, value_is_below(b, i + 1))?;
                 } else if c == b'#' && after_blank {
                     return Ok(());
                 }
@@ -292,21 +335,19 @@ impl Scan {
                 b'#' => return Ok(()),
                 b'-' | b'?' | b':' if blank_next => {
                     self.roll(if c == b':' { node } else { i })?;
-                    if value_is_below(b, i + 1) {
-                        self.node(i)?; // a null or a block collection
-                    }
+                    self.indicator(i, value_is_below(b, i + 1))?;
                     node = i + 1;
                 }
                 b'[' | b'{' => {
                     node = start;
                     self.flow = 1;
                     self.deep_enough(i)?;
-                    self.node(i)?;
+                    self.start(i)?;
                     word = false;
                 }
                 b'\'' | b'"' => {
                     node = start;
-                    self.node(i)?;
+                    self.start(i)?;
                     match self.quoted(b, i + 1, c == b'"') {
                         Some(end) => {
                             i = end;
@@ -319,7 +360,7 @@ impl Scan {
                     }
                 }
                 b'|' | b'>' => {
-                    self.node(i)?;
+                    self.start(i)?;
                     self.carry = self.block_scalar(&b[i + 1..]);
                     return Ok(());
                 }
@@ -327,7 +368,7 @@ impl Scan {
                     node = start;
                     props = c != b'*';
                     if c == b'*' {
-                        self.node(i)?;
+                        self.start(i)?;
                     }
                     while i < b.len() && !is_blank(b[i]) && !is_flow_indicator(b[i]) {
                         i += 1;
@@ -336,7 +377,7 @@ impl Scan {
                 }
                 _ => {
                     node = start;
-                    self.node(i)?;
+                    self.start(i)?;
                     plain = true;
                 }
             }
@@ -345,6 +386,7 @@ impl Scan {
         if plain {
             self.carry = Carry::Plain;
         }
+        self.flow_word = word;
         Ok(())
     }
 
@@ -517,8 +559,10 @@ mod tests {
     #[test]
     fn nodes_are_counted_without_overcounting() {
         assert_eq!(nodes("a: b\nc: [1, 'x', {d: e}]\n"), 9);
-        // A null value and a block value each count once, by their indicator.
-        assert_eq!(nodes("a:\nb:\n  - x\n  -\n"), 6);
+        // A block value counts once, when the next indicator shows it; a null
+        // only when another indicator follows (never more than are there).
+        assert_eq!(nodes("a:\nb:\n  - x\n  -\n"), 4);
+        assert_eq!(nodes("-\n-\n-\n-\n"), 3);
         // An empty document is a node; one with content is its content.
         assert_eq!(nodes("--- x\n---\n---\n"), 2);
         assert_eq!(nodes("a: &x [1]\nb: *x\n"), 5);
@@ -532,5 +576,117 @@ mod tests {
         let start = std::time::Instant::now();
         assert!(scan(&text, u64::MAX).is_err());
         assert!(start.elapsed().as_secs() < 2);
+    }
+
+    /// Depth and node count of a parsed value, aliases expanded.
+    fn shape(v: &serde_yaml::Value) -> (usize, u64) {
+        use serde_yaml::Value as V;
+        match v {
+            V::Sequence(items) => items
+                .iter()
+                .map(shape)
+                .fold((1, 1), |(d, n), (cd, cn)| (d.max(cd + 1), n + cn)),
+            V::Mapping(map) => map.iter().fold((1, 1), |(d, n), (k, v)| {
+                let (kd, kn) = shape(k);
+                let (vd, vn) = shape(v);
+                (d.max(kd + 1).max(vd + 1), n + kn + vn)
+            }),
+            V::Tagged(t) => {
+                let (d, n) = shape(&t.value);
+                (d, n + 1)
+            }
+            _ => (0, 1),
+        }
+    }
+
+    const TOKENS: &[&str] = &[
+        "[", "]", "{", "}", ", ", "- ", "? ", ": ", "a", "b c", "'x'", "'it''s'", "\"y\"", "\n",
+        "\n  ", "\n    ", "\n- ", "  ", " # c", "|\n", ">-\n", "&a ", "*a", "!t ", "---\n", "1",
+        "k: ", "\n  k: ", "[1, [2]]", "{a: b}", "x#y", ":x", "'", "\t", "|2\n", "...\n", "\n\n",
+        "\n#c\n", "\n ", "\"a\\\"b", "? ", "&b [", "*b", "\n  - ", "\n  ? ", "}: ",
+    ];
+
+    /// `count` random texts of up to `max_tokens` tokens (xorshift, fixed seed).
+    fn random_texts(count: usize, max_tokens: u64) -> impl Iterator<Item = String> {
+        let mut seed: u64 = 0x0f0f_1234_5555_aaa1;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        (0..count).map(move |_| {
+            let len = 1 + next() % max_tokens;
+            (0..len)
+                .map(|_| TOKENS[(next() % TOKENS.len() as u64) as usize])
+                .collect()
+        })
+    }
+
+    /// Random YAML-ish texts: whenever serde_yaml accepts one, the scan with
+    /// limits at the value's real depth and node count must accept it too
+    /// (it never counts more than is there).
+    #[test]
+    fn never_counts_more_than_serde_yaml_finds() {
+        let mut accepted = 0;
+        for text in random_texts(50_000, 14) {
+            let mut depth = 0;
+            let mut nodes = 0;
+            let mut ok = true;
+            for doc in serde_yaml::Deserializer::from_str(&text) {
+                match <serde_yaml::Value as serde::Deserialize>::deserialize(doc) {
+                    Ok(v) => {
+                        let (d, n) = shape(&v);
+                        depth = depth.max(d);
+                        nodes += n;
+                    }
+                    Err(_) => {
+                        // (the stream may repeat its error forever)
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if !ok {
+                continue;
+            }
+            accepted += 1;
+            assert!(
+                scan_with(&text, depth, nodes).is_ok(),
+                "{text:?}: depth {depth}, nodes {nodes}, scan {:?}",
+                scan_with(&text, depth, nodes)
+            );
+        }
+        assert!(accepted > 3_000, "{accepted}");
+    }
+
+    /// Random texts followed by 300 levels of nesting: whenever libyaml
+    /// scans the nesting (serde_yaml then fails on its recursion limit, or
+    /// the text is accepted), the scan must have refused it first.
+    #[test]
+    fn never_lets_deep_nesting_through_to_libyaml() {
+        let tails = [
+            format!("{}{}", "[".repeat(300), "]".repeat(300)),
+            format!("{}1{}", "{a: ".repeat(300), "}".repeat(300)),
+            format!("{}x", "- ".repeat(300)),
+        ];
+        let mut deep = 0;
+        for (i, text) in random_texts(30_000, 8).enumerate() {
+            if text.contains('*') {
+                continue; // an alias into its own anchor recurses without nesting
+            }
+            let text = format!("{text}{}\n", tails[i % tails.len()]);
+            // The first error ends the stream (serde_yaml may panic past it).
+            let first_error = serde_yaml::Deserializer::from_str(&text)
+                .map(<serde_yaml::Value as serde::Deserialize>::deserialize)
+                .find_map(Result::err);
+            let scanned_deep =
+                first_error.is_some_and(|e| e.to_string().contains("recursion limit exceeded"));
+            if scanned_deep {
+                deep += 1;
+                assert!(scan(&text, u64::MAX).is_err(), "{text:?}");
+            }
+        }
+        assert!(deep > 2_000, "{deep}");
     }
 }

@@ -56,6 +56,8 @@ impl Measured {
 // The child is reaped by the `wait4` below, which clippy cannot see.
 #[allow(clippy::zombie_processes)]
 fn measured(env: &TestEnv, args: &[&str]) -> Measured {
+    // Reaped by the wait4 below, not by `Child::wait`.
+    #[allow(clippy::zombie_processes)]
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("idp"))
         .args(args)
         .env_clear()
