@@ -530,4 +530,66 @@ mod tests {
         let err = parse_file(b"a: 1\nb: \xff\n").unwrap_err();
         assert_eq!(err, ParseError::NotUtf8 { line: 2, column: 4 });
     }
+
+    /// `a: &a [n items]` and `b: [*a × m]`.
+    fn amplified(n: usize, m: usize) -> String {
+        format!(
+            "a: &a [{}]\nb: [{}]\n",
+            vec!["1"; n].join(", "),
+            vec!["*a"; m].join(", ")
+        )
+    }
+
+    #[test]
+    fn alias_expansion_past_the_node_budget_is_refused_at_the_alias() {
+        let text = amplified(1000, 1001);
+        match parse_str(&text).unwrap_err() {
+            ParseError::TooManyNodes {
+                line,
+                column,
+                limit,
+            } => {
+                assert_eq!((line, limit), (2, MAX_NODES));
+                assert_eq!(&text.lines().nth(1).unwrap()[column - 1..column + 1], "*a");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_budget_starts_afresh_for_each_file() {
+        // 600,000 nodes each: two files pass where one of twice the size would not.
+        let text = amplified(600, 1000);
+        assert!(parse_str(&text).is_ok());
+        assert!(parse_str(&text).is_ok());
+    }
+
+    #[test]
+    fn nesting_is_refused_past_serde_yamls_own_limit_and_not_before() {
+        let ok = format!("{}{}\n", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse_str(&ok).is_ok());
+        let deep = format!(
+            "{}{}\n",
+            "[".repeat(MAX_DEPTH + 1),
+            "]".repeat(MAX_DEPTH + 1)
+        );
+        assert_eq!(
+            parse_str(&deep).unwrap_err(),
+            ParseError::TooDeep {
+                line: 1,
+                column: MAX_DEPTH + 1,
+                limit: MAX_DEPTH
+            }
+        );
+        // Indentless sequences escape the pre-scan; serde_yaml's limit gives
+        // the same refusal.
+        let mut indentless = String::new();
+        for i in 0..70 {
+            indentless.push_str(&format!("{}k:\n{}- ", " ".repeat(2 * i), " ".repeat(2 * i)));
+            indentless.push('\n');
+        }
+        let err = parse_str(&indentless).unwrap_err();
+        assert!(matches!(err, ParseError::TooDeep { .. }), "{err:?}");
+        assert_eq!(err.to_string(), "nesting deeper than 128 levels; refused");
+    }
 }

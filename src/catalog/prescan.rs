@@ -172,7 +172,8 @@ impl Scan {
     /// One line (without its `\n`).
     fn line(&mut self, b: &[u8]) -> Result<(), Stop> {
         let spaces = b.iter().take_while(|&&c| c == b' ').count();
-        let blank = b[spaces..].iter().all(|c| c.is_ascii_whitespace());
+        // Only some carries need it: don't scan every line twice.
+        let blank = || b[spaces..].iter().all(|c| c.is_ascii_whitespace());
         let mut i = 0;
         let mut plain = false;
         match self.carry {
@@ -188,7 +189,7 @@ impl Scan {
                 min,
                 leading,
             } => {
-                if blank {
+                if blank() {
                     let leading = if indent.is_none() {
                         leading.max(spaces)
                     } else {
@@ -213,12 +214,12 @@ impl Scan {
                 self.carry = Carry::Nothing;
             }
             Carry::Plain => {
-                if blank {
+                if blank() {
                     return Ok(()); // an empty line within the scalar
                 }
                 self.carry = Carry::Nothing;
                 // A deeper line goes on with the scalar (libyaml joins it).
-                plain = !blank && !is_marker(b) && (spaces as isize) > self.top();
+                plain = !is_marker(b) && (spaces as isize) > self.top();
                 if plain {
                     i = spaces;
                 }
@@ -257,6 +258,13 @@ impl Scan {
         let mut word = self.flow > 0 && self.flow_word;
         self.flow_word = false; // until the line ends inside a word
         while i < b.len() {
+            if plain {
+                // Most of a descriptor is plain text: skip to what may end it.
+                match b[i..].iter().position(|&c| c == b':' || c == b'#') {
+                    Some(k) => i += k,
+                    None => break,
+                }
+            }
             let c = b[i];
             let next = b.get(i + 1).copied();
             let blank_next = next.is_none_or(is_blank);
