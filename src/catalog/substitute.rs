@@ -10,6 +10,11 @@ use super::parse::{parse_file, MAX_FILE_BYTES};
 use super::paths::resolve_relative;
 use super::snapshot::Snapshot;
 
+/// Bytes all the substitutions of one document may read together. Each
+/// target is at most [`MAX_FILE_BYTES`], but a hostile descriptor can name the
+/// same 10 MB file a thousand times: without a total that is 10 GB.
+pub const MAX_SUBSTITUTED_BYTES: u64 = MAX_FILE_BYTES;
+
 /// A substitution that could not be resolved.
 #[derive(Debug, Clone)]
 pub struct SubstitutionIssue {
@@ -29,7 +34,15 @@ pub fn substitute(
     snapshot: &dyn Snapshot,
 ) -> Vec<SubstitutionIssue> {
     let mut issues = Vec::new();
-    walk(value, file, snapshot, &mut String::new(), &mut issues);
+    let mut budget = MAX_SUBSTITUTED_BYTES;
+    walk(
+        value,
+        file,
+        snapshot,
+        &mut String::new(),
+        &mut issues,
+        &mut budget,
+    );
     issues
 }
 
@@ -39,13 +52,14 @@ fn walk(
     snapshot: &dyn Snapshot,
     path: &mut String,
     issues: &mut Vec<SubstitutionIssue>,
+    budget: &mut u64,
 ) {
     match value {
         Value::Object(map) => {
             if map.len() == 1 {
                 let (key, target) = map.iter().next().expect("one entry");
                 if let (Some(kind), Some(target)) = (placeholder(key), target.as_str()) {
-                    match resolve(kind, target, file, snapshot) {
+                    match resolve(kind, target, file, snapshot, budget) {
                         Ok(new) => *value = new,
                         Err((message, warning)) => issues.push(SubstitutionIssue {
                             field: path.clone(),
@@ -59,7 +73,7 @@ fn walk(
             for (key, child) in map.iter_mut() {
                 let len = path.len();
                 push_segment(path, key);
-                walk(child, file, snapshot, path, issues);
+                walk(child, file, snapshot, path, issues, budget);
                 path.truncate(len);
             }
         }
@@ -67,7 +81,7 @@ fn walk(
             for (i, child) in items.iter_mut().enumerate() {
                 let len = path.len();
                 push_segment(path, &i.to_string());
-                walk(child, file, snapshot, path, issues);
+                walk(child, file, snapshot, path, issues, budget);
                 path.truncate(len);
             }
         }
@@ -109,6 +123,7 @@ fn resolve(
     target: &str,
     file: &str,
     snapshot: &dyn Snapshot,
+    budget: &mut u64,
 ) -> Result<Value, (String, bool)> {
     if target.contains("://") {
         return Err((
@@ -137,6 +152,15 @@ fn resolve(
             false,
         ));
     }
+    if size > *budget {
+        return Err((
+            format!(
+                "substitution target {path} is not read: the substitutions of this document would read more than {MAX_SUBSTITUTED_BYTES} bytes in total; refused"
+            ),
+            false,
+        ));
+    }
+    *budget -= size;
     let bytes = snapshot.read(&path).map_err(|e| {
         (
             format!("cannot read substitution target {path}: {e}"),

@@ -441,3 +441,41 @@ fn an_index_truncated_while_it_is_read_never_kills_idp() {
     let rounds = vandal.join().unwrap();
     assert!(runs >= 5 && rounds >= 5, "{runs} runs, {rounds} rewrites");
 }
+
+#[test]
+fn substitutions_of_one_document_read_at_most_ten_megabytes_together() {
+    let env = TestEnv::new();
+    // One 1 MB file named by 500 placeholders would be 500 MB of text.
+    let annotations: String = (0..500)
+        .map(|i| format!("    a{i}:\n      $text: ./big.txt\n"))
+        .collect();
+    let text = format!(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: greedy\n  annotations:\n{annotations}spec:\n  type: service\n  lifecycle: production\n  owner: payments\n"
+    );
+    let repo = CatalogBuilder::new(env.dir("cat"))
+        .file("idp.yaml", "exclude: [big.txt]\n")
+        .file("org.yaml", ORG)
+        .file("good.yaml", component("good", "payments", "production"))
+        .file("big.txt", "x".repeat(1 << 20))
+        .file("greedy.yaml", text)
+        .build();
+    let m = measured(&env, &["--catalog", repo.path(), "validate", "-o", "json"]);
+    let run = m.within_budget();
+    run.code(1);
+    let report = run.json();
+    let errors = report["errors"].as_array().expect("errors");
+    let refused: Vec<_> = errors
+        .iter()
+        .filter(|e| e["message"].as_str().unwrap_or("").contains("in total"))
+        .collect();
+    // 10 MB fit the budget: the first ten placeholders are read, no more.
+    assert_eq!(refused.len(), 490, "{report:#}");
+    assert!(
+        refused.iter().all(|e| e["code"] == "substitution"
+            && e["file"].as_str().unwrap_or("").ends_with("/greedy.yaml")),
+        "{:#}",
+        refused[0]
+    );
+    // The eleventh placeholder (`a10`) is the first refused, at its own line.
+    assert_eq!(refused[0]["line"], 26, "{:#}", refused[0]);
+}
