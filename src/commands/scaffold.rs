@@ -1080,8 +1080,16 @@ fn plan_registration(
                 rel.display()
             ),
         })?;
-    let doc: Value = serde_yaml::from_slice(&descriptor)
-        .with_context(|| format!("reading the generated {}", rel.display()))?;
+    // The template wrote this file: parse it under the descriptor budgets
+    // (nesting, nodes, alias expansion), like any file of the catalog.
+    let docs = idp::catalog::parse::parse_file(&descriptor).map_err(|e| {
+        let (line, column) = e.position();
+        anyhow::Error::new(e).context(format!(
+            "reading the generated {}:{line}:{column}",
+            rel.display()
+        ))
+    })?;
+    let doc = docs.into_iter().next().map_or(Value::Null, |d| d.value);
     let name = doc
         .pointer("/metadata/name")
         .and_then(Value::as_str)
