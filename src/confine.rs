@@ -191,6 +191,15 @@ impl Root {
         })
     }
 
+    /// A file's bytes and permission bits (for copying it as it is).
+    pub fn read_with_mode(&self, path: impl AsRef<Path>) -> Result<(Vec<u8>, u32), ConfineError> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = path.as_ref();
+        let bytes = self.read(path)?;
+        let mode = self.metadata(path)?.permissions().mode();
+        Ok((bytes, mode))
+    }
+
     /// A file's text (UTF-8).
     pub fn read_to_string(&self, path: impl AsRef<Path>) -> Result<String, ConfineError> {
         let path = path.as_ref();

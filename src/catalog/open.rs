@@ -58,6 +58,22 @@ pub fn open(opts: &OpenOptions) -> Result<Opened, CatalogError> {
     }
 }
 
+/// The catalog from the index under `key`, when the index is in use and
+/// holds a sound copy; a damaged one is noted (for `-v`) and rebuilt.
+fn from_index(opts: &OpenOptions, key: &str, notes: &mut Vec<String>) -> Option<Catalog> {
+    if !opts.use_index {
+        return None;
+    }
+    match index::read(&opts.dirs.cache, key) {
+        Ok(catalog) => Some(catalog),
+        Err(miss @ index::Miss::Corrupt { .. }) => {
+            notes.push(miss.to_string());
+            None
+        }
+        Err(_) => None,
+    }
+}
+
 fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
     if !dir.is_dir() {
         return Err(CatalogError::Missing { path: dir.into() });
@@ -72,20 +88,14 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
 
     let key = format!("worktree:{}", root.display());
     let mut notes = Vec::new();
-    if opts.use_index {
-        match index::read(&opts.dirs.cache, &key) {
-            Ok(mut catalog) => {
-                catalog.origin.location = label;
-                return Ok(Opened {
-                    catalog,
-                    warnings: Vec::new(),
-                    notes,
-                    snapshot: None,
-                });
-            }
-            Err(miss @ index::Miss::Corrupt { .. }) => notes.push(miss.to_string()),
-            Err(_) => {}
-        }
+    if let Some(mut catalog) = from_index(opts, &key, &mut notes) {
+        catalog.origin.location = label;
+        return Ok(Opened {
+            catalog,
+            warnings: Vec::new(),
+            notes,
+            snapshot: None,
+        });
     }
     let mut warnings = Vec::new();
     // The working tree is readable without git; a broken repository is worth
@@ -146,20 +156,14 @@ fn open_commit(
         commit: Some(commit.to_string()),
     };
     let mut notes = Vec::new();
-    if opts.use_index {
-        match index::read(&opts.dirs.cache, &key) {
-            Ok(mut catalog) => {
-                catalog.origin = origin;
-                return Ok(Opened {
-                    catalog,
-                    warnings: Vec::new(),
-                    notes,
-                    snapshot: None,
-                });
-            }
-            Err(miss @ index::Miss::Corrupt { .. }) => notes.push(miss.to_string()),
-            Err(_) => {}
-        }
+    if let Some(mut catalog) = from_index(opts, &key, &mut notes) {
+        catalog.origin = origin;
+        return Ok(Opened {
+            catalog,
+            warnings: Vec::new(),
+            notes,
+            snapshot: None,
+        });
     }
     let config = read_config(&tree as &dyn Snapshot, label)?;
     let loaded = load(&tree, &config, opts.extra_files)?;

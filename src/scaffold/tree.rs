@@ -165,15 +165,11 @@ impl Walker<'_> {
         if out.is_dir() {
             return Ok(());
         }
-        let refused = |e| ScaffoldError::confined(format!("template entry {rel}"), e);
-        let bytes = self.root.read(path).map_err(refused)?;
-        let mode = self
+        let (bytes, mode) = self
             .root
-            .metadata(path)
-            .map_err(refused)?
-            .permissions()
-            .mode()
-            & 0o7777;
+            .read_with_mode(path)
+            .map_err(|e| ScaffoldError::confined(format!("template entry {rel}"), e))?;
+        let mode = mode & 0o7777;
         let verbatim = self.copy_only.matches(rel)
             || (self.opts.binary_passthrough && binary::is_binary(Path::new(rel), &bytes));
         let content = if verbatim {

@@ -243,15 +243,9 @@ impl Source {
     /// The bytes and permission bits of a file under the source, refusing
     /// symlinks that lead out of the template's directory.
     fn read(&self, path: &Path) -> Result<(Vec<u8>, u32), ScaffoldError> {
-        let refused = |e| ScaffoldError::confined(format!("{}: {}", self.what, path.display()), e);
-        let bytes = self.root.read(path).map_err(refused)?;
-        let mode = self
-            .root
-            .metadata(path)
-            .map_err(refused)?
-            .permissions()
-            .mode();
-        Ok((bytes, mode))
+        self.root
+            .read_with_mode(path)
+            .map_err(|e| ScaffoldError::confined(format!("{}: {}", self.what, path.display()), e))
     }
 
     /// The source relative to the template's directory, for messages.
