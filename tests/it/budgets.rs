@@ -58,17 +58,10 @@ impl Measured {
 fn measured(env: &TestEnv, args: &[&str]) -> Measured {
     // Reaped by the wait4 below, not by `Child::wait`.
     #[allow(clippy::zombie_processes)]
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("idp"))
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("idp"));
+    env.hermetic(&mut cmd);
+    let mut child = cmd
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", &env.home)
-        .env("XDG_CACHE_HOME", &env.cache)
-        .env("XDG_CONFIG_HOME", &env.config)
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .current_dir(&env.cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

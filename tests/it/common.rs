@@ -78,7 +78,17 @@ impl TestEnv {
 
     /// The `idp` command with the hermetic environment.
     pub fn command(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("idp").expect("idp binary");
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("idp"));
+        self.hermetic(&mut cmd);
+        let mut cmd = assert_cmd::Command::from_std(cmd);
+        cmd.timeout(std::time::Duration::from_secs(30));
+        cmd
+    }
+
+    /// Gives `cmd` the hermetic environment: a cleared environment with the
+    /// temporary HOME and XDG directories, no colour, 100 columns, no system
+    /// git config, the working directory and every `env` added.
+    pub fn hermetic(&self, cmd: &mut std::process::Command) {
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &self.home)
@@ -87,12 +97,10 @@ impl TestEnv {
             .env("NO_COLOR", "1")
             .env("COLUMNS", "100")
             .env("GIT_CONFIG_NOSYSTEM", "1")
-            .current_dir(&self.cwd)
-            .timeout(std::time::Duration::from_secs(30));
+            .current_dir(&self.cwd);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        cmd
     }
 
     /// Runs `idp ARGS` and captures everything.
@@ -147,19 +155,10 @@ impl TestEnv {
             bin.display(),
             quoted.join(" ")
         );
-        let out = std::process::Command::new("bash")
-            .args(["-c", &script])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("XDG_CACHE_HOME", &self.cache)
-            .env("XDG_CONFIG_HOME", &self.config)
-            .env("NO_COLOR", "1")
-            .env("COLUMNS", "100")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .current_dir(&self.cwd)
-            .output()
-            .expect("bash");
+        let mut bash = std::process::Command::new("bash");
+        bash.args(["-c", &script]);
+        self.hermetic(&mut bash);
+        let out = bash.output().expect("bash");
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
