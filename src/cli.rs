@@ -5,6 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::output::format::{
+    DiffFormat, GraphFormat, ListFormat, SchemaFormat, ScoreFormat, TestFormat, ViewFormat,
+};
+
 /// idp — your internal developer portal, in the terminal.
 ///
 /// Reads your Backstage-style software catalog (catalog-info.yaml files in a
@@ -34,8 +38,11 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags every command takes.
+/// Flags every command takes. `--help` lists them after the command's own
+/// flags, under their own heading (as cargo and uv do). The output format
+/// is not one of them: each command defines `-o` with what it can print.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Catalog to read: a directory in a git checkout, or a git URL
     /// (https://, ssh://, file://, a bare repository path).
@@ -69,10 +76,6 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_live: bool,
 
-    /// Output format. Not every command supports every format.
-    #[arg(short, long, global = true, value_enum, default_value_t = Format::Table)]
-    pub output: Format,
-
     /// When to use colour. NO_COLOR in the environment means never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -86,29 +89,26 @@ pub struct GlobalArgs {
     pub verbose: u8,
 }
 
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Human-readable tables and text.
-    Table,
-    /// JSON (stable contract for scripts).
-    Json,
-    /// YAML.
-    Yaml,
-    /// CSV (`list` only).
-    Csv,
-    /// Markdown (`diff`, for a pull-request comment).
-    Markdown,
-    /// An indented tree (`graph`).
-    Tree,
-    /// Graphviz dot (`graph`).
-    Dot,
-    /// Mermaid, renders in GitHub markdown (`graph`).
-    Mermaid,
-    /// JUnit XML, for CI test reporters (`score`).
-    Junit,
-    /// SARIF, for code-scanning annotations (`score`).
-    Sarif,
+/// A parse error, with a tip when `-o` is not where it belongs: it used to
+/// be a global flag (`idp -o json list`), and is each command's own now.
+pub fn with_output_tip(mut error: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let misplaced = error.kind() == ErrorKind::UnknownArgument
+        && matches!(
+            error.get(ContextKind::InvalidArg),
+            Some(ContextValue::String(arg)) if arg == "-o" || arg.starts_with("--output")
+        );
+    if misplaced {
+        error.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![
+                "-o/--output is an option of the commands that print data, after the command's \
+                 name (`idp list -o json`); `idp <command> --help` lists its formats"
+                    .into(),
+            ]),
+        );
+    }
+    error
 }
 
 /// `--color`.
@@ -197,7 +197,7 @@ pub enum Command {
     /// The neighbourhood of an entity: what it uses and what uses it.
     ///
     /// -o tree (default) in the terminal, -o dot for Graphviz, -o mermaid for
-    /// GitHub markdown. Cycles are marked.
+    /// GitHub markdown, -o json or yaml for scripts. Cycles are marked.
     #[command(after_help = "Examples:
   idp graph checkout
   idp graph checkout --direction up --depth 3
@@ -297,7 +297,7 @@ pub enum Command {
   idp scaffold python-library --values answers.yaml --dry-run --diff
   idp scaffold https://github.com/acme/templates.git//python-lib --defaults
   idp scaffold node-service --set name=refunds --set owner=payments --register --push
-  idp -o json scaffold ./templates/python-lib --no-input   # JSON result: -o FORMAT goes before `scaffold`
+  idp scaffold ./templates/python-lib --no-input -o json   # the result as JSON
 
 Exit codes: 0 created, 1 the generated catalog-info.yaml is invalid (files are kept)
 or a hook failed, 2 invalid input or a missing value off a terminal, 3 template not
@@ -314,7 +314,7 @@ found, 4 catalog or template unreadable."
     #[command(after_help = "Examples:
   idp doctor
   idp doctor -o json | jq '.integrations[] | select(.reachable | not)'")]
-    Doctor,
+    Doctor(DoctorArgs),
 
     /// Fetch a remote catalog now (and rebuild the index).
     #[command(after_help = "Examples:
@@ -361,11 +361,22 @@ found, 4 catalog or template unreadable."
     Man(ManArgs),
 }
 
+/// `doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: ViewFormat,
+}
+
 /// `who-owns`.
 #[derive(Debug, Args)]
 pub struct WhoOwnsArgs {
     /// Entity reference or name, a path (`.`), or a git remote URL.
     pub target: String,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: ViewFormat,
 }
 
 /// `impact`.
@@ -376,6 +387,9 @@ pub struct ImpactArgs {
     /// Follow at most this many hops (default: all).
     #[arg(long, value_name = "N")]
     pub depth: Option<usize>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: ViewFormat,
 }
 
 /// `graph --direction`.
@@ -400,6 +414,9 @@ pub struct GraphArgs {
     /// Which way to walk.
     #[arg(long, value_enum, default_value_t = GraphDirection::Both)]
     pub direction: GraphDirection,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: GraphFormat,
 }
 
 /// `history`.
@@ -410,6 +427,9 @@ pub struct HistoryArgs {
     /// Show at most this many commits.
     #[arg(long, short = 'n', value_name = "N")]
     pub limit: Option<usize>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: ViewFormat,
 }
 
 /// `diff`.
@@ -422,6 +442,9 @@ pub struct DiffArgs {
     /// Exit 1 when there are differences (like `git diff --exit-code`).
     #[arg(long)]
     pub exit_code: bool,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: DiffFormat,
 }
 
 /// `list`.
@@ -440,6 +463,9 @@ pub struct ListArgs {
     /// The scorecard --level refers to.
     #[arg(long, value_name = "NAME", requires = "level")]
     pub scorecard: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: ListFormat,
 }
 
 /// `enrich`.
@@ -467,6 +493,9 @@ pub struct EnrichArgs {
         requires = "publish"
     )]
     pub remote: String,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: ViewFormat,
 }
 
 /// Entity filters shared by `list` and `enrich`.
@@ -531,6 +560,9 @@ pub struct ScoreArgs {
     /// How a rule whose live fact is unavailable counts for the gate.
     #[arg(long, value_enum, default_value_t = UnknownArg::Ignore)]
     pub unknown: UnknownArg,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: ScoreFormat,
 }
 
 /// `show`.
@@ -538,6 +570,9 @@ pub struct ScoreArgs {
 pub struct ShowArgs {
     /// Entity reference or name.
     pub entity: String,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: ViewFormat,
 }
 
 /// `validate`.
@@ -545,6 +580,9 @@ pub struct ShowArgs {
 pub struct ValidateArgs {
     /// Files or directories to validate (default: the whole catalog).
     pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: ViewFormat,
 }
 
 /// `init`.
@@ -584,6 +622,16 @@ pub struct SchemaArgs {
     /// Write every schema file into this directory instead of printing.
     #[arg(long, value_name = "DIR")]
     pub write: Option<PathBuf>,
+    /// Output format (the files --write writes are JSON).
+    #[arg(
+        short,
+        long,
+        value_enum,
+        default_value_t,
+        value_name = "FORMAT",
+        conflicts_with = "write"
+    )]
+    pub output: SchemaFormat,
 }
 
 /// `scaffold`: create a project, or one of the subcommands.
@@ -605,7 +653,7 @@ pub enum ScaffoldAction {
     #[command(after_help = "Examples:
   idp scaffold list
   idp scaffold list -o json | jq -r '.[].name'")]
-    List,
+    List(ScaffoldListArgs),
 
     /// Show a template: its parameters or variables with defaults and
     /// choices, its steps, and where it comes from.
@@ -660,7 +708,7 @@ pub enum ScaffoldAction {
     #[command(after_help = "Examples:
   idp scaffold check
   idp scaffold check services/billing || echo 'run idp scaffold update'
-  idp -o json scaffold check | jq .latest
+  idp scaffold check -o json | jq .latest
   idp --catalog \"$CATALOG_CHECKOUT\" scaffold check   # CI's own clone of the catalog")]
     Check(ScaffoldCheckArgs),
 
@@ -729,6 +777,9 @@ pub struct ScaffoldUpdateArgs {
     /// many bytes (suffixes: 500KB, 100MB, 1GiB).
     #[arg(long, value_name = "BYTES", default_value = "100MB", value_parser = idp::scaffold::parse_byte_size)]
     pub max_output_bytes: u64,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: ViewFormat,
 }
 
 /// `scaffold check`.
@@ -737,6 +788,9 @@ pub struct ScaffoldCheckArgs {
     /// The generated project (the directory holding .idp/answers.yaml).
     #[arg(value_name = "DIR", default_value = ".", value_hint = clap::ValueHint::DirPath)]
     pub dir: PathBuf,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: ViewFormat,
 }
 
 /// `scaffold test`.
@@ -765,6 +819,17 @@ pub struct ScaffoldTestArgs {
     /// many bytes (suffixes: 500KB, 100MB, 1GiB).
     #[arg(long, value_name = "BYTES", default_value = "100MB", value_parser = idp::scaffold::parse_byte_size)]
     pub max_output_bytes: u64,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: TestFormat,
+}
+
+/// `scaffold list`.
+#[derive(Debug, Args)]
+pub struct ScaffoldListArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: ViewFormat,
 }
 
 /// `scaffold show`.
@@ -772,6 +837,9 @@ pub struct ScaffoldTestArgs {
 pub struct ScaffoldShowArgs {
     /// Template: catalog name, path or git URL (as for `idp scaffold`).
     pub template: String,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: ViewFormat,
 }
 
 /// `scaffold TEMPLATE`: creating a project.
@@ -858,6 +926,9 @@ pub struct ScaffoldCreateArgs {
     /// many bytes (suffixes: 500KB, 100MB, 1GiB).
     #[arg(long, value_name = "BYTES", default_value = "100MB", value_parser = idp::scaffold::parse_byte_size)]
     pub max_output_bytes: u64,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: ViewFormat,
 }
 
 #[cfg(test)]

@@ -42,6 +42,7 @@ fn main() {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
+            let e = cli::with_output_tip(e);
             // clap prints help/version to stdout (exit 0) and usage errors to stderr.
             let code = if e.use_stderr() {
                 Exit::Usage
@@ -80,7 +81,7 @@ fn make_ui(cli: &Cli) -> Ui {
         .and_then(|c| c.parse().ok())
         .or_else(|| stdout_tty.then(terminal_width).flatten());
     Ui {
-        format: cli.global.output,
+        human: commands::human_output(&cli.command),
         color: decide(stdout_tty),
         color_err: decide(io::stderr().is_terminal()),
         quiet: cli.global.quiet,

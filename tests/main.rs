@@ -16,6 +16,8 @@ mod completions;
 mod confinement;
 #[path = "it/fake_api.rs"]
 mod fake_api;
+#[path = "it/formats.rs"]
+mod formats;
 #[path = "it/init.rs"]
 mod init;
 #[path = "it/list_show.rs"]

@@ -6,12 +6,12 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::Format;
+use crate::cli::DoctorArgs;
 use crate::exit::Exit;
 use crate::integrations::{Engine, LiveOptions};
 use crate::output::write_data;
 
-use super::{require_format, Context};
+use super::Context;
 
 /// One line of the report.
 #[derive(Debug, Serialize)]
@@ -34,12 +34,7 @@ struct Report {
     cache: String,
 }
 
-pub fn run(ctx: &Context) -> Result<Exit> {
-    require_format(
-        ctx.ui,
-        "doctor",
-        &[Format::Table, Format::Json, Format::Yaml],
-    )?;
+pub fn run(ctx: &Context, args: DoctorArgs) -> Result<Exit> {
     let opened = ctx.open_catalog(true, false)?;
     let config = super::live::config(opened)?;
     let cache = ctx.dirs.cache.join("live");
@@ -109,9 +104,9 @@ pub fn run(ctx: &Context) -> Result<Exit> {
         cache: cache.display().to_string(),
     };
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table => render(&mut out, ctx, &report)?,
-        format => write_data(&mut out, format, &report)?,
+    match args.output.data() {
+        None => render(&mut out, ctx, &report)?,
+        Some(data) => write_data(&mut out, data, &report)?,
     }
     out.flush()?;
     Ok(if failed { Exit::Failed } else { Exit::Ok })

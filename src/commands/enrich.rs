@@ -9,13 +9,13 @@ use serde::Serialize;
 
 use crate::catalog::query::filter;
 use crate::catalog::resolve::resolve;
-use crate::cli::{EnrichArgs, Format};
+use crate::cli::EnrichArgs;
 use crate::exit::Exit;
 use crate::integrations::{published, EntityView, Status};
 use crate::output::write_data;
 
 use super::live::{setup, Setup};
-use super::{require_format, Context, UsageError};
+use super::{Context, UsageError};
 
 /// Counts of one integration over the run.
 #[derive(Debug, Default, Serialize)]
@@ -28,11 +28,6 @@ struct Tally {
 }
 
 pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
-    require_format(
-        ctx.ui,
-        "enrich",
-        &[Format::Table, Format::Json, Format::Yaml],
-    )?;
     if args.publish && ctx.offline {
         return Err(
             UsageError("--publish needs fresh data; it cannot run with --offline".into()).into(),
@@ -110,8 +105,8 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
     }
 
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table => {
+    match args.output.data() {
+        None => {
             crate::output::live::enrich_summary(
                 &mut out,
                 ctx.ui,
@@ -132,7 +127,7 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
                 )?;
             }
         }
-        format => {
+        Some(data) => {
             #[derive(Serialize)]
             struct Report<'a> {
                 entities: usize,
@@ -142,7 +137,7 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
             }
             write_data(
                 &mut out,
-                format,
+                data,
                 &Report {
                     entities: views.len(),
                     integrations: &tallies,

@@ -6,16 +6,15 @@ use anyhow::Result;
 
 use crate::catalog::graph::{neighbourhood, Direction};
 use crate::catalog::resolve::resolve;
-use crate::cli::{Format, GraphArgs, GraphDirection};
+use crate::cli::{GraphArgs, GraphDirection};
 use crate::exit::Exit;
+use crate::output::format::GraphFormat;
 use crate::output::graph::{dot, mermaid, tree};
-use crate::output::write_data;
+use crate::output::{write_data, Data};
 
-use super::{require_format, Context};
+use super::Context;
 
 pub fn run(ctx: &Context, args: GraphArgs) -> Result<Exit> {
-    use Format::*;
-    require_format(ctx.ui, "graph", &[Table, Tree, Dot, Mermaid, Json, Yaml])?;
     let opened = ctx.open_catalog(true, false)?;
     let catalog = &opened.catalog;
     let entity = resolve(catalog, &args.entity)?;
@@ -26,11 +25,12 @@ pub fn run(ctx: &Context, args: GraphArgs) -> Result<Exit> {
     };
     let result = neighbourhood(catalog, entity, args.depth, direction);
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Table | Tree => tree(&mut out, ctx.ui, &result, entity.display_name())?,
-        Dot => dot(&mut out, &result)?,
-        Mermaid => mermaid(&mut out, &result)?,
-        format => write_data(&mut out, format, &result)?,
+    match args.output {
+        GraphFormat::Tree => tree(&mut out, ctx.ui, &result, entity.display_name())?,
+        GraphFormat::Dot => dot(&mut out, &result)?,
+        GraphFormat::Mermaid => mermaid(&mut out, &result)?,
+        GraphFormat::Json => write_data(&mut out, Data::Json, &result)?,
+        GraphFormat::Yaml => write_data(&mut out, Data::Yaml, &result)?,
     }
     out.flush()?;
     Ok(Exit::Ok)

@@ -6,19 +6,14 @@ use anyhow::Result;
 
 use crate::catalog::history::entity_history;
 use crate::catalog::resolve::resolve;
-use crate::cli::{Format, HistoryArgs};
+use crate::cli::HistoryArgs;
 use crate::exit::Exit;
 use crate::output::changes::history;
 use crate::output::write_data;
 
-use super::{require_format, Context};
+use super::Context;
 
 pub fn run(ctx: &Context, args: HistoryArgs) -> Result<Exit> {
-    require_format(
-        ctx.ui,
-        "history",
-        &[Format::Table, Format::Json, Format::Yaml],
-    )?;
     let (location, _) = ctx.locate()?;
     let handle = ctx.repository(&location, "history")?;
     // History starts at a commit: --ref/--at, else HEAD (uncommitted edits
@@ -41,10 +36,10 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> Result<Exit> {
         result.entries.truncate(n);
     }
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table => history(&mut out, ctx.ui, &result, entity.display_name())?,
+    match args.output.data() {
+        None => history(&mut out, ctx.ui, &result, entity.display_name())?,
         // The contract is the array of commits, newest first.
-        format => write_data(&mut out, format, &result.entries)?,
+        Some(data) => write_data(&mut out, data, &result.entries)?,
     }
     out.flush()?;
     Ok(Exit::Ok)

@@ -6,27 +6,22 @@ use anyhow::Result;
 
 use crate::catalog::graph::impact;
 use crate::catalog::resolve::resolve;
-use crate::cli::{Format, ImpactArgs};
+use crate::cli::ImpactArgs;
 use crate::exit::Exit;
 use crate::output::graph::impact_table;
 use crate::output::write_data;
 
-use super::{require_format, Context};
+use super::Context;
 
 pub fn run(ctx: &Context, args: ImpactArgs) -> Result<Exit> {
-    require_format(
-        ctx.ui,
-        "impact",
-        &[Format::Table, Format::Json, Format::Yaml],
-    )?;
     let opened = ctx.open_catalog(true, false)?;
     let catalog = &opened.catalog;
     let entity = resolve(catalog, &args.entity)?;
     let result = impact(catalog, entity, args.depth);
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table => impact_table(&mut out, ctx.ui, &result, entity.display_name())?,
-        format => write_data(&mut out, format, &result)?,
+    match args.output.data() {
+        None => impact_table(&mut out, ctx.ui, &result, entity.display_name())?,
+        Some(data) => write_data(&mut out, data, &result)?,
     }
     out.flush()?;
     Ok(Exit::Ok)

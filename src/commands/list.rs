@@ -8,10 +8,11 @@ use serde_json::Value;
 use crate::catalog::fields::default_kind;
 use crate::catalog::query::{filter, sort, Condition, Filter, SortKey};
 use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
-use crate::cli::{FilterArgs, Format, ListArgs};
+use crate::cli::{FilterArgs, ListArgs};
 use crate::exit::Exit;
 use crate::output::entities::{entity_json, list_csv, list_table};
-use crate::output::write_data;
+use crate::output::format::ListFormat;
+use crate::output::{write_data, Data};
 
 use super::{Context, UsageError};
 
@@ -29,13 +30,12 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<Exit> {
     }
 
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table => list_table(&mut out, ctx.ui, &entities)?,
-        Format::Csv => list_csv(&mut out, &entities)?,
-        format => {
-            let values: Vec<Value> = entities.iter().map(|e| entity_json(e)).collect();
-            write_data(&mut out, format, &values)?;
-        }
+    let values = || -> Vec<Value> { entities.iter().map(|e| entity_json(e)).collect() };
+    match args.output {
+        ListFormat::Table => list_table(&mut out, ctx.ui, &entities)?,
+        ListFormat::Csv => list_csv(&mut out, &entities)?,
+        ListFormat::Json => write_data(&mut out, Data::Json, &values())?,
+        ListFormat::Yaml => write_data(&mut out, Data::Yaml, &values())?,
     }
     out.flush()?;
     Ok(Exit::Ok)

@@ -9,7 +9,6 @@ use anyhow::Result;
 
 use crate::catalog::discover::CatalogLocation;
 use crate::catalog::open::Opened;
-use crate::cli::Format;
 use crate::integrations::config::ConfigError;
 use crate::integrations::engine::LiveSnapshot;
 use crate::integrations::{published, Engine, EntityView, LiveConfig, LiveOptions, Progress};
@@ -40,7 +39,7 @@ pub fn setup(ctx: &Context, opened: &Opened, only: &[String]) -> Result<Setup, C
         return Ok(Setup::Off("no integrations configured in idp.yaml".into()));
     }
     let progress: Option<Arc<dyn Progress>> =
-        (std::io::stderr().is_terminal() && !ctx.ui.quiet && ctx.ui.format == Format::Table)
+        (std::io::stderr().is_terminal() && !ctx.ui.quiet && ctx.ui.human)
             .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>);
     let options = LiveOptions {
         offline: ctx.offline,

@@ -33,11 +33,11 @@ use crate::catalog::discover::{find_catalog, CatalogLocation, FoundBy};
 use crate::catalog::history::{commit_at, parse_when};
 use crate::catalog::open::{open, repository, CatalogRepo, OpenOptions, Opened};
 use crate::catalog::remote::FetchPolicy;
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ScaffoldAction};
 use crate::exit::Exit;
-use crate::output::Ui;
+use crate::output::{OutputFormat, Ui};
 
-/// A usage error found after parsing (bad `--where`, unsupported format).
+/// A usage error found after parsing (bad `--where`, `--at`, …).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
@@ -186,6 +186,34 @@ impl Context<'_> {
     }
 }
 
+/// Whether the command prints text for people (escaped on output) rather
+/// than data: its `-o`, or text for the commands without one.
+pub fn human_output(command: &Command) -> bool {
+    match command {
+        Command::WhoOwns(a) => a.output.is_human(),
+        Command::List(a) => a.output.is_human(),
+        Command::Show(a) => a.output.is_human(),
+        Command::Validate(a) => a.output.is_human(),
+        Command::Schema(a) => a.output.is_human(),
+        Command::Impact(a) => a.output.is_human(),
+        Command::Graph(a) => a.output.is_human(),
+        Command::History(a) => a.output.is_human(),
+        Command::Diff(a) => a.output.is_human(),
+        Command::Score(a) => a.output.is_human(),
+        Command::Enrich(a) => a.output.is_human(),
+        Command::Doctor(a) => a.output.is_human(),
+        Command::Scaffold(a) => match &a.action {
+            None => a.create.output.is_human(),
+            Some(ScaffoldAction::List(a)) => a.output.is_human(),
+            Some(ScaffoldAction::Show(a)) => a.output.is_human(),
+            Some(ScaffoldAction::Update(a)) => a.output.is_human(),
+            Some(ScaffoldAction::Check(a)) => a.output.is_human(),
+            Some(ScaffoldAction::Test(a)) => a.output.is_human(),
+        },
+        Command::Sync | Command::Init(_) | Command::Completions(_) | Command::Man(_) => true,
+    }
+}
+
 /// Runs the parsed command.
 pub fn run(cli: Cli, ui: &Ui) -> Result<Exit> {
     let ctx = Context {
@@ -216,23 +244,6 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<Exit> {
         Command::Score(args) => score::run(&ctx, args),
         Command::Scaffold(args) => scaffold::run(&ctx, args),
         Command::Enrich(args) => enrich::run(&ctx, args),
-        Command::Doctor => doctor::run(&ctx),
+        Command::Doctor(args) => doctor::run(&ctx, args),
     }
-}
-
-/// Fails with a usage error unless the format is one of `allowed`.
-pub fn require_format(ui: &Ui, command: &str, allowed: &[crate::cli::Format]) -> Result<()> {
-    if allowed.contains(&ui.format) {
-        return Ok(());
-    }
-    let names: Vec<String> = allowed
-        .iter()
-        .map(|f| format!("{f:?}").to_lowercase())
-        .collect();
-    Err(UsageError(format!(
-        "`{command}` does not support -o {}; use one of: {}",
-        format!("{:?}", ui.format).to_lowercase(),
-        names.join(", ")
-    ))
-    .into())
 }

@@ -22,11 +22,14 @@ use idp::scaffold::{
     Staging, TemplateKind, WriteOptions,
 };
 
-use crate::cli::{Format, ScaffoldAction, ScaffoldArgs, ScaffoldCreateArgs, ScaffoldShowArgs};
+use crate::cli::{
+    ScaffoldAction, ScaffoldArgs, ScaffoldCreateArgs, ScaffoldListArgs, ScaffoldShowArgs,
+};
 use crate::exit::Exit;
+use crate::output::format::ViewFormat;
 use crate::output::{sanitize, write_data};
 
-use super::{require_format, Context};
+use super::Context;
 
 /// The scaffold subcommands' names (they never take `-o DIR`).
 const SUBCOMMANDS: [&str; 6] = ["list", "show", "test", "update", "check", "help"];
@@ -95,7 +98,7 @@ pub fn output_dir_alias(args: impl IntoIterator<Item = OsString>) -> Vec<OsStrin
 
 pub fn run(ctx: &Context, args: ScaffoldArgs) -> Result<Exit> {
     match args.action {
-        Some(ScaffoldAction::List) => list(ctx),
+        Some(ScaffoldAction::List(a)) => list(ctx, a),
         Some(ScaffoldAction::Show(a)) => show(ctx, a),
         // update / check / test live in scaffold_update.rs.
         Some(ScaffoldAction::Update(a)) => super::scaffold_update::update(ctx, a),
@@ -203,17 +206,12 @@ struct ListRow<'a> {
     info: &'a source::TemplateInfo,
 }
 
-fn list(ctx: &Context) -> Result<Exit> {
-    require_format(
-        ctx.ui,
-        "scaffold list",
-        &[Format::Table, Format::Json, Format::Yaml],
-    )?;
+fn list(ctx: &Context, args: ScaffoldListArgs) -> Result<Exit> {
     let (opened, location) = open_catalog(ctx, true)?.expect("required");
     let templates = templates_of(ctx, opened, &location).list();
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table => {
+    match args.output.data() {
+        None => {
             if templates.is_empty() {
                 writeln!(
                     out,
@@ -242,9 +240,9 @@ fn list(ctx: &Context) -> Result<Exit> {
                 writeln!(out, "{table}")?;
             }
         }
-        format => {
+        Some(data) => {
             let rows: Vec<ListRow> = templates.iter().map(|info| ListRow { info }).collect();
-            write_data(&mut out, format, &rows)?;
+            write_data(&mut out, data, &rows)?;
         }
     }
     out.flush()?;
@@ -303,11 +301,6 @@ struct Step {
 }
 
 fn show(ctx: &Context, args: ScaffoldShowArgs) -> Result<Exit> {
-    require_format(
-        ctx.ui,
-        "scaffold show",
-        &[Format::Table, Format::Json, Format::Yaml],
-    )?;
     let (t, _) = resolve_template(ctx, &args.template)?;
     let mut view = ShowView {
         name: t.name.clone(),
@@ -342,9 +335,9 @@ fn show(ctx: &Context, args: ScaffoldShowArgs) -> Result<Exit> {
         }
     }
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table => write_show(ctx, &mut out, &view)?,
-        format => write_data(&mut out, format, &view)?,
+    match args.output.data() {
+        None => write_show(ctx, &mut out, &view)?,
+        Some(data) => write_data(&mut out, data, &view)?,
     }
     out.flush()?;
     Ok(Exit::Ok)
@@ -570,11 +563,6 @@ struct RegisteredView {
 }
 
 fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
-    require_format(
-        ctx.ui,
-        "scaffold",
-        &[Format::Table, Format::Json, Format::Yaml],
-    )?;
     let arg = args.template.clone().expect("clap requires TEMPLATE");
     let (t, mut cat) = resolve_for_create(ctx, &arg)?;
     if args.register && cat.is_none() {
@@ -671,7 +659,7 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
 
     if args.dry_run {
         print_log();
-        return dry_run(ctx, &t, &outcome, &final_dir, wopts, args.diff);
+        return dry_run(ctx, &t, &outcome, &final_dir, wopts, args.diff, args.output);
     }
 
     // Still nothing in place: check what --publish and --register need.
@@ -786,14 +774,14 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
         dry_run: false,
     };
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table => {
+    match args.output.data() {
+        None => {
             write_created(ctx, &mut out, &created)?;
             for line in idp::scaffold::backstage::output_lines(outcome.output.as_ref()) {
                 writeln!(out, "{line}")?;
             }
         }
-        format => write_data(&mut out, format, &created)?,
+        Some(data) => write_data(&mut out, data, &created)?,
     }
     out.flush()?;
     Ok(if failed { Exit::Failed } else { Exit::Ok })
@@ -904,6 +892,7 @@ fn dry_run(
     final_dir: &Path,
     wopts: WriteOptions,
     diff: bool,
+    output: ViewFormat,
 ) -> Result<Exit> {
     let files = list_files(&outcome.project_dir);
     // Predict what a real run would refuse.
@@ -931,7 +920,7 @@ fn dry_run(
         }
     }
     let mut out = ctx.ui.stdout();
-    if ctx.ui.format != Format::Table {
+    if let Some(data) = output.data() {
         let created = Created {
             template: t.name.clone(),
             project: final_dir.display().to_string(),
@@ -943,7 +932,7 @@ fn dry_run(
             registered: None,
             dry_run: true,
         };
-        write_data(&mut out, ctx.ui.format, &created)?;
+        write_data(&mut out, data, &created)?;
         return Ok(Exit::Ok);
     }
     writeln!(

@@ -15,11 +15,12 @@ use idp::scaffold::update::{version_json, ProjectTemplate, UpdateOptions, Update
 use idp::scaffold::{ScaffoldError, ScaffoldOptions, TemplateSource};
 
 use crate::catalog::discover::classify;
-use crate::cli::{ConflictArg, Format, ScaffoldCheckArgs, ScaffoldTestArgs, ScaffoldUpdateArgs};
+use crate::cli::{ConflictArg, ScaffoldCheckArgs, ScaffoldTestArgs, ScaffoldUpdateArgs};
 use crate::exit::Exit;
-use crate::output::write_data;
+use crate::output::format::TestFormat;
+use crate::output::{write_data, Data};
 
-use super::{require_format, Context};
+use super::Context;
 
 /// Opens the project's template repository, resolving a catalog location
 /// the way every command does (a remote catalog through its cached clone).
@@ -42,16 +43,11 @@ fn open_project(ctx: &Context, dir: &Path) -> Result<ProjectTemplate> {
 
 /// `idp scaffold check [DIR]`.
 pub fn check(ctx: &Context, args: ScaffoldCheckArgs) -> Result<Exit> {
-    require_format(
-        ctx.ui,
-        "scaffold check",
-        &[Format::Table, Format::Json, Format::Yaml],
-    )?;
     let pt = open_project(ctx, &args.dir)?;
     let report = pt.check()?;
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table if report.newer => {
+    match args.output.data() {
+        None if report.newer => {
             writeln!(out, "update available: {}", report.template)?;
             writeln!(out, "  recorded  {}", report.recorded)?;
             writeln!(out, "  latest    {}", report.latest)?;
@@ -61,14 +57,14 @@ pub fn check(ctx: &Context, args: ScaffoldCheckArgs) -> Result<Exit> {
                 args.dir.display()
             )?;
         }
-        Format::Table => {
+        None => {
             writeln!(
                 out,
                 "up to date: {} at {}",
                 report.template, report.recorded
             )?;
         }
-        format => write_data(&mut out, format, &report.to_json())?,
+        Some(data) => write_data(&mut out, data, &report.to_json())?,
     }
     out.flush()?;
     Ok(if report.newer {
@@ -82,11 +78,6 @@ pub fn check(ctx: &Context, args: ScaffoldCheckArgs) -> Result<Exit> {
 
 /// `idp scaffold update [DIR]`.
 pub fn update(ctx: &Context, args: ScaffoldUpdateArgs) -> Result<Exit> {
-    require_format(
-        ctx.ui,
-        "scaffold update",
-        &[Format::Table, Format::Json, Format::Yaml],
-    )?;
     let mut values = ScaffoldOptions::default();
     for file in &args.values {
         values.add_values_file(&ctx.cwd.join(file))?;
@@ -125,9 +116,9 @@ pub fn update(ctx: &Context, args: ScaffoldUpdateArgs) -> Result<Exit> {
     }
     let counts = plan.merge.counts();
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table => write_update(&mut out, &plan, &pt.answers.template, args.dry_run)?,
-        format => write_data(&mut out, format, &UpdateView::new(&plan, args.dry_run))?,
+    match args.output.data() {
+        None => write_update(&mut out, &plan, &pt.answers.template, args.dry_run)?,
+        Some(data) => write_data(&mut out, data, &UpdateView::new(&plan, args.dry_run))?,
     }
     out.flush()?;
     if counts.conflicts > 0 && !args.dry_run {
@@ -290,11 +281,6 @@ struct TestView<'a> {
 
 /// `idp scaffold test TEMPLATE --values FILE…`.
 pub fn test(ctx: &Context, args: ScaffoldTestArgs) -> Result<Exit> {
-    require_format(
-        ctx.ui,
-        "scaffold test",
-        &[Format::Table, Format::Json, Format::Yaml, Format::Junit],
-    )?;
     let (template, cat) = super::scaffold::resolve_template(ctx, &args.template)?;
     let catalog = cat.as_ref().map(|(opened, _)| &opened.catalog);
     if catalog.is_none() {
@@ -337,19 +323,17 @@ pub fn test(ctx: &Context, args: ScaffoldTestArgs) -> Result<Exit> {
     let passed = results.iter().filter(|r| r.passed).count();
     let failed = results.len() - passed;
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table => write_tests(&mut out, &results)?,
-        Format::Junit => write_junit(&mut out, &template.name, &results)?,
-        format => write_data(
-            &mut out,
-            format,
-            &TestView {
-                template: &template.name,
-                passed,
-                failed,
-                results: &results,
-            },
-        )?,
+    let view = TestView {
+        template: &template.name,
+        passed,
+        failed,
+        results: &results,
+    };
+    match args.output {
+        TestFormat::Table => write_tests(&mut out, &results)?,
+        TestFormat::Junit => write_junit(&mut out, &template.name, &results)?,
+        TestFormat::Json => write_data(&mut out, Data::Json, &view)?,
+        TestFormat::Yaml => write_data(&mut out, Data::Yaml, &view)?,
     }
     out.flush()?;
     Ok(if failed > 0 { Exit::Failed } else { Exit::Ok })

@@ -1,12 +1,12 @@
 //! `idp schema [KIND] [--write DIR]`.
 
-use std::io::Write;
-
 use anyhow::{Context as _, Result};
 
 use crate::catalog::kinds::schemas;
 use crate::cli::SchemaArgs;
 use crate::exit::Exit;
+use crate::output::format::SchemaFormat;
+use crate::output::{write_data, Data};
 
 use super::{Context, UsageError};
 
@@ -40,8 +40,10 @@ pub fn run(_ctx: &Context, args: SchemaArgs) -> Result<Exit> {
                 kinds.join(", ")
             ))
         })?;
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, schema).map_err(std::io::Error::from)?;
-    writeln!(out)?;
+    let data = match args.output {
+        SchemaFormat::Json => Data::Json,
+        SchemaFormat::Yaml => Data::Yaml,
+    };
+    write_data(&mut std::io::stdout().lock(), data, schema)?;
     Ok(Exit::Ok)
 }

@@ -11,12 +11,13 @@ use crate::catalog::open::Opened;
 use crate::catalog::resolve::resolve;
 use crate::catalog::snapshot::Snapshot;
 use crate::catalog::{Catalog, Entity};
-use crate::cli::{Format, ScoreArgs, UnknownArg};
+use crate::cli::{ScoreArgs, UnknownArg};
 use crate::exit::Exit;
 use crate::integrations::engine::LiveSnapshot;
 use crate::integrations::EntityView;
+use crate::output::format::ScoreFormat;
 use crate::output::score::{junit, markdown, sarif, table, ScoreReport};
-use crate::output::write_data;
+use crate::output::{write_data, Data};
 use idp::score::facts::Facts;
 use idp::score::functions::Files;
 use idp::score::gate::decide;
@@ -25,21 +26,9 @@ use idp::score::{
 };
 
 use super::show::display_path;
-use super::{require_format, Context, UsageError};
+use super::{Context, UsageError};
 
 pub fn run(ctx: &Context, args: ScoreArgs) -> Result<Exit> {
-    require_format(
-        ctx.ui,
-        "score",
-        &[
-            Format::Table,
-            Format::Json,
-            Format::Yaml,
-            Format::Junit,
-            Format::Markdown,
-            Format::Sarif,
-        ],
-    )?;
     let now = score::now().map_err(|e| UsageError(e.to_string()))?;
     let (location, _) = ctx.locate()?;
     let mut opened = ctx.open_at(&location, true, false, &[])?;
@@ -94,22 +83,20 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<Exit> {
     );
 
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table => table(&mut out, ctx.ui, &set, &results, &gate)?,
-        Format::Junit => junit(&mut out, &set, &results)?,
-        Format::Markdown => markdown(&mut out, &set, &results, &gate)?,
-        Format::Sarif => {
+    let report = ScoreReport {
+        results: &results,
+        gate: &gate,
+    };
+    match args.output {
+        ScoreFormat::Table => table(&mut out, ctx.ui, &set, &results, &gate)?,
+        ScoreFormat::Junit => junit(&mut out, &set, &results)?,
+        ScoreFormat::Markdown => markdown(&mut out, &set, &results, &gate)?,
+        ScoreFormat::Sarif => {
             let uri = |file: &str| display_path(&catalog.origin.location, file);
             sarif(&mut out, &set, &results, &uri)?
         }
-        format => write_data(
-            &mut out,
-            format,
-            &ScoreReport {
-                results: &results,
-                gate: &gate,
-            },
-        )?,
+        ScoreFormat::Json => write_data(&mut out, Data::Json, &report)?,
+        ScoreFormat::Yaml => write_data(&mut out, Data::Yaml, &report)?,
     }
     out.flush()?;
     Ok(if gate.passed { Exit::Ok } else { Exit::Failed })

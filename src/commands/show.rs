@@ -5,22 +5,21 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::catalog::resolve::resolve;
-use crate::cli::{Format, ShowArgs};
+use crate::cli::ShowArgs;
 use crate::exit::Exit;
 use crate::integrations::EntityView;
 use crate::output::entities::{entity_json, show};
 use crate::output::write_data;
 
-use super::{require_format, Context};
+use super::Context;
 
 pub fn run(ctx: &Context, args: ShowArgs) -> Result<Exit> {
-    require_format(ctx.ui, "show", &[Format::Table, Format::Json, Format::Yaml])?;
     let opened = ctx.open_catalog(true, false)?;
     let catalog = &opened.catalog;
     let entity = resolve(catalog, &args.entity)?;
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table => {
+    match args.output.data() {
+        None => {
             let source = format!(
                 "{}:{}",
                 display_path(&catalog.origin.location, &entity.source.file),
@@ -36,7 +35,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<Exit> {
             let outcomes = live.as_ref().and_then(|s| s.of(&entity.entity_ref().key()));
             crate::output::live::section(&mut out, ctx.ui, outcomes, off.as_deref())?;
         }
-        format => {
+        Some(data) => {
             let (live, _) = super::live::fetch(ctx, opened, &[EntityView::of(entity)]);
             let outcomes = live
                 .as_ref()
@@ -47,7 +46,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<Exit> {
             if let Some(map) = json.as_object_mut() {
                 map.insert("live".into(), outcomes);
             }
-            write_data(&mut out, format, &json)?
+            write_data(&mut out, data, &json)?
         }
     }
     out.flush()?;

@@ -14,20 +14,15 @@ use crate::catalog::locate::locate;
 use crate::catalog::snapshot::{relative, FileSet, Snapshot};
 use crate::catalog::validate::{validate, Report, Scope};
 use crate::catalog::{Catalog, CatalogError, Origin, Problem, Severity};
-use crate::cli::{Format, ValidateArgs};
+use crate::cli::ValidateArgs;
 use crate::exit::Exit;
 use crate::integrations::engine::check_config;
 use crate::output::{problems, write_data};
 
 use super::show::display_path;
-use super::{require_format, Context};
+use super::Context;
 
 pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Exit> {
-    require_format(
-        ctx.ui,
-        "validate",
-        &[Format::Table, Format::Json, Format::Yaml],
-    )?;
     let located = match ctx.locate() {
         Ok(l) => Some(l.0),
         // Loose files can be checked without a catalog; the whole catalog cannot.
@@ -45,9 +40,9 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Exit> {
         _ => loose_files(ctx, &args.paths)?,
     };
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table => problems::render(&mut out, ctx.ui, &report, &checked)?,
-        format => write_data(&mut out, format, &report)?,
+    match args.output.data() {
+        None => problems::render(&mut out, ctx.ui, &report, &checked)?,
+        Some(data) => write_data(&mut out, data, &report)?,
     }
     if ctx.ui.github_actions {
         for line in problems::github_annotations(&report) {

@@ -13,21 +13,16 @@ use crate::catalog::open::Opened;
 use crate::catalog::ownership::{self, MatchedBy, OwnerReport};
 use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
 use crate::catalog::resolve::resolve;
-use crate::cli::{Format, WhoOwnsArgs};
+use crate::cli::WhoOwnsArgs;
 use crate::exit::Exit;
 use crate::integrations::config::Kind;
 use crate::integrations::pagerduty::oncall_from_facts;
 use crate::integrations::{EntityView, Outcome, Status};
 use crate::output::{owners, write_data};
 
-use super::{live, require_format, Context};
+use super::{live, Context};
 
 pub fn run(ctx: &Context, args: WhoOwnsArgs) -> Result<Exit> {
-    require_format(
-        ctx.ui,
-        "who-owns",
-        &[Format::Table, Format::Json, Format::Yaml],
-    )?;
     let opened = ctx.open_catalog(true, false)?;
     let catalog = &opened.catalog;
     let target = args.target.as_str();
@@ -41,9 +36,9 @@ pub fn run(ctx: &Context, args: WhoOwnsArgs) -> Result<Exit> {
     };
     add_live(ctx, opened, &mut report);
     let mut out = ctx.ui.stdout();
-    match ctx.ui.format {
-        Format::Table => owners::render(&mut out, ctx.ui, &report)?,
-        format => write_data(&mut out, format, &report)?,
+    match args.output.data() {
+        None => owners::render(&mut out, ctx.ui, &report)?,
+        Some(data) => write_data(&mut out, data, &report)?,
     }
     out.flush()?;
     Ok(Exit::Ok)

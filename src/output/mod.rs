@@ -1,4 +1,4 @@
-//! Rendering: the `Ui` handle (format, colour, width, quiet — decided once)
+//! Rendering: the `Ui` handle (human or data, colour, width, quiet — decided once)
 //! and one renderer module per view. Stdout carries data; stderr carries
 //! notes and warnings. Renderers write to a `Write`, never print.
 //!
@@ -10,6 +10,7 @@
 
 pub mod changes;
 pub mod entities;
+pub mod format;
 pub mod graph;
 pub mod guard;
 pub mod live;
@@ -23,7 +24,7 @@ use std::io::{self, Write};
 use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
 
-pub use crate::cli::Format;
+pub use format::{Data, OutputFormat};
 pub use idp::sanitize;
 
 use guard::{Guarded, Policy};
@@ -31,8 +32,9 @@ use guard::{Guarded, Policy};
 /// Output decisions, made once from flags and environment.
 #[derive(Debug, Clone)]
 pub struct Ui {
-    /// Output format.
-    pub format: Format,
+    /// The command's output format is text for people (see
+    /// [`OutputFormat::is_human`]), not data.
+    pub human: bool,
     /// Whether to use ANSI colour on stdout.
     pub color: bool,
     /// Whether to use ANSI colour on stderr.
@@ -47,22 +49,13 @@ pub struct Ui {
     pub github_actions: bool,
 }
 
-/// Whether `format` is text for people (escaped on output) rather than
-/// data (exact bytes).
-pub fn is_human(format: Format) -> bool {
-    match format {
-        Format::Table | Format::Tree | Format::Markdown | Format::Dot | Format::Mermaid => true,
-        Format::Json | Format::Yaml | Format::Csv | Format::Junit | Format::Sarif => false,
-    }
-}
-
 impl Ui {
     /// Stdout for a command's result, guarded for the output format.
     pub fn stdout(&self) -> Guarded<io::StdoutLock<'static>> {
         Guarded::new(
             io::stdout().lock(),
             Policy {
-                human: is_human(self.format),
+                human: self.human,
                 color: self.color,
                 github: self.github_actions,
             },
@@ -145,14 +138,14 @@ impl Ui {
     }
 }
 
-/// Writes a value as pretty JSON or YAML per `format`.
-pub fn write_data<T: Serialize>(out: &mut dyn Write, format: Format, value: &T) -> io::Result<()> {
-    match format {
-        Format::Yaml => {
+/// Writes a value as pretty JSON or YAML.
+pub fn write_data<T: Serialize>(out: &mut dyn Write, data: Data, value: &T) -> io::Result<()> {
+    match data {
+        Data::Yaml => {
             let text = serde_yaml::to_string(value).map_err(io::Error::other)?;
             out.write_all(text.as_bytes())
         }
-        _ => {
+        Data::Json => {
             // io::Error::from keeps the original I/O error (a closed pipe stays one).
             serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::from)?;
             writeln!(out)

@@ -13,7 +13,7 @@ const SHELLS: &[&str] = &["bash", "zsh", "fish", "powershell", "elvish"];
 
 /// Asks for completions the way the fish script does (one candidate per
 /// line, a tab before the description). `words` start after `idp`.
-fn complete(env: &TestEnv, words: &[&str]) -> Run {
+pub fn complete(env: &TestEnv, words: &[&str]) -> Run {
     let mut args = vec!["--", "idp"];
     args.extend_from_slice(words);
     let mut cmd = env.command();

@@ -423,7 +423,8 @@ fn impact_unknown_entity_exits_3_and_unsupported_format_exits_2() {
     env.run(["--catalog", cat.path(), "impact", "nope"]).code(3);
     env.run(["--catalog", cat.path(), "impact", "core", "-o", "dot"])
         .code(2)
-        .stderr_has("impact");
+        .stderr_has("invalid value 'dot'")
+        .stderr_has("[possible values: table, json, yaml]");
 }
 
 // ------------------------------------------------------------------ graph

@@ -129,7 +129,7 @@ fn check_then_update_merges_and_marks_conflicts() {
     check
         .stdout_has(&v1.to_string()[..12])
         .stdout_has(&v2.to_string()[..12]);
-    let json = env.run(["-o", "json", "scaffold", "check", p]);
+    let json = env.run(["scaffold", "check", p, "-o", "json"]);
     json.code(5);
     assert_eq!(json.json()["update_available"], true);
 
@@ -356,11 +356,11 @@ fn scaffold_test_validates_each_values_file() {
     let junit = env.run([
         "--catalog",
         catalog.path(),
-        "-o",
-        "junit",
         "scaffold",
         "test",
         tpl.path(),
+        "-o",
+        "junit",
         "--values",
         good.to_str().unwrap(),
         "--values",
@@ -373,11 +373,11 @@ fn scaffold_test_validates_each_values_file() {
     let json = env.run([
         "--catalog",
         catalog.path(),
-        "-o",
-        "json",
         "scaffold",
         "test",
         tpl.path(),
+        "-o",
+        "json",
         "--values",
         good.to_str().unwrap(),
     ]);
