@@ -14,6 +14,8 @@ mod budgets_eval;
 mod completions;
 #[path = "it/confinement.rs"]
 mod confinement;
+#[path = "it/contracts.rs"]
+mod contracts;
 #[path = "it/fake_api.rs"]
 mod fake_api;
 #[path = "it/formats.rs"]

@@ -6,26 +6,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{component, CatalogBuilder, Repo, TestEnv, ORG};
-
-/// A catalog whose only other file is `name` with `content`.
-fn catalog_with(env: &TestEnv, name: &str, content: impl AsRef<[u8]>) -> Repo {
-    CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
-        .file("good.yaml", component("good", "payments", "production"))
-        .file(name, content)
-        .build()
-}
+use crate::common::{catalog_with, component, CatalogBuilder, Repo, TestEnv};
 
 /// The single error of `validate -o json`, after checking the exit code.
 fn only_error(env: &TestEnv, repo: &Repo) -> Value {
-    let run = env.run(["--catalog", repo.path(), "validate", "-o", "json"]);
-    run.code(1);
-    let report = run.json();
-    let errors = report["errors"].as_array().expect("errors").clone();
-    assert_eq!(errors.len(), 1, "{report:#}");
-    errors[0].clone()
+    env.run(["--catalog", repo.path(), "validate", "-o", "json"])
+        .only_error()
 }
 
 /// The rest of the catalog stays usable.
@@ -214,10 +200,7 @@ fn unknown_kind_is_an_error_not_a_crash() {
 #[test]
 fn empty_and_comment_only_files_are_ignored() {
     let env = TestEnv::new();
-    let repo = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
-        .file("good.yaml", component("good", "payments", "production"))
+    let repo = CatalogBuilder::good(env.dir("cat"))
         .file("empty.yaml", "")
         .file("comments.yaml", "# nothing here\n---\n")
         .build();

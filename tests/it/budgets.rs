@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{component, CatalogBuilder, Repo, Run, TestEnv, ORG};
+use crate::common::{catalog_with, component, CatalogBuilder, Repo, Run, TestEnv, ORG};
 
 const HEADER: &str =
     "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: hostile\nspec:\n";
@@ -109,25 +109,10 @@ fn measured(env: &TestEnv, args: &[&str]) -> Measured {
     }
 }
 
-/// A catalog with a valid component and `name` holding `content`.
-fn catalog_with(env: &TestEnv, name: &str, content: &str) -> Repo {
-    CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
-        .file("good.yaml", component("good", "payments", "production"))
-        .file(name, content)
-        .build()
-}
-
 /// The single error of `validate -o json`, after checking exit code and budgets.
 fn only_error(env: &TestEnv, repo: &Repo) -> Value {
     let m = measured(env, &["--catalog", repo.path(), "validate", "-o", "json"]);
-    let run = m.within_budget();
-    run.code(1);
-    let report = run.json();
-    let errors = report["errors"].as_array().expect("errors").clone();
-    assert_eq!(errors.len(), 1, "{report:#}");
-    errors[0].clone()
+    m.within_budget().only_error()
 }
 
 /// Other commands warn about the refused file and answer from the rest.
@@ -305,9 +290,7 @@ fn eight_thousand_documents_with_problems_are_located_in_one_pass() {
 
 /// A catalog of `n` components (all owned by payments) and its `list -o json`.
 fn indexed_catalog(env: &TestEnv, n: usize) -> (Repo, String) {
-    let mut builder = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG);
+    let mut builder = CatalogBuilder::org(env.dir("cat"));
     for i in 0..n {
         builder = builder.file(
             &format!("svc/s{i}.yaml"),

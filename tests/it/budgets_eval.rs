@@ -6,24 +6,13 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common::{CatalogBuilder, TestEnv};
+use crate::common::{team, CatalogBuilder, TestEnv};
 
 const NOW: &str = "2026-11-29T00:00:00Z";
 const FIVE_SECONDS: Duration = Duration::from_secs(5);
 
-const GROUP: &str = "apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata:
-  name: team-a
-spec:
-  type: team
-  children: []
-";
-
 fn env() -> TestEnv {
-    let mut env = TestEnv::new();
-    env.env("IDP_NOW", NOW);
-    env
+    TestEnv::at(NOW)
 }
 
 /// A component `big` whose `spec.items` holds `n` strings.
@@ -65,7 +54,7 @@ fn nested_cel_over_a_200k_item_list_is_a_budget_error_in_score_and_show() {
     let env = env();
     let repo = CatalogBuilder::new(env.root.join("cat"))
         .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", GROUP)
+        .file("org.yaml", team("team-a"))
         .file("big.yaml", big_component(200_000))
         .file(
             "scorecards/ready.yaml",
@@ -308,7 +297,7 @@ spec:
 
 /// A chain c0 ← c1 ← … ← c(n-1): each component depends on the previous one.
 fn chain(env: &TestEnv, n: usize) -> crate::common::Repo {
-    let mut docs = vec![GROUP.to_string()];
+    let mut docs = vec![team("team-a")];
     for i in 0..n {
         let dep = if i > 0 {
             format!("\n  dependsOn: [component:c{}]", i - 1)

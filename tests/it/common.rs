@@ -53,6 +53,14 @@ impl TestEnv {
         }
     }
 
+    /// A test environment whose clock is pinned: `IDP_NOW` is `now` for
+    /// every run.
+    pub fn at(now: &str) -> Self {
+        let mut env = TestEnv::new();
+        env.env("IDP_NOW", now);
+        env
+    }
+
     /// Adds an environment variable to every later run.
     pub fn env(&mut self, key: &str, value: impl AsRef<OsStr>) -> &mut Self {
         self.env.push((
@@ -85,18 +93,28 @@ impl TestEnv {
         cmd
     }
 
-    /// Gives `cmd` the hermetic environment: a cleared environment with the
-    /// temporary HOME and XDG directories, no colour, 100 columns, no system
-    /// git config, the working directory and every `env` added.
+    /// The variables every hermetic process starts from (after
+    /// `env_clear`): PATH, the temporary HOME and XDG directories, no colour
+    /// and no system git config. Shared by idp runs, the `git` CLI and tmux.
+    pub fn hermetic_vars(&self) -> Vec<(&'static str, String)> {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        vec![
+            ("PATH", path.to_string_lossy().into_owned()),
+            ("HOME", self.home.display().to_string()),
+            ("XDG_CACHE_HOME", self.cache.display().to_string()),
+            ("XDG_CONFIG_HOME", self.config.display().to_string()),
+            ("NO_COLOR", "1".into()),
+            ("GIT_CONFIG_NOSYSTEM", "1".into()),
+        ]
+    }
+
+    /// Gives `cmd` the hermetic environment: a cleared environment with
+    /// [`TestEnv::hermetic_vars`], 100 columns, the working directory and
+    /// every `env` added.
     pub fn hermetic(&self, cmd: &mut std::process::Command) {
         cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("XDG_CACHE_HOME", &self.cache)
-            .env("XDG_CONFIG_HOME", &self.config)
-            .env("NO_COLOR", "1")
+            .envs(self.hermetic_vars())
             .env("COLUMNS", "100")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
             .current_dir(&self.cwd);
         for (k, v) in &self.env {
             cmd.env(k, v);
@@ -170,9 +188,7 @@ impl TestEnv {
     pub fn git(&self, dir: &Path) -> std::process::Command {
         let mut cmd = std::process::Command::new("git");
         cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .envs(self.hermetic_vars())
             .env("GIT_AUTHOR_NAME", "Test")
             .env("GIT_AUTHOR_EMAIL", "test@example.com")
             .env("GIT_COMMITTER_NAME", "Test")
@@ -261,6 +277,17 @@ impl Run {
         })
     }
 
+    /// The single error of a `validate -o json` report on stdout, after
+    /// checking the exit code (1).
+    #[track_caller]
+    pub fn only_error(&self) -> Value {
+        self.code(1);
+        let report = self.json();
+        let errors = report["errors"].as_array().expect("errors").clone();
+        assert_eq!(errors.len(), 1, "{report:#}");
+        errors[0].clone()
+    }
+
     /// The `ref` of every item of a JSON array on stdout.
     #[track_caller]
     pub fn refs(&self) -> Vec<String> {
@@ -295,34 +322,44 @@ impl CatalogBuilder {
         self
     }
 
-    /// The small standard catalog most tests start from (see [`ORG`]).
-    pub fn standard(dir: impl Into<PathBuf>) -> Self {
+    /// The standard organisation ([`ORG`]) and an `idp.yaml` with no
+    /// excludes; no components.
+    pub fn org(dir: impl Into<PathBuf>) -> Self {
         CatalogBuilder::new(dir)
             .file("idp.yaml", "exclude: []\n")
             .file("org.yaml", ORG)
-            .file("components.yaml", COMPONENTS)
+    }
+
+    /// The small standard catalog most tests start from (see [`ORG`]).
+    pub fn standard(dir: impl Into<PathBuf>) -> Self {
+        CatalogBuilder::org(dir).file("components.yaml", COMPONENTS)
+    }
+
+    /// Adds `idp.yaml` with these `integrations` (YAML, indented two
+    /// spaces, see [`integration`]) and a live-data `deadline`, so a test
+    /// that waits too long fails instead of hanging.
+    pub fn live_config(self, integrations: &str, deadline: &str) -> Self {
+        self.file(
+            "idp.yaml",
+            format!("exclude: []\nintegrations:\n{integrations}live:\n  deadline: {deadline}\n"),
+        )
+    }
+
+    /// The standard org and one valid component, `good` (owned by
+    /// payments), for tests that add a broken or hostile file next to it.
+    pub fn good(dir: impl Into<PathBuf>) -> Self {
+        CatalogBuilder::org(dir).file("good.yaml", component("good", "payments", "production"))
     }
 
     /// Writes the files without a git repository.
     pub fn write_only(self) -> PathBuf {
-        std::fs::create_dir_all(&self.dir).expect("mkdir");
-        for (path, content) in &self.files {
-            write(&self.dir, path, content);
-        }
+        self.write_files();
         self.dir
     }
 
     /// Writes the files, initialises a repository (branch `main`) and commits.
     pub fn build(self) -> Repo {
-        let dir = self.write_only_ref();
-        let mut opts = git2::RepositoryInitOptions::new();
-        opts.initial_head("main");
-        let git = git2::Repository::init_opts(&dir, &opts).expect("git init");
-        let repo = Repo {
-            dir,
-            git,
-            tick: std::cell::Cell::new(0),
-        };
+        let repo = self.init();
         repo.commit("initial catalog");
         repo
     }
@@ -331,25 +368,31 @@ impl CatalogBuilder {
     /// author name (email `<name>@example.com`) and time (seconds since the
     /// epoch, UTC; author and committer date alike).
     pub fn build_as(self, message: &str, author: &str, time: i64) -> Repo {
-        let dir = self.write_only_ref();
-        let mut opts = git2::RepositoryInitOptions::new();
-        opts.initial_head("main");
-        let git = git2::Repository::init_opts(&dir, &opts).expect("git init");
-        let repo = Repo {
-            dir,
-            git,
-            tick: std::cell::Cell::new(0),
-        };
+        let repo = self.init();
         repo.commit_as(message, author, time);
         repo
     }
 
-    fn write_only_ref(&self) -> PathBuf {
+    /// Writes the files and initialises a repository (branch `main`) with
+    /// no commit yet.
+    fn init(&self) -> Repo {
+        self.write_files();
+        let dir = self.dir.canonicalize().expect("canonical");
+        let mut opts = git2::RepositoryInitOptions::new();
+        opts.initial_head("main");
+        let git = git2::Repository::init_opts(&dir, &opts).expect("git init");
+        Repo {
+            dir,
+            git,
+            tick: std::cell::Cell::new(0),
+        }
+    }
+
+    fn write_files(&self) {
         std::fs::create_dir_all(&self.dir).expect("mkdir");
         for (path, content) in &self.files {
             write(&self.dir, path, content);
         }
-        self.dir.canonicalize().expect("canonical")
     }
 }
 
@@ -391,6 +434,15 @@ impl Repo {
     /// Stages everything (additions, edits, deletions) and commits it with a
     /// fixed author and a clock that advances one minute per commit.
     pub fn commit(&self, message: &str) -> git2::Oid {
+        let t = self.tick.get();
+        self.tick.set(t + 1);
+        let time = git2::Time::new(1_700_000_000 + 60 * t, 0);
+        let sig = git2::Signature::new("Test", "test@example.com", &time).expect("sig");
+        self.commit_signed(message, &sig)
+    }
+
+    /// Stages everything and commits it with `sig` as author and committer.
+    fn commit_signed(&self, message: &str, sig: &git2::Signature) -> git2::Oid {
         let mut index = self.git.index().expect("index");
         index
             .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
@@ -399,14 +451,10 @@ impl Repo {
         index.write().expect("write index");
         let tree_id = index.write_tree().expect("write tree");
         let tree = self.git.find_tree(tree_id).expect("tree");
-        let t = self.tick.get();
-        self.tick.set(t + 1);
-        let time = git2::Time::new(1_700_000_000 + 60 * t, 0);
-        let sig = git2::Signature::new("Test", "test@example.com", &time).expect("sig");
         let parent = self.git.head().ok().and_then(|h| h.peel_to_commit().ok());
         let parents: Vec<&git2::Commit> = parent.iter().collect();
         self.git
-            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .commit(Some("HEAD"), sig, sig, message, &tree, &parents)
             .expect("commit")
     }
 
@@ -414,21 +462,9 @@ impl Repo {
     /// `<name>@example.com`) and time (seconds since the epoch, UTC), used as
     /// both author and committer date.
     pub fn commit_as(&self, message: &str, author: &str, time: i64) -> git2::Oid {
-        let mut index = self.git.index().expect("index");
-        index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-            .expect("add all");
-        index.update_all(["*"], None).expect("update all");
-        index.write().expect("write index");
-        let tree_id = index.write_tree().expect("write tree");
-        let tree = self.git.find_tree(tree_id).expect("tree");
         let email = format!("{}@example.com", author.to_lowercase().replace(' ', "."));
         let sig = git2::Signature::new(author, &email, &git2::Time::new(time, 0)).expect("sig");
-        let parent = self.git.head().ok().and_then(|h| h.peel_to_commit().ok());
-        let parents: Vec<&git2::Commit> = parent.iter().collect();
-        self.git
-            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-            .expect("commit")
+        self.commit_signed(message, &sig)
     }
 
     /// Renames a file in the working tree (not committed); committing then
@@ -580,4 +616,42 @@ pub fn component(name: &str, owner: &str, lifecycle: &str) -> String {
     format!(
         "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  lifecycle: {lifecycle}\n  owner: {owner}\n"
     )
+}
+
+/// A Component document (starting with `---`, so several concatenate) owned
+/// by `owner`, with these annotations (values YAML-quoted).
+pub fn component_with(name: &str, owner: &str, annotations: &[(&str, &str)]) -> String {
+    let mut s = format!(
+        "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n"
+    );
+    if !annotations.is_empty() {
+        s.push_str("  annotations:\n");
+        for (k, v) in annotations {
+            s.push_str(&format!("    {k}: {}\n", serde_json::to_string(v).unwrap()));
+        }
+    }
+    s.push_str(&format!(
+        "spec:\n  type: service\n  lifecycle: production\n  owner: {owner}\n"
+    ));
+    s
+}
+
+/// A Group of type team with no children and nothing else.
+pub fn team(name: &str) -> String {
+    format!(
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: {name}\nspec:\n  type: team\n  children: []\n"
+    )
+}
+
+/// One entry of `integrations:` in `idp.yaml`: `name` pointed at `base_url`.
+pub fn integration(name: &str, base_url: &str) -> String {
+    format!("  {name}:\n    base_url: {base_url}\n")
+}
+
+/// A catalog (in `cat/`) with the standard org, a valid component `good`,
+/// and `name` holding `content`.
+pub fn catalog_with(env: &TestEnv, name: &str, content: impl AsRef<[u8]>) -> Repo {
+    CatalogBuilder::good(env.dir("cat"))
+        .file(name, content)
+        .build()
 }

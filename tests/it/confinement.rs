@@ -22,9 +22,7 @@ fn substituted(name: &str, key: &str, target: &str) -> String {
 
 /// A catalog repository with these extra files and symlinks, all committed.
 fn catalog(env: &TestEnv, files: &[(&str, String)], links: &[(&str, &str)]) -> Repo {
-    let mut b = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG);
+    let mut b = CatalogBuilder::org(env.dir("cat"));
     for (path, content) in files {
         b = b.file(path, content);
     }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::common::{CatalogBuilder, TestEnv};
+use crate::common::{integration, CatalogBuilder, TestEnv};
 use crate::fake_api::{black_hole, closed_port, FakeApi, Reply};
 
 const TOKEN: &str = "ghp_sEcReT0123456789";
@@ -47,9 +47,8 @@ spec:
 
 /// A catalog whose idp.yaml points GitHub at `base` with `live` settings.
 fn catalog(env: &TestEnv, base: &str, live: &str) -> PathBuf {
-    let idp = format!(
-        "exclude: []\nintegrations:\n  github:\n    base_url: {base}\nlive: {{ {live} }}\n"
-    );
+    let github = integration("github", base);
+    let idp = format!("exclude: []\nintegrations:\n{github}live: {{ {live} }}\n");
     CatalogBuilder::new(env.dir("catalog"))
         .file("idp.yaml", idp)
         .file("catalog-info.yaml", SERVICE)

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use crate::common::{CatalogBuilder, Repo, TestEnv, COMPONENTS, ORG};
+use crate::common::{integration, CatalogBuilder, Repo, TestEnv, COMPONENTS, ORG};
 use crate::fake_api::{FakeApi, Reply};
 
 fn fixture(name: &str) -> Value {
@@ -23,12 +23,7 @@ fn fixture(name: &str) -> Value {
 /// deadline, so a test that waits too long fails instead of hanging.
 fn catalog(env: &TestEnv, base_url: &str) -> Repo {
     CatalogBuilder::new(env.dir("catalog"))
-        .file(
-            "idp.yaml",
-            format!(
-                "exclude: []\nintegrations:\n  github:\n    base_url: {base_url}\nlive:\n  deadline: 5s\n"
-            ),
-        )
+        .live_config(&integration("github", base_url), "5s")
         .file("org.yaml", ORG)
         .file("components.yaml", COMPONENTS)
         .build()

@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{CatalogBuilder, Repo, TestEnv};
+use crate::common::{integration, CatalogBuilder, Repo, TestEnv};
 use crate::fake_api::{FakeApi, Reply, Seen};
 
 const TOKEN: &str = "y_NbAkKc66ryYTWUXYEu";
@@ -66,12 +66,7 @@ spec:
 /// The catalog with PagerDuty pointed at `base_url`.
 fn catalog(env: &TestEnv, base_url: &str) -> Repo {
     CatalogBuilder::new(env.dir("catalog"))
-        .file(
-            "idp.yaml",
-            format!(
-                "exclude: []\nintegrations:\n  pagerduty:\n    base_url: {base_url}\nlive:\n  deadline: 8s\n"
-            ),
-        )
+        .live_config(&integration("pagerduty", base_url), "8s")
         .file("catalog-info.yaml", ENTITIES)
         .build()
 }

@@ -6,35 +6,19 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{CatalogBuilder, Repo, TestEnv};
+use crate::common::{component_with, integration, team, CatalogBuilder, Repo, TestEnv};
 use crate::fake_api::{FakeApi, Reply};
 use crate::prometheus_server;
 
-/// A Component with these annotations (YAML-quoted).
+/// A Component of team-a with these annotations (YAML-quoted).
 fn component(name: &str, annotations: &[(&str, &str)]) -> String {
-    let mut s = format!(
-        "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n"
-    );
-    if !annotations.is_empty() {
-        s.push_str("  annotations:\n");
-        for (k, v) in annotations {
-            s.push_str(&format!("    {k}: {}\n", serde_json::to_string(v).unwrap()));
-        }
-    }
-    s.push_str("spec:\n  type: service\n  lifecycle: production\n  owner: team-a\n");
-    s
+    component_with(name, "team-a", annotations)
 }
 
 fn catalog(env: &TestEnv, base_url: &str, components: &[String]) -> Repo {
     CatalogBuilder::new(env.dir("catalog"))
-        .file(
-            "idp.yaml",
-            format!("exclude: []\nintegrations:\n  prometheus:\n    base_url: {base_url}\nlive:\n  deadline: 10s\n"),
-        )
-        .file(
-            "org.yaml",
-            "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-a\nspec:\n  type: team\n  children: []\n",
-        )
+        .live_config(&integration("prometheus", base_url), "10s")
+        .file("org.yaml", team("team-a"))
         .file("components.yaml", components.concat())
         .build()
 }

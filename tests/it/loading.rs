@@ -192,9 +192,7 @@ fn multi_document_files_with_empty_documents() {
         component("first", "payments", "alpha"),
         component("second", "payments", "beta")
     );
-    let repo = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", crate::common::ORG)
+    let repo = CatalogBuilder::org(env.dir("cat"))
         .file("multi.yaml", text)
         .build();
     let mut found = names(&env, &["--catalog", repo.path()]);

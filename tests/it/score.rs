@@ -27,9 +27,7 @@ const RULES: &str = "
 ";
 
 fn env() -> TestEnv {
-    let mut env = TestEnv::new();
-    env.env("IDP_NOW", NOW);
-    env
+    TestEnv::at(NOW)
 }
 
 fn catalog(env: &TestEnv, scorecard: &str) -> crate::common::Repo {

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{component, CatalogBuilder, Repo, TestEnv, ORG};
+use crate::common::{component, CatalogBuilder, Repo, TestEnv};
 
 // 2026-01-10T10:00:00Z and one day (86,400 s) per step after it.
 const T0: i64 = 1_768_039_200;
@@ -35,9 +35,7 @@ fn billing(lifecycle: &str) -> String {
 fn edits_repo(env: &TestEnv) -> (Repo, Vec<git2::Oid>) {
     let one = "  dependsOn: [component:billing]\n";
     let two = "  dependsOn: [component:billing, component:storefront]\n";
-    let repo = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
+    let repo = CatalogBuilder::org(env.dir("cat"))
         .file(
             "components.yaml",
             two_docs(
@@ -221,9 +219,7 @@ fn history_human_output() {
 #[test]
 fn first_dependency_added_reads_as_the_ref() {
     let env = TestEnv::new();
-    let repo = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
+    let repo = CatalogBuilder::org(env.dir("cat"))
         .file("ledger.yaml", ledger("payments", "production", ""))
         .file("billing.yaml", billing("production"))
         .build_as("add ledger", "Alice", T0);
@@ -261,9 +257,7 @@ fn first_dependency_added_reads_as_the_ref() {
 #[test]
 fn history_follows_a_file_rename() {
     let env = TestEnv::new();
-    let repo = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
+    let repo = CatalogBuilder::org(env.dir("cat"))
         .file(
             "a.yaml",
             two_docs(
@@ -306,9 +300,7 @@ fn history_follows_a_file_rename() {
 #[test]
 fn history_follows_a_rename_with_an_edit() {
     let env = TestEnv::new();
-    let repo = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
+    let repo = CatalogBuilder::org(env.dir("cat"))
         .file("a.yaml", ledger("payments", "experimental", ""))
         .build_as("Create ledger", "Alice", T0);
     repo.remove("a.yaml");
@@ -332,9 +324,7 @@ fn history_follows_a_rename_with_an_edit() {
 #[test]
 fn history_follows_a_move_into_another_multi_document_file() {
     let env = TestEnv::new();
-    let repo = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
+    let repo = CatalogBuilder::org(env.dir("cat"))
         .file(
             "services.yaml",
             two_docs(
@@ -399,9 +389,7 @@ fn history_follows_a_move_into_another_multi_document_file() {
 #[test]
 fn history_follows_a_move_with_an_edit() {
     let env = TestEnv::new();
-    let repo = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
+    let repo = CatalogBuilder::org(env.dir("cat"))
         .file(
             "services.yaml",
             two_docs(
@@ -591,9 +579,7 @@ fn history_at_a_date_starts_there() {
 /// v1: the standard catalog; v2: ledger transferred to checkout, billing
 /// added, storefront removed.
 fn diff_repo(env: &TestEnv) -> Repo {
-    let repo = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
+    let repo = CatalogBuilder::org(env.dir("cat"))
         .file("ledger.yaml", ledger("payments", "production", ""))
         .file("storefront.yaml", storefront("experimental"))
         .build();
@@ -828,9 +814,7 @@ fn diff_unknown_revision_exits_2_naming_it() {
 /// ledger owned by payments from 2026-01-10T10:00Z, transferred to checkout
 /// at 2026-03-10T10:00Z, when billing is also added.
 fn at_repo(env: &TestEnv) -> Repo {
-    let repo = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
+    let repo = CatalogBuilder::org(env.dir("cat"))
         .file("ledger.yaml", ledger("payments", "production", ""))
         .build_as("payments owns ledger", "Alice", T0);
     repo.write("ledger.yaml", ledger("checkout", "production", ""));

@@ -59,17 +59,15 @@ impl Tmux {
             std::env::var("PATH").unwrap_or_default()
         );
         let data = env.home.join(".local/share");
-        let base = [
-            ("HOME", env.home.display().to_string()),
-            ("XDG_CACHE_HOME", env.cache.display().to_string()),
-            ("XDG_CONFIG_HOME", env.config.display().to_string()),
+        // The hermetic variables of every idp run, then what a terminal adds
+        // (no COLUMNS: the pane has its own size).
+        let mut base = env.hermetic_vars();
+        base.extend([
             ("XDG_DATA_HOME", data.display().to_string()),
             ("PATH", path),
             ("TERM", "screen".into()),
-            ("NO_COLOR", "1".into()),
-            ("GIT_CONFIG_NOSYSTEM", "1".into()),
             ("PS1", "$ ".into()),
-        ];
+        ]);
         // `env` applies them in order, so `extra` wins over the base.
         let vars: Vec<String> = base
             .iter()

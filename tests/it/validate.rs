@@ -202,9 +202,7 @@ fn every_problem_is_reported_in_one_run_with_its_position() {
 #[test]
 fn unknown_kinds_are_fine_once_declared_and_always_listable() {
     let env = TestEnv::new();
-    let repo = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
+    let repo = CatalogBuilder::org(env.dir("cat"))
         .file("pipeline.yaml", PIPELINE)
         .build();
     let run = env.run(["--catalog", repo.path(), "validate", "-o", "json"]);
@@ -251,9 +249,7 @@ fn unknown_kinds_are_fine_once_declared_and_always_listable() {
 #[test]
 fn human_output_shows_position_source_line_and_caret() {
     let env = TestEnv::new();
-    let repo = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
+    let repo = CatalogBuilder::org(env.dir("cat"))
         .file("orphan.yaml", component("orphan", "nobody", "production"))
         .file("bad.yaml", component("Bad Name!", "payments", "production"))
         .build();
@@ -268,9 +264,7 @@ fn human_output_shows_position_source_line_and_caret() {
 #[test]
 fn github_actions_annotations() {
     let mut env = TestEnv::new();
-    let repo = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
+    let repo = CatalogBuilder::org(env.dir("cat"))
         .file(
             "svc/orphan.yaml",
             component("orphan", "nobody", "production"),
@@ -313,10 +307,7 @@ fn a_loose_file_outside_any_catalog_checks_only_its_content() {
 #[test]
 fn a_file_inside_a_catalog_is_checked_against_the_whole_catalog() {
     let env = TestEnv::new();
-    let repo = CatalogBuilder::new(env.dir("cat"))
-        .file("idp.yaml", "exclude: []\n")
-        .file("org.yaml", ORG)
-        .file("good.yaml", component("good", "payments", "production"))
+    let repo = CatalogBuilder::good(env.dir("cat"))
         .file("orphan.yaml", component("orphan", "nobody", "production"))
         .file("bad.yaml", component("Bad Name!", "payments", "production"))
         .build();
