@@ -18,3 +18,4 @@ pub mod scaffold;
 pub mod score;
 pub mod secrets;
 pub mod tls;
+pub mod vars;

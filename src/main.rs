@@ -14,8 +14,9 @@ mod cli;
 mod commands;
 mod exit;
 mod output;
+mod settings;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 
 use clap::Parser;
 
@@ -23,6 +24,7 @@ use crate::cli::{Cli, ColorChoice};
 use crate::exit::Exit;
 use crate::output::style::{paint, ERROR};
 use crate::output::{sanitize, Ui};
+use crate::settings::{Settings, Terminal};
 
 fn main() {
     // Before anything else (and any thread): see `idp::tls`.
@@ -53,13 +55,19 @@ fn main() {
             std::process::exit(code as i32);
         }
     };
-    let ui = make_ui(&cli);
+    let env = idp::vars::Vars::from_process();
+    let terminal = Terminal::detect();
+    let ui = make_ui(&cli, &env, terminal);
     // Tokens idp may read, redacted from everything it prints; tokens named
     // by `token_env:` and secret headers register when they are read.
     for var in idp::integrations::config::well_known_token_vars() {
-        idp::secrets::register_env(var);
+        if let Some(value) = env.get(var) {
+            idp::secrets::register(value);
+        }
     }
-    let code = match commands::run(cli, &ui) {
+    let code = match Settings::resolve(&cli, env, terminal)
+        .and_then(|settings| commands::run(cli, &ui, settings))
+    {
         Ok(code) => code,
         Err(err) => report(&ui, &err),
     };
@@ -68,26 +76,26 @@ fn main() {
 }
 
 /// Colour, width and annotations, decided once from flags and environment.
-fn make_ui(cli: &Cli) -> Ui {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+fn make_ui(cli: &Cli, env: &idp::vars::Vars, terminal: Terminal) -> Ui {
+    let no_color = env.get("NO_COLOR").is_some_and(|v| !v.is_empty());
     let decide = |tty: bool| match cli.global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => tty && !no_color,
     };
-    let stdout_tty = io::stdout().is_terminal();
-    let width = std::env::var("COLUMNS")
-        .ok()
+    let stdout_tty = terminal.stdout;
+    let width = env
+        .get("COLUMNS")
         .and_then(|c| c.parse().ok())
         .or_else(|| stdout_tty.then(terminal_width).flatten());
     Ui {
         human: commands::human_output(&cli.command),
         color: decide(stdout_tty),
-        color_err: decide(io::stderr().is_terminal()),
+        color_err: decide(terminal.stderr),
         quiet: cli.global.quiet,
         verbose: cli.global.verbose,
         width,
-        github_actions: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+        github_actions: env.get("GITHUB_ACTIONS") == Some("true"),
     }
 }
 

@@ -7,7 +7,7 @@
 //! The registry is process-wide on purpose: a value is registered where it
 //! is read (every [`crate::integrations::config::Secret`], the secret
 //! headers of the generic http integration, the well-known token variables
-//! at start-up) and looked up where text is printed, with nothing threaded
+//! when `main` captures the environment) and looked up where text is printed, with nothing threaded
 //! in between. Values shorter than [`MIN_LEN`] characters are ignored:
 //! replacing every `t` or `yes` would mangle output and protect nothing.
 //!
@@ -39,13 +39,6 @@ pub fn register(value: &str) {
         list.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
     ANY.store(true, Ordering::Release);
-}
-
-/// Registers the value of environment variable `var`, if it is set.
-pub fn register_env(var: &str) {
-    if let Ok(value) = std::env::var(var) {
-        register(&value);
-    }
 }
 
 /// Whether any secret is registered.

@@ -58,6 +58,8 @@ mod scaffold_update;
 mod schema;
 #[path = "it/score.rs"]
 mod score;
+#[path = "it/settings.rs"]
+mod settings;
 #[path = "it/terminal_safety.rs"]
 mod terminal_safety;
 #[path = "it/time.rs"]

@@ -95,6 +95,7 @@ fuzz_target!(|data: &[u8]| {
     let scope = Scope {
         files: None,
         check_references: true,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 29).expect("a date"),
     };
     let report = validate(&catalog, &scope, &read);
     let _ = serde_json::to_string(&report);

@@ -11,12 +11,12 @@ use crate::output::changes::{diff_markdown, diff_text};
 use crate::output::format::DiffFormat;
 use crate::output::{write_data, Data};
 
-use super::Context;
+use super::{Context, Open};
 
 pub fn run(ctx: &Context, args: DiffArgs) -> Result<Exit> {
     let (location, _) = ctx.locate()?;
-    let old = ctx.open_rev(&location, Some(&args.from), true, false, &[])?;
-    let new = ctx.open_rev(&location, args.to.as_deref(), true, false, &[])?;
+    let old = ctx.open_rev(&location, Some(&args.from), Open::INDEXED)?;
+    let new = ctx.open_rev(&location, args.to.as_deref(), Open::INDEXED)?;
     let result = diff_catalogs(&old.catalog, &new.catalog);
     let to = args.to.as_deref().unwrap_or("the working tree");
     let mut out = ctx.ui.stdout();

@@ -11,7 +11,7 @@ use crate::exit::Exit;
 use crate::integrations::{Engine, LiveOptions};
 use crate::output::write_data;
 
-use super::Context;
+use super::{Context, Open};
 
 /// One line of the report.
 #[derive(Debug, Serialize)]
@@ -35,10 +35,10 @@ struct Report {
 }
 
 pub fn run(ctx: &Context, args: DoctorArgs) -> Result<Exit> {
-    let opened = ctx.open_catalog(true, false)?;
-    let config = super::live::config(opened)?;
-    let cache = ctx.dirs.cache.join("live");
-    let probes = if config.is_empty() || ctx.offline {
+    let opened = ctx.open_catalog(Open::INDEXED)?;
+    let config = super::live::config(ctx, opened)?;
+    let cache = ctx.settings.dirs.cache.join("live");
+    let probes = if config.is_empty() || ctx.settings.offline {
         Vec::new()
     } else {
         let options = LiveOptions {
@@ -78,7 +78,7 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<Exit> {
                     c.token_env.as_deref().unwrap_or("its token variable")
                 ));
             }
-            if ctx.offline && problem.is_none() {
+            if ctx.settings.offline && problem.is_none() {
                 problem = Some("not checked (--offline)".into());
             }
             Row {
@@ -97,7 +97,7 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<Exit> {
         .collect();
     let failed = rows.iter().any(|r| {
         (r.token_required && !r.token_set)
-            || (!ctx.offline && (!r.reachable || r.problem.is_some()))
+            || (!ctx.settings.offline && (!r.reachable || r.problem.is_some()))
     });
     let report = Report {
         integrations: rows,
@@ -137,7 +137,7 @@ fn render(out: &mut dyn Write, ctx: &Context, report: &Report) -> std::io::Resul
         };
         let answers = match (r.status, r.latency_ms) {
             (Some(s), Some(ms)) => format!("HTTP {s} in {ms} ms"),
-            _ if ctx.offline => "not checked".into(),
+            _ if ctx.settings.offline => "not checked".into(),
             _ => "no".into(),
         };
         table.add_row(

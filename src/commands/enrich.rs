@@ -15,7 +15,7 @@ use crate::integrations::{published, EntityView, Status};
 use crate::output::write_data;
 
 use super::live::{setup, Setup};
-use super::{Context, UsageError};
+use super::{Context, Open, UsageError};
 
 /// Counts of one integration over the run.
 #[derive(Debug, Default, Serialize)]
@@ -28,13 +28,13 @@ struct Tally {
 }
 
 pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
-    if args.publish && ctx.offline {
+    if args.publish && ctx.settings.offline {
         return Err(
             UsageError("--publish needs fresh data; it cannot run with --offline".into()).into(),
         );
     }
     let wanted = super::list::build_filter(args.filters)?;
-    let opened = ctx.open_catalog(true, false)?;
+    let opened = ctx.open_catalog(Open::INDEXED)?;
     let catalog = &opened.catalog;
     let entities: Vec<_> = if args.entities.is_empty() {
         filter(catalog, &wanted)
@@ -44,7 +44,7 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
             .map(|name| resolve(catalog, name))
             .collect::<Result<_, _>>()?
     };
-    let configured = super::live::config(opened)?;
+    let configured = super::live::config(ctx, opened)?;
     for name in &args.integration {
         if !configured.integrations.iter().any(|c| &c.name == name) {
             let names: Vec<&str> = configured

@@ -12,10 +12,10 @@ use crate::output::format::GraphFormat;
 use crate::output::graph::{dot, mermaid, tree};
 use crate::output::{write_data, Data};
 
-use super::Context;
+use super::{Context, Open};
 
 pub fn run(ctx: &Context, args: GraphArgs) -> Result<Exit> {
-    let opened = ctx.open_catalog(true, false)?;
+    let opened = ctx.open_catalog(Open::INDEXED)?;
     let catalog = &opened.catalog;
     let entity = resolve(catalog, &args.entity)?;
     let direction = match args.direction {

@@ -11,7 +11,7 @@ use crate::exit::Exit;
 use crate::output::changes::history;
 use crate::output::write_data;
 
-use super::Context;
+use super::{Context, Open};
 
 pub fn run(ctx: &Context, args: HistoryArgs) -> Result<Exit> {
     let (location, _) = ctx.locate()?;
@@ -20,7 +20,7 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> Result<Exit> {
     // have no history yet).
     let rev = ctx.revision(&location)?;
     let start = handle.commit(rev.as_deref())?;
-    let opened = ctx.open_rev(&location, Some(&start.to_string()), true, false, &[])?;
+    let opened = ctx.open_rev(&location, Some(&start.to_string()), Open::INDEXED)?;
     let entity = resolve(&opened.catalog, &args.entity)?;
     let mut result = entity_history(
         &handle.repo,

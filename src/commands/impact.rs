@@ -11,10 +11,10 @@ use crate::exit::Exit;
 use crate::output::graph::impact_table;
 use crate::output::write_data;
 
-use super::Context;
+use super::{Context, Open};
 
 pub fn run(ctx: &Context, args: ImpactArgs) -> Result<Exit> {
-    let opened = ctx.open_catalog(true, false)?;
+    let opened = ctx.open_catalog(Open::INDEXED)?;
     let catalog = &opened.catalog;
     let entity = resolve(catalog, &args.entity)?;
     let result = impact(catalog, entity, args.depth);

@@ -14,13 +14,13 @@ use crate::output::entities::{entity_json, list_csv, list_table};
 use crate::output::format::ListFormat;
 use crate::output::{write_data, Data};
 
-use super::{Context, UsageError};
+use super::{Context, Open, UsageError};
 
 pub fn run(ctx: &Context, args: ListArgs) -> Result<Exit> {
     let wanted = build_filter(args.filters)?;
     let sort_keys: Vec<SortKey> = args.sort.iter().map(|s| SortKey::parse(s)).collect();
 
-    let opened = ctx.open_catalog(true, false)?;
+    let opened = ctx.open_catalog(Open::INDEXED)?;
     let mut entities = filter(&opened.catalog, &wanted);
     sort(&mut entities, &sort_keys);
     if let (Some(level), Some(card)) = (&args.level, &args.scorecard) {

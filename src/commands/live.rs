@@ -2,7 +2,6 @@
 //! catalog's idp.yaml and the global flags, with a progress bar on a
 //! terminal, and the published snapshot as a cache layer.
 
-use std::io::IsTerminal;
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -23,31 +22,31 @@ pub enum Setup {
     Off(String),
 }
 
-/// Resolves `integrations:` and `live:` with tokens from the environment.
-pub fn config(opened: &Opened) -> Result<LiveConfig, ConfigError> {
+/// Resolves `integrations:` and `live:` with tokens from the environment
+/// `main` captured.
+pub fn config(ctx: &Context, opened: &Opened) -> Result<LiveConfig, ConfigError> {
     let c = &opened.catalog.config;
-    LiveConfig::resolve(&c.integrations, &c.live, &|var| std::env::var(var).ok())
+    LiveConfig::resolve(&c.integrations, &c.live, &ctx.settings.env.lookup())
 }
 
 /// The engine for this command. `only` restricts integrations by name.
 pub fn setup(ctx: &Context, opened: &Opened, only: &[String]) -> Result<Setup, ConfigError> {
-    if ctx.no_live {
+    if ctx.settings.no_live {
         return Ok(Setup::Off("live data turned off (--no-live)".into()));
     }
-    let config = config(opened)?;
+    let config = config(ctx, opened)?;
     if config.is_empty() {
         return Ok(Setup::Off("no integrations configured in idp.yaml".into()));
     }
-    let progress: Option<Arc<dyn Progress>> =
-        (std::io::stderr().is_terminal() && !ctx.ui.quiet && ctx.ui.human)
-            .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>);
+    let progress: Option<Arc<dyn Progress>> = (ctx.settings.progress && ctx.ui.human)
+        .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>);
     let options = LiveOptions {
-        offline: ctx.offline,
-        refresh: ctx.refresh,
+        offline: ctx.settings.offline,
+        refresh: ctx.settings.refresh,
         only: only.to_vec(),
         progress,
     };
-    let engine = Engine::new(&config, &ctx.dirs.cache.join("live"), options)?
+    let engine = Engine::new(&config, &ctx.settings.dirs.cache.join("live"), options)?
         .with_published(published_snapshot(ctx));
     Ok(Setup::Ready(Box::new(engine)))
 }

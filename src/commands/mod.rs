@@ -1,6 +1,6 @@
 //! One file per subcommand. Each turns its arguments into one core call and
-//! one render; the shared [`Context`] opens the catalog the way the global
-//! flags say.
+//! one render; the shared [`Context`] holds the run's [`Settings`] and opens
+//! the catalog the way they say.
 
 pub mod completions;
 mod diff;
@@ -23,12 +23,11 @@ mod sync;
 mod validate;
 mod who_owns;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::catalog::config::{Dirs, UserConfig};
+use crate::catalog::config::UserConfig;
 use crate::catalog::discover::{find_catalog, CatalogLocation, FoundBy};
 use crate::catalog::history::{commit_at, parse_when};
 use crate::catalog::open::{open, repository, CatalogRepo, OpenOptions, Opened};
@@ -36,76 +35,123 @@ use crate::catalog::remote::FetchPolicy;
 use crate::cli::{Cli, Command, ScaffoldAction};
 use crate::exit::Exit;
 use crate::output::{OutputFormat, Ui};
+use crate::settings::Settings;
 
 /// A usage error found after parsing (bad `--where`, `--at`, …).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// Settings every command shares.
+/// Whether the catalog is read through its on-disk index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Index {
+    /// Use and refresh the index: what most commands want.
+    Use,
+    /// Parse every file, so every document, problem and file is there
+    /// (`validate`, scorecards that read files, templates).
+    Skip,
+}
+
+/// When a remote catalog is fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetch {
+    /// When the last fetch is older than the configured interval.
+    IfStale,
+    /// Now, whatever its age (`idp sync`).
+    Now,
+}
+
+/// How a command opens the catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct Open<'a> {
+    /// Through the index or not.
+    pub index: Index,
+    /// When a remote catalog is fetched.
+    pub fetch: Fetch,
+    /// Catalog-relative files to load even if `idp.yaml`'s globs leave them out.
+    pub extra_files: &'a [String],
+}
+
+impl Open<'static> {
+    /// Through the index, fetching a remote catalog when stale.
+    pub const INDEXED: Self = Open {
+        index: Index::Use,
+        fetch: Fetch::IfStale,
+        extra_files: &[],
+    };
+    /// Every file parsed, fetching a remote catalog when stale.
+    pub const PARSED: Self = Open {
+        index: Index::Skip,
+        fetch: Fetch::IfStale,
+        extra_files: &[],
+    };
+}
+
+impl<'a> Open<'a> {
+    /// Through the index or not, fetching when stale.
+    pub fn with_index(index: Index) -> Self {
+        Open {
+            index,
+            ..Open::INDEXED
+        }
+    }
+
+    /// The same, fetching a remote catalog now.
+    pub fn fetch_now(self) -> Self {
+        Open {
+            fetch: Fetch::Now,
+            ..self
+        }
+    }
+
+    /// The same, also loading `files`.
+    pub fn with_files(self, extra_files: &'a [String]) -> Self {
+        Open {
+            extra_files,
+            ..self
+        }
+    }
+}
+
+/// What every command gets: output decisions and the run's settings.
 pub struct Context<'a> {
     /// Output decisions.
     pub ui: &'a Ui,
-    /// `--catalog` / `IDP_CATALOG`.
-    pub catalog_arg: Option<String>,
-    /// `--ref`.
-    pub rev: Option<String>,
-    /// `--at`, as typed.
-    pub at: Option<String>,
-    /// `--offline`.
-    pub offline: bool,
-    /// `--refresh`: live data ignores cache TTLs.
-    pub refresh: bool,
-    /// `--no-live`: leave live data out.
-    pub no_live: bool,
-    /// XDG directories.
-    pub dirs: Dirs,
-    /// Working directory.
-    pub cwd: PathBuf,
+    /// Flags and environment, resolved once.
+    pub settings: Settings,
 }
 
 impl Context<'_> {
     /// Where the catalog is (the user config is read only when needed).
     pub fn locate(&self) -> Result<(CatalogLocation, FoundBy)> {
-        let user = if self.catalog_arg.is_some() {
+        let s = &self.settings;
+        let user = if s.catalog.is_some() {
             UserConfig::default()
         } else {
-            UserConfig::load(&self.dirs)?
+            UserConfig::load(&s.dirs)?
         };
-        Ok(find_catalog(self.catalog_arg.as_deref(), &user, &self.cwd)?)
+        Ok(find_catalog(s.catalog.as_deref(), &user, &s.cwd)?)
     }
 
     /// Opens the catalog; warnings go to stderr.
-    pub fn open_catalog(&self, use_index: bool, force_fetch: bool) -> Result<&'static Opened> {
+    pub fn open_catalog(&self, how: Open) -> Result<&'static Opened> {
         let (location, found_by) = self.locate()?;
         self.ui
             .note(&format!("catalog: {location:?} (found by {found_by:?})"));
-        self.open_at(&location, use_index, force_fetch, &[])
+        self.open_at(&location, how)
     }
 
     /// Opens a catalog at a known location.
-    pub fn open_at(
-        &self,
-        location: &CatalogLocation,
-        use_index: bool,
-        force_fetch: bool,
-        extra_files: &[String],
-    ) -> Result<&'static Opened> {
+    pub fn open_at(&self, location: &CatalogLocation, how: Open) -> Result<&'static Opened> {
         let rev = self.revision(location)?;
-        self.open_rev(
-            location,
-            rev.as_deref(),
-            use_index,
-            force_fetch,
-            extra_files,
-        )
+        self.open_rev(location, rev.as_deref(), how)
     }
 
     /// The revision the global flags ask for: `--ref`, or the commit `--at`
     /// names (`None`: the working tree).
     pub fn revision(&self, location: &CatalogLocation) -> Result<Option<String>> {
-        let Some(at) = &self.at else {
-            return Ok(self.rev.clone());
+        let Some(at) = &self.settings.at else {
+            return Ok(self.settings.rev.clone());
         };
         let when = parse_when(at).ok_or_else(|| {
             UsageError(format!(
@@ -123,20 +169,21 @@ impl Context<'_> {
     pub fn repository(&self, location: &CatalogLocation, what: &str) -> Result<CatalogRepo> {
         Ok(repository(
             location,
-            self.fetch_policy(location, false)?,
-            &self.dirs,
+            self.fetch_policy(location, Fetch::IfStale)?,
+            &self.settings.dirs,
             what,
         )?)
     }
 
-    fn fetch_policy(&self, location: &CatalogLocation, force: bool) -> Result<FetchPolicy> {
+    fn fetch_policy(&self, location: &CatalogLocation, fetch: Fetch) -> Result<FetchPolicy> {
+        let force = fetch == Fetch::Now;
         let interval = if matches!(location, CatalogLocation::Remote(_)) && !force {
-            UserConfig::load(&self.dirs)?.sync_interval()?
+            UserConfig::load(&self.settings.dirs)?.sync_interval()?
         } else {
             Duration::from_secs(3600)
         };
         Ok(FetchPolicy {
-            offline: self.offline,
+            offline: self.settings.offline,
             force,
             interval,
         })
@@ -147,17 +194,16 @@ impl Context<'_> {
         &self,
         location: &CatalogLocation,
         rev: Option<&str>,
-        use_index: bool,
-        force_fetch: bool,
-        extra_files: &[String],
+        how: Open,
     ) -> Result<&'static Opened> {
+        let use_index = how.index == Index::Use;
         let opened = open(&OpenOptions {
             location,
             rev,
-            fetch: self.fetch_policy(location, force_fetch)?,
-            dirs: &self.dirs,
+            fetch: self.fetch_policy(location, how.fetch)?,
+            dirs: &self.settings.dirs,
             use_index,
-            extra_files,
+            extra_files: how.extra_files,
         })?;
         for w in &opened.warnings {
             self.ui.warn(w);
@@ -214,19 +260,9 @@ pub fn human_output(command: &Command) -> bool {
     }
 }
 
-/// Runs the parsed command.
-pub fn run(cli: Cli, ui: &Ui) -> Result<Exit> {
-    let ctx = Context {
-        ui,
-        catalog_arg: cli.global.catalog.clone(),
-        rev: cli.global.rev.clone(),
-        at: cli.global.at.clone(),
-        offline: cli.global.offline,
-        refresh: cli.global.refresh,
-        no_live: cli.global.no_live,
-        dirs: Dirs::from_env(),
-        cwd: std::env::current_dir()?,
-    };
+/// Runs the parsed command with the settings `main` resolved.
+pub fn run(cli: Cli, ui: &Ui, settings: Settings) -> Result<Exit> {
+    let ctx = Context { ui, settings };
     match cli.command {
         Command::WhoOwns(args) => who_owns::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),

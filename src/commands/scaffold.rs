@@ -18,7 +18,7 @@ use idp::catalog::validate::Report;
 use idp::catalog::{CatalogError, Problem};
 use idp::scaffold::source::{self, CatalogTemplates};
 use idp::scaffold::{
-    cookiecutter, hooks, prompt, repo, AnswersFile, LoadedTemplate, RenderOutcome, ScaffoldOptions,
+    cookiecutter, hooks, repo, AnswersFile, LoadedTemplate, RenderOutcome, ScaffoldOptions,
     Staging, TemplateKind, WriteOptions,
 };
 
@@ -29,7 +29,7 @@ use crate::exit::Exit;
 use crate::output::format::ViewFormat;
 use crate::output::{sanitize, write_data};
 
-use super::Context;
+use super::{Context, Open};
 
 /// The scaffold subcommands' names (they never take `-o DIR`).
 const SUBCOMMANDS: [&str; 6] = ["list", "show", "test", "update", "check", "help"];
@@ -110,17 +110,24 @@ pub fn run(ctx: &Context, args: ScaffoldArgs) -> Result<Exit> {
 
 // ------------------------------------------------------------------ catalog
 
-/// The catalog, when one can be found; `required` makes its absence an error.
-fn open_catalog(
-    ctx: &Context,
-    required: bool,
-) -> Result<Option<(&'static Opened, CatalogLocation)>> {
+/// Whether a scaffold command can do without the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// Its absence is an error.
+    Required,
+    /// Use it when one is found and readable (with a warning when not).
+    IfFound,
+}
+
+/// The catalog, when one can be found, as `need` says.
+fn open_catalog(ctx: &Context, need: Need) -> Result<Option<(&'static Opened, CatalogLocation)>> {
+    let required = need == Need::Required;
     let location = match ctx.locate() {
         Ok((l, _)) => l,
         Err(e) if !required && is_no_catalog(&e) => return Ok(None),
         Err(e) => return Err(e),
     };
-    match ctx.open_at(&location, false, false, &[]) {
+    match ctx.open_at(&location, Open::PARSED) {
         Ok(opened) => Ok(Some((opened, location))),
         Err(e) if !required => {
             ctx.ui
@@ -143,14 +150,14 @@ fn templates_of<'a>(
     opened: &'a Opened,
     location: &CatalogLocation,
 ) -> CatalogTemplates<'a> {
-    let on_disk = ctx.rev.is_none() && ctx.at.is_none();
+    let on_disk = ctx.settings.rev.is_none() && ctx.settings.at.is_none();
     CatalogTemplates {
         catalog: &opened.catalog,
         // Recorded in answers files: a local catalog as an absolute path,
         // so `scaffold check`/`update` find it from any directory.
         location: match location {
             CatalogLocation::Dir(d) => {
-                let abs = ctx.cwd.join(d);
+                let abs = ctx.settings.cwd.join(d);
                 std::fs::canonicalize(&abs)
                     .unwrap_or(abs)
                     .display()
@@ -171,12 +178,17 @@ pub(super) fn resolve_template(
     ctx: &Context,
     arg: &str,
 ) -> Result<(LoadedTemplate, Option<(&'static Opened, CatalogLocation)>)> {
-    let is_path = source::looks_like_path(arg, &ctx.cwd)
+    let is_path = source::looks_like_path(arg, &ctx.settings.cwd)
         || repo::is_git_url(arg)
-        || source::is_local_template(arg, &ctx.cwd);
-    let cat = open_catalog(ctx, !is_path)?;
+        || source::is_local_template(arg, &ctx.settings.cwd);
+    let need = if is_path {
+        Need::IfFound
+    } else {
+        Need::Required
+    };
+    let cat = open_catalog(ctx, need)?;
     let templates = cat.as_ref().map(|(o, l)| templates_of(ctx, o, l));
-    let t = source::resolve(arg, templates.as_ref(), &ctx.cwd)?;
+    let t = source::resolve(arg, templates.as_ref(), &ctx.settings.cwd)?;
     Ok((t, cat))
 }
 
@@ -187,10 +199,10 @@ fn resolve_for_create(
     ctx: &Context,
     arg: &str,
 ) -> Result<(LoadedTemplate, Option<(&'static Opened, CatalogLocation)>)> {
-    let is_local =
-        source::looks_like_path(arg, &ctx.cwd) || source::is_local_template(arg, &ctx.cwd);
+    let is_local = source::looks_like_path(arg, &ctx.settings.cwd)
+        || source::is_local_template(arg, &ctx.settings.cwd);
     if is_local && !repo::is_git_url(arg) {
-        let t = source::resolve(arg, None, &ctx.cwd)?;
+        let t = source::resolve(arg, None, &ctx.settings.cwd)?;
         if t.kind == TemplateKind::Cookiecutter {
             return Ok((t, None));
         }
@@ -207,7 +219,7 @@ struct ListRow<'a> {
 }
 
 fn list(ctx: &Context, args: ScaffoldListArgs) -> Result<Exit> {
-    let (opened, location) = open_catalog(ctx, true)?.expect("required");
+    let (opened, location) = open_catalog(ctx, Need::Required)?.expect("required");
     let templates = templates_of(ctx, opened, &location).list();
     let mut out = ctx.ui.stdout();
     match args.output.data() {
@@ -566,12 +578,12 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     let arg = args.template.clone().expect("clap requires TEMPLATE");
     let (t, mut cat) = resolve_for_create(ctx, &arg)?;
     if args.register && cat.is_none() {
-        cat = open_catalog(ctx, false)?;
+        cat = open_catalog(ctx, Need::IfFound)?;
     }
 
     let never_ask = args.defaults || args.no_input;
     let mut opts = ScaffoldOptions {
-        interactive: !never_ask && prompt::can_prompt(),
+        interactive: !never_ask && ctx.settings.terminal.can_prompt(),
         defaults: never_ask,
         trust: args.trust,
         dry_run: args.dry_run,
@@ -581,10 +593,12 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
         first_commit: !args.no_git,
         fuel: args.fuel,
         max_output_bytes: args.max_output_bytes,
+        env: ctx.settings.env.clone(),
+        today: ctx.settings.today(),
         ..ScaffoldOptions::default()
     };
     for f in &args.values {
-        opts.add_values_file(&ctx.cwd.join(f))?;
+        opts.add_values_file(&ctx.settings.cwd.join(f))?;
     }
     for s in &args.set {
         opts.set(s)?;
@@ -593,7 +607,7 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
         force: args.force,
         overwrite: args.overwrite,
     };
-    let output = args.output_dir.as_ref().map(|d| ctx.cwd.join(d));
+    let output = args.output_dir.as_ref().map(|d| ctx.settings.cwd.join(d));
 
     // Whatever can be refused is refused before the first question.
     let register_root = if args.register {
@@ -603,7 +617,7 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     };
     // Cookiecutter creates a directory inside the output directory;
     // Backstage writes into the output directory itself.
-    let parent = output.clone().unwrap_or_else(|| ctx.cwd.clone());
+    let parent = output.clone().unwrap_or_else(|| ctx.settings.cwd.clone());
     match (t.kind, &output) {
         (TemplateKind::Cookiecutter, _) => opts.output_dir = Some(parent.clone()),
         (TemplateKind::Backstage, Some(dir)) => {
@@ -624,7 +638,7 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
             // Without --output, the project is named after its name parameter.
             let dir = output
                 .clone()
-                .unwrap_or_else(|| ctx.cwd.join(project_name(prepared.answers(), &t)));
+                .unwrap_or_else(|| ctx.settings.cwd.join(project_name(prepared.answers(), &t)));
             if let idp::scaffold::Prepared::Backstage(p) = &mut prepared {
                 p.set_first_commit(!args.no_git && !dir.exists());
             }
@@ -732,7 +746,9 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     // --publish: create the planned repositories and push the first commit.
     let mut published = Vec::new();
     if let (true, Some(extras)) = (args.publish, &extras) {
-        for p in idp::scaffold::backstage::publish_all(extras, catalog, &final_dir)? {
+        for p in
+            idp::scaffold::backstage::publish_all(extras, catalog, &final_dir, &ctx.settings.env)?
+        {
             published.push(format!(
                 "{}: created {} and pushed {} to it",
                 p.step, p.html_url, p.branch
@@ -743,11 +759,11 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     // The new descriptor must hold up in the catalog.
     let descriptor = final_dir.join("catalog-info.yaml");
     if cat.is_none() && descriptor.is_file() {
-        cat = open_catalog(ctx, false)?;
+        cat = open_catalog(ctx, Need::IfFound)?;
     }
     let catalog = cat.as_ref().map(|(o, _)| &o.catalog);
     let validation = if descriptor.is_file() {
-        Some(validate_descriptor(catalog, &final_dir)?)
+        Some(validate_descriptor(ctx, catalog, &final_dir)?)
     } else {
         None
     };
@@ -985,7 +1001,11 @@ fn dry_run(
 
 /// Checks the generated catalog-info.yaml the way `idp validate` would, as
 /// if it were part of the catalog: owner exists, name unique.
-fn validate_descriptor(catalog: Option<&idp::catalog::Catalog>, project: &Path) -> Result<Report> {
+fn validate_descriptor(
+    ctx: &Context,
+    catalog: Option<&idp::catalog::Catalog>,
+    project: &Path,
+) -> Result<Report> {
     use idp::catalog::load::{load_selected, Loaded};
     use idp::catalog::snapshot::{FileSet, Snapshot};
     use idp::catalog::validate::{validate, Scope};
@@ -1016,6 +1036,7 @@ fn validate_descriptor(catalog: Option<&idp::catalog::Catalog>, project: &Path) 
     let scope = Scope {
         files: Some(&files),
         check_references,
+        today: ctx.settings.today(),
     };
     let read = |path: &str| -> Option<String> {
         set.read(path).ok().and_then(|b| String::from_utf8(b).ok())
@@ -1095,6 +1116,16 @@ fn plan_registration(
 }
 
 fn register(ctx: &Context, r: PlannedRegistration, push: bool) -> Result<RegisteredView> {
+    use idp::scaffold::backstage::register::Push;
+    // Pushing over HTTPS authenticates with GITHUB_TOKEN when it is set.
+    let token = ctx.settings.token("GITHUB_TOKEN");
+    let push = if push {
+        Push::ToOrigin {
+            token: token.as_ref(),
+        }
+    } else {
+        Push::No
+    };
     let done = idp::scaffold::backstage::register::register(
         &r.root,
         &r.descriptor,

@@ -20,17 +20,17 @@ use crate::exit::Exit;
 use crate::output::format::TestFormat;
 use crate::output::{write_data, Data};
 
-use super::Context;
+use super::{Context, Open};
 
 /// Opens the project's template repository, resolving a catalog location
 /// the way every command does (a remote catalog through its cached clone).
 /// An explicit `--catalog` (or `IDP_CATALOG`) wins over the location the
 /// answers file records: the catalog moved, or CI has its own checkout.
 fn open_project(ctx: &Context, dir: &Path) -> Result<ProjectTemplate> {
-    let project = ctx.cwd.join(dir);
+    let project = ctx.settings.cwd.join(dir);
     let opener = |recorded: &str| -> std::result::Result<(git2::Repository, String), String> {
-        let location = ctx.catalog_arg.as_deref().unwrap_or(recorded);
-        let loc = classify(location, &ctx.cwd);
+        let location = ctx.settings.catalog.as_deref().unwrap_or(recorded);
+        let loc = classify(location, &ctx.settings.cwd);
         let handle = ctx
             .repository(&loc, "scaffold update")
             .map_err(|e| format!("{e:#}"))?;
@@ -80,7 +80,7 @@ pub fn check(ctx: &Context, args: ScaffoldCheckArgs) -> Result<Exit> {
 pub fn update(ctx: &Context, args: ScaffoldUpdateArgs) -> Result<Exit> {
     let mut values = ScaffoldOptions::default();
     for file in &args.values {
-        values.add_values_file(&ctx.cwd.join(file))?;
+        values.add_values_file(&ctx.settings.cwd.join(file))?;
     }
     for s in &args.set {
         values.set(s)?;
@@ -96,16 +96,19 @@ pub fn update(ctx: &Context, args: ScaffoldUpdateArgs) -> Result<Exit> {
         skip_unknown_actions: args.skip_unknown_actions,
         values: values.values,
         max_output_bytes: args.max_output_bytes,
+        env: ctx.settings.env.clone(),
         ..UpdateOptions::default()
     };
     let pt = open_project(ctx, &args.dir)?;
     // Backstage templates may read the catalog (pickers, catalog:write):
     // --catalog, else the one the template came from, else the usual one.
-    let location = match (&ctx.catalog_arg, &pt.answers.source) {
-        (None, TemplateSource::Catalog { catalog, .. }) => Some(classify(catalog, &ctx.cwd)),
+    let location = match (&ctx.settings.catalog, &pt.answers.source) {
+        (None, TemplateSource::Catalog { catalog, .. }) => {
+            Some(classify(catalog, &ctx.settings.cwd))
+        }
         _ => ctx.locate().ok().map(|(location, _)| location),
     };
-    let catalog = location.and_then(|l| ctx.open_at(&l, true, false, &[]).ok());
+    let catalog = location.and_then(|l| ctx.open_at(&l, Open::INDEXED).ok());
     let plan = pt.plan(&opts, catalog.map(|o| &o.catalog))?;
     for w in &plan.warnings {
         ctx.ui.warn(w);
@@ -292,6 +295,8 @@ pub fn test(ctx: &Context, args: ScaffoldTestArgs) -> Result<Exit> {
         trust: args.trust,
         skip_unknown_actions: args.skip_unknown_actions,
         max_output_bytes: args.max_output_bytes,
+        env: ctx.settings.env.clone(),
+        today: ctx.settings.today(),
         ..ScaffoldOptions::default()
     };
     for s in &args.set {
@@ -301,7 +306,7 @@ pub fn test(ctx: &Context, args: ScaffoldTestArgs) -> Result<Exit> {
     // naming it), not a failed test.
     for file in &args.values {
         ScaffoldOptions::default()
-            .add_values_file(&ctx.cwd.join(file))
+            .add_values_file(&ctx.settings.cwd.join(file))
             .map_err(|e| match e {
                 // Named as typed.
                 ScaffoldError::ValuesFile { message, .. } => ScaffoldError::ValuesFile {
@@ -315,7 +320,7 @@ pub fn test(ctx: &Context, args: ScaffoldTestArgs) -> Result<Exit> {
         .values
         .iter()
         .map(|file| {
-            let mut r = run_fixture(&template, &ctx.cwd.join(file), &base, catalog);
+            let mut r = run_fixture(&template, &ctx.settings.cwd.join(file), &base, catalog);
             r.values = file.display().to_string();
             r
         })

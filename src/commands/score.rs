@@ -26,16 +26,16 @@ use idp::score::{
 };
 
 use super::show::display_path;
-use super::{Context, UsageError};
+use super::{Context, Index, Open, UsageError};
 
 pub fn run(ctx: &Context, args: ScoreArgs) -> Result<Exit> {
-    let now = score::now().map_err(|e| UsageError(e.to_string()))?;
+    let now = ctx.settings.now()?;
     let (location, _) = ctx.locate()?;
-    let mut opened = ctx.open_at(&location, true, false, &[])?;
+    let mut opened = ctx.open_at(&location, Open::INDEXED)?;
     let (all, _) = scorecards(ctx, &opened.catalog)?;
     if all.uses_files() && opened.snapshot.is_none() {
         // file_exists / file_contains read the catalog's files: load without the index.
-        opened = ctx.open_at(&location, false, false, &[])?;
+        opened = ctx.open_at(&location, Open::PARSED)?;
     }
     let catalog = &opened.catalog;
     let (all, _) = scorecards(ctx, catalog)?;
@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<Exit> {
         wanted = Some(keys);
     }
     if let Some(rev) = &args.changed_since {
-        let before = open_rev(ctx, &location, rev, false)?;
+        let before = open_rev(ctx, &location, rev, Index::Use)?;
         let changed = score::changed_entities(&before.catalog, catalog);
         wanted = Some(match wanted {
             Some(w) => w.intersection(&changed).cloned().collect(),
@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<Exit> {
     let results = run_on(&set, opened, wanted.as_ref(), facts.as_ref(), &opts);
     let baseline = match &args.compare {
         Some(rev) => {
-            let before = open_rev(ctx, &location, rev, set.uses_files())?;
+            let before = open_rev(ctx, &location, rev, index_for(&set))?;
             Some(run_on(&set, before, wanted.as_ref(), facts.as_ref(), &opts))
         }
         None => None,
@@ -187,9 +187,19 @@ fn open_rev(
     ctx: &Context,
     location: &CatalogLocation,
     rev: &str,
-    need_files: bool,
+    index: Index,
 ) -> Result<&'static Opened> {
-    ctx.open_rev(location, Some(rev), !need_files, false, &[])
+    ctx.open_rev(location, Some(rev), Open::with_index(index))
+}
+
+/// Scorecards that read files (`file_exists`, `file_contains`) need every
+/// file, which the index does not keep.
+fn index_for(set: &Scorecards) -> Index {
+    if set.uses_files() {
+        Index::Skip
+    } else {
+        Index::Use
+    }
 }
 
 /// Scores the entities of one catalog state (all, or the `wanted` keys).
@@ -281,12 +291,12 @@ pub fn results_for(
     }
     let opened = if set.uses_files() && opened.snapshot.is_none() {
         let (location, _) = ctx.locate()?;
-        ctx.open_at(&location, false, false, &[])?
+        ctx.open_at(&location, Open::PARSED)?
     } else {
         opened
     };
     let opts = RunOptions {
-        now: score::now().map_err(|e| UsageError(e.to_string()))?,
+        now: ctx.settings.now()?,
         unknown: UnknownPolicy::Ignore,
     };
     let results = match live {

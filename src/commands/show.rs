@@ -11,10 +11,10 @@ use crate::integrations::EntityView;
 use crate::output::entities::{entity_json, show};
 use crate::output::write_data;
 
-use super::Context;
+use super::{Context, Open};
 
 pub fn run(ctx: &Context, args: ShowArgs) -> Result<Exit> {
-    let opened = ctx.open_catalog(true, false)?;
+    let opened = ctx.open_catalog(Open::INDEXED)?;
     let catalog = &opened.catalog;
     let entity = resolve(catalog, &args.entity)?;
     let mut out = ctx.ui.stdout();

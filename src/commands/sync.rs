@@ -8,16 +8,16 @@ use crate::catalog::discover::CatalogLocation;
 use crate::exit::Exit;
 use crate::integrations::published;
 
-use super::{Context, UsageError};
+use super::{Context, Open, UsageError};
 
 pub fn run(ctx: &Context) -> Result<Exit> {
-    if ctx.offline {
+    if ctx.settings.offline {
         return Err(
             UsageError("`idp sync` fetches, so it cannot run with --offline".into()).into(),
         );
     }
     let (location, _) = ctx.locate()?;
-    let opened = ctx.open_at(&location, true, true, &[])?;
+    let opened = ctx.open_at(&location, Open::INDEXED.fetch_now())?;
     let catalog = &opened.catalog;
     let mut out = ctx.ui.stdout();
     let at = catalog

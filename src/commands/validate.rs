@@ -20,7 +20,7 @@ use crate::integrations::engine::check_config;
 use crate::output::{problems, write_data};
 
 use super::show::display_path;
-use super::Context;
+use super::{Context, Open};
 
 pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Exit> {
     let located = match ctx.locate() {
@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Exit> {
     let (report, checked) = match (&located, args.paths.is_empty()) {
         (Some(location), true) => whole_catalog(ctx, location)?,
         (Some(CatalogLocation::Dir(root)), false) => {
-            match paths_in_catalog(root, &args.paths, &ctx.cwd)? {
+            match paths_in_catalog(root, &args.paths, &ctx.settings.cwd)? {
                 Some(rel) => files_in_catalog(ctx, located.as_ref().expect("located"), rel)?,
                 None => loose_files(ctx, &args.paths)?,
             }
@@ -65,18 +65,19 @@ fn is_no_catalog(e: &anyhow::Error) -> bool {
 }
 
 fn whole_catalog(ctx: &Context, location: &CatalogLocation) -> Result<(Report, String)> {
-    let opened = ctx.open_at(location, false, false, &[])?;
+    let opened = ctx.open_at(location, Open::PARSED)?;
     let scope = Scope {
         files: None,
         check_references: true,
+        today: ctx.settings.today(),
     };
     let mut report = run_validation(&opened.catalog, opened.snapshot.as_deref(), &scope);
-    report.errors.extend(integration_problems(opened));
+    report.errors.extend(integration_problems(ctx, opened));
     Ok((report, summary(&opened.catalog)))
 }
 
 /// Problems of the live-data settings in idp.yaml, located at their key.
-fn integration_problems(opened: &crate::catalog::open::Opened) -> Vec<Problem> {
+fn integration_problems(ctx: &Context, opened: &crate::catalog::open::Opened) -> Vec<Problem> {
     let config = &opened.catalog.config;
     let text = opened
         .snapshot
@@ -84,7 +85,8 @@ fn integration_problems(opened: &crate::catalog::open::Opened) -> Vec<Problem> {
         .and_then(|s| s.read(CATALOG_CONFIG_FILE).ok())
         .and_then(|b| String::from_utf8(b).ok())
         .unwrap_or_default();
-    check_config(&config.integrations, &config.live)
+    let env = ctx.settings.env.lookup();
+    check_config(&config.integrations, &config.live, &env)
         .into_iter()
         .map(|e| {
             let path = match (&e.key, e.integration.is_empty()) {
@@ -114,7 +116,7 @@ fn files_in_catalog(
     location: &CatalogLocation,
     rel: Vec<String>,
 ) -> Result<(Report, String)> {
-    let opened = ctx.open_at(location, false, false, &rel)?;
+    let opened = ctx.open_at(location, Open::PARSED.with_files(&rel))?;
     let snapshot = opened.snapshot.as_deref();
     // Directories named on the command line stand for the files under them.
     let mut files: HashSet<String> = HashSet::new();
@@ -138,6 +140,7 @@ fn files_in_catalog(
     let scope = Scope {
         files: Some(&files),
         check_references: true,
+        today: ctx.settings.today(),
     };
     let report = run_validation(&opened.catalog, snapshot, &scope);
     let entities = opened
@@ -155,13 +158,14 @@ fn files_in_catalog(
 }
 
 fn loose_files(ctx: &Context, paths: &[PathBuf]) -> Result<(Report, String)> {
-    let set = FileSet::new(&ctx.cwd, paths)?;
+    let set = FileSet::new(&ctx.settings.cwd, paths)?;
     let names: Vec<&str> = set.files().iter().map(|f| f.path.as_str()).collect();
     let loaded = load_selected(&set, &names);
     let catalog = Catalog::new(loaded, CatalogConfig::default(), Origin::default());
     let scope = Scope {
         files: None,
         check_references: false,
+        today: ctx.settings.today(),
     };
     let report = run_validation(&catalog, Some(&set), &scope);
     let checked = count(set.files().len(), catalog.entities.len());

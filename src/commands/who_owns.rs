@@ -20,16 +20,16 @@ use crate::integrations::pagerduty::oncall_from_facts;
 use crate::integrations::{EntityView, Outcome, Status};
 use crate::output::{owners, write_data};
 
-use super::{live, Context};
+use super::{live, Context, Open};
 
 pub fn run(ctx: &Context, args: WhoOwnsArgs) -> Result<Exit> {
-    let opened = ctx.open_catalog(true, false)?;
+    let opened = ctx.open_catalog(Open::INDEXED)?;
     let catalog = &opened.catalog;
     let target = args.target.as_str();
     let mut report = if looks_like_remote(target) {
         ownership::for_remote(catalog, target)?
     } else if looks_like_path(target) {
-        ownership::for_path(catalog, &ctx.cwd.join(target))?
+        ownership::for_path(catalog, &ctx.settings.cwd.join(target))?
     } else {
         let entity = resolve(catalog, target)?;
         ownership::report(catalog, entity, MatchedBy::Name)
@@ -69,7 +69,7 @@ fn add_live(ctx: &Context, opened: &Opened, report: &mut OwnerReport) {
         return;
     };
     report.live_configured = true;
-    let pagerduty: Vec<String> = live::config(opened)
+    let pagerduty: Vec<String> = live::config(ctx, opened)
         .map(|c| {
             c.integrations
                 .iter()

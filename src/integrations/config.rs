@@ -318,6 +318,10 @@ pub struct IntegrationConfig {
     pub concurrency: Option<usize>,
     /// Every other key of the entry.
     pub options: Map<String, Value>,
+    /// The set, non-blank values of the variables `options` name with
+    /// `{ env: VAR }` (the http integration's secret headers), read with the
+    /// token, by variable name.
+    pub env: BTreeMap<String, Secret>,
 }
 
 impl IntegrationConfig {
@@ -368,6 +372,17 @@ impl IntegrationConfig {
         if let Some(0) = entry.concurrency {
             return Err(ConfigError::at(name, "concurrency", "must be at least 1"));
         }
+        let mut named = Vec::new();
+        for v in entry.options.values() {
+            env_references(v, &mut named);
+        }
+        let env_values = named
+            .into_iter()
+            .filter_map(|var| {
+                let value = env(var).filter(|v| !v.trim().is_empty())?;
+                Some((var.to_string(), Secret::new(value.trim())))
+            })
+            .collect();
         Ok(IntegrationConfig {
             name: name.to_string(),
             kind,
@@ -380,12 +395,25 @@ impl IntegrationConfig {
             timeout: entry.timeout.as_ref().map(DurationText::get),
             concurrency: entry.concurrency,
             options: entry.options.clone(),
+            env: env_values,
         })
     }
 
     /// The host (and port) requests go to: tokens are sent nowhere else.
     pub fn host(&self) -> String {
         host_of(&self.base_url)
+    }
+}
+
+/// The variables named by `{ env: VAR }` objects anywhere in `v`.
+fn env_references<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::Object(o) => match (o.len(), o.get("env")) {
+            (1, Some(Value::String(var))) => out.push(var),
+            _ => o.values().for_each(|v| env_references(v, out)),
+        },
+        Value::Array(a) => a.iter().for_each(|v| env_references(v, out)),
+        _ => {}
     }
 }
 

@@ -111,15 +111,16 @@ pub fn build(cfg: &IntegrationConfig) -> Result<Arc<dyn Integration>, ConfigErro
 
 /// Every problem of the `integrations:` and `live:` sections that reading
 /// `idp.yaml` cannot see (a missing base URL, a bad JSONPath, …), without
-/// looking at tokens: for `idp validate`.
+/// minding missing tokens: for `idp validate`. `env` is read only so that
+/// the tokens and secret headers the entries name are redacted from output.
 pub fn check_config(
     entries: &BTreeMap<String, super::config::IntegrationEntry>,
     settings: &super::config::LiveSettings,
+    env: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<ConfigError> {
     let mut problems = Vec::new();
-    let no_env = |_: &str| None;
     for (name, entry) in entries {
-        match IntegrationConfig::resolve(name, entry, &no_env) {
+        match IntegrationConfig::resolve(name, entry, env) {
             Ok(cfg) => {
                 if let Err(e) = build(&cfg) {
                     problems.push(e);
@@ -128,7 +129,7 @@ pub fn check_config(
             Err(e) => problems.push(e),
         }
     }
-    if let Err(e) = LiveConfig::resolve(&BTreeMap::new(), settings, &no_env) {
+    if let Err(e) = LiveConfig::resolve(&BTreeMap::new(), settings, env) {
         problems.push(e);
     }
     problems

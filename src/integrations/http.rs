@@ -48,11 +48,12 @@ const KEYS: [&str; 4] = ["url", "headers", "extract", "requires"];
 /// The template's name in its environment.
 const URL_TEMPLATE: &str = "url";
 
-/// A header value: literal, or read from the environment.
+/// A header value: literal, or the value of an environment variable (read
+/// when the configuration was resolved; `None` when it is not set).
 #[derive(Debug, Clone)]
 enum HeaderValue {
     Literal(String),
-    Env(String),
+    Env(String, Option<Secret>),
 }
 
 /// One named extraction.
@@ -127,10 +128,11 @@ impl HttpTool {
                             if o.len() == 1 && o.get("env").is_some_and(Value::is_string) =>
                         {
                             let var = o["env"].as_str().unwrap_or_default().to_string();
-                            // Redacted from output from now on, even when the
-                            // data comes from the cache and no request is made.
-                            crate::secrets::register_env(&var);
-                            HeaderValue::Env(var)
+                            // Resolving the config registered the value for
+                            // redaction, so it is redacted even when the data
+                            // comes from the cache and no request is made.
+                            let value = cfg.env.get(&var).cloned();
+                            HeaderValue::Env(var, value)
                         }
                         _ => return Err(at(
                             &key,
@@ -366,12 +368,11 @@ impl Integration for HttpTool {
             for (header, value) in &self.headers {
                 req = match value {
                     HeaderValue::Literal(v) => req.header(header, v),
-                    HeaderValue::Env(var) => {
-                        let secret = std::env::var(var)
-                            .ok()
-                            .filter(|v| !v.trim().is_empty())
+                    HeaderValue::Env(var, value) => {
+                        let secret = value
+                            .clone()
                             .ok_or_else(|| FetchError::MissingToken { var: var.clone() })?;
-                        req.secret_header(header, Secret::new(secret.trim()), &self.host)
+                        req.secret_header(header, secret, &self.host)
                     }
                 };
             }
@@ -518,6 +519,30 @@ mod tests {
             json!({"type": "http", "url": "/x", "extract": {"v": "$"}, "headers": {"A": {"env": "A"}, "B": {"env": "B"}}})
         )
         .is_ok());
+    }
+
+    #[test]
+    fn env_headers_take_the_values_the_caller_resolved() {
+        let entry: IntegrationEntry = serde_json::from_value(json!({
+            "type": "http", "base_url": "http://127.0.0.1:9/", "url": "/x",
+            "extract": {"v": "$"},
+            "headers": {"A": {"env": "KEY_A"}, "B": {"env": "KEY_B"}, "C": "plain"}
+        }))
+        .expect("entry");
+        let entries = [("deploys".to_string(), entry)].into_iter().collect();
+        let env = |var: &str| (var == "KEY_A").then(|| " key-a-value ".to_string());
+        let live = LiveConfig::resolve(&entries, &LiveSettings::default(), &env).unwrap();
+        let cfg = &live.integrations[0];
+        // Only set variables are read; values are trimmed (and so registered).
+        assert_eq!(cfg.env.len(), 1);
+        assert_eq!(cfg.env["KEY_A"].expose(), "key-a-value");
+        let tool = HttpTool::new(cfg).unwrap();
+        let header = |name: &str| tool.headers.iter().find(|(h, _)| h == name).map(|(_, v)| v);
+        assert!(
+            matches!(header("A"), Some(HeaderValue::Env(v, Some(s))) if v == "KEY_A" && s.expose() == "key-a-value")
+        );
+        assert!(matches!(header("B"), Some(HeaderValue::Env(v, None)) if v == "KEY_B"));
+        assert!(matches!(header("C"), Some(HeaderValue::Literal(v)) if v == "plain"));
     }
 
     #[test]

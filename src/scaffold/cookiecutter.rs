@@ -148,6 +148,8 @@ pub struct Prepared {
     name: String,
     copy_without_render: Vec<String>,
     run_hooks: bool,
+    /// The interpreter of `.py` hooks.
+    python: String,
 }
 
 impl Prepared {
@@ -175,6 +177,7 @@ impl Prepared {
             name,
             copy_without_render,
             run_hooks,
+            python,
         } = self;
         let mut context = context;
         if let Some(Value::Object(cc)) = context.get_mut("cookiecutter") {
@@ -196,6 +199,7 @@ impl Prepared {
                 &project_dir,
                 &renderer,
                 &context,
+                &python,
             )? {
                 outcome.log.push(format!("ran hook {}", h.display()));
             }
@@ -222,6 +226,7 @@ impl Prepared {
                 &project_dir,
                 &renderer,
                 &context,
+                &python,
             )? {
                 outcome.log.push(format!("ran hook {}", h.display()));
             }
@@ -267,7 +272,7 @@ pub fn prepare(t: &LoadedTemplate, opts: &ScaffoldOptions) -> Result<Prepared, S
 
     // pre_prompt runs in a copy of the template, which is then rendered.
     let pre_prompt_copy = if run_hooks {
-        hooks::run_pre_prompt(&t.dir)?
+        hooks::run_pre_prompt(&t.dir, &opts.python())?
     } else {
         None
     };
@@ -395,6 +400,7 @@ pub fn prepare(t: &LoadedTemplate, opts: &ScaffoldOptions) -> Result<Prepared, S
         name,
         copy_without_render,
         run_hooks,
+        python: opts.python(),
     })
 }
 

@@ -62,9 +62,11 @@ pub struct GeneratedCheck {
 
 /// Finds the `catalog-info.yaml` files under `project` (not in `.git/`)
 /// and validates them, against `catalog` when there is one.
+/// `today` decides which scorecard exemptions have expired.
 pub fn validate_generated(
     project: &Path,
     catalog: Option<&Catalog>,
+    today: chrono::NaiveDate,
 ) -> Result<GeneratedCheck, ScaffoldError> {
     let mut found = Vec::new();
     find_descriptors(project, Path::new(""), &mut found)?;
@@ -123,6 +125,7 @@ pub fn validate_generated(
     let scope = Scope {
         files: Some(&in_scope),
         check_references: catalog.is_some(),
+        today,
     };
     let report = validate(&combined, &scope, &read);
     let convert = |p: &crate::catalog::Problem| DescriptorProblem {
@@ -233,7 +236,7 @@ fn render_fixture(
         .tempdir()
         .map_err(|e| ScaffoldError::io(std::env::temp_dir(), e))?;
     let outcome = render_into(template, &opts, catalog, tmp.path())?;
-    let check = validate_generated(&outcome.project_dir, catalog)?;
+    let check = validate_generated(&outcome.project_dir, catalog, base.today)?;
     Ok((check, outcome.files.len()))
 }
 
@@ -274,7 +277,7 @@ mod tests {
             "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: Bad Name!\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n",
         )
         .unwrap();
-        let check = validate_generated(tmp.path(), None).unwrap();
+        let check = validate_generated(tmp.path(), None, chrono::Utc::now().date_naive()).unwrap();
         assert_eq!(check.descriptors, vec!["catalog-info.yaml"]);
         assert!(!check.errors.is_empty(), "{check:?}");
         assert_eq!(check.errors[0].file, "catalog-info.yaml");

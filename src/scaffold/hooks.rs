@@ -45,7 +45,10 @@ pub fn all(repo_dir: &Path) -> Vec<PathBuf> {
 
 /// Runs `pre_prompt` scripts in a copy of the template (they may change
 /// `cookiecutter.json`); returns the copy to render from, if any ran.
-pub fn run_pre_prompt(repo_dir: &Path) -> Result<Option<tempfile::TempDir>, ScaffoldError> {
+pub fn run_pre_prompt(
+    repo_dir: &Path,
+    python: &str,
+) -> Result<Option<tempfile::TempDir>, ScaffoldError> {
     if find(repo_dir, "pre_prompt").is_empty() {
         return Ok(None);
     }
@@ -57,7 +60,7 @@ pub fn run_pre_prompt(repo_dir: &Path) -> Result<Option<tempfile::TempDir>, Scaf
     let copy = temp.path().join(name);
     copy_dir(repo_dir, &copy)?;
     for script in find(&copy, "pre_prompt") {
-        run_script(&script, &copy)?;
+        run_script(&script, &copy, python)?;
     }
     Ok(Some(temp))
 }
@@ -70,6 +73,7 @@ pub fn run_hook(
     cwd: &Path,
     r: &Renderer,
     ctx: &serde_json::Value,
+    python: &str,
 ) -> Result<Vec<PathBuf>, ScaffoldError> {
     let scripts = find(repo_dir, name);
     for script in &scripts {
@@ -91,7 +95,7 @@ pub fn run_hook(
         std::io::Write::write_all(&mut tmp, rendered.as_bytes())
             .map_err(|e| ScaffoldError::io(tmp.path(), e))?;
         let path = tmp.into_temp_path();
-        let result = run_script(&path, cwd);
+        let result = run_script(&path, cwd, python);
         drop(path);
         result.map_err(|e| match e {
             ScaffoldError::Hook { message, .. } => ScaffoldError::Hook {
@@ -106,14 +110,14 @@ pub fn run_hook(
 
 /// cookiecutter's `run_script`: `.py` with Python, anything else executed
 /// directly (it needs a shebang), after making it executable.
-fn run_script(script: &Path, cwd: &Path) -> Result<(), ScaffoldError> {
+fn run_script(script: &Path, cwd: &Path, python: &str) -> Result<(), ScaffoldError> {
     let meta = std::fs::metadata(script).map_err(|e| ScaffoldError::io(script, e))?;
     let mode = meta.permissions().mode() | 0o100;
     std::fs::set_permissions(script, std::fs::Permissions::from_mode(mode))
         .map_err(|e| ScaffoldError::io(script, e))?;
     let is_py = script.extension().is_some_and(|e| e == "py");
     let mut cmd = if is_py {
-        let mut c = Command::new(python());
+        let mut c = Command::new(python);
         c.arg(script);
         c
     } else {
@@ -141,11 +145,6 @@ fn run_script(script: &Path, cwd: &Path) -> Result<(), ScaffoldError> {
         });
     }
     Ok(())
-}
-
-/// The Python that runs `.py` hooks: `$IDP_PYTHON`, else `python3`.
-fn python() -> String {
-    std::env::var("IDP_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
 fn copy_dir(src: &Path, dest: &Path) -> Result<(), ScaffoldError> {

@@ -125,6 +125,13 @@ pub struct ScaffoldOptions {
     /// The final output directory (cookiecutter's `_output_dir`), when the
     /// render goes to a staging directory first.
     pub output_dir: Option<PathBuf>,
+    /// The environment the caller resolved: tokens for `--publish` (by
+    /// `token_env`), `IDP_PYTHON` for `.py` hooks, `USER`/`LOGNAME` for
+    /// `user.ref`. The scaffolder reads no variable itself.
+    pub env: crate::vars::Vars,
+    /// The run's date: generated scorecards' exemptions before it have
+    /// expired.
+    pub today: chrono::NaiveDate,
 }
 
 impl Default for ScaffoldOptions {
@@ -143,11 +150,21 @@ impl Default for ScaffoldOptions {
             fuel: DEFAULT_FUEL,
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
             output_dir: None,
+            env: crate::vars::Vars::default(),
+            today: chrono::Utc::now().date_naive(),
         }
     }
 }
 
 impl ScaffoldOptions {
+    /// The Python that runs `.py` hooks: `$IDP_PYTHON`, else `python3`.
+    pub fn python(&self) -> String {
+        self.env
+            .non_empty("IDP_PYTHON")
+            .unwrap_or("python3")
+            .to_string()
+    }
+
     /// Adds `--set name=value` (a string value; later settings win).
     pub fn set(&mut self, assignment: &str) -> Result<(), ScaffoldError> {
         let (k, v) = assignment

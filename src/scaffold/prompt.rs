@@ -2,17 +2,10 @@
 //! caller decided the session is interactive: off a terminal nothing here
 //! runs, and a missing required value is an error naming the flag instead.
 
-use std::io::IsTerminal;
-
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, FuzzySelect, Input, Password, Select};
 
 use super::error::ScaffoldError;
-
-/// Whether prompts can be shown: stdin and stderr are terminals.
-pub fn can_prompt() -> bool {
-    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
-}
 
 fn theme() -> ColorfulTheme {
     ColorfulTheme::default()

@@ -298,6 +298,7 @@ impl ProjectTemplate {
             skip_unknown_actions: opts.skip_unknown_actions,
             fuel: opts.fuel,
             max_output_bytes: opts.max_output_bytes,
+            env: opts.env.clone(),
             ..ScaffoldOptions::default()
         };
         // Private and computed cookiecutter variables (`_x`, `__x`) are the
@@ -426,6 +427,9 @@ pub struct UpdateOptions {
     pub fuel: u64,
     /// Output limit in bytes, per rendered file and per project.
     pub max_output_bytes: u64,
+    /// The environment the caller resolved (`IDP_PYTHON` for hooks,
+    /// `USER` for `user.ref`), as in [`ScaffoldOptions::env`].
+    pub env: crate::vars::Vars,
 }
 
 impl Default for UpdateOptions {
@@ -439,6 +443,7 @@ impl Default for UpdateOptions {
             values: Map::new(),
             fuel: super::DEFAULT_FUEL,
             max_output_bytes: super::DEFAULT_MAX_OUTPUT_BYTES,
+            env: crate::vars::Vars::default(),
         }
     }
 }

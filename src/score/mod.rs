@@ -65,19 +65,3 @@ pub fn changed_entities(before: &Catalog, after: &Catalog) -> HashSet<String> {
         .map(|e| e.entity_ref().key())
         .collect()
 }
-
-/// `IDP_NOW` was set but is not an RFC 3339 timestamp.
-#[derive(Debug, thiserror::Error)]
-#[error("IDP_NOW='{0}' is not a timestamp like 2026-11-29T00:00:00Z")]
-pub struct BadNow(pub String);
-
-/// The run's one timestamp: `IDP_NOW` (RFC 3339, for reproducible runs and
-/// tests) or the clock. The only place scorecards read the time.
-pub fn now() -> Result<chrono::DateTime<chrono::FixedOffset>, BadNow> {
-    match std::env::var("IDP_NOW") {
-        Ok(text) if !text.is_empty() => {
-            chrono::DateTime::parse_from_rfc3339(&text).map_err(|_| BadNow(text))
-        }
-        _ => Ok(chrono::Utc::now().fixed_offset()),
-    }
-}

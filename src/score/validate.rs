@@ -4,14 +4,17 @@
 //! entities that do not exist, and exemptions that have expired (ignored by
 //! `idp score`, so worth a warning).
 
+use chrono::NaiveDate;
+
 use crate::catalog::problem::Severity;
 use crate::catalog::validate::Finding;
 use crate::catalog::{Catalog, Entity};
 
 use super::compile::compile;
 
-/// Findings for one scorecard entity (field paths relative to the document).
-pub fn findings(entity: &Entity, catalog: &Catalog) -> Vec<Finding> {
+/// Findings for one scorecard entity (field paths relative to the document);
+/// `today` decides which exemptions have expired.
+pub fn findings(entity: &Entity, catalog: &Catalog, today: NaiveDate) -> Vec<Finding> {
     let outcome = compile(entity);
     let mut out: Vec<Finding> = outcome
         .issues
@@ -24,10 +27,6 @@ pub fn findings(entity: &Entity, catalog: &Catalog) -> Vec<Finding> {
     let Some(card) = outcome.scorecard else {
         return out;
     };
-    // An unreadable IDP_NOW is reported by `idp score`; here the clock will do.
-    let today = super::now()
-        .unwrap_or_else(|_| chrono::Utc::now().fixed_offset())
-        .date_naive();
     for (i, x) in card.exemptions.iter().enumerate() {
         for (j, key) in x.entities.iter().enumerate() {
             if catalog.get_key(key).is_none() {

@@ -96,6 +96,8 @@ pub struct Scope<'a> {
     /// Check references against the catalog (off when validating loose files
     /// with no catalog around them).
     pub check_references: bool,
+    /// The run's date: scorecard exemptions before it have expired.
+    pub today: chrono::NaiveDate,
 }
 
 /// Validates a freshly loaded catalog. `read` returns a file's text by
@@ -115,7 +117,11 @@ pub fn validate(catalog: &Catalog, scope: &Scope, read: &dyn Fn(&str) -> Option<
             findings.extend(schema_findings(validator, entity.doc()));
         }
         if crate::score::is_scorecard(entity) {
-            findings.extend(crate::score::validate::findings(entity, catalog));
+            findings.extend(crate::score::validate::findings(
+                entity,
+                catalog,
+                scope.today,
+            ));
         }
         for f in findings {
             report.push(f.into_problem(&entity.source, Some(r.clone())));

@@ -191,7 +191,7 @@ pub fn prepare(
     steps::check_actions(&steps, run_opts, &file)?;
     if opts.publish {
         for s in steps.iter().filter(|s| s.action.starts_with("publish:")) {
-            publish::integration(&s.action, &s.id, catalog)?;
+            publish::integration(&s.action, &s.id, catalog, &opts.env)?;
         }
     }
 
@@ -217,7 +217,7 @@ pub fn prepare(
         "parameters": parameters,
         "secrets": answers.secrets,
         "steps": {},
-        "user": current_user(catalog),
+        "user": current_user(catalog, login(&opts.env)),
         "context": { "task": { "id": "local" } },
         "environment": { "parameters": {}, "secrets": {} },
         "templateInfo": {
@@ -268,17 +268,18 @@ pub fn first_commit(
 }
 
 /// `--publish`, after the project's first commit: creates each planned
-/// repository and pushes the project to it.
+/// repository and pushes the project to it, with the token `env` holds.
 pub fn publish_all(
     extras: &Extras,
     catalog: Option<&Catalog>,
     project: &Path,
+    env: &crate::vars::Vars,
 ) -> Result<Vec<publish::Published>, ScaffoldError> {
     extras
         .publish
         .iter()
         .map(|plan| {
-            let cfg = publish::integration(&plan.action, &plan.step, catalog)?;
+            let cfg = publish::integration(&plan.action, &plan.step, catalog, env)?;
             publish::publish(plan, &cfg, project)
         })
         .collect()
@@ -341,9 +342,16 @@ fn entity_ref_of(entity: &Value) -> String {
     format!("template:{ns}/{name}")
 }
 
+/// The login name of the person running idp: `$USER`, else `$LOGNAME`.
+fn login(env: &crate::vars::Vars) -> Option<&str> {
+    env.get("USER")
+        .or_else(|| env.get("LOGNAME"))
+        .filter(|s| !s.is_empty())
+}
+
 /// `user.ref` and `user.entity` for the person running idp (see the module
-/// documentation for where they come from).
-pub fn current_user(catalog: Option<&Catalog>) -> Value {
+/// documentation for where they come from); `login` is their login name.
+pub fn current_user(catalog: Option<&Catalog>, login: Option<&str>) -> Value {
     let config = git2::Config::open_default().ok();
     let git = |key: &str| {
         config
@@ -353,10 +361,7 @@ pub fn current_user(catalog: Option<&Catalog>) -> Value {
     };
     let git_name = git("user.name");
     let email = git("user.email");
-    let login = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .ok()
-        .filter(|s| !s.is_empty());
+    let login = login.map(str::to_string);
     if let Some(cat) = catalog {
         let by_email = email.as_deref().and_then(|mail| {
             cat.of_kind("User").find(|u| {

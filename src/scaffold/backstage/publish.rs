@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use crate::catalog::Catalog;
 use crate::integrations::config::IntegrationConfig;
 use crate::scaffold::error::ScaffoldError;
+use crate::vars::Vars;
 
 use super::actions::PublishPlan;
 use super::filters::RepoSpec;
@@ -39,11 +40,13 @@ fn unsupported(action: &str, step: &str, why: &str) -> ScaffoldError {
 
 /// The GitHub integration `--publish` uses for the step `step` running
 /// `action`, or why it cannot publish. Called before anything is asked or
-/// rendered, so a run that cannot publish stops before it writes.
+/// rendered, so a run that cannot publish stops before it writes. The token
+/// comes from `env`, under the name `token_env` gives (`GITHUB_TOKEN`).
 pub fn integration(
     action: &str,
     step: &str,
     catalog: Option<&Catalog>,
+    env: &Vars,
 ) -> Result<IntegrationConfig, ScaffoldError> {
     if action != "publish:github" {
         return Err(unsupported(action, step, ""));
@@ -57,13 +60,12 @@ pub fn integration(
                 ": the catalog's idp.yaml configures no integrations.github",
             )
         })?;
-    let cfg =
-        IntegrationConfig::resolve("github", entry, &|k| std::env::var(k).ok()).map_err(|e| {
-            ScaffoldError::InvalidValue {
-                name: "--publish".into(),
-                message: e.to_string(),
-            }
-        })?;
+    let cfg = IntegrationConfig::resolve("github", entry, &env.lookup()).map_err(|e| {
+        ScaffoldError::InvalidValue {
+            name: "--publish".into(),
+            message: e.to_string(),
+        }
+    })?;
     if cfg.token.is_none() {
         return Err(ScaffoldError::InvalidValue {
             name: "--publish".into(),

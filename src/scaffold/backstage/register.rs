@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{FileMode, Oid, PushOptions, RemoteCallbacks, Repository, Signature, Tree};
 
+use crate::integrations::config::Secret;
 use crate::scaffold::error::ScaffoldError;
 
 /// Annotation on a Template naming where its descriptors go in the
@@ -242,16 +243,29 @@ pub fn check(
     cat.check_free(&branch_name(entity_name), &in_repo, &parts)
 }
 
+/// Whether [`register`] pushes its branch to `origin`.
+#[derive(Debug, Clone, Copy)]
+pub enum Push<'a> {
+    /// Keep the branch local.
+    No,
+    /// Push it. Over HTTPS, `token` (the caller's `GITHUB_TOKEN`) is the
+    /// password when given, else git's credential helper answers.
+    ToOrigin {
+        /// The token to authenticate with.
+        token: Option<&'a Secret>,
+    },
+}
+
 /// Commits `descriptor` as `rel_path` (relative to `catalog_root`) on a new
-/// branch `idp/register-<name>`, and pushes it to `origin` when `push`.
+/// branch `idp/register-<name>`, and pushes it to `origin` as `push` says.
 pub fn register(
     catalog_root: &Path,
     descriptor: &[u8],
     entity_name: &str,
     rel_path: &str,
-    push: bool,
+    push: Push,
 ) -> Result<Registered, ScaffoldError> {
-    let cat = CatalogRepo::open(catalog_root, push)?;
+    let cat = CatalogRepo::open(catalog_root, matches!(push, Push::ToOrigin { .. }))?;
     let (in_repo, parts) = cat.path_in_repo(rel_path)?;
     let branch = branch_name(entity_name);
     cat.check_free(&branch, &in_repo, &parts)?;
@@ -287,8 +301,8 @@ pub fn register(
         .map_err(git(format!("create branch {branch}")))?;
 
     let mut pushed = false;
-    if push {
-        push_branch(repo, &branch)?;
+    if let Push::ToOrigin { token } = push {
+        push_branch(repo, &branch, token)?;
         pushed = true;
     }
     Ok(Registered {
@@ -300,7 +314,11 @@ pub fn register(
     })
 }
 
-fn push_branch(repo: &Repository, branch: &str) -> Result<(), ScaffoldError> {
+fn push_branch(
+    repo: &Repository,
+    branch: &str,
+    token: Option<&Secret>,
+) -> Result<(), ScaffoldError> {
     let mut remote = repo.find_remote("origin").map_err(|_| {
         push_refused("the catalog repository has no remote 'origin' to push to".into())
     })?;
@@ -311,8 +329,8 @@ fn push_branch(repo: &Repository, branch: &str) -> Result<(), ScaffoldError> {
             return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
         }
         if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
-            if let Ok(token) = std::env::var("GITHUB_TOKEN") {
-                return git2::Cred::userpass_plaintext("x-access-token", &token);
+            if let Some(token) = token {
+                return git2::Cred::userpass_plaintext("x-access-token", token.expose());
             }
             if let Some(cfg) = &config {
                 return git2::Cred::credential_helper(cfg, url, username);
