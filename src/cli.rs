@@ -133,8 +133,15 @@ pub enum Command {
     /// the github.com/project-slug, backstage.io/source-location and
     /// backstage.io/managed-by-location annotations, and falls back to the
     /// repository's CODEOWNERS.
+    ///
+    /// A Group or User owns rather than is owned: for one, who-owns shows it
+    /// as an owner — how to reach it, its members and parent groups (a
+    /// group) or the groups it belongs to (a user), and what it owns
+    /// directly. `-o json` gives that under `asOwner` (`ref`, `contacts`,
+    /// `members`, `parents`, `memberOf`, `owns`), with `owner` null.
     #[command(after_help = "Examples:
   idp who-owns checkout
+  idp who-owns group:payments          # members, parents and what the team owns
   idp who-owns .                       # inside a service checkout
   idp who-owns git@github.com:acme/checkout.git
   idp who-owns checkout -o json | jq -r '.owner.email'")]
@@ -146,7 +153,7 @@ pub enum Command {
     #[command(after_help = "Examples:
   idp list --kind component --lifecycle production
   idp list --owner payments --include-subgroups
-  idp list --where metadata.annotations.tier=1 --sort -spec.lifecycle
+  idp list --where metadata.labels.tier=1 --sort -spec.lifecycle
   idp list --kind api -o csv > apis.csv")]
     List(ListArgs),
 
@@ -236,7 +243,7 @@ pub enum Command {
     #[command(after_help = "Examples:
   idp score
   idp score checkout --scorecard production-readiness
-  idp score --min-level silver --changed-since origin/main -o junit > score.xml
+  idp score --scorecard production-readiness --min-level silver --changed-since origin/main -o junit > score.xml
   idp score --compare origin/main -o markdown > comment.md
   idp score -o sarif > score.sarif
   idp score -o json | jq '.results[] | select(.level == null) | .entity'")]
@@ -296,7 +303,7 @@ pub enum Command {
   idp scaffold ./templates/python-lib --no-input --output ~/src --set project_name='Ledger API'
   idp scaffold python-library --values answers.yaml --dry-run --diff
   idp scaffold https://github.com/acme/templates.git//python-lib --defaults
-  idp scaffold node-service --set name=refunds --set owner=payments --register --push
+  idp scaffold node-service --set name=refunds --set owner=payments --set description='Refund service' --set repoUrl='github.com?owner=acme&repo=refunds' --register --push
   idp scaffold ./templates/python-lib --no-input -o json   # the result as JSON
 
 Exit codes: 0 created, 1 the generated catalog-info.yaml is invalid (files are kept)
@@ -384,12 +391,22 @@ pub struct WhoOwnsArgs {
 pub struct ImpactArgs {
     /// Entity reference or name.
     pub entity: String,
-    /// Follow at most this many hops (default: all).
-    #[arg(long, value_name = "N")]
+    /// Follow at most this many hops, 1 or more (default: all).
+    #[arg(long, value_name = "N", value_parser = at_least_one())]
     pub depth: Option<usize>,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
     pub output: ViewFormat,
+}
+
+/// A count that must be 1 or more (`--depth 0` would answer "nothing" with
+/// confidence; clap refuses it as a usage error instead).
+fn at_least_one() -> impl clap::builder::TypedValueParser<Value = usize> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::RangedU64ValueParser::<usize>::new().try_map(|n| match n {
+        0 => Err("0 would show nothing; give 1 or more"),
+        n => Ok(n),
+    })
 }
 
 /// `graph --direction`.
@@ -408,8 +425,8 @@ pub enum GraphDirection {
 pub struct GraphArgs {
     /// Entity reference or name.
     pub entity: String,
-    /// Hops to follow in each direction.
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    /// Hops to follow in each direction, 1 or more.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = at_least_one())]
     pub depth: usize,
     /// Which way to walk.
     #[arg(long, value_enum, default_value_t = GraphDirection::Both)]
@@ -424,8 +441,8 @@ pub struct GraphArgs {
 pub struct HistoryArgs {
     /// Entity reference or name.
     pub entity: String,
-    /// Show at most this many commits.
-    #[arg(long, short = 'n', value_name = "N")]
+    /// Show at most this many commits, 1 or more.
+    #[arg(long, short = 'n', value_name = "N", value_parser = at_least_one())]
     pub limit: Option<usize>,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
@@ -526,7 +543,7 @@ pub struct FilterArgs {
     #[arg(long, value_name = "TAG")]
     pub tag: Vec<String>,
     /// A field condition, `dotted.path=value` or `dotted.path!=value`
-    /// (e.g. metadata.annotations.tier=1). Repeat: all must hold.
+    /// (e.g. metadata.labels.tier=1). Repeat: all must hold.
     #[arg(long = "where", value_name = "PATH=VALUE")]
     pub conditions: Vec<String>,
 }

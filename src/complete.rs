@@ -16,8 +16,10 @@ use rayon::prelude::*;
 
 use crate::catalog::config::{Dirs, UserConfig};
 use crate::catalog::discover::find_catalog;
+use crate::catalog::facets::{distinct, Facet};
 use crate::catalog::kinds::BUILTIN_KINDS;
 use crate::catalog::open::{open, OpenOptions, Opened};
+use crate::catalog::query::FIELD_NAMES;
 use crate::catalog::remote::FetchPolicy;
 use crate::catalog::{Catalog, Entity};
 
@@ -219,67 +221,15 @@ fn named<'a>(entities: impl Iterator<Item = &'a Entity>) -> Vec<Candidate> {
     described(by_name.into_iter().collect())
 }
 
-/// Distinct values of one field over the catalog, with counts. The
-/// documents are parsed in parallel (this is the slow part on 10,000
-/// entities).
+/// Distinct values of one field over the catalog, with counts.
 fn facet(catalog: &Catalog, what: ValueKind) -> Vec<Candidate> {
-    let counts = catalog
-        .entities
-        .par_iter()
-        .fold(BTreeMap::new, |mut acc: BTreeMap<String, usize>, e| {
-            // Reading one field from the JSON text is several times faster
-            // than parsing the whole document; anything unusual (escapes,
-            // non-string values) takes the ordinary path.
-            let fast = e
-                .unparsed_json()
-                .and_then(|json| serde_json::from_slice::<Fields>(json).ok());
-            let values: Vec<String> = match (what, fast) {
-                (ValueKind::Lifecycle, Some(f)) => f.spec.lifecycle.into_iter().collect(),
-                (ValueKind::Type, Some(f)) => f.spec.r#type.into_iter().collect(),
-                (_, Some(f)) => f.metadata.tags,
-                (ValueKind::Lifecycle, None) => e
-                    .spec_str("lifecycle")
-                    .into_iter()
-                    .map(String::from)
-                    .collect(),
-                (ValueKind::Type, None) => {
-                    e.spec_str("type").into_iter().map(String::from).collect()
-                }
-                (_, None) => e.tags().into_iter().map(String::from).collect(),
-            };
-            for v in values {
-                *acc.entry(v).or_default() += 1;
-            }
-            acc
-        })
-        .reduce(BTreeMap::new, |mut a, b| {
-            for (k, n) in b {
-                *a.entry(k).or_default() += n;
-            }
-            a
-        });
+    let facet = match what {
+        ValueKind::Lifecycle => Facet::Lifecycle,
+        ValueKind::Type => Facet::Type,
+        _ => Facet::Tag,
+    };
+    let counts = distinct(catalog, facet);
     counted(counts.iter().map(|(k, n)| (k.as_str(), *n)).collect())
-}
-
-/// The fields `facet` reads, deserialised straight from the JSON text.
-#[derive(serde::Deserialize)]
-struct Fields {
-    #[serde(default)]
-    metadata: FieldsMetadata,
-    #[serde(default)]
-    spec: FieldsSpec,
-}
-
-#[derive(Default, serde::Deserialize)]
-struct FieldsMetadata {
-    #[serde(default)]
-    tags: Vec<String>,
-}
-
-#[derive(Default, serde::Deserialize)]
-struct FieldsSpec {
-    lifecycle: Option<String>,
-    r#type: Option<String>,
 }
 
 /// Values with their counts, sorted, each described by how many entities use it.
@@ -325,17 +275,8 @@ fn builtin_kinds() -> Vec<Candidate> {
 
 /// `--sort` fields, also with the `-` (descending) prefix when typed.
 fn sort_fields(current: &str) -> Vec<Candidate> {
-    const FIELDS: &[&str] = &[
-        "name",
-        "kind",
-        "owner",
-        "type",
-        "lifecycle",
-        "system",
-        "title",
-    ];
     let sign = if current.starts_with('-') { "-" } else { "" };
-    FIELDS
+    FIELD_NAMES
         .iter()
         .map(|f| Candidate::new(format!("{sign}{f}"), None))
         .collect()

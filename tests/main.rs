@@ -20,6 +20,8 @@ mod contracts;
 mod fake_api;
 #[path = "it/formats.rs"]
 mod formats;
+#[path = "it/help_examples.rs"]
+mod help_examples;
 #[path = "it/init.rs"]
 mod init;
 #[path = "it/list_show.rs"]
@@ -40,6 +42,8 @@ mod live_tools;
 mod loading;
 #[path = "it/man.rs"]
 mod man;
+#[path = "it/papercuts.rs"]
+mod papercuts;
 #[path = "it/prometheus_server.rs"]
 mod prometheus_server;
 #[path = "it/relationships.rs"]

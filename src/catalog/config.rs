@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::CatalogError;
-use super::locate::locate;
+use super::locate::{locate, locate_value};
 use super::parse::{parse_str, ParseError};
 
 /// File name of the catalog settings at the catalog root.
@@ -110,10 +110,53 @@ pub struct UserConfig {
     /// (`1h`, `30m`); default one hour.
     #[serde(default)]
     pub sync_interval: Option<String>,
+    /// Keys this version does not know, kept only to warn about them.
+    #[serde(flatten)]
+    unknown: BTreeMap<String, Value>,
+    /// Keys that were ignored, for the caller to show (the library never prints).
+    #[serde(skip)]
+    pub ignored: Vec<UnknownKey>,
+}
+
+/// The keys [`UserConfig`] reads.
+const USER_CONFIG_KEYS: &[&str] = &["catalog", "sync_interval"];
+
+/// A key of the user config that idp does not know and ignores (a typo,
+/// or a setting of a newer version).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownKey {
+    /// The config file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// The key as written.
+    pub key: String,
+    /// The known key it is nearest to, if any is near.
+    pub suggestion: Option<String>,
+}
+
+impl std::fmt::Display for UnknownKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: unknown key '{}' is ignored",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.key
+        )?;
+        match &self.suggestion {
+            Some(s) => write!(f, "; did you mean {s}?"),
+            None => write!(f, " (known keys: {})", USER_CONFIG_KEYS.join(", ")),
+        }
+    }
 }
 
 impl UserConfig {
-    /// Loads the user config if it exists.
+    /// Loads the user config if it exists. A bad value is an error at its
+    /// file:line:column; unknown keys are listed in [`UserConfig::ignored`].
     pub fn load(dirs: &Dirs) -> Result<Self, CatalogError> {
         let path = dirs.config.join("config.yaml");
         let text = match std::fs::read_to_string(&path) {
@@ -121,12 +164,42 @@ impl UserConfig {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(e) => return Err(CatalogError::io(path, e)),
         };
-        let config: UserConfig = from_yaml_text(&text, &path)?;
-        config.sync_interval()?;
+        let mut config: UserConfig = from_yaml_text(&text, &path)?;
+        if let Some(s) = &config.sync_interval {
+            if let Err(e) = humantime::parse_duration(s) {
+                let (line, column) = locate_value(&text, 0, "sync_interval").unwrap_or((1, 1));
+                return Err(CatalogError::Config {
+                    file: path,
+                    line,
+                    column,
+                    message: format!("sync_interval '{s}': {e} (write e.g. 30m or 2h)"),
+                });
+            }
+        }
+        config.ignored = std::mem::take(&mut config.unknown)
+            .into_keys()
+            .map(|key| {
+                let (line, column) = locate(&text, 0, &key).unwrap_or((1, 1));
+                let suggestion = USER_CONFIG_KEYS
+                    .iter()
+                    .map(|k| (strsim::jaro_winkler(&key.to_ascii_lowercase(), k), *k))
+                    .filter(|(score, _)| *score >= 0.8)
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(_, k)| k.to_string());
+                UnknownKey {
+                    file: path.clone(),
+                    line,
+                    column,
+                    key,
+                    suggestion,
+                }
+            })
+            .collect();
+        config.ignored.sort_by_key(|k| (k.line, k.column));
         Ok(config)
     }
 
-    /// The sync interval, parsed.
+    /// The sync interval, parsed ([`UserConfig::load`] has checked it).
     pub fn sync_interval(&self) -> Result<Duration, CatalogError> {
         match &self.sync_interval {
             None => Ok(Duration::from_secs(3600)),

@@ -82,6 +82,30 @@ pub struct OwnerInfo {
     pub parents: Vec<GroupSummary>,
 }
 
+/// A Group or User asked about: the entity itself seen as an owner.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AsOwner {
+    /// Who it is: contacts, members (a group) and parent chain.
+    #[serde(flatten)]
+    pub info: OwnerInfo,
+    /// The groups a user belongs to (a group: empty).
+    pub member_of: Vec<GroupSummary>,
+    /// What it owns directly (its `ownerOf` relations), sorted by reference.
+    pub owns: Vec<OwnedEntity>,
+}
+
+/// One entity an owner owns.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnedEntity {
+    /// Full reference.
+    #[serde(rename = "ref")]
+    pub entity_ref: String,
+    /// Title or name.
+    pub title: String,
+}
+
 /// How the entity was found.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "by", rename_all = "camelCase")]
@@ -116,8 +140,12 @@ pub struct OwnerReport {
     pub title: String,
     /// How it was found.
     pub matched: MatchedBy,
-    /// Its owner; `None` when `spec.owner` is missing.
+    /// Its owner; `None` when `spec.owner` is missing (always for a Group
+    /// or User, which own rather than are owned: see `as_owner`).
     pub owner: Option<OwnerInfo>,
+    /// For a Group or User: its members, parents or groups, and what it owns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_owner: Option<AsOwner>,
     /// Further owners (a CODEOWNERS rule may name several).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub additional_owners: Vec<OwnerInfo>,
@@ -156,6 +184,7 @@ pub fn report(catalog: &Catalog, entity: &Entity, matched: MatchedBy) -> OwnerRe
         title: entity.display_name().to_string(),
         matched,
         owner,
+        as_owner: as_owner(catalog, entity),
         additional_owners: Vec::new(),
         other_matches: Vec::new(),
         live: BTreeMap::new(),
@@ -197,6 +226,7 @@ pub fn codeowners_report(catalog: &Catalog, path: &str, rule: CodeownersMatch) -
             pattern: rule.pattern,
         },
         owner,
+        as_owner: None,
         additional_owners: owners.collect(),
         other_matches: Vec::new(),
         live: BTreeMap::new(),
@@ -250,6 +280,42 @@ pub fn owner_info(catalog: &Catalog, owner: &EntityRef) -> OwnerInfo {
         members,
         parents: parent_chain(catalog, entity),
     }
+}
+
+/// A Group or User as an owner: who it is, its groups, what it owns.
+fn as_owner(catalog: &Catalog, entity: &Entity) -> Option<AsOwner> {
+    let kind = entity.kind_key();
+    if kind != "group" && kind != "user" {
+        return None;
+    }
+    let member_of = entity
+        .related(RelationType::MemberOf)
+        .map(|g| {
+            let group = catalog.get(g);
+            GroupSummary {
+                entity_ref: g.to_string(),
+                display_name: group.map_or(g.name.clone(), |e| e.display_name().to_string()),
+                email: group
+                    .and_then(|e| e.profile_str("email"))
+                    .map(str::to_string),
+                group_type: group.and_then(|e| e.spec_str("type")).map(str::to_string),
+            }
+        })
+        .collect();
+    let mut owns: Vec<OwnedEntity> = entity
+        .related(RelationType::OwnerOf)
+        .map(|r| OwnedEntity {
+            entity_ref: r.to_string(),
+            title: catalog.title_of(r),
+        })
+        .collect();
+    owns.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
+    owns.dedup_by(|a, b| a.entity_ref == b.entity_ref);
+    Some(AsOwner {
+        info: owner_info(catalog, &entity.entity_ref()),
+        member_of,
+        owns,
+    })
 }
 
 /// Email, chat channels and on-call links of an entity, from its profile,

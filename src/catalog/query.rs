@@ -168,9 +168,34 @@ fn sub_domains(catalog: &Catalog, domain: &EntityRef) -> HashSet<String> {
     seen
 }
 
+/// The short field names [`field_values`] knows (anything else is a dotted path).
+pub const FIELD_NAMES: &[&str] = &[
+    "name",
+    "kind",
+    "owner",
+    "type",
+    "lifecycle",
+    "system",
+    "title",
+    "namespace",
+    "ref",
+    "tags",
+];
+
+/// The top-level keys of a descriptor as `-o json` prints it: a dotted
+/// path starts with one of them.
+pub const TOP_LEVEL_KEYS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "spec",
+    "status",
+    "relations",
+];
+
 /// The text values of a field for filtering, sorting and display. Short
-/// names (`name`, `kind`, `owner`, `type`, `lifecycle`, `system`, `title`,
-/// `namespace`, `ref`) or any dotted path; list fields give one value per item.
+/// names ([`FIELD_NAMES`]) or any dotted path; list fields give one value
+/// per item.
 pub fn field_values(entity: &Entity, field: &str) -> Vec<String> {
     let single = |s: Option<&str>| s.map(|s| vec![s.to_string()]).unwrap_or_default();
     match field {

@@ -7,6 +7,7 @@ use std::io::Write;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
+use crate::catalog::filter_check::check_filter;
 use crate::catalog::query::filter;
 use crate::catalog::resolve::resolve;
 use crate::cli::EnrichArgs;
@@ -37,6 +38,7 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
     let opened = ctx.open_catalog(Open::INDEXED)?;
     let catalog = &opened.catalog;
     let entities: Vec<_> = if args.entities.is_empty() {
+        check_filter(catalog, &wanted).map_err(super::list::unknown_value)?;
         filter(catalog, &wanted)
     } else {
         args.entities

@@ -6,6 +6,7 @@ use anyhow::Result;
 use serde_json::Value;
 
 use crate::catalog::fields::default_kind;
+use crate::catalog::filter_check::{check_filter, check_sort, FilterField, UnknownValue};
 use crate::catalog::query::{filter, sort, Condition, Filter, SortKey};
 use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
 use crate::cli::{FilterArgs, ListArgs};
@@ -20,7 +21,9 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<Exit> {
     let wanted = build_filter(args.filters)?;
     let sort_keys: Vec<SortKey> = args.sort.iter().map(|s| SortKey::parse(s)).collect();
 
+    check_sort(&sort_keys).map_err(unknown_value)?;
     let opened = ctx.open_catalog(Open::INDEXED)?;
+    check_filter(&opened.catalog, &wanted).map_err(unknown_value)?;
     let mut entities = filter(&opened.catalog, &wanted);
     sort(&mut entities, &sort_keys);
     if let (Some(level), Some(card)) = (&args.level, &args.scorecard) {
@@ -73,4 +76,38 @@ pub fn build_filter(args: FilterArgs) -> Result<Filter> {
         conditions,
     };
     Ok(wanted)
+}
+
+/// A filter value the catalog does not know, as a usage error naming the
+/// flag (a typo must not look like an empty answer).
+pub fn unknown_value(e: UnknownValue) -> UsageError {
+    let flag = match e.field {
+        FilterField::Kind => "--kind",
+        FilterField::Owner => "--owner",
+        FilterField::System => "--system",
+        FilterField::Domain => "--domain",
+        FilterField::Lifecycle => "--lifecycle",
+        FilterField::Type => "--type",
+        FilterField::Tag => "--tag",
+        FilterField::Sort => "--sort",
+    };
+    let hint = if !e.suggestions.is_empty() {
+        format!("did you mean {}?", e.suggestions.join(", "))
+    } else if e.field == FilterField::Sort {
+        format!(
+            "sort by {} or a dotted path (spec.lifecycle)",
+            e.known.join(", ")
+        )
+    } else if e.known.is_empty() {
+        format!("no entity has a {}", e.field.noun())
+    } else {
+        const SHOWN: usize = 12;
+        let more = e.known.len().saturating_sub(SHOWN);
+        let mut list = e.known[..e.known.len().min(SHOWN)].join(", ");
+        if more > 0 {
+            list.push_str(&format!(", … ({more} more)"));
+        }
+        format!("it has: {list}")
+    };
+    UsageError(format!("{flag}: {e}; {hint}"))
 }

@@ -4,19 +4,35 @@
 //! command's output; a test fails when they are stale.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use clap::CommandFactory;
 
 use crate::cli::{Cli, ManArgs};
 use crate::exit::Exit;
+use crate::output::sanitize;
 
 use super::{Context, UsageError};
 
-pub fn run(_ctx: &Context, args: ManArgs) -> Result<Exit> {
+pub fn run(ctx: &Context, args: ManArgs) -> Result<Exit> {
     if let Some(dir) = &args.out_dir {
-        write_all(dir)?;
+        let written = write_all(dir)?;
+        // Say what happened: a silent success leaves the user to `ls`.
+        let names: Vec<String> = written
+            .iter()
+            .filter_map(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        let mut out = ctx.ui.stdout();
+        writeln!(
+            out,
+            "Wrote {} man pages into {}: {}",
+            names.len(),
+            sanitize::line(&dir.display().to_string()),
+            sanitize::line(&names.join(", "))
+        )?;
+        out.flush()?;
         return Ok(Exit::Ok);
     }
     let page = page(args.command.as_deref())?;
@@ -59,9 +75,19 @@ fn page(command: Option<&str>) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Writes every page into `dir` (created when missing).
-fn write_all(dir: &Path) -> Result<()> {
+/// Writes every page into `dir` (created when missing), as
+/// `clap_mangen::generate_to` does, and returns the files written, idp.1 first.
+fn write_all(dir: &Path) -> Result<Vec<PathBuf>> {
+    fn generate(cmd: clap::Command, dir: &Path, written: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        written.push(clap_mangen::Man::new(cmd.clone()).generate_to(dir)?);
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            generate(sub.clone(), dir, written)?;
+        }
+        Ok(())
+    }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    clap_mangen::generate_to(root(), dir)
-        .with_context(|| format!("cannot write man pages into {}", dir.display()))
+    let mut written = Vec::new();
+    generate(root(), dir, &mut written)
+        .with_context(|| format!("cannot write man pages into {}", dir.display()))?;
+    Ok(written)
 }

@@ -130,6 +130,9 @@ impl Context<'_> {
         } else {
             UserConfig::load(&s.dirs)?
         };
+        for ignored in &user.ignored {
+            self.ui.warn(&ignored.to_string());
+        }
         Ok(find_catalog(s.catalog.as_deref(), &user, &s.cwd)?)
     }
 
@@ -137,7 +140,7 @@ impl Context<'_> {
     pub fn open_catalog(&self, how: Open) -> Result<&'static Opened> {
         let (location, found_by) = self.locate()?;
         self.ui
-            .note(&format!("catalog: {location:?} (found by {found_by:?})"));
+            .note(&describe_location(&location, found_by, &self.settings.dirs));
         self.open_at(&location, how)
     }
 
@@ -230,6 +233,27 @@ impl Context<'_> {
         // every command for nothing, so it is deliberately never dropped.
         Ok(Box::leak(Box::new(opened)))
     }
+}
+
+/// Where the catalog came from, as a sentence for `-v`.
+fn describe_location(
+    location: &CatalogLocation,
+    found_by: FoundBy,
+    dirs: &crate::catalog::config::Dirs,
+) -> String {
+    let what = match location {
+        CatalogLocation::Dir(dir) => format!("the directory {}", dir.display()),
+        CatalogLocation::Remote(url) => format!("the git repository {url} (a clone in the cache)"),
+    };
+    let why = match found_by {
+        FoundBy::Argument => "named by --catalog or IDP_CATALOG".to_string(),
+        FoundBy::UserConfig => format!(
+            "named by `catalog:` in {}",
+            dirs.config.join("config.yaml").display()
+        ),
+        FoundBy::Enclosing => "the enclosing git repository, which has an idp.yaml".to_string(),
+    };
+    format!("reading the catalog in {what}: {why}")
 }
 
 /// Whether the command prints text for people (escaped on output) rather

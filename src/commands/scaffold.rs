@@ -793,7 +793,16 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     match args.output.data() {
         None => {
             write_created(ctx, &mut out, &created)?;
-            for line in idp::scaffold::backstage::output_lines(outcome.output.as_ref()) {
+            // Names the catalog already holds: the template's entityRef
+            // links would point at those other entities.
+            let taken: Vec<String> = created
+                .validation
+                .iter()
+                .flat_map(|r| &r.errors)
+                .filter(|p| p.code == "duplicate-entity")
+                .filter_map(|p| p.entity.clone())
+                .collect();
+            for line in idp::scaffold::backstage::output_lines(outcome.output.as_ref(), &taken) {
                 writeln!(out, "{line}")?;
             }
         }
@@ -1019,7 +1028,24 @@ fn validate_descriptor(
         Some(c) => {
             // The new entities join the catalog's; duplicates then show as
             // "defined twice", missing owners as dangling references.
-            let mut entities: Vec<_> = c.entities.to_vec();
+            // A project made inside the catalog's working tree is already
+            // part of it: its own descriptor is not a second definition.
+            let own = project.join("catalog-info.yaml").canonicalize().ok();
+            let new_keys: std::collections::HashSet<String> = loaded
+                .entities
+                .iter()
+                .map(|e| e.entity_ref().key())
+                .collect();
+            let is_own = |e: &idp::catalog::Entity| {
+                c.origin.commit.is_none()
+                    && new_keys.contains(&e.entity_ref().key())
+                    && Path::new(&c.origin.location)
+                        .join(&e.source.file)
+                        .canonicalize()
+                        .ok()
+                        == own
+            };
+            let mut entities: Vec<_> = c.entities.iter().filter(|e| !is_own(e)).cloned().collect();
             entities.append(&mut loaded.entities);
             loaded = Loaded {
                 entities,

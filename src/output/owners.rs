@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::sanitize::{self, line_string};
 use super::style::{paint, DIM, HEADER, STRONG};
 use super::Ui;
-use crate::catalog::ownership::{MatchedBy, OwnerInfo, OwnerReport};
+use crate::catalog::ownership::{AsOwner, MatchedBy, OwnerInfo, OwnerReport};
 
 /// Writes one report.
 pub fn render(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result<()> {
@@ -49,9 +49,10 @@ pub fn render(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result<
         )?,
     }
     writeln!(out)?;
-    match &report.owner {
-        None => writeln!(out, "No owner: the descriptor has no spec.owner.")?,
-        Some(owner) => render_owner(out, ui, owner)?,
+    match (&report.owner, &report.as_owner) {
+        (Some(owner), _) => render_owner(out, ui, owner)?,
+        (None, Some(me)) => render_as_owner(out, ui, me)?,
+        (None, None) => writeln!(out, "No owner: the descriptor has no spec.owner.")?,
     }
     for extra in &report.additional_owners {
         writeln!(out)?;
@@ -71,22 +72,92 @@ pub fn render(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result<
     Ok(())
 }
 
+/// A Group or User asked about: it owns rather than is owned, so show how
+/// to reach it, its groups or members, and what it owns.
+fn render_as_owner(out: &mut dyn Write, ui: &Ui, me: &AsOwner) -> io::Result<()> {
+    let kind = if me.info.kind == "user" {
+        "user"
+    } else {
+        "group"
+    };
+    writeln!(
+        out,
+        "{}",
+        dim_text(
+            ui,
+            &format!("A {kind}: it owns entities rather than having an owner.")
+        )
+    )?;
+    writeln!(out)?;
+    render_owner_rows(out, ui, &me.info, None)?;
+    if kind == "user" {
+        let groups: Vec<String> = me
+            .member_of
+            .iter()
+            .map(|g| format!("{} ({})", g.display_name, g.entity_ref))
+            .collect();
+        let text = if groups.is_empty() {
+            "no group".to_string()
+        } else {
+            groups.join(", ")
+        };
+        writeln!(
+            out,
+            "{}  {}",
+            paint(ui.color, HEADER, &format!("{:<8}", "Groups")),
+            sanitize::line(&text)
+        )?;
+    }
+    render_members(out, ui, &me.info)?;
+    writeln!(out)?;
+    if me.owns.is_empty() {
+        writeln!(out, "Owns nothing directly.")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{}",
+        paint(ui.color, HEADER, &format!("Owns ({})", me.owns.len()))
+    )?;
+    let mut table = ui.table(&["Ref", "Title"]);
+    for o in &me.owns {
+        table.add_row([o.entity_ref.clone(), o.title.clone()].map(line_string));
+    }
+    writeln!(out, "{}", table.trim_fmt())
+}
+
+fn dim_text(ui: &Ui, text: &str) -> String {
+    paint(ui.color, DIM, &sanitize::line(text))
+}
+
 fn render_owner(out: &mut dyn Write, ui: &Ui, owner: &OwnerInfo) -> io::Result<()> {
     let dim = |s: &str| paint(ui.color, DIM, s);
-    let mut rows: Vec<(&str, String)> = Vec::new();
     let missing = if owner.exists {
         ""
     } else {
         "  (not in the catalog)"
     };
-    rows.push((
-        "Owner",
-        format!(
-            "{}  {}{missing}",
-            paint(ui.color, STRONG, &sanitize::line(&owner.display_name)),
-            dim(&sanitize::line(&owner.entity_ref))
-        ),
-    ));
+    let headline = format!(
+        "{}  {}{missing}",
+        paint(ui.color, STRONG, &sanitize::line(&owner.display_name)),
+        dim(&sanitize::line(&owner.entity_ref))
+    );
+    render_owner_rows(out, ui, owner, Some(headline))?;
+    render_members(out, ui, owner)
+}
+
+/// Owner (when `headline` is given), email, contacts and the parent chain.
+fn render_owner_rows(
+    out: &mut dyn Write,
+    ui: &Ui,
+    owner: &OwnerInfo,
+    headline: Option<String>,
+) -> io::Result<()> {
+    let dim = |s: &str| paint(ui.color, DIM, s);
+    let mut rows: Vec<(&str, String)> = Vec::new();
+    if let Some(headline) = headline {
+        rows.push(("Owner", headline));
+    }
     if let Some(email) = &owner.email {
         rows.push(("Email", line_string(email.clone())));
     }
@@ -117,6 +188,11 @@ fn render_owner(out: &mut dyn Write, ui: &Ui, owner: &OwnerInfo) -> io::Result<(
             paint(ui.color, HEADER, &format!("{key:<8}"))
         )?;
     }
+    Ok(())
+}
+
+/// The members of an existing group, as a table.
+fn render_members(out: &mut dyn Write, ui: &Ui, owner: &OwnerInfo) -> io::Result<()> {
     if owner.kind == "group" && owner.exists {
         writeln!(out)?;
         if owner.members.is_empty() {

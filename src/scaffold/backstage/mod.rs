@@ -287,8 +287,10 @@ pub fn publish_all(
 
 /// The rendered `spec.output` as lines to print after the run: one per
 /// link (`title: url` or `title: entityRef`) and each text block under
-/// its title.
-pub fn output_lines(output: Option<&Value>) -> Vec<String> {
+/// its title. `taken` are references the new project would define but
+/// another entity of the catalog already holds (a name clash): a link to
+/// one of them would open that other entity, so it says so instead.
+pub fn output_lines(output: Option<&Value>, taken: &[String]) -> Vec<String> {
     let Some(output) = output else {
         return Vec::new();
     };
@@ -305,8 +307,12 @@ pub fn output_lines(output: Option<&Value>) -> Vec<String> {
         .into_iter()
         .flatten()
     {
-        let target = str_of(link, "url").or_else(|| str_of(link, "entityRef"));
-        let Some(target) = target else { continue };
+        let url = str_of(link, "url");
+        let target = url.clone().or_else(|| str_of(link, "entityRef"));
+        let Some(mut target) = target else { continue };
+        if url.is_none() && taken.iter().any(|t| t.eq_ignore_ascii_case(&target)) {
+            target = format!("none yet: {target} is another, existing entity (the name is taken)");
+        }
         match str_of(link, "title") {
             Some(title) => lines.push(format!("{title}: {target}")),
             None => lines.push(target),

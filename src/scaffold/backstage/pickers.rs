@@ -262,14 +262,21 @@ impl Picker {
                     if candidates.is_empty() {
                         " (the catalog has none)".to_string()
                     } else {
+                        const SHOWN: usize = 8;
+                        let more = candidates.len().saturating_sub(SHOWN);
                         format!(
-                            "; choose one of: {}",
+                            "; choose one of: {}{}",
                             candidates
                                 .iter()
-                                .take(8)
+                                .take(SHOWN)
                                 .map(|e| Picker::value_of(e))
                                 .collect::<Vec<_>>()
-                                .join(", ")
+                                .join(", "),
+                            if more > 0 {
+                                format!(", … ({more} more)")
+                            } else {
+                                String::new()
+                            }
                         )
                     }
                 } else {

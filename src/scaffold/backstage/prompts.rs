@@ -148,10 +148,12 @@ impl TerminalAsker {
         if optional {
             labels.push("(none)".to_string());
         }
+        // An optional value without a default starts on "(none)": Enter
+        // must not quietly pick the first real choice.
         let default = field
             .default()
             .and_then(|d| options.iter().position(|o| o == d))
-            .unwrap_or(0);
+            .unwrap_or(if optional { labels.len() - 1 } else { 0 });
         let i = Select::with_theme(&self.theme)
             .with_prompt(Self::label(field))
             .items(&labels)
@@ -241,12 +243,14 @@ impl TerminalAsker {
         if !field.required {
             labels.push("(none)".to_string());
         }
+        // Without a default, an optional picker starts on "(none)", not on
+        // whichever entity happens to sort first.
         let default = field
             .default()
             .and_then(Value::as_str)
             .and_then(|d| picker.resolve(d, catalog).ok())
             .and_then(|r| candidates.iter().position(|e| Picker::value_of(e) == r))
-            .unwrap_or(0);
+            .unwrap_or(if field.required { 0 } else { labels.len() - 1 });
         let i = FuzzySelect::with_theme(&self.theme)
             .with_prompt(format!("{} (type to filter)", Self::label(field)))
             .items(&labels)
