@@ -290,9 +290,9 @@ pub enum Command {
     /// Cookiecutter templates render byte for byte as `cookiecutter
     /// --no-input -o DIR TEMPLATE k=v …` does (same files, contents, newline
     /// styles and permission bits; idp adds only .idp/ and .git/). Hooks and
-    /// command steps run only with --trust. In `idp scaffold TEMPLATE`,
-    /// `-o DIR` / `--output DIR` name the output directory (as in
-    /// cookiecutter), not an output format.
+    /// command steps run only with --trust. The output directory is
+    /// `-d DIR` / `--output-dir DIR` (cookiecutter's long flag); `-o` is the
+    /// output format here as everywhere.
     #[command(
         args_conflicts_with_subcommands = true,
         subcommand_negates_reqs = true,
@@ -300,7 +300,7 @@ pub enum Command {
   idp scaffold list
   idp scaffold show python-library
   idp scaffold node-service                          # asks on a terminal
-  idp scaffold ./templates/python-lib --no-input --output ~/src --set project_name='Ledger API'
+  idp scaffold ./templates/python-lib --no-input -d ~/src --set project_name='Ledger API'
   idp scaffold python-library --values answers.yaml --dry-run --diff
   idp scaffold https://github.com/acme/templates.git//python-lib --defaults
   idp scaffold node-service --set name=refunds --set owner=payments --set description='Refund service' --set repoUrl='github.com?owner=acme&repo=refunds' --register --push
@@ -869,9 +869,9 @@ pub struct ScaffoldCreateArgs {
 
     /// Where to write. Cookiecutter: the directory the project directory is
     /// created in (default: the current directory). Backstage: the project
-    /// directory itself (default: ./<name parameter>). `-o DIR` and
-    /// `--output DIR` mean the same here.
-    #[arg(long = "output-dir", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    /// directory itself (default: ./<name parameter>). Not `-o`: that is
+    /// the output format.
+    #[arg(short = 'd', long = "output-dir", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub output_dir: Option<PathBuf>,
 
     /// Set a value (repeatable; later wins). Cookiecutter converts it as it

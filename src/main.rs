@@ -39,9 +39,7 @@ fn main() {
         let _ = commands::overview::write(&mut io::stdout().lock());
         std::process::exit(Exit::Ok as i32);
     }
-    // `idp scaffold TEMPLATE -o DIR`: -o is the output directory there.
-    let args = commands::scaffold::output_dir_alias(std::env::args_os());
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let e = cli::with_output_tip(e);

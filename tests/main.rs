@@ -54,6 +54,8 @@ mod scaffold_backstage;
 mod scaffold_compat;
 #[path = "it/scaffold_cookiecutter.rs"]
 mod scaffold_cookiecutter;
+#[path = "it/scaffold_layout.rs"]
+mod scaffold_layout;
 #[path = "it/scaffold_safety.rs"]
 mod scaffold_safety;
 #[path = "it/scaffold_update.rs"]

@@ -6,18 +6,19 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
-use serde::Serialize;
+use anyhow::Result;
 
+use idp::catalog::Catalog;
 use idp::scaffold::fixtures::{run_fixture, FixtureResult};
-use idp::scaffold::merge::{ConflictKind, ConflictMode, Counts, Outcome};
-use idp::scaffold::update::{version_json, ProjectTemplate, UpdateOptions, UpdatePlan};
-use idp::scaffold::{ScaffoldError, ScaffoldOptions, TemplateSource};
+use idp::scaffold::merge::ConflictMode;
+use idp::scaffold::update::{ProjectTemplate, UpdateFailed, UpdateHost, UpdateOptions};
+use idp::scaffold::{ScaffoldError, ScaffoldOptions, TemplateSource, UpdateRequest};
 
 use crate::catalog::discover::classify;
 use crate::cli::{ConflictArg, ScaffoldCheckArgs, ScaffoldTestArgs, ScaffoldUpdateArgs};
 use crate::exit::Exit;
 use crate::output::format::TestFormat;
+use crate::output::scaffold::{self as render, TestView, UpdateView};
 use crate::output::{write_data, Data};
 
 use super::{Context, Open};
@@ -28,15 +29,19 @@ use super::{Context, Open};
 /// answers file records: the catalog moved, or CI has its own checkout.
 fn open_project(ctx: &Context, dir: &Path) -> Result<ProjectTemplate> {
     let project = ctx.settings.cwd.join(dir);
-    let opener = |recorded: &str| -> std::result::Result<(git2::Repository, String), String> {
-        let location = ctx.settings.catalog.as_deref().unwrap_or(recorded);
-        let loc = classify(location, &ctx.settings.cwd);
-        let handle = ctx
-            .repository(&loc, "scaffold update")
-            .map_err(|e| format!("{e:#}"))?;
-        Ok((handle.repo, handle.subdir))
-    };
+    let opener = |recorded: &str| catalog_repo(ctx, recorded);
     Ok(ProjectTemplate::open(&project, &opener)?)
+}
+
+/// The git repository of a catalog location recorded in an answers file,
+/// and the catalog's folder inside it.
+fn catalog_repo(ctx: &Context, recorded: &str) -> Result<(git2::Repository, String), String> {
+    let location = ctx.settings.catalog.as_deref().unwrap_or(recorded);
+    let loc = classify(location, &ctx.settings.cwd);
+    let handle = ctx
+        .repository(&loc, "scaffold update")
+        .map_err(|e| format!("{e:#}"))?;
+    Ok((handle.repo, handle.subdir))
 }
 
 // ------------------------------------------------------------------ check
@@ -47,23 +52,7 @@ pub fn check(ctx: &Context, args: ScaffoldCheckArgs) -> Result<Exit> {
     let report = pt.check()?;
     let mut out = ctx.ui.stdout();
     match args.output.data() {
-        None if report.newer => {
-            writeln!(out, "update available: {}", report.template)?;
-            writeln!(out, "  recorded  {}", report.recorded)?;
-            writeln!(out, "  latest    {}", report.latest)?;
-            writeln!(
-                out,
-                "run `idp scaffold update {}` to apply it",
-                args.dir.display()
-            )?;
-        }
-        None => {
-            writeln!(
-                out,
-                "up to date: {} at {}",
-                report.template, report.recorded
-            )?;
-        }
+        None => render::check(&mut out, &report, &args.dir)?,
         Some(data) => write_data(&mut out, data, &report.to_json())?,
     }
     out.flush()?;
@@ -99,29 +88,20 @@ pub fn update(ctx: &Context, args: ScaffoldUpdateArgs) -> Result<Exit> {
         env: ctx.settings.env.clone(),
         ..UpdateOptions::default()
     };
-    let pt = open_project(ctx, &args.dir)?;
-    // Backstage templates may read the catalog (pickers, catalog:write):
-    // --catalog, else the one the template came from, else the usual one.
-    let location = match (&ctx.settings.catalog, &pt.answers.source) {
-        (None, TemplateSource::Catalog { catalog, .. }) => {
-            Some(classify(catalog, &ctx.settings.cwd))
-        }
-        _ => ctx.locate().ok().map(|(location, _)| location),
+    let request = UpdateRequest {
+        project: ctx.settings.cwd.join(&args.dir),
+        options: opts,
     };
-    let catalog = location.and_then(|l| ctx.open_at(&l, Open::INDEXED).ok());
-    let plan = pt.plan(&opts, catalog.map(|o| &o.catalog))?;
-    for w in &plan.warnings {
-        ctx.ui.warn(w);
-    }
-    if !args.dry_run {
-        plan.apply()
-            .with_context(|| format!("updating {}", plan.project.display()))?;
-    }
-    let counts = plan.merge.counts();
+    let updated = idp::scaffold::update(request, &mut Host { ctx }).map_err(|e| match e {
+        // The inner error decides the exit status (crate::exit).
+        UpdateFailed::Plan(e) => anyhow::Error::new(e),
+        apply => anyhow::Error::new(apply),
+    })?;
+    let counts = updated.plan.merge.counts();
     let mut out = ctx.ui.stdout();
     match args.output.data() {
-        None => write_update(&mut out, &plan, &pt.answers.template, args.dry_run)?,
-        Some(data) => write_data(&mut out, data, &UpdateView::new(&plan, args.dry_run))?,
+        None => render::update(&mut out, &updated)?,
+        Some(data) => write_data(&mut out, data, &UpdateView::new(&updated))?,
     }
     out.flush()?;
     if counts.conflicts > 0 && !args.dry_run {
@@ -135,152 +115,38 @@ pub fn update(ctx: &Context, args: ScaffoldUpdateArgs) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// The verb and the detail shown for one file.
-fn describe(outcome: &Outcome) -> (&'static str, Option<String>) {
-    match outcome {
-        Outcome::Added => ("added", None),
-        Outcome::Updated => ("updated", None),
-        Outcome::Merged => ("merged", None),
-        Outcome::Deleted => ("deleted", None),
-        Outcome::Conflict(kind) => (
-            "conflict",
-            Some(match kind {
-                ConflictKind::Markers(n) => {
-                    format!("{n} conflicting region{}, markers in the file", s(*n))
-                }
-                ConflictKind::Rej(n) => {
-                    format!("{n} conflicting region{}, see the .rej file", s(*n))
-                }
-                ConflictKind::Binary => {
-                    "binary: yours kept, the template's in the .new file".into()
-                }
-            }),
-        ),
-        Outcome::Skipped(_) => {
-            let text = outcome.to_string();
-            let detail = text
-                .strip_prefix("skipped (")
-                .and_then(|t| t.strip_suffix(')'))
-                .map(str::to_string);
-            ("skipped", detail)
-        }
+/// The command's side of [`idp::scaffold::update`]: the catalog found the
+/// way the global flags say, warnings to stderr.
+struct Host<'c, 'a> {
+    ctx: &'c Context<'a>,
+}
+
+impl UpdateHost for Host<'_, '_> {
+    fn open_catalog_repo(&self, recorded: &str) -> Result<(git2::Repository, String), String> {
+        catalog_repo(self.ctx, recorded)
     }
-}
 
-fn s(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
+    /// Backstage templates may read the catalog (pickers, catalog:write):
+    /// --catalog, else the one the template came from, else the usual one.
+    fn catalog(&mut self, source: &TemplateSource) -> Option<&Catalog> {
+        let ctx = self.ctx;
+        let location = match (&ctx.settings.catalog, source) {
+            (None, TemplateSource::Catalog { catalog, .. }) => {
+                Some(classify(catalog, &ctx.settings.cwd))
+            }
+            _ => ctx.locate().ok().map(|(location, _)| location),
+        };
+        location
+            .and_then(|l| ctx.open_at(&l, Open::INDEXED).ok())
+            .map(|o| &o.catalog)
     }
-}
 
-fn write_update(
-    out: &mut dyn Write,
-    plan: &UpdatePlan,
-    template: &str,
-    dry_run: bool,
-) -> Result<()> {
-    if plan.up_to_date() {
-        writeln!(out, "up to date: {template} at {}", plan.from)?;
-        return Ok(());
-    }
-    let head = if dry_run { "would update" } else { "updated" };
-    writeln!(out, "{head} {template}: {} -> {}", plan.from, plan.to)?;
-    for change in &plan.merge.changes {
-        let (verb, detail) = describe(&change.outcome);
-        let path = change.path.display();
-        match detail {
-            Some(d) => writeln!(out, "  {verb:<9} {path}  ({d})")?,
-            None => writeln!(out, "  {verb:<9} {path}")?,
-        }
-    }
-    let c = plan.merge.counts();
-    writeln!(out, "{}", summary(&c))?;
-    if dry_run {
-        writeln!(out, "dry run: nothing was written")?;
-    }
-    Ok(())
-}
-
-fn summary(c: &Counts) -> String {
-    let parts: Vec<String> = [
-        (c.updated, "updated"),
-        (c.merged, "merged"),
-        (c.added, "added"),
-        (c.deleted, "deleted"),
-        (
-            c.conflicts,
-            if c.conflicts == 1 {
-                "conflict"
-            } else {
-                "conflicts"
-            },
-        ),
-        (c.skipped, "skipped"),
-    ]
-    .iter()
-    .map(|(n, w)| format!("{n} {w}"))
-    .collect();
-    parts.join(", ")
-}
-
-#[derive(Serialize)]
-struct ChangeView {
-    path: String,
-    outcome: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<String>,
-}
-
-#[derive(Serialize)]
-struct UpdateView {
-    project: String,
-    template: String,
-    from: serde_json::Value,
-    to: serde_json::Value,
-    up_to_date: bool,
-    dry_run: bool,
-    counts: Counts,
-    changes: Vec<ChangeView>,
-}
-
-impl UpdateView {
-    fn new(plan: &UpdatePlan, dry_run: bool) -> Self {
-        UpdateView {
-            project: plan.project.display().to_string(),
-            template: plan.new_answers.template.clone(),
-            from: version_json(&plan.from),
-            to: version_json(&plan.to),
-            up_to_date: plan.up_to_date(),
-            dry_run,
-            counts: plan.merge.counts(),
-            changes: plan
-                .merge
-                .changes
-                .iter()
-                .map(|c| {
-                    let (outcome, detail) = describe(&c.outcome);
-                    ChangeView {
-                        path: c.path.to_string_lossy().replace('\\', "/"),
-                        outcome,
-                        detail,
-                    }
-                })
-                .collect(),
-        }
+    fn warn(&mut self, message: &str) {
+        self.ctx.ui.warn(message);
     }
 }
 
 // ------------------------------------------------------------------ test
-
-#[derive(Serialize)]
-struct TestView<'a> {
-    template: &'a str,
-    passed: usize,
-    failed: usize,
-    results: &'a [FixtureResult],
-}
 
 /// `idp scaffold test TEMPLATE --values FILE…`.
 pub fn test(ctx: &Context, args: ScaffoldTestArgs) -> Result<Exit> {
@@ -335,67 +201,11 @@ pub fn test(ctx: &Context, args: ScaffoldTestArgs) -> Result<Exit> {
         results: &results,
     };
     match args.output {
-        TestFormat::Table => write_tests(&mut out, &results)?,
-        TestFormat::Junit => write_junit(&mut out, &template.name, &results)?,
+        TestFormat::Table => render::tests(&mut out, &results)?,
+        TestFormat::Junit => render::tests_junit(&mut out, &template.name, &results)?,
         TestFormat::Json => write_data(&mut out, Data::Json, &view)?,
         TestFormat::Yaml => write_data(&mut out, Data::Yaml, &view)?,
     }
     out.flush()?;
     Ok(if failed > 0 { Exit::Failed } else { Exit::Ok })
-}
-
-fn write_tests(out: &mut dyn Write, results: &[FixtureResult]) -> Result<()> {
-    for r in results {
-        if r.passed {
-            let what = if r.check.entities.is_empty() {
-                String::new()
-            } else {
-                format!("  ({})", r.check.entities.join(", "))
-            };
-            writeln!(out, "pass  {}{what}", r.values)?;
-        } else {
-            let n = r.check.errors.len() + usize::from(r.error.is_some());
-            writeln!(out, "fail  {}: {n} problem{}", r.values, s(n))?;
-        }
-        if let Some(e) = &r.error {
-            writeln!(out, "      {e}")?;
-        }
-        for p in &r.check.errors {
-            writeln!(out, "      error: {p}")?;
-        }
-        for p in &r.check.warnings {
-            writeln!(out, "      warning: {p}")?;
-        }
-    }
-    let passed = results.iter().filter(|r| r.passed).count();
-    writeln!(out, "{passed} of {} values files passed", results.len())?;
-    Ok(())
-}
-
-fn write_junit(out: &mut dyn Write, template: &str, results: &[FixtureResult]) -> Result<()> {
-    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-    let mut report = Report::new("idp scaffold test");
-    let mut suite = TestSuite::new(template);
-    for r in results {
-        let status = if r.passed {
-            TestCaseStatus::success()
-        } else {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            let mut lines: Vec<String> = r.error.iter().cloned().collect();
-            lines.extend(r.check.errors.iter().map(|p| p.to_string()));
-            s.set_message(lines.join("; "));
-            s
-        };
-        let mut case = TestCase::new(r.values.as_str(), status);
-        case.set_classname(template);
-        suite.add_test_case(case);
-    }
-    report.add_test_suite(suite);
-    // Serialized in memory first: a closed pipe then stays an I/O error
-    // (exit 0) instead of becoming a JUnit serialization error.
-    let mut xml = Vec::new();
-    report.serialize(&mut xml).map_err(std::io::Error::other)?;
-    out.write_all(&xml)?;
-    writeln!(out)?;
-    Ok(())
 }

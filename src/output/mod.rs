@@ -16,6 +16,7 @@ pub mod guard;
 pub mod live;
 pub mod owners;
 pub mod problems;
+pub mod scaffold;
 pub mod score;
 pub mod style;
 

@@ -14,6 +14,8 @@ pub mod answers;
 pub mod backstage;
 mod binary;
 pub mod cookiecutter;
+pub mod create;
+pub mod describe;
 pub mod error;
 pub mod extensions;
 pub mod fixtures;
@@ -34,12 +36,14 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 pub use answers::{AnswersFile, TemplateSource};
+pub use create::{create, CreateRequest, Created};
 pub use error::ScaffoldError;
 pub use render::{
     parse_byte_size, Dialect, OutputBudget, Renderer, DEFAULT_FUEL, DEFAULT_MAX_OUTPUT_BYTES,
 };
 pub use staging::{Staging, WriteOptions};
 pub use tree::{render_tree, TreeOptions};
+pub use update::{update, UpdateRequest, Updated};
 
 /// The template format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -519,6 +519,84 @@ impl UpdatePlan {
     }
 }
 
+/// What `update` needs from its caller: the catalog's git repository and
+/// the catalog itself (both found the way every command finds them), and
+/// where warnings go.
+pub trait UpdateHost {
+    /// Opens the git repository of a catalog location as recorded in the
+    /// answers file (see [`CatalogRepoOpener`]).
+    fn open_catalog_repo(&self, recorded: &str) -> Result<(git2::Repository, String), String>;
+    /// The catalog a Backstage template may read (pickers, `catalog:write`),
+    /// given where the template came from (None: none).
+    fn catalog(&mut self, source: &TemplateSource) -> Option<&crate::catalog::Catalog>;
+    /// A warning for the user (render warnings, before anything is written).
+    fn warn(&mut self, message: &str);
+}
+
+/// An update to run (`idp scaffold update`).
+#[derive(Debug, Clone)]
+pub struct UpdateRequest {
+    /// The project directory (holding `.idp/answers.yaml`).
+    pub project: PathBuf,
+    /// How to update.
+    pub options: UpdateOptions,
+}
+
+/// An update done (or, for a dry run, planned).
+#[derive(Debug, Clone)]
+pub struct Updated {
+    /// What changed.
+    pub plan: UpdatePlan,
+    /// The template's name as recorded.
+    pub template: String,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+}
+
+/// Why an update stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateFailed {
+    /// Before anything was written.
+    #[error(transparent)]
+    Plan(#[from] UpdateError),
+    /// While writing the planned changes.
+    #[error("updating {}", project.display())]
+    Apply {
+        /// The project.
+        project: PathBuf,
+        /// What failed.
+        source: UpdateError,
+    },
+}
+
+/// Opens the project's template, renders both versions, merges, and (unless
+/// a dry run) writes the result.
+pub fn update(req: UpdateRequest, host: &mut dyn UpdateHost) -> Result<Updated, UpdateFailed> {
+    let pt = {
+        let host = &*host;
+        let opener = |recorded: &str| host.open_catalog_repo(recorded);
+        ProjectTemplate::open(&req.project, &opener)?
+    };
+    let plan = {
+        let catalog = host.catalog(&pt.answers.source);
+        pt.plan(&req.options, catalog)?
+    };
+    for w in &plan.warnings {
+        host.warn(w);
+    }
+    if !req.options.dry_run {
+        plan.apply().map_err(|source| UpdateFailed::Apply {
+            project: plan.project.clone(),
+            source,
+        })?;
+    }
+    Ok(Updated {
+        template: pt.answers.template.clone(),
+        dry_run: req.options.dry_run,
+        plan,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -196,7 +196,7 @@ fn scaffold(env: &TestEnv, template: &str, out: &Path, extra: &[&str]) -> crate:
         template,
         "--no-input",
         "--no-git",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);

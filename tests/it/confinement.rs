@@ -528,7 +528,7 @@ fn scaffold_run(env: &TestEnv, template: &Path, out: &Path) -> crate::common::Ru
         "scaffold",
         template.join("template.yaml").to_str().unwrap(),
         "--no-input",
-        "--output",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
 }
@@ -617,7 +617,7 @@ fn fetch_urls_stay_refused_even_with_trust() {
         tpl.join("template.yaml").to_str().unwrap(),
         "--no-input",
         "--trust",
-        "--output",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .code(2)
@@ -676,7 +676,7 @@ fn cookiecutter_symlinks_out_of_the_template_are_refused() {
             "scaffold",
             &format!("./evil-{name}"),
             "--no-input",
-            "-o",
+            "--output-dir",
             out.to_str().unwrap(),
         ]);
         assert_ne!(run.code, 0, "{name}: {}", run.stdout);
@@ -704,7 +704,7 @@ fn cookiecutter_symlinks_out_of_the_template_are_refused() {
         "fine",
         "--no-input",
         "--no-git",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .ok();

@@ -181,7 +181,7 @@ fn scaffold(env: &TestEnv, cat: &Repo, template: &str, sets: &[&str]) -> crate::
         "scaffold".into(),
         template.into(),
         "--no-input".into(),
-        "--output".into(),
+        "--output-dir".into(),
         out.display().to_string(),
     ];
     for s in sets {
@@ -313,7 +313,7 @@ fn values_file_supplies_typed_values() {
         values.to_str().unwrap(),
         "--set",
         "replicas=6",
-        "--output",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .ok();
@@ -433,7 +433,7 @@ fn unknown_actions_fail_before_anything_runs_unless_skipped() {
         "odd",
         "--no-input",
         "--skip-unknown-actions",
-        "--output",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .ok()
@@ -510,7 +510,7 @@ fn publish_run(env: &TestEnv, cat: &Repo) -> crate::common::Run {
         "name=orders",
         "--set",
         "owner=payments",
-        "--output",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
 }
@@ -610,7 +610,7 @@ fn register_commits_the_descriptor_on_a_branch_and_pushes_it() {
         "owner=payments",
         "--register",
         "--push",
-        "--output",
+        "--output-dir",
         out.to_str().unwrap(),
     ]);
     run.ok().stdout_has(
@@ -668,7 +668,7 @@ fn register_commits_the_descriptor_on_a_branch_and_pushes_it() {
         "--set",
         "owner=payments",
         "--register",
-        "--output",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .code(2)
@@ -693,7 +693,7 @@ fn node_service_example_works_end_to_end_and_validates() {
         "description=Bills \"customers\"",
         "--set",
         "repoUrl=github.com?owner=acme&repo=billing-api",
-        "--output",
+        "--output-dir",
         out.to_str().unwrap(),
     ]);
     run.ok()
@@ -751,7 +751,7 @@ fn python_library_example_follows_dependencies_if_then_and_each() {
             "scaffold",
             "python-library",
             "--no-input",
-            "--output",
+            "--output-dir",
             out.to_str().unwrap(),
             "--set",
             "name=fast-json",
@@ -833,7 +833,7 @@ fn prompts_on_a_terminal_follow_the_schema() {
             cat.path(),
             "scaffold",
             "svc",
-            "--output",
+            "--output-dir",
             out.to_str().unwrap(),
         ],
         &[],
@@ -1085,7 +1085,7 @@ fn full_template_names_from_list_resolve_as_entity_refs() {
         "description=Bills",
         "--set",
         "repoUrl=github.com?owner=acme&repo=billing-api",
-        "--output",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .ok()
@@ -1120,7 +1120,7 @@ fn full_template_names_from_list_resolve_as_entity_refs() {
 fn ctrl_c_at_a_prompt_leaves_nothing_behind() {
     let env = TestEnv::new();
     let cat = catalog(&env);
-    // No --output: the project would be made in the current directory.
+    // No --output-dir: the project would be made in the current directory.
     let t = Tmux::idp(&env, &["--catalog", cat.path(), "scaffold", "svc"], &[]);
     t.wait_for_text("Name");
     t.type_text("orders");
@@ -1150,7 +1150,7 @@ fn register_and_push_preconditions_are_checked_before_anything_is_written() {
             "--set",
             "owner=payments",
             "--register",
-            "--output",
+            "--output-dir",
             out.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
@@ -1199,7 +1199,7 @@ fn step_messages_say_what_happened_under_each_flag() {
             "name=orders",
             "--set",
             "owner=payments",
-            "--output",
+            "--output-dir",
             out.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);

@@ -1,6 +1,6 @@
 //! Byte-for-byte compatibility with the real `cookiecutter` on public
 //! templates vendored under tests/fixtures/cookiecutter/ (see the README
-//! there for their origin): `idp scaffold T --no-input --output A [--set …]`
+//! there for their origin): `idp scaffold T --no-input --output-dir A [--set …]`
 //! and `cookiecutter --no-input -o B T […]` must produce the same files,
 //! contents and permission bits (idp's `.idp/` and any `.git/` aside), with
 //! hooks (idp with --trust) and without (cookiecutter --accept-hooks no).
@@ -50,7 +50,7 @@ fn compare(template: &str, values: &[&str], hooks: bool) {
         "scaffold",
         tpl,
         "--no-input",
-        "--output",
+        "--output-dir",
         actual.to_str().unwrap(),
     ];
     if hooks {

@@ -133,7 +133,7 @@ fn compat(
         "scaffold",
         template,
         "--no-input",
-        "-o",
+        "--output-dir",
         idp_out.to_str().unwrap(),
         "--no-git",
     ];
@@ -444,7 +444,7 @@ fn hooks_run_like_cookiecutter_with_trust_and_are_skipped_without() {
         "own-hooks",
         "--no-input",
         "--no-git",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .ok()
@@ -473,7 +473,7 @@ fn failing_hook_exits_1_and_leaves_nothing() {
         "own-failing-hook",
         "--no-input",
         "--trust",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .code(1)
@@ -522,7 +522,7 @@ fn replay_file_as_values_matches_cookiecutter_replay() {
         "--values",
         "replay.json",
         "--no-git",
-        "-o",
+        "--output-dir",
         idp_out.to_str().unwrap(),
     ])
     .ok();
@@ -561,7 +561,7 @@ fn bad_choice_and_bad_boolean_exit_2_naming_the_variable() {
     let env = TestEnv::new();
     basic_template(&env.cwd);
     let out = env.dir("out");
-    env.run(["scaffold", "own-basic", "--no-input", "-o", out.to_str().unwrap(), "--set", "license=GPL"])
+    env.run(["scaffold", "own-basic", "--no-input", "--output-dir", out.to_str().unwrap(), "--set", "license=GPL"])
         .code(2)
         .stderr_has("license")
         .stderr_has("GPL provided for choice variable license, but the choices are ['MIT', 'Apache-2.0', 'BSD-3-Clause']");
@@ -569,7 +569,7 @@ fn bad_choice_and_bad_boolean_exit_2_naming_the_variable() {
         "scaffold",
         "own-basic",
         "--no-input",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
         "--set",
         "use_docker=maybe",
@@ -595,7 +595,7 @@ fn result_has_answers_file_and_first_commit() {
     env.run([
         "scaffold",
         "own-basic",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
         "--set",
         "project_name=Audit Log",
@@ -653,7 +653,7 @@ fn secrets_never_reach_the_answers_file() {
         "scaffold",
         "own-secret",
         "--no-input",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
         "--set",
         "api_token=tok-123",
@@ -678,7 +678,7 @@ fn off_a_terminal_it_never_asks_and_takes_defaults() {
         "scaffold",
         "own-basic",
         "--no-git",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .ok();
@@ -689,7 +689,7 @@ fn off_a_terminal_it_never_asks_and_takes_defaults() {
         "own-basic",
         "--defaults",
         "--no-git",
-        "--output",
+        "--output-dir",
         defaults.to_str().unwrap(),
     ])
     .ok();
@@ -706,7 +706,7 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
         "own-basic",
         "--no-input",
         "--dry-run",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ]);
     run.ok()
@@ -722,7 +722,7 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
         "--no-input",
         "--dry-run",
         "--diff",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .ok()
@@ -735,11 +735,9 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
         .stderr_has("--dry-run");
 }
 
-// `-o FORMAT` is `scaffold`'s own flag now (issue 12); it is reachable
-// once the argv rewriting that makes `-o` the output directory under
-// `scaffold TEMPLATE` is gone (the `scaffold` branch).
+// `-o FORMAT` is `scaffold`'s own flag (issue 12); the output directory is
+// `-d/--output-dir`.
 #[test]
-#[ignore = "needs the scaffold branch: -o is still rewritten to --output-dir"]
 fn json_output_describes_the_result() {
     let env = TestEnv::new();
     basic_template(&env.cwd);
@@ -840,7 +838,7 @@ fn catalog_template_by_name_renders_like_cookiecutter() {
         "own-basic",
         "--no-input",
         "--no-git",
-        "-o",
+        "--output-dir",
         idp_out.to_str().unwrap(),
     ])
     .ok();
@@ -907,7 +905,7 @@ fn prompts_on_a_terminal_ask_every_variable_with_its_default() {
             "scaffold",
             "own-basic",
             "--no-git",
-            "-o",
+            "--output-dir",
             out.to_str().unwrap(),
         ],
         &[],
@@ -987,7 +985,7 @@ fn nested_templates_pick_like_cookiecutter() {
         "--no-git",
         "--set",
         "template=beta",
-        "-o",
+        "--output-dir",
         other.to_str().unwrap(),
     ])
     .ok();
@@ -1030,7 +1028,7 @@ fn git_url_template_is_cloned_and_renders_like_cookiecutter() {
         &url,
         "--no-input",
         "--no-git",
-        "-o",
+        "--output-dir",
         idp_out.to_str().unwrap(),
     ])
     .ok();
@@ -1061,7 +1059,7 @@ fn git_url_template_is_cloned_and_renders_like_cookiecutter() {
         &format!("{url}//nested/own-basic"),
         "--no-input",
         "--no-git",
-        "-o",
+        "--output-dir",
         sub.to_str().unwrap(),
     ])
     .ok();
@@ -1077,7 +1075,12 @@ fn ctrl_c_at_a_prompt_leaves_nothing_in_the_output_directory() {
     let out = env.dir("out");
     let t = Tmux::idp(
         &env,
-        &["scaffold", "own-basic", "-o", out.to_str().unwrap()],
+        &[
+            "scaffold",
+            "own-basic",
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
         &[],
     );
     t.wait_for_text("Name of the service?");
@@ -1124,7 +1127,7 @@ fn first_commit_leaves_out_what_the_projects_gitignore_ignores() {
         "scaffold",
         "own-ignore",
         "--no-input",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .ok()

@@ -54,7 +54,7 @@ fn dot_dot_in_a_templated_name_is_refused() {
         "scaffold",
         "evil-dir",
         "--no-input",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .code(2)
@@ -74,7 +74,7 @@ fn dot_dot_in_a_templated_name_is_refused() {
         "scaffold",
         "evil-top",
         "--no-input",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .code(2)
@@ -99,7 +99,7 @@ fn absolute_templated_path_is_refused() {
         "scaffold",
         "evil-abs",
         "--no-input",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .code(2)
@@ -130,7 +130,7 @@ fn symlinks_leading_out_are_refused() {
         "scaffold",
         "evil-link",
         "--no-input",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .code(2)
@@ -155,7 +155,7 @@ fn symlinks_leading_out_are_refused() {
         "--no-input",
         "--force",
         "--no-git",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .code(2)
@@ -180,10 +180,16 @@ fn existing_target_needs_force_and_files_need_overwrite() {
     std::fs::create_dir_all(out.join("proj")).unwrap();
     std::fs::write(out.join("proj/a.txt"), "old a\n").unwrap();
 
-    env.run(["scaffold", "tpl", "--no-input", "-o", out.to_str().unwrap()])
-        .code(2)
-        .stderr_has("exists and is not empty")
-        .stderr_has("--force");
+    env.run([
+        "scaffold",
+        "tpl",
+        "--no-input",
+        "--output-dir",
+        out.to_str().unwrap(),
+    ])
+    .code(2)
+    .stderr_has("exists and is not empty")
+    .stderr_has("--force");
     assert_eq!(entries(&out), vec!["proj", "proj/a.txt"]);
 
     env.run([
@@ -191,7 +197,7 @@ fn existing_target_needs_force_and_files_need_overwrite() {
         "tpl",
         "--no-input",
         "--force",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .code(2)
@@ -213,7 +219,7 @@ fn existing_target_needs_force_and_files_need_overwrite() {
         "tpl",
         "--no-input",
         "--overwrite",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .code(2)
@@ -225,7 +231,7 @@ fn existing_target_needs_force_and_files_need_overwrite() {
         "--no-input",
         "--force",
         "--overwrite",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .ok();
@@ -266,7 +272,7 @@ fn failure_mid_render_leaves_nothing_behind() {
         "scaffold",
         "broken",
         "--no-input",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .code(2)
@@ -279,7 +285,7 @@ fn failure_mid_render_leaves_nothing_behind() {
         "scaffold",
         "broken",
         "--no-input",
-        "-o",
+        "--output-dir",
         fresh.to_str().unwrap(),
     ])
     .code(2);
@@ -307,7 +313,7 @@ fn hooks_do_not_run_without_trust() {
         "scaffold",
         "hooked",
         "--no-input",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .ok()
@@ -322,7 +328,7 @@ fn hooks_do_not_run_without_trust() {
         "hooked",
         "--no-input",
         "--trust",
-        "-o",
+        "--output-dir",
         out2.to_str().unwrap(),
     ])
     .ok();
@@ -337,7 +343,7 @@ fn hooks_do_not_run_without_trust() {
         "--no-input",
         "--trust",
         "--dry-run",
-        "-o",
+        "--output-dir",
         out3.to_str().unwrap(),
     ])
     .ok();
@@ -362,7 +368,7 @@ fn runaway_template_stops_at_the_fuel_limit() {
         "scaffold",
         "loop",
         "--no-input",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .code(2)
@@ -386,7 +392,7 @@ fn runaway_template_stops_at_the_fuel_limit() {
         "--no-input",
         "--fuel",
         "20",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .code(2)
@@ -395,7 +401,7 @@ fn runaway_template_stops_at_the_fuel_limit() {
         "scaffold",
         "small",
         "--no-input",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .ok();
@@ -428,7 +434,7 @@ fn hooks_see_the_users_ssl_cert_file() {
         "certs",
         "--no-input",
         "--trust",
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ])
     .ok();
@@ -439,7 +445,7 @@ fn hooks_see_the_users_ssl_cert_file() {
         "certs",
         "--no-input",
         "--trust",
-        "-o",
+        "--output-dir",
         out2.to_str().unwrap(),
     ])
     .ok();

@@ -138,7 +138,7 @@ fn scaffold(env: &TestEnv, cat: &Repo, extra: &[&str]) -> crate::common::Run {
         cat.path(),
         "scaffold",
         "svc",
-        "--output",
+        "--output-dir",
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);

@@ -372,7 +372,7 @@ spec:
             "evil",
             "--no-input",
             "--dry-run",
-            "--output",
+            "--output-dir",
             out.to_str().unwrap(),
         ]),
     ];
