@@ -6,8 +6,10 @@
 #![warn(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
 pub mod catalog;
+pub mod check;
 pub mod complete;
 pub mod confine;
+pub mod git_remote;
 pub mod init;
 pub mod integrations;
 pub mod jinja;

@@ -24,6 +24,8 @@ mod formats;
 mod help_examples;
 #[path = "it/init.rs"]
 mod init;
+#[path = "it/layers.rs"]
+mod layers;
 #[path = "it/list_show.rs"]
 mod list_show;
 #[path = "it/live_commands.rs"]

@@ -1,6 +1,12 @@
 //! Settings: the catalog's own `idp.yaml` (which files, custom kinds) and the
 //! user's `$XDG_CONFIG_HOME/idp/config.yaml` (default catalog, sync interval).
-//! Sections other issues add (integrations, scorecards) are kept in `extra`.
+//!
+//! Sections other modules own (`integrations:` and `live:` belong to
+//! `integrations::config`, `templates:` to scaffolding) are kept as written in
+//! `extra`, together with the file's text: the owner types its section with
+//! [`CatalogConfig::section`], which reports a bad value at file:line:column
+//! exactly like the catalog's own keys. The catalog never needs to know
+//! those types, so this floor does not import the floors above it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,16 +35,15 @@ pub struct CatalogConfig {
     /// Kinds Backstage does not know, declared so they validate.
     #[serde(default)]
     pub custom_kinds: Vec<CustomKind>,
-    /// Live-data integrations by name (`github:`, `pagerduty:`, …); an
-    /// integration without an entry is off.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub integrations: BTreeMap<String, crate::integrations::config::IntegrationEntry>,
-    /// Engine-wide live-data limits (concurrency, timeouts, deadline).
-    #[serde(default)]
-    pub live: crate::integrations::config::LiveSettings,
-    /// Everything else (integrations, scorecards, …), kept for other modules.
+    /// Everything else (`integrations:`, `live:`, `templates:`, …), kept as
+    /// written for the modules that own them; see [`CatalogConfig::section`].
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
+    /// The text of `idp.yaml` (`None` when there is none), to locate errors
+    /// in the sections other modules type. Not a key of the file; the index
+    /// keeps it beside the configuration.
+    #[serde(skip)]
+    pub text: Option<std::sync::Arc<str>>,
 }
 
 /// A declared custom kind.
@@ -58,8 +63,60 @@ pub struct CustomKind {
 impl CatalogConfig {
     /// Parses `idp.yaml` text; `file` is used in error messages.
     pub fn parse(text: &str, file: &Path) -> Result<Self, CatalogError> {
-        from_yaml_text(text, file)
+        let mut config: CatalogConfig = from_yaml_text(text, file)?;
+        config.text = Some(text.into());
+        Ok(config)
     }
+
+    /// The section `key` (a top-level key another module owns, such as
+    /// `integrations`) typed as `T`; absent or `null` gives `T::default()`.
+    /// A bad value is a [`CatalogError::Config`] at its file:line:column in
+    /// `file` (the catalog's `idp.yaml` as the user knows it).
+    pub fn section<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        key: &str,
+        file: &Path,
+    ) -> Result<T, CatalogError> {
+        match self.extra.get(key) {
+            None | Some(Value::Null) => Ok(T::default()),
+            Some(value) => typed(
+                value.clone(),
+                self.text.as_deref().unwrap_or_default(),
+                file,
+                key,
+            ),
+        }
+    }
+}
+
+/// Deserializes `value`, found at the dotted `prefix` of the file (`""` for
+/// the whole file); type errors are located through the path serde reports.
+fn typed<T: serde::de::DeserializeOwned>(
+    value: Value,
+    text: &str,
+    file: &Path,
+    prefix: &str,
+) -> Result<T, CatalogError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let inner = e.path().to_string();
+        let path = match (prefix, inner.as_str()) {
+            (p, ".") => p.to_string(),
+            ("", i) => i.to_string(),
+            (p, i) => format!("{p}.{i}"),
+        };
+        let (line, column) = locate(text, 0, &path).unwrap_or((1, 1));
+        let at = if path.is_empty() {
+            String::new()
+        } else {
+            format!("{path}: ")
+        };
+        CatalogError::Config {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: format!("{at}{}", e.inner()),
+        }
+    })
 }
 
 /// Deserializes a settings file; every error carries file, line and column
@@ -86,17 +143,7 @@ fn from_yaml_text<T: serde::de::DeserializeOwned + Default>(
     if value.is_null() {
         return Ok(T::default());
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let (line, column) =
-            locate(text, 0, if path == "." { "" } else { &path }).unwrap_or((1, 1));
-        let at = if path == "." {
-            String::new()
-        } else {
-            format!("{path}: ")
-        };
-        config_error(line, column, format!("{at}{}", e.inner()))
-    })
+    typed(value, text, file, "")
 }
 
 /// `$XDG_CONFIG_HOME/idp/config.yaml`.

@@ -54,13 +54,10 @@ pub fn find_catalog(
     Err(CatalogError::NoCatalog)
 }
 
-/// A URL-looking string or a bare repository is remote; anything else a directory.
+/// A git URL ([`crate::git_remote::is_git_url`]) or a bare repository is
+/// remote; anything else a directory.
 pub fn classify(name: &str, cwd: &Path) -> CatalogLocation {
-    let is_url = ["https://", "http://", "ssh://", "git://", "file://"]
-        .iter()
-        .any(|p| name.starts_with(p))
-        || is_scp_like(name);
-    if is_url {
+    if crate::git_remote::is_git_url(name) {
         return CatalogLocation::Remote(name.to_string());
     }
     let path = cwd.join(name);
@@ -70,14 +67,6 @@ pub fn classify(name: &str, cwd: &Path) -> CatalogLocation {
     }
     // Kept as the user wrote it, so messages show paths they recognise.
     CatalogLocation::Dir(PathBuf::from(name))
-}
-
-/// `git@host:org/repo.git`: user@host before a colon, no slash before it.
-fn is_scp_like(name: &str) -> bool {
-    match name.split_once(':') {
-        Some((head, _)) => head.contains('@') && !head.contains('/'),
-        None => false,
-    }
 }
 
 fn is_bare_repo(path: &Path) -> bool {

@@ -38,7 +38,7 @@ use super::snapshot::{mtime_ns, WorkTree};
 use super::{Catalog, Origin};
 
 /// Bumped whenever the stored layout changes.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 /// Entries modified more recently than this before indexing get a content hash.
 const RACY_NS: u128 = 2_000_000_000;
 
@@ -72,6 +72,9 @@ struct Body {
     entities: Vec<IndexedParts>,
     load_errors: Vec<String>,
     config_json: String,
+    /// `idp.yaml` as written, to locate errors in the sections other
+    /// modules type (see `CatalogConfig::section`).
+    config_text: Option<String>,
     origin: Origin,
 }
 
@@ -123,8 +126,9 @@ pub fn read(cache: &Path, key: &str) -> Result<Catalog, Miss> {
             return Err(Miss::Stale);
         }
     }
-    let config: CatalogConfig =
+    let mut config: CatalogConfig =
         serde_json::from_str(&body.config_json).map_err(|_| corrupt("unreadable config"))?;
+    config.text = body.config_text.map(Into::into);
     let total = bytes.len();
     let shared: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(bytes);
     let mut entities = Vec::with_capacity(body.entities.len());
@@ -196,6 +200,7 @@ fn try_write(
         entities: parts,
         load_errors: catalog.load_errors.clone(),
         config_json: serde_json::to_string(&catalog.config).ok()?,
+        config_text: catalog.config.text.as_deref().map(str::to_string),
         origin: catalog.origin.clone(),
     };
     let head = bincode::serialize(&header).ok()?;

@@ -1,12 +1,14 @@
 //! Remote catalogs: a bare clone per URL under `$XDG_CACHE_HOME/idp/catalogs/`,
 //! fetched when older than the sync interval (or when forced by `idp sync`).
 //! A failed fetch falls back to the last fetched state with a warning;
-//! `--offline` never touches the network.
+//! `--offline` never touches the network. The network itself (credentials,
+//! TLS) is `crate::git_remote`'s.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::error::CatalogError;
+use crate::git_remote::{self, Checkout, Credentials, Remote};
 
 /// How to treat the network for this run.
 #[derive(Debug, Clone, Copy)]
@@ -101,25 +103,6 @@ pub fn open_remote(
     })
 }
 
-fn callbacks<'a>() -> git2::RemoteCallbacks<'a> {
-    let mut cb = git2::RemoteCallbacks::new();
-    cb.credentials(|_url, user, allowed| {
-        if allowed.contains(git2::CredentialType::SSH_KEY) {
-            git2::Cred::ssh_key_from_agent(user.unwrap_or("git"))
-        } else {
-            git2::Cred::default()
-        }
-    });
-    cb
-}
-
-fn fetch_options<'a>() -> git2::FetchOptions<'a> {
-    let mut fo = git2::FetchOptions::new();
-    fo.remote_callbacks(callbacks());
-    fo.download_tags(git2::AutotagOption::All);
-    fo
-}
-
 /// Clones into a temporary sibling directory and renames it into place, so an
 /// interrupted clone never leaves a half-written cache entry.
 fn clone(url: &str, path: &Path) -> Result<git2::Repository, CatalogError> {
@@ -129,15 +112,14 @@ fn clone(url: &str, path: &Path) -> Result<git2::Repository, CatalogError> {
         .prefix(".clone-")
         .tempdir_in(parent)
         .map_err(|e| CatalogError::io(parent, e))?;
-    crate::tls::before_network();
-    git2::build::RepoBuilder::new()
-        .bare(true)
-        .fetch_options(fetch_options())
-        .clone(url, tmp.path())
-        .map_err(|e| CatalogError::Remote {
+    // A catalog is fetched before its idp.yaml is known: the ssh agent and
+    // the git credential helper, no token.
+    git_remote::clone(url, tmp.path(), Checkout::Bare, &Credentials::none()).map_err(|e| {
+        CatalogError::Remote {
             url: url.to_string(),
             reason: e.message().to_string(),
-        })?;
+        }
+    })?;
     stamp(tmp.path());
     let tmp_path = tmp.keep();
     if let Err(e) = std::fs::rename(&tmp_path, path) {
@@ -153,17 +135,14 @@ fn clone(url: &str, path: &Path) -> Result<git2::Repository, CatalogError> {
 
 /// Fetches all branches and tags and points HEAD at the remote's default branch.
 fn fetch(repo: &git2::Repository, url: &str) -> Result<(), git2::Error> {
-    crate::tls::before_network();
-    let mut remote = repo.remote_anonymous(url)?;
-    remote.fetch(
+    let fetched = git_remote::fetch(
+        repo,
+        Remote::Url(url),
         &["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
-        Some(&mut fetch_options()),
-        None,
+        &Credentials::none(),
     )?;
-    if let Ok(buf) = remote.default_branch() {
-        if let Some(name) = buf.as_str() {
-            let _ = repo.set_head(name);
-        }
+    if let Some(name) = fetched.default_branch {
+        let _ = repo.set_head(&name);
     }
     Ok(())
 }

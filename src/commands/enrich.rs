@@ -12,6 +12,7 @@ use crate::catalog::query::filter;
 use crate::catalog::resolve::resolve;
 use crate::cli::EnrichArgs;
 use crate::exit::Exit;
+use crate::integrations::config::{github_git_credentials, Sections};
 use crate::integrations::{published, EntityView, Status};
 use crate::output::write_data;
 
@@ -100,7 +101,9 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
         let commit = published::write(&handle.repo, &snapshot)
             .with_context(|| format!("publishing to {}", handle.label))?;
         if !args.no_push {
-            published::push(&handle.repo, &args.remote)
+            let sections = Sections::of(&opened.catalog)?;
+            let creds = github_git_credentials(&sections, &|k| std::env::var(k).ok());
+            published::push(&handle.repo, &args.remote, &creds)
                 .with_context(|| format!("pushing {} to {}", published::LIVE_REF, args.remote))?;
         }
         published_as = Some(commit.to_string());

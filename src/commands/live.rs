@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::catalog::discover::CatalogLocation;
 use crate::catalog::open::Opened;
-use crate::integrations::config::ConfigError;
+use crate::integrations::config::Sections;
 use crate::integrations::engine::LiveSnapshot;
 use crate::integrations::{published, Engine, EntityView, LiveConfig, LiveOptions, Progress};
 
@@ -24,13 +24,17 @@ pub enum Setup {
 
 /// Resolves `integrations:` and `live:` with tokens from the environment
 /// `main` captured.
-pub fn config(ctx: &Context, opened: &Opened) -> Result<LiveConfig, ConfigError> {
-    let c = &opened.catalog.config;
-    LiveConfig::resolve(&c.integrations, &c.live, &ctx.settings.env.lookup())
+pub fn config(ctx: &Context, opened: &Opened) -> Result<LiveConfig> {
+    let sections = Sections::of(&opened.catalog)?;
+    Ok(LiveConfig::resolve(
+        &sections.integrations,
+        &sections.live,
+        &ctx.settings.env.lookup(),
+    )?)
 }
 
 /// The engine for this command. `only` restricts integrations by name.
-pub fn setup(ctx: &Context, opened: &Opened, only: &[String]) -> Result<Setup, ConfigError> {
+pub fn setup(ctx: &Context, opened: &Opened, only: &[String]) -> Result<Setup> {
     if ctx.settings.no_live {
         return Ok(Setup::Off("live data turned off (--no-live)".into()));
     }

@@ -103,14 +103,6 @@ impl<'a> Open<'a> {
             ..self
         }
     }
-
-    /// The same, also loading `files`.
-    pub fn with_files(self, extra_files: &'a [String]) -> Self {
-        Open {
-            extra_files,
-            ..self
-        }
-    }
 }
 
 /// What every command gets: output decisions and the run's settings.
@@ -208,6 +200,9 @@ impl Context<'_> {
             use_index,
             extra_files: how.extra_files,
         })?;
+        // idp.yaml is checked whole when the catalog is opened: the sections
+        // the integrations own are typed (and a bad value located) there.
+        crate::integrations::config::Sections::of(&opened.catalog)?;
         for w in &opened.warnings {
             self.ui.warn(w);
         }

@@ -17,7 +17,7 @@ use idp::scaffold::create::{
     Push, Register, Run, UnknownActions,
 };
 use idp::scaffold::source::{self, CatalogTemplates};
-use idp::scaffold::{repo, CreateRequest, LoadedTemplate, ScaffoldOptions, TemplateKind};
+use idp::scaffold::{CreateRequest, LoadedTemplate, ScaffoldOptions, TemplateKind};
 
 use crate::cli::{
     ScaffoldAction, ScaffoldArgs, ScaffoldCreateArgs, ScaffoldListArgs, ScaffoldShowArgs,
@@ -110,7 +110,7 @@ pub(super) fn resolve_template(
     arg: &str,
 ) -> Result<(LoadedTemplate, Option<(&'static Opened, CatalogLocation)>)> {
     let is_path = source::looks_like_path(arg, &ctx.settings.cwd)
-        || repo::is_git_url(arg)
+        || idp::git_remote::is_git_url(arg)
         || source::is_local_template(arg, &ctx.settings.cwd);
     let need = if is_path {
         Need::IfFound
@@ -132,7 +132,7 @@ fn resolve_for_create(
 ) -> Result<(LoadedTemplate, Option<(&'static Opened, CatalogLocation)>)> {
     let is_local = source::looks_like_path(arg, &ctx.settings.cwd)
         || source::is_local_template(arg, &ctx.settings.cwd);
-    if is_local && !repo::is_git_url(arg) {
+    if is_local && !idp::git_remote::is_git_url(arg) {
         let t = source::resolve(arg, None, &ctx.settings.cwd)?;
         if t.kind == TemplateKind::Cookiecutter {
             return Ok((t, None));
@@ -223,7 +223,7 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
         values.set(s)?;
     }
     let never_ask = args.defaults || args.no_input;
-    let token = ctx.settings.token("GITHUB_TOKEN");
+    let creds = push_credentials(ctx, cat.as_ref().map(|(o, _)| &o.catalog))?;
     let request = CreateRequest {
         template: &t,
         values: values.values,
@@ -265,11 +265,10 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
         register: if args.register {
             Register::Branch {
                 location: cat.as_ref().map(|(_, l)| l.clone()),
-                // Pushing over HTTPS authenticates with GITHUB_TOKEN when it is set.
+                // Pushing over HTTPS to GitHub authenticates with the github
+                // integration's token (see idp::git_remote).
                 push: if args.push {
-                    Push::ToOrigin {
-                        token: token.as_ref(),
-                    }
+                    Push::ToOrigin { creds: &creds }
                 } else {
                     Push::No
                 },
@@ -304,4 +303,21 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     } else {
         Exit::Ok
     })
+}
+
+/// What `--register --push` authenticates with: the github integration's
+/// token (its `token_env`, default GITHUB_TOKEN) for the GitHub host only.
+fn push_credentials(
+    ctx: &Context,
+    catalog: Option<&idp::catalog::Catalog>,
+) -> Result<idp::git_remote::Credentials> {
+    let sections = catalog
+        .map(idp::integrations::config::Sections::of)
+        .transpose()?
+        .unwrap_or_default();
+    // Read through the settings so the token is registered for redaction.
+    let env = |var: &str| ctx.settings.token(var).map(|t| t.expose().to_string());
+    Ok(idp::integrations::config::github_git_credentials(
+        &sections, &env,
+    ))
 }

@@ -5,7 +5,9 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::catalog::discover::CatalogLocation;
+use crate::catalog::Catalog;
 use crate::exit::Exit;
+use crate::integrations::config::{github_git_credentials, Sections};
 use crate::integrations::published;
 
 use super::{Context, Open, UsageError};
@@ -34,13 +36,13 @@ pub fn run(ctx: &Context) -> Result<Exit> {
         ),
     };
     writeln!(out, "{what} ({at}, {} entities)", catalog.entities.len())?;
-    writeln!(out, "{}", fetch_live_snapshot(ctx, &location))?;
+    writeln!(out, "{}", fetch_live_snapshot(ctx, &location, catalog))?;
     Ok(Exit::Ok)
 }
 
 /// Fetches the live snapshot `idp enrich --publish` pushed, if the
 /// catalog repository has a remote with one. Never fails the sync.
-fn fetch_live_snapshot(ctx: &Context, location: &CatalogLocation) -> String {
+fn fetch_live_snapshot(ctx: &Context, location: &CatalogLocation, catalog: &Catalog) -> String {
     let handle = match ctx.repository(location, "the published live snapshot") {
         Ok(h) => h,
         Err(_) => return "live snapshot: not a git repository, nothing to fetch".into(),
@@ -48,7 +50,10 @@ fn fetch_live_snapshot(ctx: &Context, location: &CatalogLocation) -> String {
     if handle.repo.find_remote("origin").is_err() {
         return "live snapshot: no origin remote to fetch refs/idp/live from".into();
     }
-    match published::fetch(&handle.repo, "origin") {
+    let creds = Sections::of(catalog)
+        .map(|s| github_git_credentials(&s, &|k| std::env::var(k).ok()))
+        .unwrap_or_default();
+    match published::fetch(&handle.repo, "origin", &creds) {
         Ok(true) => match published::read(&handle.repo) {
             Ok(Some(s)) => format!(
                 "fetched {} (live data for {} entities, taken {})",

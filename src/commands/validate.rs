@@ -1,6 +1,6 @@
 //! `idp validate [PATH…]`.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -10,13 +10,11 @@ use crate::catalog::config::CatalogConfig;
 use crate::catalog::config::CATALOG_CONFIG_FILE;
 use crate::catalog::discover::CatalogLocation;
 use crate::catalog::load::load_selected;
-use crate::catalog::locate::locate;
 use crate::catalog::snapshot::{relative, FileSet, Snapshot};
-use crate::catalog::validate::{validate, Report, Scope};
-use crate::catalog::{Catalog, CatalogError, Origin, Problem, Severity};
+use crate::catalog::validate::{Report, Scope};
+use crate::catalog::{Catalog, CatalogError, Origin};
 use crate::cli::ValidateArgs;
 use crate::exit::Exit;
-use crate::integrations::engine::check_config;
 use crate::output::{problems, write_data};
 
 use super::show::display_path;
@@ -33,7 +31,7 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Exit> {
         (Some(location), true) => whole_catalog(ctx, location)?,
         (Some(CatalogLocation::Dir(root)), false) => {
             match paths_in_catalog(root, &args.paths, &ctx.settings.cwd)? {
-                Some(rel) => files_in_catalog(ctx, located.as_ref().expect("located"), rel)?,
+                Some(rel) => files_in_catalog(ctx, located.as_ref().expect("located"), root, rel)?,
                 None => loose_files(ctx, &args.paths)?,
             }
         }
@@ -72,87 +70,69 @@ fn whole_catalog(ctx: &Context, location: &CatalogLocation) -> Result<(Report, S
         today: ctx.settings.today(),
     };
     let mut report = run_validation(&opened.catalog, opened.snapshot.as_deref(), &scope);
-    report.errors.extend(integration_problems(ctx, opened));
+    let shown = display_path(&opened.catalog.origin.location, CATALOG_CONFIG_FILE);
+    report.errors.extend(idp::check::settings(
+        &opened.catalog,
+        &shown,
+        &ctx.settings.env.lookup(),
+    )?);
     Ok((report, summary(&opened.catalog)))
 }
 
-/// Problems of the live-data settings in idp.yaml, located at their key.
-fn integration_problems(ctx: &Context, opened: &crate::catalog::open::Opened) -> Vec<Problem> {
-    let config = &opened.catalog.config;
-    let text = opened
-        .snapshot
-        .as_deref()
-        .and_then(|s| s.read(CATALOG_CONFIG_FILE).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-        .unwrap_or_default();
-    let env = ctx.settings.env.lookup();
-    check_config(&config.integrations, &config.live, &env)
-        .into_iter()
-        .map(|e| {
-            let path = match (&e.key, e.integration.is_empty()) {
-                (_, true) => "live".to_string(),
-                (Some(k), false) => format!("integrations.{}.{k}", e.integration),
-                (None, false) => format!("integrations.{}", e.integration),
-            };
-            let (line, column) = locate(&text, 0, &path)
-                .or_else(|| locate(&text, 0, &format!("integrations.{}", e.integration)))
-                .unwrap_or((1, 1));
-            let message = e.to_string();
-            let message = message.strip_prefix("idp.yaml: ").unwrap_or(&message);
-            Problem::new(
-                Severity::Error,
-                "integration-config",
-                message,
-                &display_path(&opened.catalog.origin.location, CATALOG_CONFIG_FILE),
-                line,
-                column,
-            )
-        })
-        .collect()
-}
-
+/// `idp validate PATH…` inside a catalog: the named descriptors checked as
+/// members of the catalog, through the same path as a scaffolded one.
 fn files_in_catalog(
     ctx: &Context,
     location: &CatalogLocation,
+    root: &Path,
     rel: Vec<String>,
 ) -> Result<(Report, String)> {
-    let opened = ctx.open_at(location, Open::PARSED.with_files(&rel))?;
-    let snapshot = opened.snapshot.as_deref();
-    // Directories named on the command line stand for the files under them.
-    let mut files: HashSet<String> = HashSet::new();
-    for r in &rel {
-        let prefix = format!("{r}/");
-        let inside: Vec<String> = snapshot
-            .map(|s| {
-                s.files()
-                    .iter()
-                    .map(|f| f.path.clone())
-                    .filter(|p| p.starts_with(&prefix) || r.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-        if inside.is_empty() {
-            files.insert(r.clone());
-        } else {
-            files.extend(inside);
-        }
-    }
-    let scope = Scope {
-        files: Some(&files),
-        check_references: true,
-        today: ctx.settings.today(),
-    };
-    let report = run_validation(&opened.catalog, snapshot, &scope);
-    let entities = opened
-        .catalog
+    let opened = ctx.open_at(location, Open::PARSED)?;
+    let catalog = &opened.catalog;
+    // A directory named on the command line stands for the descriptor files
+    // under it that the catalog read; a file for itself, even one idp.yaml's
+    // globs leave out.
+    let read_by_catalog: BTreeSet<&str> = catalog
         .entities
         .iter()
-        .filter(|e| files.contains(&e.source.file))
-        .count();
+        .map(|e| e.source.file.as_str())
+        .chain(catalog.rejected.iter().map(|r| r.source.file.as_str()))
+        .chain(catalog.problems.iter().map(|p| p.file.as_str()))
+        .collect();
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    for r in &rel {
+        if r.is_empty() || root.join(r).is_dir() {
+            let prefix = format!("{r}/");
+            names.extend(
+                read_by_catalog
+                    .iter()
+                    .filter(|f| r.is_empty() || f.starts_with(&prefix))
+                    .map(|f| f.to_string()),
+            );
+        } else {
+            names.insert(r.clone());
+        }
+    }
+    let names: Vec<PathBuf> = names.into_iter().map(PathBuf::from).collect();
+    let read = idp::check::snapshot_reader(opened.snapshot.as_deref());
+    let checked = idp::check::new_descriptors(
+        Some(idp::check::Against {
+            catalog,
+            read: &read,
+        }),
+        root,
+        &names,
+        idp::check::Placement::InCatalog,
+        ctx.settings.today(),
+    )?;
+    let mut report = checked.report;
+    for p in report.errors.iter_mut().chain(report.warnings.iter_mut()) {
+        p.file = display_path(&catalog.origin.location, &p.file);
+    }
     let checked = format!(
         "{} (against {})",
-        count(files.len(), entities),
-        opened.catalog.origin.location
+        count(names.len(), checked.entities.len()),
+        catalog.origin.location
     );
     Ok((report, checked))
 }
@@ -173,12 +153,8 @@ fn loose_files(ctx: &Context, paths: &[PathBuf]) -> Result<(Report, String)> {
 }
 
 fn run_validation(catalog: &Catalog, snapshot: Option<&dyn Snapshot>, scope: &Scope) -> Report {
-    let read = |path: &str| -> Option<String> {
-        snapshot
-            .and_then(|s| s.read(path).ok())
-            .and_then(|b| String::from_utf8(b).ok())
-    };
-    let mut report = validate(catalog, scope, &read);
+    let read = idp::check::snapshot_reader(snapshot);
+    let mut report = idp::check::catalog(catalog, scope, &read);
     for p in report.errors.iter_mut().chain(report.warnings.iter_mut()) {
         p.file = display_path(&catalog.origin.location, &p.file);
     }

@@ -155,8 +155,9 @@ fn latest_activity(outcomes: &BTreeMap<String, Outcome>) -> Option<Value> {
     (!activity.is_empty()).then_some(Value::Object(activity))
 }
 
+/// A git URL, unless a file of that name exists (`a@b:c` can be both).
 fn looks_like_remote(s: &str) -> bool {
-    s.contains("://") || (s.contains('@') && s.contains(':') && !Path::new(s).exists())
+    idp::git_remote::is_git_url(s) && !Path::new(s).exists()
 }
 
 /// `.`, `..`, `./x`, `/abs`, `~/x`, or anything with a `/` that exists on disk.

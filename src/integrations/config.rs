@@ -11,8 +11,10 @@
 //! live: { concurrency: 16, per_host: 4, timeout: 10s, deadline: 20s }
 //! ```
 //!
-//! Field types are checked while `idp.yaml` is read, so a bad duration or
-//! URL is reported at its file:line:column like every other config error.
+//! The catalog keeps both sections as written; [`Sections::of`] types them
+//! here, where they belong, so a bad duration or URL is reported at its
+//! file:line:column of `idp.yaml` like every other config error (the
+//! commands check them as soon as the catalog is opened).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,6 +23,9 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use url::Url;
+
+use crate::catalog::config::CATALOG_CONFIG_FILE;
+use crate::catalog::{Catalog, CatalogError};
 
 /// A duration written as text (`10m`, `90s`), checked when read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,6 +216,59 @@ pub struct IntegrationEntry {
     /// Everything else, read by the integration itself.
     #[serde(flatten)]
     pub options: Map<String, Value>,
+}
+
+/// The `integrations:` and `live:` sections of a catalog's `idp.yaml`, typed.
+#[derive(Debug, Clone, Default)]
+pub struct Sections {
+    /// Live-data integrations by name (`github:`, `pagerduty:`, …); an
+    /// integration without an entry is off.
+    pub integrations: BTreeMap<String, IntegrationEntry>,
+    /// Engine-wide live-data limits (concurrency, timeouts, deadline).
+    pub live: LiveSettings,
+}
+
+impl Sections {
+    /// Types both sections of `catalog`'s `idp.yaml`; a bad value is a
+    /// catalog config error at its file:line:column.
+    pub fn of(catalog: &Catalog) -> Result<Self, CatalogError> {
+        let file = std::path::Path::new(&catalog.origin.location).join(CATALOG_CONFIG_FILE);
+        Ok(Sections {
+            integrations: catalog.config.section("integrations", &file)?,
+            live: catalog.config.section("live", &file)?,
+        })
+    }
+}
+
+/// Credentials for git over HTTP(S) with GitHub (`scaffold --register
+/// --push`, `enrich --publish`): the token of `integrations.github` (the
+/// variable its `token_env` names, default `GITHUB_TOKEN`; `env` reads it),
+/// for the GitHub host only — `github.com` for the public API, the API's
+/// host for GitHub Enterprise. Other hosts get the ssh agent and the git
+/// credential helper (see `crate::git_remote`).
+pub fn github_git_credentials(
+    sections: &Sections,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> crate::git_remote::Credentials {
+    let entry = sections
+        .integrations
+        .get("github")
+        .cloned()
+        .unwrap_or_default();
+    let Ok(cfg) = IntegrationConfig::resolve("github", &entry, env) else {
+        return crate::git_remote::Credentials::none();
+    };
+    match (cfg.base_url.host_str(), &cfg.token) {
+        (Some(host), Some(token)) => {
+            let host = if host.eq_ignore_ascii_case("api.github.com") {
+                "github.com"
+            } else {
+                host
+            };
+            crate::git_remote::Credentials::with_token(host, token.expose())
+        }
+        _ => crate::git_remote::Credentials::none(),
+    }
 }
 
 /// The `live:` section: engine-wide limits.

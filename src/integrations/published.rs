@@ -7,6 +7,7 @@
 use git2::{Oid, Repository, Signature};
 
 use super::engine::LiveSnapshot;
+use crate::git_remote::{self, Credentials, PushError, Remote};
 
 /// The ref the snapshot lives on.
 pub const LIVE_REF: &str = "refs/idp/live";
@@ -23,6 +24,14 @@ pub enum PublishError {
         what: String,
         /// The git error.
         source: git2::Error,
+    },
+    /// The remote refused `refs/idp/live` (a protected ref, a hook).
+    #[error("the remote refused {reference}: {status}")]
+    Refused {
+        /// The reference.
+        reference: String,
+        /// What the server said.
+        status: String,
     },
     /// The stored snapshot does not parse.
     #[error("{LIVE_REF}:{FILE} is not a live snapshot: {0}")]
@@ -118,27 +127,22 @@ pub fn write(repo: &Repository, snapshot: &LiveSnapshot) -> Result<Oid, PublishE
     .map_err(git("committing the snapshot"))
 }
 
-/// Pushes `refs/idp/live` to `remote`.
-pub fn push(repo: &Repository, remote: &str) -> Result<(), PublishError> {
-    let mut r = repo
-        .find_remote(remote)
-        .map_err(git("finding the remote to push to"))?;
+/// Pushes `refs/idp/live` to `remote`, authenticated as `crate::git_remote`
+/// says with `creds`.
+pub fn push(repo: &Repository, remote: &str, creds: &Credentials) -> Result<(), PublishError> {
     let refspec = format!("+{LIVE_REF}:{LIVE_REF}");
-    crate::tls::before_network();
-    r.push(&[refspec.as_str()], None)
-        .map_err(git("pushing refs/idp/live"))
+    git_remote::push(repo, remote, &[refspec.as_str()], creds).map_err(|e| match e {
+        PushError::Git(e) => git("pushing refs/idp/live")(e),
+        PushError::Rejected { reference, status } => PublishError::Refused { reference, status },
+    })
 }
 
 /// Fetches `refs/idp/live` from `remote` into the same ref; a remote
 /// without one is not an error.
-pub fn fetch(repo: &Repository, remote: &str) -> Result<bool, PublishError> {
-    let mut r = repo
-        .find_remote(remote)
-        .map_err(git("finding the remote to fetch from"))?;
+pub fn fetch(repo: &Repository, remote: &str, creds: &Credentials) -> Result<bool, PublishError> {
     let refspec = format!("+{LIVE_REF}:{LIVE_REF}");
-    crate::tls::before_network();
-    match r.fetch(&[refspec.as_str()], None, None) {
-        Ok(()) => Ok(repo.find_reference(LIVE_REF).is_ok()),
+    match git_remote::fetch(repo, Remote::Named(remote), &[refspec.as_str()], creds) {
+        Ok(_) => Ok(repo.find_reference(LIVE_REF).is_ok()),
         Err(e) if e.message().contains("couldn't find remote ref") => Ok(false),
         Err(e) => Err(git("fetching refs/idp/live")(e)),
     }

@@ -5,24 +5,19 @@
 //! and names are not already taken.
 //!
 //! [`validate_generated`] is the descriptor check on its own, for any
-//! directory a template produced. Nothing here prints.
+//! directory a template produced; the checking itself is
+//! [`crate::check::new_descriptors`], shared with `idp scaffold` and `idp
+//! validate`. Nothing here prints.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::error::ScaffoldError;
 use super::{render_into, LoadedTemplate, ScaffoldOptions};
-use crate::catalog::load::{load_selected, Loaded};
-use crate::catalog::snapshot::FileSet;
-use crate::catalog::validate::{validate, Scope};
 use crate::catalog::Catalog;
+use crate::check::{Against, Placement};
 
 /// File names of generated descriptors.
 pub const DESCRIPTOR_NAMES: &[&str] = &["catalog-info.yaml", "catalog-info.yml"];
-
-/// Prefix given to generated files inside the combined catalog, so they
-/// never collide with the catalog's own paths.
-const GENERATED: &str = "(generated)";
 
 /// One problem in a generated descriptor.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -78,62 +73,20 @@ pub fn validate_generated(
     if found.is_empty() {
         return Ok(check);
     }
-    let set = FileSet::new(project, &found).map_err(|e| ScaffoldError::InvalidValue {
-        name: "catalog-info.yaml".into(),
-        message: e.to_string(),
-    })?;
-    let names: Vec<String> = check.descriptors.clone();
-    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let mut generated = load_selected(&set, &name_refs);
-    let tag = |file: &mut String| *file = format!("{GENERATED}/{file}");
-    for e in &mut generated.entities {
-        tag(&mut e.source.file);
-    }
-    for r in &mut generated.rejected {
-        tag(&mut r.source.file);
-    }
-    for p in &mut generated.problems {
-        tag(&mut p.file);
-    }
-    check.entities = generated
-        .entities
-        .iter()
-        .map(|e| e.entity_ref().key())
-        .collect();
-    let in_scope: HashSet<String> = names.iter().map(|n| format!("{GENERATED}/{n}")).collect();
-    let combined = match catalog {
-        Some(cat) => {
-            let mut entities = cat.entities.clone();
-            entities.extend(generated.entities);
-            Catalog::new(
-                Loaded {
-                    entities,
-                    rejected: generated.rejected,
-                    problems: generated.problems,
-                    files: generated.files,
-                },
-                cat.config.clone(),
-                cat.origin.clone(),
-            )
-        }
-        None => Catalog::new(generated, Default::default(), Default::default()),
-    };
-    let read = |file: &str| -> Option<String> {
-        let rel = file.strip_prefix(GENERATED)?.trim_start_matches('/');
-        std::fs::read_to_string(project.join(rel)).ok()
-    };
-    let scope = Scope {
-        files: Some(&in_scope),
-        check_references: catalog.is_some(),
-        today,
-    };
-    let report = validate(&combined, &scope, &read);
+    let no_files = |_: &str| None;
+    let against = catalog.map(|catalog| Against {
+        catalog,
+        read: &no_files,
+    });
+    let checked = crate::check::new_descriptors(against, project, &found, Placement::Beside, today)
+        .map_err(|e| ScaffoldError::InvalidValue {
+            name: "catalog-info.yaml".into(),
+            message: e.to_string(),
+        })?;
+    check.entities = checked.entities;
+    let report = checked.report;
     let convert = |p: &crate::catalog::Problem| DescriptorProblem {
-        file: p
-            .file
-            .strip_prefix(GENERATED)
-            .map(|f| f.trim_start_matches('/').to_string())
-            .unwrap_or_else(|| p.file.clone()),
+        file: p.file.clone(),
         line: p.line,
         code: p.code.to_string(),
         message: p.message.clone(),

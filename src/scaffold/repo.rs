@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use git2::{IndexAddOption, Repository, Signature};
 
 use super::error::ScaffoldError;
+use crate::git_remote::{self, Checkout, Credentials};
 
 /// Initialises a repository in `dir` and commits everything in it that git
 /// would add: the project's own `.gitignore` (and git's other ignore rules)
@@ -118,30 +119,16 @@ fn enclosing_repo_git2(dir: &Path) -> Option<(PathBuf, Option<String>)> {
     Some((root, head))
 }
 
-/// Whether `s` looks like a git URL rather than a path or a name.
-pub fn is_git_url(s: &str) -> bool {
-    s.starts_with("https://")
-        || s.starts_with("http://")
-        || s.starts_with("ssh://")
-        || s.starts_with("git://")
-        || s.starts_with("file://")
-        || s.starts_with("git+")
-        || (s.starts_with("git@") && s.contains(':'))
-        || s.ends_with(".git")
-}
-
 /// Clones `url` (optionally at `rev`) into a new temporary directory.
 pub fn clone(
     url: &str,
     rev: Option<&str>,
 ) -> Result<(tempfile::TempDir, Option<String>), ScaffoldError> {
-    let url = url.strip_prefix("git+").unwrap_or(url);
     let dir = tempfile::Builder::new()
         .prefix("idp-template-")
         .tempdir()
         .map_err(|e| ScaffoldError::io(std::env::temp_dir(), e))?;
-    crate::tls::before_network();
-    let repo = Repository::clone(url, dir.path())
+    let repo = git_remote::clone(url, dir.path(), Checkout::WorkTree, &Credentials::none())
         .map_err(|e| ScaffoldError::git(format!("clone {url}"), e))?;
     if let Some(rev) = rev {
         let obj = repo

@@ -268,7 +268,7 @@ pub fn resolve(
     catalog: Option<&CatalogTemplates>,
     cwd: &Path,
 ) -> Result<LoadedTemplate, ScaffoldError> {
-    if repo::is_git_url(arg) && !cwd.join(arg).exists() {
+    if crate::git_remote::is_git_url(arg) && !cwd.join(arg).exists() {
         let (url, subdir) = split_url_subdir(arg);
         let (temp, commit) = repo::clone(url, None)?;
         let dir = temp.path().join(subdir);
@@ -528,7 +528,7 @@ pub fn from_source(
 ) -> Result<LoadedTemplate, ScaffoldError> {
     match source {
         TemplateSource::Dir { repo: r, subdir } => {
-            if repo::is_git_url(r) && !Path::new(r).exists() {
+            if crate::git_remote::is_git_url(r) && !Path::new(r).exists() {
                 let arg = if subdir.is_empty() {
                     r.clone()
                 } else {

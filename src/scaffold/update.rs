@@ -343,7 +343,7 @@ struct Rendered {
 /// Opens a template repository recorded as a path or a git URL (cloned into
 /// a temporary directory, which the caller keeps alive).
 fn open_dir_repo(repo: &str) -> Result<(git2::Repository, Option<tempfile::TempDir>), UpdateError> {
-    if super::repo::is_git_url(repo) {
+    if crate::git_remote::is_git_url(repo) {
         let (dir, _) = super::repo::clone(repo, None).map_err(|e| UpdateError::Source {
             repo: repo.to_string(),
             message: e.to_string(),

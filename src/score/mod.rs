@@ -28,13 +28,13 @@ pub use facts::{Facts, LiveFacts, NoIntegrations};
 use crate::catalog::{Catalog, Entity};
 
 /// `apiVersion` of scorecard documents.
-pub const API_VERSION: &str = "idp.dev/v1alpha1";
+pub const API_VERSION: &str = crate::catalog::kinds::IDP_API_VERSION;
 /// `kind` of scorecard documents.
-pub const KIND: &str = "Scorecard";
+pub const KIND: &str = crate::catalog::kinds::SCORECARD_KIND;
 
 /// Whether an entity is a scorecard document.
 pub fn is_scorecard(entity: &Entity) -> bool {
-    entity.kind == KIND && entity.api_version == API_VERSION
+    crate::catalog::kinds::is_scorecard_kind(&entity.kind, &entity.api_version)
 }
 
 /// The catalog's scorecards, compiled, with the issues of each

@@ -9,7 +9,7 @@ use super::rules::*;
 use super::spec::{check_spec, kind_api_versions};
 use super::Finding;
 use crate::catalog::config::CustomKind;
-use crate::catalog::kinds::BUILTIN_KINDS;
+use crate::catalog::kinds::{is_scorecard_kind, BUILTIN_KINDS};
 
 // NoForeignRootFieldsEntityPolicy: `relations` and `status` are computed by the
 // catalog and not allowed in descriptor files.
@@ -297,8 +297,9 @@ fn check_kind(
         check_spec(kind, map.get("spec"), out);
         return;
     }
-    // idp's own kind; its spec is checked by `score::validate`, which needs the catalog.
-    if kind == crate::score::KIND && api_version == crate::score::API_VERSION {
+    // idp's own kind; its spec is checked by `score::validate`, which needs
+    // the catalog (run beside this by `crate::check`).
+    if is_scorecard_kind(kind, api_version) {
         return;
     }
     let declared = custom.iter().find(|c| {

@@ -3,6 +3,10 @@
 //! relations, and catalog-wide checks (an entity defined twice, references to
 //! entities that do not exist). All problems are collected in one run, each
 //! located at file:line:column with the source line for a caret.
+//!
+//! Documents a floor above owns (scorecards) are checked by that floor
+//! through the `more` hook of [`validate`]; `crate::check` wires it, so this
+//! module never imports `score`.
 
 mod catalog_wide;
 mod entity;
@@ -18,7 +22,7 @@ use serde::Serialize;
 
 use super::config::CustomKind;
 use super::locate::Locator;
-use super::model::Source;
+use super::model::{Entity, Source};
 use super::problem::{Problem, Severity};
 use super::Catalog;
 
@@ -101,8 +105,15 @@ pub struct Scope<'a> {
 }
 
 /// Validates a freshly loaded catalog. `read` returns a file's text by
-/// catalog-relative path, to locate problems and show source lines.
-pub fn validate(catalog: &Catalog, scope: &Scope, read: &dyn Fn(&str) -> Option<String>) -> Report {
+/// catalog-relative path, to locate problems and show source lines; `more`
+/// adds the findings of the floors above for an entity they own (see
+/// `crate::check::catalog`, which every command uses).
+pub fn validate(
+    catalog: &Catalog,
+    scope: &Scope,
+    read: &dyn Fn(&str) -> Option<String>,
+    more: &dyn Fn(&Entity) -> Vec<Finding>,
+) -> Report {
     let in_scope = |file: &str| scope.files.is_none_or(|set| set.contains(file));
     let custom = &catalog.config.custom_kinds;
     let schemas = custom_schemas(custom, read);
@@ -116,13 +127,7 @@ pub fn validate(catalog: &Catalog, scope: &Scope, read: &dyn Fn(&str) -> Option<
         if let Some(validator) = schemas.get(&entity.kind.to_ascii_lowercase()) {
             findings.extend(schema_findings(validator, entity.doc()));
         }
-        if crate::score::is_scorecard(entity) {
-            findings.extend(crate::score::validate::findings(
-                entity,
-                catalog,
-                scope.today,
-            ));
-        }
+        findings.extend(more(entity));
         for f in findings {
             report.push(f.into_problem(&entity.source, Some(r.clone())));
         }

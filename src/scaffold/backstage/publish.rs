@@ -12,7 +12,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::catalog::Catalog;
-use crate::integrations::config::IntegrationConfig;
+use crate::git_remote::{self, Credentials, PushError};
+use crate::integrations::config::{IntegrationConfig, Sections};
 use crate::scaffold::error::ScaffoldError;
 use crate::vars::Vars;
 
@@ -51,15 +52,21 @@ pub fn integration(
     if action != "publish:github" {
         return Err(unsupported(action, step, ""));
     }
-    let entry = catalog
-        .and_then(|c| c.config.integrations.get("github"))
-        .ok_or_else(|| {
-            unsupported(
-                action,
-                step,
-                ": the catalog's idp.yaml configures no integrations.github",
-            )
-        })?;
+    let sections = catalog
+        .map(Sections::of)
+        .transpose()
+        .map_err(|e| ScaffoldError::InvalidValue {
+            name: "--publish".into(),
+            message: e.to_string(),
+        })?
+        .unwrap_or_default();
+    let entry = sections.integrations.get("github").ok_or_else(|| {
+        unsupported(
+            action,
+            step,
+            ": the catalog's idp.yaml configures no integrations.github",
+        )
+    })?;
     let cfg = IntegrationConfig::resolve("github", entry, &env.lookup()).map_err(|e| {
         ScaffoldError::InvalidValue {
             name: "--publish".into(),
@@ -202,7 +209,9 @@ pub fn publish(
     })
 }
 
-/// Pushes the checked-out branch of `project` to `url` as `origin`.
+/// Pushes the checked-out branch of `project` to `url` as `origin`; the
+/// token goes along to that URL's host only (the host the GitHub API, which
+/// already holds the token, named for the new repository).
 fn push(project: &Path, url: &str, token: &str) -> Result<String, ScaffoldError> {
     let git = |what: &str| {
         let what = what.to_string();
@@ -211,33 +220,24 @@ fn push(project: &Path, url: &str, token: &str) -> Result<String, ScaffoldError>
     let repo = git2::Repository::open(project).map_err(git("open the project repository"))?;
     let head = repo.head().map_err(git("read HEAD"))?;
     let branch = head.shorthand().unwrap_or("main").to_string();
-    let mut remote = match repo.find_remote("origin") {
-        Ok(r) => r,
-        Err(_) => repo
-            .remote("origin", url)
-            .map_err(git("add remote origin"))?,
-    };
-    let token = token.to_string();
-    let mut callbacks = git2::RemoteCallbacks::new();
-    callbacks.credentials(move |_, _, _| git2::Cred::userpass_plaintext("x-access-token", &token));
-    let refused = std::rc::Rc::new(std::cell::RefCell::new(None::<String>));
-    let seen = refused.clone();
-    callbacks.push_update_reference(move |r, status| {
-        if let Some(s) = status {
-            *seen.borrow_mut() = Some(format!("{r}: {s}"));
-        }
-        Ok(())
-    });
-    let mut opts = git2::PushOptions::new();
-    opts.remote_callbacks(callbacks);
-    let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
-    crate::tls::before_network();
-    remote
-        .push(&[spec.as_str()], Some(&mut opts))
-        .map_err(git(&format!("push {branch} to {url}")))?;
-    drop(opts);
-    if let Some(r) = refused.borrow_mut().take() {
-        return Err(api_error("push", format!("the new repository refused {r}")));
+    if repo.find_remote("origin").is_err() {
+        repo.remote("origin", url)
+            .map_err(git("add remote origin"))?;
     }
+    let creds = match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+    {
+        Some(host) => Credentials::with_token(&host, token),
+        None => Credentials::none(),
+    };
+    let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
+    git_remote::push(&repo, "origin", &[spec.as_str()], &creds).map_err(|e| match e {
+        PushError::Git(e) => git(&format!("push {branch} to {url}"))(e),
+        PushError::Rejected { reference, status } => api_error(
+            "push",
+            format!("the new repository refused {reference}: {status}"),
+        ),
+    })?;
     Ok(branch)
 }

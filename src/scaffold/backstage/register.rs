@@ -2,13 +2,14 @@
 //! repository on a new branch `idp/register-<name>`, built from the tip of
 //! the checked-out branch plus the one new file, so the user's branch,
 //! index and working tree are never touched. `--push` then pushes that
-//! branch to `origin`.
+//! branch to `origin` (through `crate::git_remote`, with the credentials
+//! the caller passes).
 
 use std::path::{Path, PathBuf};
 
-use git2::{FileMode, Oid, PushOptions, RemoteCallbacks, Repository, Signature, Tree};
+use git2::{FileMode, Oid, Repository, Signature, Tree};
 
-use crate::integrations::config::Secret;
+use crate::git_remote::{self, Credentials, PushError};
 use crate::scaffold::error::ScaffoldError;
 
 /// Annotation on a Template naming where its descriptors go in the
@@ -248,11 +249,11 @@ pub fn check(
 pub enum Push<'a> {
     /// Keep the branch local.
     No,
-    /// Push it. Over HTTPS, `token` (the caller's `GITHUB_TOKEN`) is the
-    /// password when given, else git's credential helper answers.
+    /// Push it, authenticating as `creds` say (see `crate::git_remote`:
+    /// the ssh agent, a token for its own host only, the credential helper).
     ToOrigin {
-        /// The token to authenticate with.
-        token: Option<&'a Secret>,
+        /// What to authenticate with.
+        creds: &'a Credentials,
     },
 }
 
@@ -263,7 +264,7 @@ pub fn register(
     descriptor: &[u8],
     entity_name: &str,
     rel_path: &str,
-    push: Push,
+    push: Push<'_>,
 ) -> Result<Registered, ScaffoldError> {
     let cat = CatalogRepo::open(catalog_root, matches!(push, Push::ToOrigin { .. }))?;
     let (in_repo, parts) = cat.path_in_repo(rel_path)?;
@@ -301,8 +302,8 @@ pub fn register(
         .map_err(git(format!("create branch {branch}")))?;
 
     let mut pushed = false;
-    if let Push::ToOrigin { token } = push {
-        push_branch(repo, &branch, token)?;
+    if let Push::ToOrigin { creds } = push {
+        push_branch(repo, &branch, creds)?;
         pushed = true;
     }
     Ok(Registered {
@@ -314,48 +315,17 @@ pub fn register(
     })
 }
 
-fn push_branch(
-    repo: &Repository,
-    branch: &str,
-    token: Option<&Secret>,
-) -> Result<(), ScaffoldError> {
-    let mut remote = repo.find_remote("origin").map_err(|_| {
-        push_refused("the catalog repository has no remote 'origin' to push to".into())
-    })?;
-    let config = repo.config().ok();
-    let mut callbacks = RemoteCallbacks::new();
-    callbacks.credentials(move |url, username, allowed| {
-        if allowed.contains(git2::CredentialType::SSH_KEY) {
-            return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
-        }
-        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
-            if let Some(token) = token {
-                return git2::Cred::userpass_plaintext("x-access-token", token.expose());
-            }
-            if let Some(cfg) = &config {
-                return git2::Cred::credential_helper(cfg, url, username);
-            }
-        }
-        git2::Cred::default()
-    });
-    let rejected = std::rc::Rc::new(std::cell::RefCell::new(None::<String>));
-    let seen = rejected.clone();
-    callbacks.push_update_reference(move |refname, status| {
-        if let Some(s) = status {
-            *seen.borrow_mut() = Some(format!("{refname}: {s}"));
-        }
-        Ok(())
-    });
-    let mut opts = PushOptions::new();
-    opts.remote_callbacks(callbacks);
-    let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
-    crate::tls::before_network();
-    remote
-        .push(&[spec.as_str()], Some(&mut opts))
-        .map_err(git(format!("push {branch} to origin")))?;
-    drop(opts);
-    if let Some(r) = rejected.borrow_mut().take() {
-        return Err(push_refused(format!("origin refused the push of {r}")));
+fn push_branch(repo: &Repository, branch: &str, creds: &Credentials) -> Result<(), ScaffoldError> {
+    if repo.find_remote("origin").is_err() {
+        return Err(push_refused(
+            "the catalog repository has no remote 'origin' to push to".into(),
+        ));
     }
-    Ok(())
+    let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
+    git_remote::push(repo, "origin", &[spec.as_str()], creds).map_err(|e| match e {
+        PushError::Git(e) => git(format!("push {branch} to origin"))(e),
+        PushError::Rejected { reference, status } => {
+            push_refused(format!("origin refused the push of {reference}: {status}"))
+        }
+    })
 }
