@@ -263,6 +263,9 @@ pub enum Command {
     /// pays the API cost once for everyone, whose `idp sync` fetches it.
     /// Tokens come from the environment only (GITHUB_TOKEN, PAGERDUTY_TOKEN,
     /// … or the variable `token_env:` names); `idp doctor` lists them.
+    ///
+    /// With no integration configured there is nothing to enrich: idp says
+    /// so on stderr and exits 0 (nothing is fetched or published).
     #[command(after_help = "Examples:
   idp enrich
   idp enrich --kind component --owner payments

@@ -128,7 +128,7 @@ pub enum InitError {
         dir: PathBuf,
     },
     /// A starter file already exists (with `--force`); nothing was written.
-    #[error("{} already exists; idp init never overwrites a file", path.display())]
+    #[error("{} already exists", path.display())]
     Exists {
         /// The existing file.
         path: PathBuf,

@@ -11,6 +11,7 @@ use idp::integrations;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
+mod command_error;
 mod commands;
 mod exit;
 mod output;
@@ -21,6 +22,7 @@ use std::io::{self, Write};
 use clap::Parser;
 
 use crate::cli::{Cli, ColorChoice};
+use crate::command_error::CommandError;
 use crate::exit::Exit;
 use crate::output::style::{paint, ERROR};
 use crate::output::{sanitize, Ui};
@@ -64,6 +66,7 @@ fn main() {
         }
     }
     let code = match Settings::resolve(&cli, env, terminal)
+        .map_err(CommandError::from)
         .and_then(|settings| commands::run(cli, &ui, settings))
     {
         Ok(code) => code,
@@ -104,8 +107,8 @@ fn terminal_width() -> Option<u16> {
 }
 
 /// Prints the error chain with hints; returns the exit code.
-fn report(ui: &Ui, err: &anyhow::Error) -> Exit {
-    let code = exit::classify(err);
+fn report(ui: &Ui, err: &CommandError) -> Exit {
+    let code = err.exit();
     if code == Exit::Ok {
         return code; // closed pipe: the reader went away, nothing to say
     }
@@ -115,11 +118,11 @@ fn report(ui: &Ui, err: &anyhow::Error) -> Exit {
     let mut stderr = ui.stderr();
     let label = paint(ui.color_err, ERROR, "error");
     let text = |e: &dyn std::fmt::Display| sanitize::block(&e.to_string()).into_owned();
-    let _ = writeln!(stderr, "{label}: {}", text(err));
-    for cause in err.chain().skip(1) {
+    let _ = writeln!(stderr, "{label}: {}", text(&err.error));
+    for cause in err.error.chain().skip(1) {
         let _ = writeln!(stderr, "  caused by: {}", text(cause));
     }
-    for hint in exit::hints(err) {
+    for hint in &err.hints {
         let _ = writeln!(stderr, "  hint: {}", text(&hint));
     }
     code

@@ -9,7 +9,6 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::Result;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use idp::catalog::config::Dirs;
@@ -98,7 +97,7 @@ pub struct Settings {
 
 impl Settings {
     /// Settles the flags of `cli` against the environment `env`.
-    pub fn resolve(cli: &Cli, env: Vars, terminal: Terminal) -> Result<Self> {
+    pub fn resolve(cli: &Cli, env: Vars, terminal: Terminal) -> std::io::Result<Self> {
         Ok(Settings {
             catalog: cli.global.catalog.clone(),
             rev: cli.global.rev.clone(),
@@ -116,7 +115,7 @@ impl Settings {
     }
 
     /// The run's timestamp; a bad `IDP_NOW` is a usage error.
-    pub fn now(&self) -> Result<DateTime<FixedOffset>, UsageError> {
+    pub fn now(&self) -> std::result::Result<DateTime<FixedOffset>, UsageError> {
         match &self.now {
             Now::At(t) => Ok(*t),
             Now::Bad(text) => Err(UsageError(format!(

@@ -16,6 +16,8 @@ mod completions;
 mod confinement;
 #[path = "it/contracts.rs"]
 mod contracts;
+#[path = "it/errors.rs"]
+mod errors;
 #[path = "it/fake_api.rs"]
 mod fake_api;
 #[path = "it/formats.rs"]

@@ -163,6 +163,10 @@ pub struct UserConfig {
     /// Keys that were ignored, for the caller to show (the library never prints).
     #[serde(skip)]
     pub ignored: Vec<UnknownKey>,
+    /// Where this config is read from (whether or not it exists), for
+    /// advice that names it.
+    #[serde(skip)]
+    pub file: PathBuf,
 }
 
 /// The keys [`UserConfig`] reads.
@@ -208,10 +212,16 @@ impl UserConfig {
         let path = dirs.config.join("config.yaml");
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self {
+                    file: path,
+                    ..Self::default()
+                })
+            }
             Err(e) => return Err(CatalogError::io(path, e)),
         };
         let mut config: UserConfig = from_yaml_text(&text, &path)?;
+        config.file = path.clone();
         if let Some(s) = &config.sync_interval {
             if let Err(e) = humantime::parse_duration(s) {
                 let (line, column) = locate_value(&text, 0, "sync_interval").unwrap_or((1, 1));

@@ -51,7 +51,9 @@ pub fn find_catalog(
         };
         return Ok((CatalogLocation::Dir(shown), FoundBy::Enclosing));
     }
-    Err(CatalogError::NoCatalog)
+    Err(CatalogError::NoCatalog {
+        user_config: user.file.clone(),
+    })
 }
 
 /// A git URL ([`crate::git_remote::is_git_url`]) or a bare repository is

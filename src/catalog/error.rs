@@ -8,12 +8,31 @@ use std::path::PathBuf;
 pub enum CatalogError {
     /// No catalog was configured anywhere.
     #[error("no catalog configured")]
-    NoCatalog,
-    /// The configured path does not exist or is not a directory.
-    #[error("catalog {path} does not exist or is not a directory")]
+    NoCatalog {
+        /// The user config file that could name one (read or not), so the
+        /// advice can name the real path (`XDG_CONFIG_HOME` honoured).
+        user_config: PathBuf,
+    },
+    /// The configured path does not exist.
+    #[error("catalog {path} does not exist")]
     Missing {
         /// The path as given.
         path: PathBuf,
+    },
+    /// The configured path exists but is not a directory.
+    #[error("catalog {path} is not a directory")]
+    NotADirectory {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// The catalog holds no descriptor at all: most likely the wrong
+    /// directory, which must not pass for an empty catalog.
+    #[error("no descriptors found under {location} (include globs: {})", include.join(", "))]
+    NoDescriptors {
+        /// The catalog location as shown.
+        location: String,
+        /// The include globs in force.
+        include: Vec<String>,
     },
     /// A git operation failed.
     #[error("{action} {target}")]
@@ -43,6 +62,12 @@ pub enum CatalogError {
         what: String,
         /// The catalog path.
         path: PathBuf,
+    },
+    /// A remote catalog was never fetched and fetching is not allowed.
+    #[error("cannot read catalog {url}: it has never been fetched, and fetching is turned off")]
+    NeverFetched {
+        /// The URL.
+        url: String,
     },
     /// A remote catalog could not be cloned and there is no earlier copy.
     #[error("cannot fetch catalog {url}: {reason}")]
@@ -92,6 +117,16 @@ impl CatalogError {
             action,
             target: target.into(),
             source,
+        }
+    }
+
+    /// The path does not exist, or is not a directory.
+    pub fn missing(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        if path.exists() {
+            CatalogError::NotADirectory { path }
+        } else {
+            CatalogError::Missing { path }
         }
     }
 

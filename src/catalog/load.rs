@@ -135,12 +135,18 @@ struct Selector {
     exclude: GlobSet,
 }
 
+/// The include globs in force: `idp.yaml`'s, or every `*.yaml`/`*.yml`.
+pub fn include_globs(config: &CatalogConfig) -> Vec<String> {
+    config
+        .include
+        .clone()
+        .unwrap_or_else(|| vec!["**/*.yaml".to_string(), "**/*.yml".to_string()])
+}
+
 impl Selector {
     fn new(config: &CatalogConfig) -> Result<Self, CatalogError> {
-        let defaults = vec!["**/*.yaml".to_string(), "**/*.yml".to_string()];
-        let include = config.include.as_ref().unwrap_or(&defaults);
         Ok(Selector {
-            include: glob_set(include)?,
+            include: glob_set(&include_globs(config))?,
             exclude: glob_set(&config.exclude)?,
         })
     }

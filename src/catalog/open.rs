@@ -8,10 +8,10 @@ use super::config::Dirs;
 use super::discover::CatalogLocation;
 use super::error::CatalogError;
 use super::index::{self, Fingerprint};
-use super::load::{load, read_config};
+use super::load::{include_globs, load, read_config, Loaded};
 use super::remote::{open_remote, FetchPolicy};
 use super::snapshot::{relative, GitTree, Snapshot, WorkTree};
-use super::{Catalog, Origin};
+use super::{Catalog, CatalogConfig, Origin};
 
 /// How to open the catalog.
 #[derive(Debug, Clone)]
@@ -76,12 +76,12 @@ fn from_index(opts: &OpenOptions, key: &str, notes: &mut Vec<String>) -> Option<
 
 fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
     if !dir.is_dir() {
-        return Err(CatalogError::Missing { path: dir.into() });
+        return Err(CatalogError::missing(dir));
     }
     let root = dir.canonicalize().map_err(|e| CatalogError::io(dir, e))?;
     let label = dir.display().to_string();
     if let Some(rev) = opts.rev {
-        let handle = dir_repository(dir, &format!("--ref {rev}"))?;
+        let handle = dir_repository(dir, &format!("reading revision '{rev}'"))?;
         let commit = resolve_commit(&handle.repo, Some(rev), &label)?;
         return open_commit(handle.repo, commit, &handle.subdir, &label, opts);
     }
@@ -109,6 +109,7 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
     let tree = WorkTree::open(&root)?;
     let config = read_config(&tree, &label)?;
     let loaded = load(&tree, &config, opts.extra_files)?;
+    require_descriptors(&loaded, &config, &label, opts)?;
     let origin = Origin {
         location: label,
         commit: None,
@@ -167,6 +168,7 @@ fn open_commit(
     }
     let config = read_config(&tree as &dyn Snapshot, label)?;
     let loaded = load(&tree, &config, opts.extra_files)?;
+    require_descriptors(&loaded, &config, label, opts)?;
     let catalog = Catalog::new(loaded, config, origin);
     if opts.use_index {
         index::write(&opts.dirs.cache, &key, &catalog, None);
@@ -177,6 +179,28 @@ fn open_commit(
         notes,
         snapshot: Some(Box::new(tree)),
     })
+}
+
+/// Refuses a catalog with no descriptor file at all: a `--catalog` pointing
+/// at the wrong directory must not pass for an empty catalog. Only the
+/// current catalog is held to this (an old revision may well predate the
+/// first descriptor), and only when nothing was read: a broken file or a
+/// rejected document is a catalog with problems, not the wrong directory.
+fn require_descriptors(
+    loaded: &Loaded,
+    config: &CatalogConfig,
+    label: &str,
+    opts: &OpenOptions,
+) -> Result<(), CatalogError> {
+    let nothing =
+        loaded.entities.is_empty() && loaded.rejected.is_empty() && loaded.problems.is_empty();
+    if nothing && opts.rev.is_none() && opts.extra_files.is_empty() {
+        return Err(CatalogError::NoDescriptors {
+            location: label.to_string(),
+            include: include_globs(config),
+        });
+    }
+    Ok(())
 }
 
 /// The commit a revision names (`HEAD` when none).
@@ -278,7 +302,7 @@ pub fn repository(
 
 fn dir_repository(dir: &Path, what: &str) -> Result<CatalogRepo, CatalogError> {
     if !dir.is_dir() {
-        return Err(CatalogError::Missing { path: dir.into() });
+        return Err(CatalogError::missing(dir));
     }
     let root = dir.canonicalize().map_err(|e| CatalogError::io(dir, e))?;
     let label = dir.display().to_string();

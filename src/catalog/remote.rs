@@ -53,9 +53,8 @@ pub fn open_remote(
     let path = clone_dir(cache, url);
     if !path.join("HEAD").exists() {
         if policy.offline {
-            return Err(CatalogError::Remote {
+            return Err(CatalogError::NeverFetched {
                 url: url.to_string(),
-                reason: "it has never been fetched and --offline forbids fetching; run `idp sync` once while online".into(),
             });
         }
         let repo = clone(url, &path)?;

@@ -110,7 +110,7 @@ impl WorkTree {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         dirs.sort();
         if dirs.is_empty() {
-            return Err(CatalogError::Missing { path: root.into() });
+            return Err(CatalogError::missing(root));
         }
         let sizes = files.iter().map(|f| (f.path.clone(), f.size)).collect();
         Ok(WorkTree {

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use anyhow::Result;
+use crate::command_error::Result;
 use serde::Serialize;
 
 use crate::cli::DoctorArgs;

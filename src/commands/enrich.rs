@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use anyhow::{Context as _, Result};
+use crate::command_error::{ErrorContext as _, Result};
 use serde::Serialize;
 
 use crate::catalog::filter_check::check_filter;
@@ -14,6 +14,7 @@ use crate::cli::EnrichArgs;
 use crate::exit::Exit;
 use crate::integrations::config::{github_git_credentials, Sections};
 use crate::integrations::{published, EntityView, Status};
+use crate::output::format::ViewFormat;
 use crate::output::write_data;
 
 use super::live::{setup, Setup};
@@ -68,7 +69,14 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
     }
     let engine = match setup(ctx, opened, &args.integration)? {
         Setup::Ready(engine) => engine,
-        Setup::Off(why) => return Err(UsageError(format!("nothing to enrich: {why}")).into()),
+        // `enrich --no-live` contradicts itself.
+        Setup::Off(why) if ctx.settings.no_live => {
+            return Err(UsageError(format!("nothing to enrich: {why}")).into())
+        }
+        // A catalog without integrations is a valid catalog: nothing to do
+        // is not a failure (a scheduled job keeps passing until someone
+        // configures one), but it is said, and nothing is published.
+        Setup::Off(why) => return nothing_to_enrich(ctx, args.output, &why, entities.len()),
     };
     let views: Vec<EntityView> = entities.iter().map(|e| EntityView::of(e)).collect();
     let snapshot = engine.fetch(&views);
@@ -153,6 +161,33 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
         }
     }
     out.flush()?;
+    Ok(Exit::Ok)
+}
+
+/// Says there is nothing to enrich; data formats get an empty report.
+fn nothing_to_enrich(
+    ctx: &Context,
+    output: ViewFormat,
+    why: &str,
+    entities: usize,
+) -> Result<Exit> {
+    ctx.ui.warn(&format!(
+        "nothing to enrich: {why}; nothing was fetched or published"
+    ));
+    if let Some(data) = output.data() {
+        let mut out = ctx.ui.stdout();
+        write_data(
+            &mut out,
+            data,
+            &serde_json::json!({
+                "entities": entities,
+                "integrations": {},
+                "published": null,
+                "snapshot": crate::integrations::engine::LiveSnapshot::default(),
+            }),
+        )?;
+        out.flush()?;
+    }
     Ok(Exit::Ok)
 }
 

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::Result;
+use crate::command_error::Result;
 
 use crate::catalog::graph::impact;
 use crate::catalog::resolve::resolve;

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Result;
+use crate::command_error::Result;
 
 use idp::init::{init, EXAMPLE_ENTITY};
 

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::Result;
+use crate::command_error::Result;
 use serde_json::Value;
 
 use crate::catalog::fields::default_kind;

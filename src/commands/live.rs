@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use anyhow::Result;
+use crate::command_error::Result;
 
 use crate::catalog::discover::CatalogLocation;
 use crate::catalog::open::Opened;

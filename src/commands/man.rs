@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use crate::command_error::{ErrorContext as _, Result};
 use clap::CommandFactory;
 
 use crate::cli::{Cli, ManArgs};

@@ -25,7 +25,7 @@ mod who_owns;
 
 use std::time::Duration;
 
-use anyhow::Result;
+use crate::command_error::Result;
 
 use crate::catalog::config::UserConfig;
 use crate::catalog::discover::{find_catalog, CatalogLocation, FoundBy};

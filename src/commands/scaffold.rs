@@ -7,11 +7,11 @@
 
 use std::io::Write;
 
-use anyhow::Result;
+use crate::command_error::{CommandError, Kind, Result};
 
 use idp::catalog::discover::CatalogLocation;
 use idp::catalog::open::Opened;
-use idp::catalog::{Catalog, CatalogError};
+use idp::catalog::Catalog;
 use idp::scaffold::create::{
     Answering, Code, CreateError, CreateHost, Existing, Git, HostFailed, Limits, Preview, Publish,
     Push, Register, Run, UnknownActions,
@@ -55,7 +55,7 @@ fn open_catalog(ctx: &Context, need: Need) -> Result<Option<(&'static Opened, Ca
     let required = need == Need::Required;
     let location = match ctx.locate() {
         Ok((l, _)) => l,
-        Err(e) if !required && is_no_catalog(&e) => return Ok(None),
+        Err(e) if !required && e.is_no_catalog() => return Ok(None),
         Err(e) => return Err(e),
     };
     match ctx.open_at(&location, Open::PARSED) {
@@ -67,13 +67,6 @@ fn open_catalog(ctx: &Context, need: Need) -> Result<Option<(&'static Opened, Ca
         }
         Err(e) => Err(e),
     }
-}
-
-fn is_no_catalog(e: &anyhow::Error) -> bool {
-    matches!(
-        e.downcast_ref::<CatalogError>(),
-        Some(CatalogError::NoCatalog)
-    )
 }
 
 fn templates_of<'a>(
@@ -182,7 +175,7 @@ fn show(ctx: &Context, args: ScaffoldShowArgs) -> Result<Exit> {
 struct Host<'c, 'a> {
     ctx: &'c Context<'a>,
     /// Why the late catalog could not be opened (reported as the error).
-    failure: Option<anyhow::Error>,
+    failure: Option<CommandError>,
 }
 
 impl CreateHost for Host<'_, '_> {
@@ -285,11 +278,25 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     };
     let mut host = Host { ctx, failure: None };
     let created = idp::scaffold::create(request, &mut host).map_err(|e| match e {
-        // The inner errors decide the exit status (crate::exit).
+        // The inner errors decide the exit status (crate::command_error).
         CreateError::Scaffold(e) => e.into(),
         CreateError::Catalog(e) => e.into(),
-        CreateError::Host => host.failure.take().unwrap_or_else(|| e.into()),
-        other => anyhow::Error::new(other),
+        CreateError::Descriptor {
+            path,
+            line,
+            column,
+            source,
+        } => CommandError::from(source).context(format!(
+            "reading the generated {}:{line}:{column}",
+            path.display()
+        )),
+        CreateError::TempDir(e) => {
+            CommandError::new(Kind::Environment, e).context("creating a temporary directory")
+        }
+        CreateError::Host => host
+            .failure
+            .take()
+            .unwrap_or_else(|| CommandError::internal(e)),
     })?;
     let mut out = ctx.ui.stdout();
     match args.output.data() {

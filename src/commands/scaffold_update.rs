@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Result;
+use crate::command_error::{CommandError, Result};
 
 use idp::catalog::Catalog;
 use idp::scaffold::fixtures::{run_fixture, FixtureResult};
@@ -93,9 +93,11 @@ pub fn update(ctx: &Context, args: ScaffoldUpdateArgs) -> Result<Exit> {
         options: opts,
     };
     let updated = idp::scaffold::update(request, &mut Host { ctx }).map_err(|e| match e {
-        // The inner error decides the exit status (crate::exit).
-        UpdateFailed::Plan(e) => anyhow::Error::new(e),
-        apply => anyhow::Error::new(apply),
+        // The inner error decides the exit status (crate::command_error).
+        UpdateFailed::Plan(e) => e.into(),
+        UpdateFailed::Apply { project, source } => {
+            CommandError::from(*source).context(format!("updating {}", project.display()))
+        }
     })?;
     let counts = updated.plan.merge.counts();
     let mut out = ctx.ui.stdout();

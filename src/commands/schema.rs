@@ -1,6 +1,6 @@
 //! `idp schema [KIND] [--write DIR]`.
 
-use anyhow::{Context as _, Result};
+use crate::command_error::{ErrorContext as _, Result};
 
 use crate::catalog::kinds::schemas;
 use crate::cli::SchemaArgs;

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use crate::command_error::Result;
 
 use crate::catalog::config::CatalogConfig;
 use crate::catalog::config::CATALOG_CONFIG_FILE;
@@ -14,6 +14,7 @@ use crate::catalog::snapshot::{relative, FileSet, Snapshot};
 use crate::catalog::validate::{Report, Scope};
 use crate::catalog::{Catalog, CatalogError, Origin};
 use crate::cli::ValidateArgs;
+use crate::command_error::CommandError;
 use crate::exit::Exit;
 use crate::output::{problems, write_data};
 
@@ -21,10 +22,11 @@ use super::show::display_path;
 use super::{Context, Open};
 
 pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Exit> {
+    check_paths(&ctx.settings.cwd, &args.paths)?;
     let located = match ctx.locate() {
         Ok(l) => Some(l.0),
         // Loose files can be checked without a catalog; the whole catalog cannot.
-        Err(e) if !args.paths.is_empty() && is_no_catalog(&e) => None,
+        Err(e) if !args.paths.is_empty() && e.is_no_catalog() => None,
         Err(e) => return Err(e),
     };
     let (report, checked) = match (&located, args.paths.is_empty()) {
@@ -55,11 +57,23 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Exit> {
     })
 }
 
-fn is_no_catalog(e: &anyhow::Error) -> bool {
-    matches!(
-        e.downcast_ref::<CatalogError>(),
-        Some(CatalogError::NoCatalog)
-    )
+/// Paths named on the command line are arguments: one that cannot be read
+/// is a usage error (exit 2), not an unreadable catalog.
+fn check_paths(cwd: &Path, paths: &[PathBuf]) -> Result<()> {
+    for p in paths {
+        if let Err(e) = std::fs::metadata(cwd.join(p)) {
+            let why = if e.kind() == std::io::ErrorKind::NotFound {
+                "No such file or directory".to_string()
+            } else {
+                e.to_string()
+            };
+            return Err(CommandError::user(format!(
+                "cannot validate {}: {why}",
+                p.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn whole_catalog(ctx: &Context, location: &CatalogLocation) -> Result<(Report, String)> {

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Result;
+use crate::command_error::Result;
 
 use std::collections::BTreeMap;
 

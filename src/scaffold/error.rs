@@ -30,7 +30,7 @@ pub enum ScaffoldError {
 
     /// A render would produce more than the output limit (per file, or in
     /// total for the project).
-    #[error("rendering {what} stopped at the output limit: {} {limit} bytes; the template writes too much; raise the limit with --max-output-bytes if it is legitimate", if *project { "the project would pass" } else { "the file would pass" })]
+    #[error("rendering {what} stopped at the output limit: {} {limit} bytes; the template writes too much", if *project { "the project would pass" } else { "the file would pass" })]
     OutputTooLarge {
         /// What was rendered.
         what: String,
@@ -41,7 +41,7 @@ pub enum ScaffoldError {
     },
 
     /// A template used up its fuel: it loops (nearly) forever.
-    #[error("rendering {what} stopped at the fuel limit ({fuel} steps): the template loops too long or forever; raise the limit with --fuel if it is legitimate")]
+    #[error("rendering {what} stopped at the fuel limit ({fuel} steps): the template loops too long or forever")]
     OutOfFuel {
         /// What was rendered.
         what: String,
@@ -101,7 +101,7 @@ pub enum ScaffoldError {
     },
 
     /// A required value is missing and there is no terminal to ask on.
-    #[error("no value for {name} and no terminal to ask on: pass {flag}")]
+    #[error("no value for {name} and no terminal to ask on")]
     MissingValue {
         /// The variable or parameter.
         name: String,
@@ -119,14 +119,14 @@ pub enum ScaffoldError {
     },
 
     /// The target directory exists and is not empty.
-    #[error("{} exists and is not empty; nothing was written (add --force to write into it; existing files are never overwritten without --overwrite)", path.display())]
+    #[error("{} exists and is not empty; nothing was written", path.display())]
     TargetNotEmpty {
         /// The target directory.
         path: PathBuf,
     },
 
     /// Files already exist where the template wants to write them.
-    #[error("{} would be overwritten: {}; nothing was written (add --overwrite to replace them)", if paths.len() == 1 { "a file" } else { "files" }, paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    #[error("{} would be overwritten: {}; nothing was written", if paths.len() == 1 { "a file" } else { "files" }, paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
     WouldOverwrite {
         /// The existing files.
         paths: Vec<PathBuf>,
@@ -162,6 +162,30 @@ pub enum ScaffoldError {
     /// A feature that this template needs is not supported.
     #[error("unsupported: {0}")]
     Unsupported(String),
+
+    /// A step uses an action idp cannot run locally.
+    #[error("invalid template {}: step '{step}' uses the action '{action}', which idp cannot run locally (it runs {})", template.display(), known.join(", "))]
+    UnknownAction {
+        /// The template file.
+        template: PathBuf,
+        /// The step's id.
+        step: String,
+        /// The action it names.
+        action: String,
+        /// The actions idp runs.
+        known: Vec<String>,
+    },
+
+    /// Publishing the new repository is not supported for this step.
+    #[error("publishing is not supported yet: {action} (step '{step}'){why}")]
+    PublishUnsupported {
+        /// The publish action.
+        action: String,
+        /// The step's id.
+        step: String,
+        /// Why (with its leading separator), or empty.
+        why: String,
+    },
 }
 
 impl ScaffoldError {

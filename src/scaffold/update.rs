@@ -27,7 +27,7 @@ use super::{render_into, LoadedTemplate, ScaffoldOptions};
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
     /// `.idp/answers.yaml` is missing or unreadable.
-    #[error("cannot read the answers file {}: {reason}; was this project made with `idp scaffold`?", path.display())]
+    #[error("cannot read the answers file {}: {reason}", path.display())]
     Answers {
         /// The answers file.
         path: PathBuf,
@@ -60,7 +60,7 @@ pub enum UpdateError {
         message: String,
     },
     /// The catalog holding the template could not be opened.
-    #[error("cannot open the catalog holding the template (recorded as {catalog}): {message}; pass --catalog <dir-or-url> to read it from where it is now")]
+    #[error("cannot open the catalog holding the template (recorded as {catalog}): {message}")]
     Catalog {
         /// The catalog location as recorded.
         catalog: String,
@@ -68,7 +68,7 @@ pub enum UpdateError {
         message: String,
     },
     /// The project has uncommitted changes.
-    #[error("{} has uncommitted changes ({}); commit or stash them first, or pass --force", project.display(), summarize(paths))]
+    #[error("{} has uncommitted changes ({})", project.display(), summarize(paths))]
     Dirty {
         /// The project.
         project: PathBuf,
@@ -76,7 +76,7 @@ pub enum UpdateError {
         paths: Vec<String>,
     },
     /// The project is not in a git repository, so changes could not be undone.
-    #[error("{} is not in a git repository, so an update could not be undone; pass --force to update anyway", project.display())]
+    #[error("{} is not in a git repository, so an update could not be undone", project.display())]
     NotVersioned {
         /// The project.
         project: PathBuf,
@@ -564,8 +564,8 @@ pub enum UpdateFailed {
     Apply {
         /// The project.
         project: PathBuf,
-        /// What failed.
-        source: UpdateError,
+        /// What failed (boxed: the error is large and rare).
+        source: Box<UpdateError>,
     },
 }
 
@@ -587,7 +587,7 @@ pub fn update(req: UpdateRequest, host: &mut dyn UpdateHost) -> Result<Updated, 
     if !req.options.dry_run {
         plan.apply().map_err(|source| UpdateFailed::Apply {
             project: plan.project.clone(),
-            source,
+            source: Box::new(source),
         })?;
     }
     Ok(Updated {

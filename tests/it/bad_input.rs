@@ -279,7 +279,7 @@ fn missing_git_objects_fail_with_ref_but_the_working_tree_reads() {
     std::fs::remove_dir_all(repo.dir.join(".git/objects")).unwrap();
     let run = env.run(["--catalog", repo.path(), "--ref", "HEAD", "list"]);
     assert!(run.code == 2 || run.code == 4, "{run:?}");
-    run.stderr_has("--ref HEAD");
+    run.stderr_has("revision 'HEAD'");
     still_lists_good(&env, &repo);
 }
 

@@ -101,7 +101,8 @@ fn force_adds_files_but_never_overwrites_one() {
     std::fs::write(dir.join("idp.yaml"), "# my settings\n").unwrap();
     let run = env.run(["init", "--force", "repo"]);
     run.code(2)
-        .stderr_has("idp.yaml already exists; idp init never overwrites a file")
+        .stderr_has("idp.yaml already exists")
+        .stderr_has("hint: idp init never overwrites a file")
         .stderr_has("nothing was written");
     assert_eq!(
         std::fs::read_to_string(dir.join("idp.yaml")).unwrap(),

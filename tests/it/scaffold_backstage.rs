@@ -327,9 +327,10 @@ fn values_file_supplies_typed_values() {
 fn missing_required_values_off_a_terminal_name_the_flags() {
     let env = TestEnv::new();
     let cat = catalog(&env);
-    scaffold(&env, &cat, "svc", &[]).code(2).stderr_has(
-        "no value for name, owner and no terminal to ask on: pass --set name=… --set owner=…",
-    );
+    scaffold(&env, &cat, "svc", &[])
+        .code(2)
+        .stderr_has("no value for name, owner and no terminal to ask on")
+        .stderr_has("hint: pass --set name=… --set owner=…");
     assert!(!out_dir(&env).exists(), "nothing may be left behind");
 }
 

@@ -34,9 +34,11 @@ pub struct Published {
 }
 
 fn unsupported(action: &str, step: &str, why: &str) -> ScaffoldError {
-    ScaffoldError::Unsupported(format!(
-        "publishing is not supported yet: {action} (step '{step}'){why}; run without --publish to create the repository locally (git init and a first commit)"
-    ))
+    ScaffoldError::PublishUnsupported {
+        action: action.to_string(),
+        step: step.to_string(),
+        why: why.to_string(),
+    }
 }
 
 /// The GitHub integration `--publish` uses for the step `step` running

@@ -203,14 +203,11 @@ pub fn check_actions(
         return Ok(());
     }
     if let Some(s) = steps.iter().find(|s| !actions::is_known(&s.action)) {
-        return Err(ScaffoldError::InvalidTemplate {
-            path: template.to_path_buf(),
-            message: format!(
-                "step '{}' uses the action '{}', which idp cannot run locally (it runs {}); pass --skip-unknown-actions to skip such steps with a warning",
-                s.id,
-                s.action,
-                actions::KNOWN.join(", ")
-            ),
+        return Err(ScaffoldError::UnknownAction {
+            template: template.to_path_buf(),
+            step: s.id.clone(),
+            action: s.action.clone(),
+            known: actions::KNOWN.iter().map(|a| a.to_string()).collect(),
         });
     }
     Ok(())
