@@ -70,6 +70,8 @@ mod schema;
 mod score;
 #[path = "it/settings.rs"]
 mod settings;
+#[path = "it/tables.rs"]
+mod tables;
 #[path = "it/terminal_safety.rs"]
 mod terminal_safety;
 #[path = "it/time.rs"]

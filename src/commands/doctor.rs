@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::cli::DoctorArgs;
 use crate::exit::Exit;
 use crate::integrations::{Engine, LiveOptions};
+use crate::output::table::{Column, Table};
 use crate::output::write_data;
 
 use super::{Context, Open};
@@ -120,13 +121,15 @@ fn render(out: &mut dyn Write, ctx: &Context, report: &Report) -> std::io::Resul
         )?;
         return Ok(());
     }
-    let mut table = ctx.ui.table(&[
-        "integration",
-        "kind",
-        "base url",
-        "token",
-        "answers",
-        "problem",
+    // Whether the token is set and the service answers before where it
+    // points; the base URL shrinks and goes first.
+    let mut table = Table::new([
+        Column::keep("integration", 100),
+        Column::shrink("kind", 20, 6),
+        Column::shrink("base url", 10, 16),
+        Column::shrink("token", 90, 24),
+        Column::shrink("answers", 60, 12),
+        Column::shrink("problem", 80, 16),
     ]);
     for r in &report.integrations {
         let token = match (&r.token_env, r.token_set, r.token_required) {
@@ -140,20 +143,16 @@ fn render(out: &mut dyn Write, ctx: &Context, report: &Report) -> std::io::Resul
             _ if ctx.settings.offline => "not checked".into(),
             _ => "no".into(),
         };
-        table.add_row(
-            [
-                r.name.clone(),
-                r.kind.clone(),
-                r.base_url.clone(),
-                token,
-                answers,
-                // may quote a server's error body
-                r.problem.clone().unwrap_or_default(),
-            ]
-            .map(crate::output::sanitize::line_string),
-        );
+        table.add_row([
+            r.name.clone(),
+            r.kind.clone(),
+            r.base_url.clone(),
+            token,
+            answers,
+            // may quote a server's error body (the table sanitizes cells)
+            r.problem.clone().unwrap_or_default(),
+        ]);
     }
-    crate::output::Ui::keep_columns(&mut table, 2);
-    writeln!(out, "{table}")?;
+    ctx.ui.write_table(out, &table)?;
     writeln!(out, "\nLive cache: {}", report.cache)
 }

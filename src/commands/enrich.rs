@@ -203,7 +203,8 @@ fn tallies_rows(tallies: &BTreeMap<String, Tally>) -> Vec<[String; 5]> {
                 .take(3)
                 .map(|(r, n)| format!("{n}× {}", crate::output::sanitize::line(r)))
                 .collect::<Vec<_>>()
-                .join("\n");
+                // one line per integration: the table never wraps a cell
+                .join("; ");
             [
                 crate::output::sanitize::line_string(name.clone()),
                 t.ok.to_string(),

@@ -4,8 +4,9 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value};
 
-use super::sanitize::{self, block_string, line_string};
+use super::sanitize;
 use super::style::{paint, DIM, HEADER};
+use super::table::{Column, Table};
 use super::Ui;
 use crate::catalog::fields::default_kind;
 use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
@@ -51,32 +52,29 @@ pub fn list_table(out: &mut dyn Write, ui: &Ui, entities: &[&Entity]) -> io::Res
     if entities.is_empty() {
         return writeln!(out, "No entities match.");
     }
-    let mut table = ui.table(&[
-        "Name",
-        "Kind",
-        "Owner",
-        "Type",
-        "Lifecycle",
-        "System",
-        "Title",
+    // Who and what first; the title is the first to shrink and to go.
+    let mut table = Table::new([
+        Column::keep("Name", 100),
+        Column::keep("Kind", 80),
+        Column::keep("Owner", 90),
+        Column::shrink("Type", 50, 7),
+        Column::shrink("Lifecycle", 60, 10),
+        Column::shrink("System", 40, 8),
+        Column::shrink("Title", 10, 12),
     ]);
     for e in entities {
         let spec = |f: &str| e.spec_str(f).unwrap_or("").to_string();
-        table.add_row(
-            [
-                short_name(e),
-                e.kind.clone(),
-                short_ref(e, "owner"),
-                spec("type"),
-                spec("lifecycle"),
-                short_ref(e, "system"),
-                e.title.clone().unwrap_or_default(),
-            ]
-            .map(line_string),
-        );
+        table.add_row([
+            short_name(e),
+            e.kind.clone(),
+            short_ref(e, "owner"),
+            spec("type"),
+            spec("lifecycle"),
+            short_ref(e, "system"),
+            e.title.clone().unwrap_or_default(),
+        ]);
     }
-    Ui::keep_columns(&mut table, 6);
-    writeln!(out, "{}", table.trim_fmt())?;
+    ui.write_table(out, &table)?;
     let noun = if entities.len() == 1 {
         "entity"
     } else {
@@ -180,62 +178,83 @@ pub fn show(
     if let Some(spec) = spec.filter(|s| !s.is_empty()) {
         writeln!(out)?;
         writeln!(out, "{}", h("Spec"))?;
-        let mut table = ui.table(&["Field", "Value"]);
+        let mut table = Table::new([Column::keep("Field", 100), Column::shrink("Value", 50, 12)]);
         for (k, v) in spec {
-            table.add_row(vec![
-                line_string(k.clone()),
-                block_string(truncate(&render_value(v), 400)),
-            ]);
+            table.add_row([k.clone(), spec_value(v)]);
         }
-        writeln!(out, "{}", table.trim_fmt())?;
+        ui.write_table(out, &table)?;
     }
 
     if !entity.relations.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", h("Relations"))?;
-        let mut table = ui.table(&["Relation", "Entity", "Ref"]);
+        let mut table = Table::new([
+            Column::keep("Relation", 90),
+            Column::shrink("Entity", 10, 12),
+            Column::keep("Ref", 100),
+        ]);
         for r in &entity.relations {
             let title = match catalog.get(&r.target) {
                 Some(t) => t.display_name().to_string(),
                 None => format!("{} (not in the catalog)", r.target.name),
             };
-            table.add_row(
-                [r.kind.as_str().to_string(), title, r.target.to_string()].map(line_string),
-            );
+            table.add_row([r.kind.as_str().to_string(), title, r.target.to_string()]);
         }
-        writeln!(out, "{}", table.trim_fmt())?;
+        ui.write_table(out, &table)?;
     }
 
     let links = entity.links();
     if !links.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", h("Links"))?;
-        let mut table = ui.table(&["Title", "URL", "Type"]);
+        let mut table = Table::new([
+            Column::shrink("Title", 50, 10),
+            Column::shrink("URL", 100, 24),
+            Column::shrink("Type", 10, 6),
+        ]);
         for l in links {
-            table.add_row(
-                [
-                    l.title.unwrap_or_default(),
-                    l.url,
-                    l.kind.or(l.icon).unwrap_or_default(),
-                ]
-                .map(line_string),
-            );
+            table.add_row([
+                l.title.unwrap_or_default(),
+                l.url,
+                l.kind.or(l.icon).unwrap_or_default(),
+            ]);
         }
-        writeln!(out, "{}", table.trim_fmt())?;
+        ui.write_table(out, &table)?;
     }
 
     if let Some(Value::Object(ann)) = entity.lookup("metadata.annotations") {
         if !ann.is_empty() {
             writeln!(out)?;
             writeln!(out, "{}", h("Annotations"))?;
-            let mut table = ui.table(&["Key", "Value"]);
+            let mut table = Table::new([
+                Column::shrink("Key", 100, 20),
+                Column::shrink("Value", 50, 12),
+            ]);
             for (k, v) in ann {
-                table.add_row(vec![line_string(k.clone()), line_string(scalar(v))]);
+                table.add_row([k.clone(), scalar(v)]);
             }
-            writeln!(out, "{}", table.trim_fmt())?;
+            ui.write_table(out, &table)?;
         }
     }
     Ok(())
+}
+
+/// A list or map on one line, YAML flow style without the outer brackets.
+fn inline(v: &Value) -> String {
+    let nested = |v: &Value| match v {
+        Value::Object(_) => format!("{{{}}}", inline(v)),
+        Value::Array(_) => format!("[{}]", inline(v)),
+        other => scalar(other),
+    };
+    match v {
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", nested(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Array(items) => items.iter().map(nested).collect::<Vec<_>>().join(", "),
+        other => scalar(other),
+    }
 }
 
 fn scalar(v: &Value) -> String {
@@ -245,30 +264,50 @@ fn scalar(v: &Value) -> String {
     }
 }
 
-fn render_value(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.trim_end().to_string(),
-        Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
-            items.iter().map(scalar).collect::<Vec<_>>().join("\n")
+/// Longest spec value shown, in characters (`-o yaml` shows all).
+const SPEC_VALUE_MAX: usize = 400;
+
+/// A spec value on one line, so each field stays one row: a text of
+/// several lines as its first line and a count, lists and maps inline
+/// (`a, b`; `key: value, key: value`; nested ones in brackets).
+fn spec_value(v: &Value) -> String {
+    let text = match v {
+        Value::String(s) => {
+            let s = s.trim();
+            let lines = s.lines().count();
+            if lines > 1 {
+                let first = s.lines().next().unwrap_or_default().trim_end();
+                return format!("{first} … ({lines} lines; -o yaml shows all)");
+            }
+            s.to_string()
         }
-        other => serde_yaml::to_string(other)
-            .unwrap_or_default()
-            .trim_end()
-            .to_string(),
+        other => inline(other),
+    };
+    if text.chars().count() <= SPEC_VALUE_MAX {
+        return text;
     }
+    let head: String = text.chars().take(SPEC_VALUE_MAX).collect();
+    format!("{head}… (-o yaml shows all)")
 }
 
-fn truncate(s: &str, max: usize) -> String {
-    let lines: Vec<&str> = s.lines().collect();
-    if s.chars().count() <= max && lines.len() <= 12 {
-        return s.to_string();
+#[cfg(test)]
+mod tests {
+    use super::spec_value;
+    use serde_json::json;
+
+    #[test]
+    fn spec_values_are_one_line() {
+        assert_eq!(spec_value(&json!(["a", "b"])), "a, b");
+        assert_eq!(
+            spec_value(&json!({"displayName": "Payments", "tags": ["x", 1], "o": {"k": null}})),
+            "displayName: Payments, tags: [x, 1], o: {k: null}"
+        );
+        assert_eq!(
+            spec_value(&json!("openapi: 3.0.3\ninfo:\n  title: X\n")),
+            "openapi: 3.0.3 … (3 lines; -o yaml shows all)"
+        );
+        let long = spec_value(&json!("x".repeat(500)));
+        assert!(long.ends_with("… (-o yaml shows all)"));
+        assert!(!long.contains('\n'));
     }
-    let head: String = lines
-        .iter()
-        .take(12)
-        .copied()
-        .collect::<Vec<_>>()
-        .join("\n");
-    let head: String = head.chars().take(max).collect();
-    format!("{head}\n… ({} lines; -o yaml shows all)", lines.len())
 }

@@ -4,8 +4,9 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::sanitize::{self, line_string};
+use super::sanitize;
 use super::style::{paint, DIM, HEADER, WARNING};
+use super::table::{Column, Table};
 use super::Ui;
 use crate::catalog::graph::{Impact, Neighbourhood, TreeNode};
 
@@ -15,7 +16,14 @@ pub fn impact_table(out: &mut dyn Write, ui: &Ui, impact: &Impact, title: &str) 
     if impact.dependents.is_empty() {
         return writeln!(out, "Nothing in the catalog depends on it.");
     }
-    let mut table = ui.table(&["Depth", "Entity", "Via", "Owner", "Contact"]);
+    // Whom to notify first; the path that led there goes first.
+    let mut table = Table::new([
+        Column::keep("Depth", 60),
+        Column::keep("Entity", 100),
+        Column::shrink("Via", 10, 10),
+        Column::keep("Owner", 90),
+        Column::shrink("Contact", 80, 16),
+    ]);
     for d in &impact.dependents {
         // The parent only: the full path of every dependent would grow with
         // the square of a chain's length.
@@ -37,23 +45,19 @@ pub fn impact_table(out: &mut dyn Write, ui: &Ui, impact: &Impact, title: &str) 
             .or(d.contacts.first())
             .map(|c| c.label.clone().unwrap_or_else(|| c.value.clone()))
             .unwrap_or_default();
-        table.add_row(
-            [
-                d.depth.to_string(),
-                entity,
-                if via.is_empty() {
-                    "(direct)".into()
-                } else {
-                    format!("via {via}")
-                },
-                d.owner.as_deref().map(short_owner).unwrap_or_default(),
-                contact,
-            ]
-            .map(line_string),
-        );
+        table.add_row([
+            d.depth.to_string(),
+            entity,
+            if via.is_empty() {
+                "(direct)".into()
+            } else {
+                format!("via {via}")
+            },
+            d.owner.as_deref().map(short_owner).unwrap_or_default(),
+            contact,
+        ]);
     }
-    Ui::keep_columns(&mut table, 2);
-    writeln!(out, "{}", table.trim_fmt())?;
+    ui.write_table(out, &table)?;
     let mut owners: Vec<&str> = impact
         .dependents
         .iter()

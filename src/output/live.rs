@@ -7,8 +7,9 @@ use std::io::{self, Write};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::sanitize::{self, block_string};
+use super::sanitize;
 use super::style::{paint, DIM, HEADER, STRONG};
+use super::table::{Column, Table};
 use super::Ui;
 use crate::integrations::{Outcome, Status};
 
@@ -144,17 +145,15 @@ pub fn enrich_summary(
         "Live data for {entities} entit{}:",
         if entities == 1 { "y" } else { "ies" }
     )?;
-    let mut table = ui.table(&[
-        "integration",
-        "ok",
-        "absent",
-        "unavailable",
-        "why unavailable",
+    let mut table = Table::new([
+        Column::keep("integration", 100),
+        Column::keep("ok", 90),
+        Column::keep("absent", 70),
+        Column::keep("unavailable", 80),
+        Column::shrink("why unavailable", 10, 16),
     ]);
     for row in rows {
-        // cells are idp's own lines of sanitized data
-        table.add_row(row.clone().map(block_string));
+        table.add_row(row.clone());
     }
-    Ui::keep_columns(&mut table, 4);
-    writeln!(out, "{table}")
+    ui.write_table(out, &table)
 }

@@ -19,10 +19,10 @@ pub mod problems;
 pub mod scaffold;
 pub mod score;
 pub mod style;
+pub mod table;
 
 use std::io::{self, Write};
 
-use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
 
 pub use format::{Data, OutputFormat};
@@ -44,7 +44,7 @@ pub struct Ui {
     pub quiet: bool,
     /// Extra notes on stderr.
     pub verbose: u8,
-    /// Terminal width for tables (`None`: do not wrap, e.g. when piped).
+    /// Terminal width for tables (`None`: no limit, e.g. when piped).
     pub width: Option<u16>,
     /// Running in GitHub Actions (print `::error` annotations).
     pub github_actions: bool,
@@ -111,31 +111,21 @@ impl Ui {
         )
     }
 
-    /// A table styled for this terminal: plain aligned columns (greppable,
-    /// like `kubectl get`), bold headers when colour is on.
-    pub fn table(&self, header: &[&str]) -> Table {
-        let mut table = Table::new();
-        table.load_preset(presets::NOTHING);
-        table.set_content_arrangement(ContentArrangement::Dynamic);
-        if let Some(w) = self.width {
-            table.set_width(w);
+    /// Writes `table` laid out for this terminal (see [`table`]): plain
+    /// aligned columns (greppable, like `kubectl get`), bold headers when
+    /// colour is on, one line per row. Columns that did not fit are named
+    /// once per run in a note on stderr (unless `--quiet`).
+    pub fn write_table(&self, out: &mut dyn Write, table: &table::Table) -> io::Result<()> {
+        // COLUMNS=0 means no usable width, as when it is unset.
+        let width = self.width.map(usize::from).filter(|w| *w > 0);
+        let rendered = table.render(self.color, width);
+        out.write_all(rendered.text.as_bytes())?;
+        if !self.quiet {
+            if let Some(note) = table::hidden_note(&rendered.hidden, width) {
+                let _ = writeln!(self.stderr(), "{note}");
+            }
         }
-        table.set_header(
-            header
-                .iter()
-                .map(|h| style::paint(self.color, style::HEADER, &h.to_uppercase())),
-        );
-        for column in table.column_iter_mut() {
-            column.set_padding((0, 2));
-        }
-        table
-    }
-
-    /// Keeps the first `n` columns at their content width; the others wrap.
-    pub fn keep_columns(table: &mut Table, n: usize) {
-        for column in table.column_iter_mut().take(n) {
-            column.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
-        }
+        Ok(())
     }
 }
 

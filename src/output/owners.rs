@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::sanitize::{self, line_string};
 use super::style::{paint, DIM, HEADER, STRONG};
+use super::table::{Column, Table};
 use super::Ui;
 use crate::catalog::ownership::{AsOwner, MatchedBy, OwnerInfo, OwnerReport};
 
@@ -119,11 +120,11 @@ fn render_as_owner(out: &mut dyn Write, ui: &Ui, me: &AsOwner) -> io::Result<()>
         "{}",
         paint(ui.color, HEADER, &format!("Owns ({})", me.owns.len()))
     )?;
-    let mut table = ui.table(&["Ref", "Title"]);
+    let mut table = Table::new([Column::keep("Ref", 100), Column::shrink("Title", 10, 12)]);
     for o in &me.owns {
-        table.add_row([o.entity_ref.clone(), o.title.clone()].map(line_string));
+        table.add_row([o.entity_ref.clone(), o.title.clone()]);
     }
-    writeln!(out, "{}", table.trim_fmt())
+    ui.write_table(out, &table)
 }
 
 fn dim_text(ui: &Ui, text: &str) -> String {
@@ -207,18 +208,20 @@ fn render_members(out: &mut dyn Write, ui: &Ui, owner: &OwnerInfo) -> io::Result
                     &format!("Members ({})", owner.members.len())
                 )
             )?;
-            let mut table = ui.table(&["Name", "Email", "Ref"]);
+            // How to reach them before how to name them in the catalog.
+            let mut table = Table::new([
+                Column::shrink("Name", 100, 12),
+                Column::shrink("Email", 90, 16),
+                Column::shrink("Ref", 50, 16),
+            ]);
             for m in &owner.members {
-                table.add_row(
-                    [
-                        m.display_name.clone(),
-                        m.email.clone().unwrap_or_default(),
-                        m.entity_ref.clone(),
-                    ]
-                    .map(line_string),
-                );
+                table.add_row([
+                    m.display_name.clone(),
+                    m.email.clone().unwrap_or_default(),
+                    m.entity_ref.clone(),
+                ]);
             }
-            writeln!(out, "{}", table.trim_fmt())?;
+            ui.write_table(out, &table)?;
         }
     }
     Ok(())

@@ -21,6 +21,7 @@ use idp::scaffold::source::TemplateInfo;
 use idp::scaffold::update::{version_json, CheckReport, UpdatePlan};
 use idp::scaffold::{TemplateSource, Updated};
 
+use super::table::{Column, Table};
 use super::{sanitize, Ui};
 
 // ------------------------------------------------------------------ list
@@ -38,25 +39,26 @@ pub fn list(
             "No templates: add kind: Template entities or cookiecutter directories under {templates_dir}/",
         );
     }
-    let mut table = ui.table(&["name", "kind", "description", "path"]);
+    let mut table = Table::new([
+        Column::keep("name", 100),
+        Column::keep("kind", 90),
+        Column::shrink("description", 10, 16),
+        Column::shrink("path", 50, 12),
+    ]);
     for t in templates {
         let about = match (&t.title, &t.description) {
             (Some(title), Some(d)) => format!("{title}: {d}"),
             (Some(x), None) | (None, Some(x)) => x.clone(),
             (None, None) => String::new(),
         };
-        table.add_row(
-            [
-                t.name.clone(),
-                t.kind.as_str().to_string(),
-                about,
-                t.path.clone(),
-            ]
-            .map(sanitize::line_string),
-        );
+        table.add_row([
+            t.name.clone(),
+            t.kind.as_str().to_string(),
+            about,
+            t.path.clone(),
+        ]);
     }
-    Ui::keep_columns(&mut table, 2);
-    writeln!(out, "{table}")
+    ui.write_table(out, &table)
 }
 
 // ------------------------------------------------------------------ show
@@ -97,35 +99,38 @@ pub fn show(out: &mut dyn Write, ui: &Ui, v: &TemplateView) -> io::Result<()> {
             out,
             "\nVariables (cookiecutter.json order; --set NAME=VALUE):"
         )?;
-        let mut table = ui.table(&["name", "kind", "default", "choices / prompt"]);
+        let mut table = Table::new([
+            Column::keep("name", 100),
+            Column::keep("kind", 70),
+            // the question asked and the choices before a default that is
+            // often a long template expression
+            Column::shrink("default", 10, 12),
+            Column::shrink("choices / prompt", 60, 20),
+        ]);
         for var in &v.variables {
             let extra = if var.choices.is_empty() {
                 var.prompt.clone().unwrap_or_default()
             } else {
                 var.choices.iter().map(short).collect::<Vec<_>>().join(", ")
             };
-            table.add_row(
-                [
-                    var.name.clone(),
-                    var.kind.to_string(),
-                    short(&var.default),
-                    extra,
-                ]
-                .map(sanitize::line_string),
-            );
+            table.add_row([
+                var.name.clone(),
+                var.kind.to_string(),
+                short(&var.default),
+                extra,
+            ]);
         }
-        Ui::keep_columns(&mut table, 2);
-        writeln!(out, "{table}")?;
+        ui.write_table(out, &table)?;
     }
     if !v.parameters.is_empty() {
         writeln!(out, "\nParameters (--set NAME=VALUE):")?;
-        let mut table = ui.table(&[
-            "page",
-            "name",
-            "type",
-            "required",
-            "default",
-            "enum / field",
+        let mut table = Table::new([
+            Column::shrink("page", 30, 8),
+            Column::keep("name", 100),
+            Column::keep("type", 70),
+            Column::keep("required", 80),
+            Column::shrink("default", 10, 12),
+            Column::shrink("enum / field", 50, 16),
         ]);
         for p in &v.parameters {
             let extra = if p.choices.is_empty() {
@@ -133,39 +138,38 @@ pub fn show(out: &mut dyn Write, ui: &Ui, v: &TemplateView) -> io::Result<()> {
             } else {
                 p.choices.iter().map(short).collect::<Vec<_>>().join(", ")
             };
-            table.add_row(
-                [
-                    p.page.clone(),
-                    p.name.clone(),
-                    p.kind.clone(),
-                    if p.required {
-                        "yes".into()
-                    } else {
-                        String::new()
-                    },
-                    p.default.as_ref().map(short).unwrap_or_default(),
-                    extra,
-                ]
-                .map(sanitize::line_string),
-            );
+            table.add_row([
+                p.page.clone(),
+                p.name.clone(),
+                p.kind.clone(),
+                if p.required {
+                    "yes".into()
+                } else {
+                    String::new()
+                },
+                p.default.as_ref().map(short).unwrap_or_default(),
+                extra,
+            ]);
         }
-        writeln!(out, "{table}")?;
+        ui.write_table(out, &table)?;
     }
     if !v.steps.is_empty() {
         writeln!(out, "\nSteps:")?;
-        let mut table = ui.table(&["id", "action", "name", "if"]);
+        let mut table = Table::new([
+            Column::keep("id", 100),
+            Column::keep("action", 90),
+            Column::shrink("name", 10, 12),
+            Column::shrink("if", 50, 12),
+        ]);
         for s in &v.steps {
-            table.add_row(
-                [
-                    s.id.clone(),
-                    s.action.clone(),
-                    s.name.clone().unwrap_or_default(),
-                    s.condition.as_ref().map(short).unwrap_or_default(),
-                ]
-                .map(sanitize::line_string),
-            );
+            table.add_row([
+                s.id.clone(),
+                s.action.clone(),
+                s.name.clone().unwrap_or_default(),
+                s.condition.as_ref().map(short).unwrap_or_default(),
+            ]);
         }
-        writeln!(out, "{table}")?;
+        ui.write_table(out, &table)?;
     }
     if !v.hooks.is_empty() {
         writeln!(

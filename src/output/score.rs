@@ -10,7 +10,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::json;
 
-use super::sanitize::{self, line_string};
+use super::sanitize;
+use super::table::{Cell, Column, Table};
 use super::{style, Ui};
 use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
 use idp::score::gate::Gate;
@@ -93,29 +94,32 @@ pub fn table(
             writeln!(out)?;
             continue;
         }
-        let mut t = ui.table(&["entity", "level", "next level needs"]);
+        let mut t = Table::new([
+            Column::keep("entity", 100),
+            Column::keep("level", 90),
+            Column::shrink("next level needs", 10, 16),
+        ]);
         for r in &mine {
-            t.add_row(vec![
-                line_string(short(&r.entity)),
-                style::paint(
-                    ui.color,
-                    level_style(card, r),
-                    &sanitize::line(&level_label(card, r)),
-                ),
-                line_string(needs(r)),
+            t.add_row([
+                Cell::from(short(&r.entity)),
+                Cell::styled(level_label(card, r), level_style(card, r)),
+                Cell::from(needs(r)),
             ]);
         }
-        super::Ui::keep_columns(&mut t, 2);
-        writeln!(out, "{}", t.trim_fmt())?;
-        let mut findings = ui.table(&["entity", "rule", "state", "message"]);
-        let mut any = false;
+        ui.write_table(out, &t)?;
+        // The rule and its state matter more than the explanation.
+        let mut findings = Table::new([
+            Column::keep("entity", 100),
+            Column::shrink("rule", 80, 12),
+            Column::keep("state", 90),
+            Column::shrink("message", 10, 16),
+        ]);
         for r in &mine {
             for o in r
                 .rules
                 .iter()
                 .filter(|o| !matches!(o.state, State::Pass | State::Skipped | State::Exempt))
             {
-                any = true;
                 let mut message = o.message.clone().unwrap_or_default();
                 if let Some(d) = &o.docs {
                     message = if message.is_empty() {
@@ -124,24 +128,21 @@ pub fn table(
                         format!("{message} {d}")
                     };
                 }
-                let painted = match o.state {
-                    State::Fail | State::Error => {
-                        style::paint(ui.color, style::ERROR, o.state.name())
-                    }
-                    _ => style::paint(ui.color, style::WARNING, o.state.name()),
+                let state_style = match o.state {
+                    State::Fail | State::Error => style::ERROR,
+                    _ => style::WARNING,
                 };
-                findings.add_row(vec![
-                    line_string(short(&r.entity)),
-                    line_string(format!("{} ({})", o.id, o.level)),
-                    painted,
-                    line_string(message),
+                findings.add_row([
+                    Cell::from(short(&r.entity)),
+                    Cell::from(format!("{} ({})", o.id, o.level)),
+                    Cell::styled(o.state.name(), state_style),
+                    Cell::from(message),
                 ]);
             }
         }
-        if any {
+        if !findings.is_empty() {
             writeln!(out)?;
-            Ui::keep_columns(&mut findings, 3);
-            writeln!(out, "{}", findings.trim_fmt())?;
+            ui.write_table(out, &findings)?;
         }
         writeln!(out)?;
         writeln!(out, "{}", sanitize::line(&summary(card, &mine)))?;
@@ -448,13 +449,16 @@ pub fn show_section(
         "{}",
         style::paint(ui.color, style::HEADER, "Scorecards")
     )?;
-    let mut t = ui.table(&["scorecard", "level", "next level needs"]);
+    let mut t = Table::new([
+        Column::shrink("scorecard", 100, 12),
+        Column::keep("level", 90),
+        Column::shrink("next level needs", 10, 16),
+    ]);
     for r in results {
         let Some(card) = set.get(&r.scorecard) else {
             continue;
         };
-        t.add_row([card.title.clone(), level_label(card, r), needs(r)].map(line_string));
+        t.add_row([card.title.clone(), level_label(card, r), needs(r)]);
     }
-    Ui::keep_columns(&mut t, 2);
-    writeln!(out, "{}", t.trim_fmt())
+    ui.write_table(out, &t)
 }

@@ -23,6 +23,16 @@ impl Tmux {
     /// Runs `idp args…`. When idp exits the pane shows `EXIT=<code>` and
     /// stays open, so the test can read the result.
     pub fn idp(env: &TestEnv, args: &[&str], extra: &[(&str, &str)]) -> Tmux {
+        Tmux::idp_sized(env, args, extra, (150, 40))
+    }
+
+    /// [`Tmux::idp`] in a pane of `(columns, rows)`.
+    pub fn idp_sized(
+        env: &TestEnv,
+        args: &[&str],
+        extra: &[(&str, &str)],
+        size: (u16, u16),
+    ) -> Tmux {
         let idp = assert_cmd::cargo::cargo_bin("idp");
         let words: Vec<String> = std::iter::once(idp.display().to_string())
             .chain(args.iter().map(|a| a.to_string()))
@@ -32,6 +42,7 @@ impl Tmux {
             env,
             &format!("{}; echo EXIT=$?; sleep 60", words.join(" ")),
             extra,
+            size,
         )
     }
 
@@ -40,13 +51,18 @@ impl Tmux {
     pub fn shell(env: &TestEnv, shell_cmd: &str, extra: &[(&str, &str)]) -> Tmux {
         let shell = shell_cmd.split_whitespace().next().unwrap_or_default();
         require(shell);
-        Tmux::start(env, shell_cmd, extra)
+        Tmux::start(env, shell_cmd, extra, (150, 40))
     }
 
     /// Runs `command_line` (sh syntax) in a clean environment: PATH starts
     /// with a directory holding the `idp` under test, HOME and XDG dirs are
     /// the test's, and `extra` adds or overrides variables.
-    fn start(env: &TestEnv, command_line: &str, extra: &[(&str, &str)]) -> Tmux {
+    fn start(
+        env: &TestEnv,
+        command_line: &str,
+        extra: &[(&str, &str)],
+        (columns, rows): (u16, u16),
+    ) -> Tmux {
         require("tmux");
         let bin = env.dir("bin");
         let idp = bin.join("idp");
@@ -85,7 +101,8 @@ impl Tmux {
         let status = tmux
             .cmd()
             .args(["-f", "/dev/null", "new-session", "-d", "-s", "t"])
-            .args(["-x", "150", "-y", "40", "sh", "-c"])
+            .args(["-x", &columns.to_string(), "-y", &rows.to_string()])
+            .args(["sh", "-c"])
             .arg(format!("env -i {} {command_line}", vars.join(" ")))
             .current_dir(&env.cwd)
             .status()
@@ -122,6 +139,19 @@ impl Tmux {
         let out = self
             .cmd()
             .args(["capture-pane", "-p", "-t", "t"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Everything the pane printed, scrollback included, each line as
+    /// written: lines the terminal wrapped are joined again and trailing
+    /// spaces are kept (`capture-pane -J`), so a test sees whether a line
+    /// was too wide or ended in spaces.
+    pub fn written_lines(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-J", "-S", "-", "-t", "t"])
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
