@@ -100,7 +100,7 @@ const CWD: &[(&str, &str)] = &[
         ".",
     ),
     (
-        "idp -o json scaffold check | jq .latest",
+        "idp scaffold check -o json | jq .latest",
         "services/billing",
     ),
     (

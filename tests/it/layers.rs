@@ -204,11 +204,11 @@ fn validate_path_scaffold_and_scaffold_test_report_a_bad_descriptor_alike() {
     let tested = env.run([
         "--catalog",
         catalog.path(),
-        "-o",
-        "json",
         "scaffold",
         "test",
         tpl.path(),
+        "-o",
+        "json",
         "--values",
         values.to_str().unwrap(),
     ]);
@@ -221,13 +221,13 @@ fn validate_path_scaffold_and_scaffold_test_report_a_bad_descriptor_alike() {
     let created = env.run([
         "--catalog",
         catalog.path(),
-        "-o",
-        "json",
         "scaffold",
         tpl.path(),
+        "-o",
+        "json",
         "--no-input",
         "--no-git",
-        "--output",
+        "--output-dir",
         out.to_str().unwrap(),
     ]);
     created.code(1);
@@ -242,10 +242,10 @@ fn validate_path_scaffold_and_scaffold_test_report_a_bad_descriptor_alike() {
     let validated = env.run([
         "--catalog",
         catalog.path(),
-        "-o",
-        "json",
         "validate",
         placed.to_str().unwrap(),
+        "-o",
+        "json",
     ]);
     validated.code(1);
     let from_validate = findings(&validated.json()["errors"], true);
@@ -273,10 +273,10 @@ fn validate_path_in_a_catalog_replaces_the_catalogs_copy_of_the_file() {
     env.run([
         "--catalog",
         catalog.path(),
-        "-o",
-        "json",
         "validate",
         file.to_str().unwrap(),
+        "-o",
+        "json",
     ])
     .ok()
     .stdout_lacks("duplicate-entity");
@@ -298,10 +298,10 @@ fn validate_path_checks_a_file_the_globs_leave_out_against_the_catalog() {
     let run = env.run([
         "--catalog",
         catalog.path(),
-        "-o",
-        "json",
         "validate",
         file.to_str().unwrap(),
+        "-o",
+        "json",
     ]);
     run.code(1);
     let errors = findings(&run.json()["errors"], true);

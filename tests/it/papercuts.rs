@@ -366,10 +366,10 @@ fn an_optional_picker_starts_on_none() {
         &[
             "--catalog",
             &acme(),
-            "-o",
-            "json",
             "scaffold",
             "node-service",
+            "-o",
+            "json",
             "--set",
             "name=refunds",
             "--set",

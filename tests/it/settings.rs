@@ -213,8 +213,10 @@ fn a_blank_token_is_no_token_and_publish_stops_before_writing() {
 }
 
 /// `scaffold --register --push` to an `origin` served over HTTP that asks
-/// for credentials: what it was sent.
-fn push_over_http(env: &TestEnv) -> (crate::common::Run, Vec<Option<String>>) {
+/// for credentials: what it was sent. With `github_here`, the catalog's
+/// github integration lives on that server (GitHub Enterprise), so its
+/// token may go there; without, the origin is some other host.
+fn push_over_http(env: &TestEnv, github_here: bool) -> (crate::common::Run, Vec<Option<String>>) {
     let server = FakeApi::start();
     // Ask for credentials; refuse whatever comes (the push itself is not
     // the point, what it authenticated with is).
@@ -225,7 +227,15 @@ fn push_over_http(env: &TestEnv) -> (crate::common::Run, Vec<Option<String>>) {
             Reply::status(401).header("www-authenticate", "Basic realm=\"git\"")
         }
     });
-    let cat = scaffold_catalog(env, "");
+    let idp_yaml = if github_here {
+        format!(
+            "integrations:\n  github:\n    base_url: {}/api/v3\n",
+            server.base
+        )
+    } else {
+        String::new()
+    };
+    let cat = scaffold_catalog(env, &idp_yaml);
     cat.set_remote("origin", &format!("{}/acme/catalog.git", server.base));
     let run = scaffold(
         env,
@@ -244,7 +254,7 @@ fn push_over_http(env: &TestEnv) -> (crate::common::Run, Vec<Option<String>>) {
 fn register_push_authenticates_with_github_token_from_the_settings() {
     let mut env = TestEnv::new();
     env.env("GITHUB_TOKEN", "ghp_settings_token");
-    let (run, auth) = push_over_http(&env);
+    let (run, auth) = push_over_http(&env, true);
     assert_ne!(run.code, 0, "the server refuses the push");
     // base64("x-access-token:ghp_settings_token")
     assert!(
@@ -260,7 +270,7 @@ fn register_push_authenticates_with_github_token_from_the_settings() {
 #[test]
 fn register_push_without_a_token_sends_no_credentials() {
     let env = TestEnv::new();
-    let (run, auth) = push_over_http(&env);
+    let (run, auth) = push_over_http(&env, true);
     assert_ne!(run.code, 0, "no credentials, no push");
     assert!(!auth.is_empty(), "the push reached the server");
     assert!(auth.iter().all(Option::is_none), "{auth:?}");
@@ -273,6 +283,18 @@ fn off_a_terminal_scaffold_does_not_prompt_and_names_the_flags() {
     let cat = scaffold_catalog(&env, "");
     scaffold(&env, &cat, &[])
         .code(2)
-        .stderr_has("no value for name and no terminal to ask on: pass --set name=…");
+        .stderr_has("no value for name and no terminal to ask on")
+        .stderr_has("hint: pass --set name=…");
     assert!(!env.root.join("out").exists());
+}
+
+#[test]
+fn register_push_keeps_the_github_token_from_other_hosts() {
+    // The token is GitHub's: an origin elsewhere never sees it.
+    let mut env = TestEnv::new();
+    env.env("GITHUB_TOKEN", "ghp_settings_token");
+    let (run, auth) = push_over_http(&env, false);
+    assert_ne!(run.code, 0, "no credentials, no push");
+    assert!(!auth.is_empty(), "the push reached the server");
+    assert!(auth.iter().all(Option::is_none), "{auth:?}");
 }
