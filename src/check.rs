@@ -201,13 +201,7 @@ fn already_loaded(catalog: &Catalog, files: &[&str]) -> bool {
     if catalog.origin.commit.is_some() || catalog.files_read == 0 {
         return false; // git objects or the index: not the files on disk
     }
-    let read: HashSet<&str> = catalog
-        .entities
-        .iter()
-        .map(|e| e.source.file.as_str())
-        .chain(catalog.rejected.iter().map(|r| r.source.file.as_str()))
-        .chain(catalog.problems.iter().map(|p| p.file.as_str()))
-        .collect();
+    let read: HashSet<&str> = catalog.descriptor_files().collect();
     files.iter().all(|f| read.contains(f))
 }
 

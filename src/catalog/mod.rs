@@ -79,6 +79,16 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// The descriptor files this catalog read something from: an entity,
+    /// a rejected document or a problem (catalog-relative paths).
+    pub fn descriptor_files(&self) -> impl Iterator<Item = &str> {
+        self.entities
+            .iter()
+            .map(|e| e.source.file.as_str())
+            .chain(self.rejected.iter().map(|r| r.source.file.as_str()))
+            .chain(self.problems.iter().map(|p| p.file.as_str()))
+    }
+
     /// Builds lookup tables and relations over freshly loaded entities.
     pub fn new(loaded: load::Loaded, config: CatalogConfig, origin: Origin) -> Self {
         let mut catalog = Catalog::assemble(loaded.entities, config, origin);

@@ -106,13 +106,7 @@ fn files_in_catalog(
     // A directory named on the command line stands for the descriptor files
     // under it that the catalog read; a file for itself, even one idp.yaml's
     // globs leave out.
-    let read_by_catalog: BTreeSet<&str> = catalog
-        .entities
-        .iter()
-        .map(|e| e.source.file.as_str())
-        .chain(catalog.rejected.iter().map(|r| r.source.file.as_str()))
-        .chain(catalog.problems.iter().map(|p| p.file.as_str()))
-        .collect();
+    let read_by_catalog: BTreeSet<&str> = catalog.descriptor_files().collect();
     let mut names: BTreeSet<String> = BTreeSet::new();
     for r in &rel {
         if r.is_empty() || root.join(r).is_dir() {

@@ -249,17 +249,8 @@ fn output_dir_value(dir: &Path) -> Value {
 pub fn prepare(t: &LoadedTemplate, opts: &ScaffoldOptions) -> Result<Prepared, ScaffoldError> {
     let mut outcome = RenderOutcome::default();
     let run_hooks = opts.trust && !opts.dry_run;
-    let skipped_hooks = hooks::all(&t.dir);
-    if !skipped_hooks.is_empty() && !run_hooks {
-        let names: Vec<String> = skipped_hooks
-            .iter()
-            .map(|p| {
-                format!(
-                    "hooks/{}",
-                    p.file_name().unwrap_or_default().to_string_lossy()
-                )
-            })
-            .collect();
+    let names = hooks::all_names(&t.dir);
+    if !names.is_empty() && !run_hooks {
         outcome.warnings.push(if opts.dry_run && opts.trust {
             format!("dry run: hooks not run: {}", names.join(", "))
         } else {

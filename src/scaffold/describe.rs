@@ -100,15 +100,7 @@ pub fn describe(t: &LoadedTemplate) -> Result<TemplateView, ScaffoldError> {
     match t.kind {
         TemplateKind::Cookiecutter => {
             view.variables = cookiecutter::variables(&t.dir)?;
-            view.hooks = hooks::all(&t.dir)
-                .iter()
-                .map(|p| {
-                    format!(
-                        "hooks/{}",
-                        p.file_name().unwrap_or_default().to_string_lossy()
-                    )
-                })
-                .collect();
+            view.hooks = hooks::all_names(&t.dir);
         }
         TemplateKind::Backstage => {
             let entity = t.entity.clone().unwrap_or(Value::Null);

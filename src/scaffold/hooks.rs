@@ -43,6 +43,19 @@ pub fn all(repo_dir: &Path) -> Vec<PathBuf> {
     HOOK_NAMES.iter().flat_map(|n| find(repo_dir, n)).collect()
 }
 
+/// [`all`], as the template names them (`hooks/pre_gen_project.py`).
+pub fn all_names(repo_dir: &Path) -> Vec<String> {
+    all(repo_dir)
+        .iter()
+        .map(|p| {
+            format!(
+                "hooks/{}",
+                p.file_name().unwrap_or_default().to_string_lossy()
+            )
+        })
+        .collect()
+}
+
 /// Runs `pre_prompt` scripts in a copy of the template (they may change
 /// `cookiecutter.json`); returns the copy to render from, if any ran.
 pub fn run_pre_prompt(

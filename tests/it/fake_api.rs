@@ -287,3 +287,31 @@ pub fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().unwrap().port()
 }
+
+/// Every GitHub endpoint the integration reads, answering "nothing yet".
+pub fn github_ok(fake: &FakeApi) {
+    fake.route(
+        "/repos/acme/svc",
+        Reply::json(serde_json::json!({
+            "full_name": "acme/svc", "html_url": "https://github.com/acme/svc",
+            "default_branch": "main", "archived": false
+        })),
+    )
+    .route(
+        "/repos/acme/svc/commits",
+        Reply::json(serde_json::json!([])),
+    )
+    .route("/repos/acme/svc/pulls", Reply::json(serde_json::json!([])))
+    .route(
+        "/repos/acme/svc/actions/runs",
+        Reply::json(serde_json::json!({"total_count": 0, "workflow_runs": []})),
+    )
+    .route(
+        "/repos/acme/svc/releases/latest",
+        Reply::status(404).body(r#"{"message":"Not Found"}"#),
+    )
+    .route(
+        "/repos/acme/svc/deployments",
+        Reply::json(serde_json::json!([])),
+    );
+}

@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::common::{CatalogBuilder, TestEnv};
-use crate::fake_api::{FakeApi, Reply};
+use crate::fake_api::{github_ok, FakeApi, Reply};
 
 const TOKEN: &str = "ghp_layersT0ken0123456789";
 
@@ -35,24 +35,7 @@ spec:
 
 /// A catalog whose GitHub integration is `fake`, answering for `acme/svc`.
 fn live_catalog(env: &TestEnv, fake: &FakeApi) -> PathBuf {
-    fake.route(
-        "/repos/acme/svc",
-        Reply::json(json!({
-            "full_name": "acme/svc", "html_url": "https://github.com/acme/svc",
-            "default_branch": "main", "archived": false
-        })),
-    )
-    .route("/repos/acme/svc/commits", Reply::json(json!([])))
-    .route("/repos/acme/svc/pulls", Reply::json(json!([])))
-    .route(
-        "/repos/acme/svc/actions/runs",
-        Reply::json(json!({"total_count": 0, "workflow_runs": []})),
-    )
-    .route(
-        "/repos/acme/svc/releases/latest",
-        Reply::status(404).body(r#"{"message":"Not Found"}"#),
-    )
-    .route("/repos/acme/svc/deployments", Reply::json(json!([])));
+    github_ok(fake);
     let idp = format!(
         "exclude: []\nintegrations:\n  github:\n    base_url: {}\n",
         fake.base

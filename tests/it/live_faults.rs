@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::common::{integration, CatalogBuilder, TestEnv};
-use crate::fake_api::{black_hole, closed_port, FakeApi, Reply};
+use crate::fake_api::{black_hole, closed_port, github_ok, FakeApi, Reply};
 
 const TOKEN: &str = "ghp_sEcReT0123456789";
 
@@ -60,28 +60,6 @@ fn env() -> TestEnv {
     let mut env = TestEnv::new();
     env.env("GITHUB_TOKEN", TOKEN);
     env
-}
-
-/// Every GitHub endpoint the integration reads, answering "nothing yet".
-fn github_ok(fake: &FakeApi) {
-    fake.route(
-        "/repos/acme/svc",
-        Reply::json(json!({
-            "full_name": "acme/svc", "html_url": "https://github.com/acme/svc",
-            "default_branch": "main", "archived": false
-        })),
-    )
-    .route("/repos/acme/svc/commits", Reply::json(json!([])))
-    .route("/repos/acme/svc/pulls", Reply::json(json!([])))
-    .route(
-        "/repos/acme/svc/actions/runs",
-        Reply::json(json!({"total_count": 0, "workflow_runs": []})),
-    )
-    .route(
-        "/repos/acme/svc/releases/latest",
-        Reply::status(404).body(r#"{"message":"Not Found"}"#),
-    )
-    .route("/repos/acme/svc/deployments", Reply::json(json!([])));
 }
 
 /// `idp show svc -o json` → (exit code, the `live.github` object, stderr).
