@@ -19,7 +19,7 @@ mod settings;
 
 use std::io::{self, Write};
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, ColorChoice};
 use crate::command_error::CommandError;
@@ -41,8 +41,11 @@ fn main() {
         let _ = commands::overview::write(&mut io::stdout().lock());
         std::process::exit(Exit::Ok as i32);
     }
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let e = cli::with_output_tip(e);
             // clap prints help/version to stdout (exit 0) and usage errors to stderr.
@@ -65,7 +68,13 @@ fn main() {
             idp::secrets::register(value);
         }
     }
+    let catalog_from_env =
+        matches.value_source("catalog") == Some(clap::parser::ValueSource::EnvVariable);
     let code = match Settings::resolve(&cli, env, terminal)
+        .map(|settings| Settings {
+            catalog_from_env,
+            ..settings
+        })
         .map_err(CommandError::from)
         .and_then(|settings| commands::run(cli, &ui, settings))
     {

@@ -71,6 +71,8 @@ impl Now {
 pub struct Settings {
     /// `--catalog` / `IDP_CATALOG`, as given (found by `Context::locate`).
     pub catalog: Option<String>,
+    /// Whether `catalog` came from `IDP_CATALOG` rather than `--catalog`.
+    pub catalog_from_env: bool,
     /// `--ref`.
     pub rev: Option<String>,
     /// `--at`, as typed (resolved to a commit against the catalog's history).
@@ -100,6 +102,7 @@ impl Settings {
     pub fn resolve(cli: &Cli, env: Vars, terminal: Terminal) -> std::io::Result<Self> {
         Ok(Settings {
             catalog: cli.global.catalog.clone(),
+            catalog_from_env: false,
             rev: cli.global.rev.clone(),
             at: cli.global.at.clone(),
             offline: cli.global.offline,

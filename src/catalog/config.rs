@@ -223,13 +223,15 @@ impl UserConfig {
         let mut config: UserConfig = from_yaml_text(&text, &path)?;
         config.file = path.clone();
         if let Some(s) = &config.sync_interval {
-            if let Err(e) = humantime::parse_duration(s) {
+            if humantime::parse_duration(s).is_err() {
                 let (line, column) = locate_value(&text, 0, "sync_interval").unwrap_or((1, 1));
                 return Err(CatalogError::Config {
                     file: path,
                     line,
                     column,
-                    message: format!("sync_interval '{s}': {e} (write e.g. 30m or 2h)"),
+                    message: format!(
+                        "sync_interval '{s}' is not a duration (write e.g. 30m or 2h)"
+                    ),
                 });
             }
         }
@@ -260,11 +262,11 @@ impl UserConfig {
     pub fn sync_interval(&self) -> Result<Duration, CatalogError> {
         match &self.sync_interval {
             None => Ok(Duration::from_secs(3600)),
-            Some(s) => humantime::parse_duration(s).map_err(|e| CatalogError::Config {
-                file: PathBuf::from("config.yaml"),
-                line: 0,
-                column: 0,
-                message: format!("sync_interval '{s}': {e}"),
+            Some(s) => humantime::parse_duration(s).map_err(|_| CatalogError::Config {
+                file: self.file.clone(),
+                line: 1,
+                column: 1,
+                message: format!("sync_interval '{s}' is not a duration (write e.g. 30m or 2h)"),
             }),
         }
     }

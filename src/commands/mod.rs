@@ -132,7 +132,7 @@ impl Context<'_> {
     pub fn open_catalog(&self, how: Open) -> Result<&'static Opened> {
         let (location, found_by) = self.locate()?;
         self.ui
-            .note(&describe_location(&location, found_by, &self.settings.dirs));
+            .note(&describe_location(&location, found_by, &self.settings));
         self.open_at(&location, how)
     }
 
@@ -231,20 +231,17 @@ impl Context<'_> {
 }
 
 /// Where the catalog came from, as a sentence for `-v`.
-fn describe_location(
-    location: &CatalogLocation,
-    found_by: FoundBy,
-    dirs: &crate::catalog::config::Dirs,
-) -> String {
+fn describe_location(location: &CatalogLocation, found_by: FoundBy, settings: &Settings) -> String {
     let what = match location {
         CatalogLocation::Dir(dir) => format!("the directory {}", dir.display()),
         CatalogLocation::Remote(url) => format!("the git repository {url} (a clone in the cache)"),
     };
     let why = match found_by {
-        FoundBy::Argument => "named by --catalog or IDP_CATALOG".to_string(),
+        FoundBy::Argument if settings.catalog_from_env => "named by IDP_CATALOG".to_string(),
+        FoundBy::Argument => "named by --catalog".to_string(),
         FoundBy::UserConfig => format!(
             "named by `catalog:` in {}",
-            dirs.config.join("config.yaml").display()
+            settings.dirs.config.join("config.yaml").display()
         ),
         FoundBy::Enclosing => "the enclosing git repository, which has an idp.yaml".to_string(),
     };

@@ -231,9 +231,10 @@ fn a_bad_user_config_value_is_reported_at_its_line_and_column() {
     let env = TestEnv::new();
     env.user_config(&format!("catalog: {}\nsync_interval: soon\n", acme()));
     let path = env.config.join("idp/config.yaml");
-    env.run(["list"])
-        .code(4)
-        .stderr_has(&format!("{}:2:16: sync_interval 'soon'", path.display()));
+    env.run(["list"]).code(4).stderr_has(&format!(
+        "{}:2:16: sync_interval 'soon' is not a duration (write e.g. 30m or 2h)",
+        path.display()
+    ));
     env.user_config(&format!("catalog: {}\nsync_interval: [1h]\n", acme()));
     env.run(["list"]).code(4).stderr_has(&format!(
         "{}:2:1: sync_interval: invalid type",
@@ -268,9 +269,15 @@ fn verbose_says_where_the_catalog_came_from_in_words() {
     env.run(["-v", "--catalog", &acme(), "list", "--kind", "api"])
         .ok()
         .stderr_has(&format!(
-            "reading the catalog in the directory {}: named by --catalog or IDP_CATALOG",
+            "reading the catalog in the directory {}: named by --catalog",
             acme()
         ));
+    let mut from_env = TestEnv::new();
+    from_env.env("IDP_CATALOG", &acme());
+    from_env
+        .run(["-v", "list", "--kind", "api"])
+        .ok()
+        .stderr_has("named by IDP_CATALOG");
     let run = env.run(["-v", "--catalog", &acme(), "list", "--kind", "api"]);
     assert!(
         !run.stderr.contains("Dir(") && !run.stderr.contains("found by"),
