@@ -273,7 +273,7 @@ fn verbose_says_where_the_catalog_came_from_in_words() {
             acme()
         ));
     let mut from_env = TestEnv::new();
-    from_env.env("IDP_CATALOG", &acme());
+    from_env.env("IDP_CATALOG", acme());
     from_env
         .run(["-v", "list", "--kind", "api"])
         .ok()
