@@ -4,6 +4,8 @@
 #[path = "it/common.rs"]
 mod common;
 
+#[path = "it/api_conformance.rs"]
+mod api_conformance;
 #[path = "it/bad_input.rs"]
 mod bad_input;
 #[path = "it/budgets.rs"]

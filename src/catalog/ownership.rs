@@ -164,6 +164,11 @@ pub struct OwnerReport {
     /// contract spells it so).
     #[serde(rename = "live_status", skip_serializing_if = "Option::is_none")]
     pub live_status: Option<String>,
+    /// Where `oncall` came from, when it is not empty: `{entity,
+    /// integration, via: "entity" | "owner", own}` (`own`: why the entity's
+    /// own lookup gave nobody, when `via` is `owner`).
+    #[serde(rename = "oncall_source", skip_serializing_if = "Option::is_none")]
+    pub oncall_source: Option<Value>,
     /// The latest activity live data knows of: last commit, last deploy.
     #[serde(rename = "latest_activity", skip_serializing_if = "Option::is_none")]
     pub latest_activity: Option<Value>,
@@ -190,6 +195,7 @@ pub fn report(catalog: &Catalog, entity: &Entity, matched: MatchedBy) -> OwnerRe
         live: BTreeMap::new(),
         oncall: Vec::new(),
         live_status: None,
+        oncall_source: None,
         latest_activity: None,
         live_configured: false,
     }
@@ -232,6 +238,7 @@ pub fn codeowners_report(catalog: &Catalog, path: &str, rule: CodeownersMatch) -
         live: BTreeMap::new(),
         oncall: Vec::new(),
         live_status: None,
+        oncall_source: None,
         latest_activity: None,
         live_configured: false,
     }

@@ -93,30 +93,46 @@ fn add_live(ctx: &Context, opened: &Opened, report: &mut OwnerReport) {
             )
         })
         .collect();
-    // The entity's own on-call first, then its owner's.
+    // The entity's own on-call first, then its owner's; when the owner's
+    // is shown, say so and why the entity's own gave nobody.
     let mut why = Vec::new();
-    for (whose, outcomes) in [
-        (&views[0], mine),
-        (views.get(1).unwrap_or(&views[0]), theirs),
+    // The entity's own answers, worded for the label of the owner's on-call.
+    let mut own = Vec::new();
+    for (via, whose, outcomes) in [
+        ("entity", &views[0], mine),
+        ("owner", views.get(1).unwrap_or(&views[0]), theirs),
     ] {
         for name in &pagerduty {
             match outcomes.get(name) {
                 Some(o) if o.status == Status::Ok => {
                     let people = oncall_from_facts(&o.facts);
-                    if people.is_empty() {
+                    if let Some(failed) = o.unavailable_facts.get("oncall") {
+                        why.push(format!("{name} for {}: {failed}", whose.key));
+                        own.push(format!("{}'s own lookup failed: {failed}", whose.name));
+                    } else if people.is_empty() {
                         why.push(format!("nobody is on call for {}", whose.key));
+                        own.push(format!("nobody is on call for {}", whose.name));
                     } else if report.oncall.is_empty() {
                         report.oncall = people
                             .iter()
                             .map(|p| serde_json::to_value(p).expect("on-call serializes"))
                             .collect();
+                        report.oncall_source = Some(serde_json::json!({
+                            "entity": whose.key,
+                            "integration": name,
+                            "via": via,
+                            "own": (via == "owner").then(|| own.join("; ")),
+                        }));
                     }
                 }
-                Some(o) => why.push(format!(
-                    "{name} for {}: {}",
-                    whose.key,
-                    o.reason.as_deref().unwrap_or("unavailable")
-                )),
+                Some(o) => {
+                    let reason = o.reason.as_deref().unwrap_or("unavailable");
+                    why.push(format!("{name} for {}: {reason}", whose.key));
+                    own.push(match o.status {
+                        Status::Absent => format!("{} has no {name} link: {reason}", whose.name),
+                        _ => format!("{}'s own lookup failed: {reason}", whose.name),
+                    });
+                }
                 None => {}
             }
         }

@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::config::{ConfigError, IntegrationConfig};
-use super::{BoxFuture, EntityView, FactMap, FetchContext, FetchError, Integration};
+use super::{BoxFuture, EntityView, FactMap, FetchContext, FetchError, Fetched, Integration};
 
 /// The annotation naming one Application.
 pub const APP_NAME: &str = "argocd/app-name";
@@ -77,15 +77,16 @@ impl Integration for ArgoCd {
         &'a self,
         cx: &'a FetchContext<'a>,
         entity: &'a EntityView,
-    ) -> BoxFuture<'a, Result<FactMap, FetchError>> {
+    ) -> BoxFuture<'a, Result<Fetched, FetchError>> {
         Box::pin(async move {
             if let Some(name) = entity.annotation(APP_NAME) {
                 let mut req = cx.request(&format!("/api/v1/applications/{}", encode(name)))?;
                 if let Some(ns) = entity.annotation(APP_NAMESPACE) {
                     req = req.query("appNamespace", ns);
                 }
-                let app = decode_app(cx.get(req).await?.body)?;
-                return Ok(app_facts(&app));
+                let resp = cx.get(req).await.map_err(|e| name_the_app(e, name))?;
+                let app = decode_app(resp.body)?;
+                return Ok(app_facts(&app).into());
             }
             let selector = entity.annotation(APP_SELECTOR).unwrap_or_default();
             let req = cx
@@ -93,8 +94,39 @@ impl Integration for ArgoCd {
                 .query("selector", selector);
             let list: AppList = serde_json::from_value(cx.get(req).await?.body)
                 .map_err(|e| FetchError::decode("/api/v1/applications", e))?;
-            Ok(selector_facts(&list.items.unwrap_or_default()))
+            Ok(selector_facts(&list.items.unwrap_or_default()).into())
         })
+    }
+}
+
+/// Argo CD answers 403, not 404, for an application that does not exist
+/// when no `project` is given (so that names of apps one may not see do not
+/// leak): the two cannot be told apart, so say both and name the app.
+fn name_the_app(e: FetchError, name: &str) -> FetchError {
+    match e {
+        FetchError::Status {
+            host,
+            code: code @ 403,
+            message,
+        } => FetchError::Status {
+            host,
+            code,
+            message: format!(
+                "application '{name}' ({APP_NAME}) not found or not permitted (Argo CD \
+                 answers 403 for both): {}",
+                message.rsplit(": ").next().unwrap_or(&message)
+            ),
+        },
+        FetchError::Status {
+            host,
+            code: code @ 404,
+            message,
+        } => FetchError::Status {
+            host,
+            code,
+            message: format!("application '{name}' ({APP_NAME}) not found: {message}"),
+        },
+        e => e,
     }
 }
 

@@ -71,8 +71,16 @@ impl Facts for LiveSnapshot {
             for (name, o) in outcomes {
                 match o.status {
                     Status::Ok => {
-                        out.facts
-                            .insert(name.clone(), Value::Object(o.facts.clone()));
+                        // A fact that failed alone is left out, so a rule
+                        // reading it is unknown (with the reason) rather
+                        // than comparing a null.
+                        let mut facts = o.facts.clone();
+                        for (fact, why) in &o.unavailable_facts {
+                            facts.remove(fact);
+                            out.unavailable
+                                .insert(format!("{name}.{fact}"), why.clone());
+                        }
+                        out.facts.insert(name.clone(), Value::Object(facts));
                     }
                     _ => {
                         out.unavailable.insert(
@@ -334,10 +342,10 @@ impl Engine {
         out
     }
 
-    fn outcome(&self, result: Result<super::FactMap, FetchError>, trace: Trace) -> Outcome {
+    fn outcome(&self, result: Result<super::Fetched, FetchError>, trace: Trace) -> Outcome {
         match result {
-            Ok(facts) => Outcome::ok(
-                facts,
+            Ok(fetched) => Outcome::partial(
+                fetched,
                 trace.oldest.unwrap_or_else(Utc::now),
                 if trace.cached { "cache" } else { "network" },
             ),

@@ -11,6 +11,10 @@
 //! `latest_production_deployment` `{sha, ref, environment, created_at, state}`,
 //! `team`, `team_members` (logins).
 //!
+//! Each fact after the repository itself has its own request and fails
+//! alone (a token without Actions access still gets the commits): it is
+//! then null and `unavailable_facts` says why.
+//!
 //! This module only knows GitHub's REST API v3 shapes; HTTP, retries,
 //! rate limits, ETag revalidation and the cache are the client's.
 
@@ -18,7 +22,8 @@ use serde_json::{json, Value};
 
 use super::config::ConfigError;
 use super::{
-    BoxFuture, EntityView, FactMap, FetchContext, FetchError, Integration, Request, Response,
+    BoxFuture, EntityView, FactMap, FetchContext, FetchError, Fetched, Integration, Request,
+    Response,
 };
 
 /// The annotation linking an entity to a repository.
@@ -84,33 +89,42 @@ impl Integration for GitHub {
         &'a self,
         cx: &'a FetchContext<'a>,
         entity: &'a EntityView,
-    ) -> BoxFuture<'a, Result<FactMap, FetchError>> {
+    ) -> BoxFuture<'a, Result<Fetched, FetchError>> {
         Box::pin(async move {
-            let mut facts = empty_facts();
-            if let Some(slug) = entity.annotation(PROJECT_SLUG) {
+            let mut fetched = Fetched::from(empty_facts());
+            let repository = entity.annotation(PROJECT_SLUG);
+            if let Some(slug) = repository {
                 let (owner, repo) = parse_slug(PROJECT_SLUG, slug)?;
-                self.repository_facts(cx, owner, repo, &mut facts).await?;
+                self.repository_facts(cx, owner, repo, &mut fetched).await?;
             }
             if let Some(slug) = team_slug_of(entity) {
                 let (org, team) = parse_slug(TEAM_SLUG, slug)?;
-                let members = team_members(cx, org, team).await?;
-                facts.insert("team".into(), json!(format!("{org}/{team}")));
-                facts.insert("team_members".into(), json!(members));
+                fetched
+                    .facts
+                    .insert("team".into(), json!(format!("{org}/{team}")));
+                let members = team_members(cx, org, team).await;
+                match members {
+                    // Nothing else was learnt: the whole answer failed.
+                    Err(e) if repository.is_none() => return Err(e),
+                    members => fetched.put("team_members", members.map(|m| json!(m))),
+                }
             }
-            Ok(facts)
+            Ok(fetched)
         })
     }
 }
 
 impl GitHub {
     /// Everything about one repository. The repository is read first (its
-    /// default branch scopes the rest); the other requests run together.
+    /// default branch scopes the rest; without it nothing is known); the
+    /// other requests run together and each fails alone (a token without
+    /// Actions access still shows the commits).
     async fn repository_facts(
         &self,
         cx: &FetchContext<'_>,
         owner: &str,
         repo: &str,
-        facts: &mut FactMap,
+        fetched: &mut Fetched,
     ) -> Result<(), FetchError> {
         let base = format!("/repos/{owner}/{repo}");
         let resp = get(cx, request(cx, &base)?.allow_status(404)).await?;
@@ -143,7 +157,7 @@ impl GitHub {
                 .query("state", "open")
                 .query("per_page", "1");
             let resp = get(cx, req).await?;
-            count_from_last_page(&resp)
+            count_from_last_page(&resp).map(|n| json!(n))
         };
         let run = async {
             let req = request(cx, &format!("{base}/actions/runs"))?
@@ -165,15 +179,16 @@ impl GitHub {
         let (commit, pulls, run, release, deployment) =
             tokio::join!(commit, pulls, run, release, deployment);
 
+        let facts = &mut fetched.facts;
         facts.insert("repository".into(), json!(format!("{owner}/{repo}")));
         facts.insert("html_url".into(), json!(info.html_url));
         facts.insert("default_branch".into(), json!(branch));
         facts.insert("archived".into(), json!(info.archived));
-        facts.insert("latest_commit".into(), commit?);
-        facts.insert("open_pull_requests".into(), json!(pulls?));
-        facts.insert("latest_workflow_run".into(), run?);
-        facts.insert("latest_release".into(), release?);
-        facts.insert("latest_production_deployment".into(), deployment?);
+        fetched.put("latest_commit", commit);
+        fetched.put("open_pull_requests", pulls);
+        fetched.put("latest_workflow_run", run);
+        fetched.put("latest_release", release);
+        fetched.put("latest_production_deployment", deployment);
         Ok(())
     }
 

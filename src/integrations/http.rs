@@ -41,7 +41,7 @@ use serde_json::Value;
 use serde_json_path::JsonPath;
 
 use super::config::{ConfigError, IntegrationConfig, Secret};
-use super::{BoxFuture, EntityView, FactMap, FetchContext, FetchError, Integration};
+use super::{BoxFuture, EntityView, FactMap, FetchContext, FetchError, Fetched, Integration};
 
 /// Options this integration reads from its entry.
 const KEYS: [&str; 4] = ["url", "headers", "extract", "requires"];
@@ -358,7 +358,7 @@ impl Integration for HttpTool {
         &'a self,
         cx: &'a FetchContext<'a>,
         entity: &'a EntityView,
-    ) -> BoxFuture<'a, Result<FactMap, FetchError>> {
+    ) -> BoxFuture<'a, Result<Fetched, FetchError>> {
         Box::pin(async move {
             let url = self.render_url(entity).map_err(|e| FetchError::Url {
                 url: self.template_source.clone(),
@@ -377,7 +377,7 @@ impl Integration for HttpTool {
                 };
             }
             let resp = cx.get(req).await?;
-            Ok(extract_facts(&self.extracts, &resp.body))
+            Ok(extract_facts(&self.extracts, &resp.body).into())
         })
     }
 }

@@ -72,6 +72,11 @@ pub struct Outcome {
     /// The facts (empty unless ok).
     #[serde(default)]
     pub facts: FactMap,
+    /// Facts that could not be fetched while the others were (a token
+    /// without Actions access, one broken series, …): fact → why. Such a
+    /// fact is null in `facts`; a scorecard rule reading it is unknown.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unavailable_facts: BTreeMap<String, String>,
 }
 
 fn default_origin() -> String {
@@ -87,6 +92,15 @@ impl Outcome {
             fetched_at,
             source: source.into(),
             facts,
+            unavailable_facts: BTreeMap::new(),
+        }
+    }
+
+    /// Facts of which some failed alone (`failed`: fact → why).
+    pub fn partial(fetched: Fetched, fetched_at: DateTime<Utc>, source: &str) -> Self {
+        Outcome {
+            unavailable_facts: fetched.failed,
+            ..Outcome::ok(fetched.facts, fetched_at, source)
         }
     }
 
@@ -98,6 +112,7 @@ impl Outcome {
             fetched_at: Utc::now(),
             source: "catalog".into(),
             facts: Map::new(),
+            unavailable_facts: BTreeMap::new(),
         }
     }
 
@@ -109,6 +124,42 @@ impl Outcome {
             fetched_at: Utc::now(),
             source: "network".into(),
             facts: Map::new(),
+            unavailable_facts: BTreeMap::new(),
+        }
+    }
+}
+
+/// What one fetch found: the facts, and the ones that failed alone. Each
+/// fact an integration reads with its own request fails with that request
+/// only, so one refused endpoint does not hide the others.
+#[derive(Debug, Clone, Default)]
+pub struct Fetched {
+    /// Every fact key (null for a failed one).
+    pub facts: FactMap,
+    /// Fact → why it could not be fetched.
+    pub failed: BTreeMap<String, String>,
+}
+
+impl Fetched {
+    /// Sets `key` from a per-fact result: the value, or null and the reason.
+    pub fn put(&mut self, key: &str, result: Result<Value, FetchError>) {
+        match result {
+            Ok(v) => {
+                self.facts.insert(key.into(), v);
+            }
+            Err(e) => {
+                self.facts.insert(key.into(), Value::Null);
+                self.failed.insert(key.into(), e.to_string());
+            }
+        }
+    }
+}
+
+impl From<FactMap> for Fetched {
+    fn from(facts: FactMap) -> Self {
+        Fetched {
+            facts,
+            failed: BTreeMap::new(),
         }
     }
 }
@@ -233,10 +284,12 @@ pub trait Integration: Send + Sync {
     /// Typically "no github.com/project-slug annotation".
     fn absent_reason(&self, entity: &EntityView) -> Option<String>;
 
-    /// Fetches the facts of one linked entity.
+    /// Fetches the facts of one linked entity. `Err` when nothing could be
+    /// learnt (the repository or service itself is unreachable); facts
+    /// that fail alone go into [`Fetched::failed`].
     fn fetch<'a>(
         &'a self,
         cx: &'a FetchContext<'a>,
         entity: &'a EntityView,
-    ) -> BoxFuture<'a, Result<FactMap, FetchError>>;
+    ) -> BoxFuture<'a, Result<Fetched, FetchError>>;
 }

@@ -1,15 +1,17 @@
 //! PagerDuty: who is on call now and how many incidents are open, for
 //! entities annotated `pagerduty.com/service-id` (or the older
-//! `pagerduty.com/integration-key`, resolved to its service the way
-//! Backstage's PagerDuty plugin does), and on-call for entities (typically
+//! `pagerduty.com/integration-key`, resolved to the service one of whose
+//! integrations has that key, never to another), and on-call for entities (typically
 //! Groups) annotated `pagerduty.com/escalation-policy-id`.
 //!
 //! Facts (`live.pagerduty.*`; every key always present):
 //! `service` `{id, name, html_url, status}` (null for an escalation
 //! policy), `escalation_policy` `{id, name, html_url}`, `oncall`
 //! `[{name, email, level, until}]` sorted by escalation level (`until` null
-//! for a permanent on-call), `open_incidents` (triggered + acknowledged;
-//! null for an escalation policy).
+//! for a permanent on-call), `open_incidents` (triggered + acknowledged,
+//! over all time: `date_range=all`, since `/incidents` otherwise looks at
+//! the last month only; null for an escalation policy). `oncall` and
+//! `open_incidents` fail alone (`unavailable_facts`).
 //!
 //! HTTP, retries (PagerDuty's 429 + `ratelimit-reset`), the token header
 //! and the cache are the client's; this module knows the API's shapes.
@@ -21,7 +23,8 @@ use serde_json::{json, Value};
 
 use super::config::ConfigError;
 use super::{
-    BoxFuture, EntityView, FactMap, FetchContext, FetchError, Integration, Request, Response,
+    BoxFuture, EntityView, FactMap, FetchContext, FetchError, Fetched, Integration, Request,
+    Response,
 };
 
 /// The annotation naming a PagerDuty service.
@@ -35,7 +38,7 @@ pub const ESCALATION_POLICY_ID: &str = "pagerduty.com/escalation-policy-id";
 const ACCEPT: &str = "application/vnd.pagerduty+json;version=2";
 /// On-call entries per page (PagerDuty's maximum).
 const PAGE: usize = 100;
-/// On-call pages followed at most.
+/// On-call, service and incident pages followed at most.
 const MAX_PAGES: usize = 20;
 
 /// Someone on call now (`live.pagerduty.oncall[]`, `who-owns` `oncall[]`).
@@ -112,7 +115,7 @@ impl Integration for PagerDuty {
         &'a self,
         cx: &'a FetchContext<'a>,
         entity: &'a EntityView,
-    ) -> BoxFuture<'a, Result<FactMap, FetchError>> {
+    ) -> BoxFuture<'a, Result<Fetched, FetchError>> {
         Box::pin(async move {
             let (service, policy) = match link_of(entity) {
                 Some(Link::Service(id)) => {
@@ -131,20 +134,22 @@ impl Integration for PagerDuty {
             let oncall = oncalls(cx, &policy.id);
             let incidents = async {
                 match &service {
-                    Some(s) => open_incidents(cx, &s.id).await.map(Some),
-                    None => Ok(None),
+                    Some(s) => open_incidents(cx, &s.id).await.map(|n| json!(n)),
+                    None => Ok(Value::Null),
                 }
             };
             let (oncall, incidents) = tokio::join!(oncall, incidents);
-            let mut facts = FactMap::new();
-            facts.insert(
+            let mut fetched = Fetched::default();
+            fetched.facts.insert(
                 "service".into(),
                 service.map_or(Value::Null, |s| s.to_json()),
             );
-            facts.insert("escalation_policy".into(), policy.to_json());
-            facts.insert("oncall".into(), json!(oncall?));
-            facts.insert("open_incidents".into(), json!(incidents?));
-            Ok(facts)
+            fetched
+                .facts
+                .insert("escalation_policy".into(), policy.to_json());
+            fetched.put("oncall", oncall.map(|o| json!(o)));
+            fetched.put("open_incidents", incidents);
+            Ok(fetched)
         })
     }
 }
@@ -191,36 +196,70 @@ async fn service_by_id(cx: &FetchContext<'_>, id: &str) -> Result<Service, Fetch
     Service::parse(&resp.body["service"])
 }
 
-/// Backstage's resolution: `GET /services?query=<key>&include[]=integrations`,
-/// preferring the service that really has an integration with that key.
-/// The key is a secret of sorts (it lets anyone page the service), so it
-/// never appears in a message.
+/// The service that has an integration with this key. PagerDuty's
+/// `/services` has no filter by integration key (`query` matches service
+/// names), so every page of `GET /services?include[]=integrations` is read
+/// and `integrations[].integration_key` compared, as the API reference
+/// documents the Integration object. No match is an error: showing some
+/// other service's on-call would be worse than showing none. The key lets
+/// anyone page the service, so messages show its first characters only.
 async fn service_by_integration_key(
     cx: &FetchContext<'_>,
     key: &str,
 ) -> Result<Service, FetchError> {
-    let req = request(cx, "/services")?
-        .query("query", key)
-        .query("time_zone", "UTC")
-        .query("include[]", "integrations")
-        .query("include[]", "escalation_policies");
-    let resp = get(cx, req).await?;
-    let services = resp.body["services"]
-        .as_array()
-        .ok_or_else(|| FetchError::decode("PagerDuty services", "no services array"))?;
-    let has_key = |s: &&Value| {
-        s["integrations"].as_array().is_some_and(|list| {
-            list.iter()
-                .any(|i| i["integration_key"].as_str() == Some(key))
-        })
-    };
-    let found = services.iter().find(has_key).or(services.first());
-    match found {
-        Some(s) => Service::parse(s),
-        None => Err(not_found(
-            cx,
-            format!("a PagerDuty service with the {INTEGRATION_KEY} of this entity"),
-        )),
+    let mut offset = 0;
+    let mut seen = 0;
+    for page in 1.. {
+        let req = request(cx, "/services")?
+            .query("time_zone", "UTC")
+            .query("include[]", "integrations")
+            .query("include[]", "escalation_policies")
+            .query("limit", &PAGE.to_string())
+            .query("offset", &offset.to_string());
+        let body = get(cx, req).await?.body;
+        let services = body["services"]
+            .as_array()
+            .ok_or_else(|| FetchError::decode("PagerDuty services", "no services array"))?;
+        if let Some(s) = services.iter().find(|s| has_integration_key(s, key)) {
+            return Service::parse(s);
+        }
+        seen += services.len();
+        if body["more"].as_bool() != Some(true) || services.is_empty() {
+            break;
+        }
+        if page >= MAX_PAGES {
+            return Err(FetchError::Other(format!(
+                "none of the first {seen} PagerDuty services has integration key {} \
+                 (more pages not read)",
+                redact_key(key)
+            )));
+        }
+        offset += services.len();
+    }
+    Err(FetchError::Other(format!(
+        "no service has integration key {} ({INTEGRATION_KEY}; {seen} PagerDuty service{} searched)",
+        redact_key(key),
+        if seen == 1 { "" } else { "s" }
+    )))
+}
+
+/// Whether a `/services` entry (with `include[]=integrations`) has an
+/// integration with this key.
+fn has_integration_key(service: &Value, key: &str) -> bool {
+    service["integrations"].as_array().is_some_and(|list| {
+        list.iter()
+            .any(|i| i["integration_key"].as_str() == Some(key))
+    })
+}
+
+/// The first characters of an integration key, enough to tell keys apart
+/// without handing out the whole secret.
+fn redact_key(key: &str) -> String {
+    let head: String = key.chars().take(6).collect();
+    if head.len() < key.len() {
+        format!("{head}…")
+    } else {
+        "(a short key)".to_string()
     }
 }
 
@@ -268,29 +307,68 @@ async fn oncalls(cx: &FetchContext<'_>, policy_id: &str) -> Result<Vec<OnCall>, 
     Ok(merge_oncalls(entries))
 }
 
-/// Triggered + acknowledged incidents of the service: PagerDuty counts them
-/// with `total=true`, so one entry is enough.
+/// Triggered + acknowledged incidents of the service, over all time (the
+/// default window is the last month). PagerDuty counts them with
+/// `total=true`, so one entry is enough; a server that leaves `total` out
+/// is counted page by page (`limit`/`offset`/`more`), within
+/// [`MAX_PAGES`]; past that the fact fails with the lower bound.
 async fn open_incidents(cx: &FetchContext<'_>, service_id: &str) -> Result<u64, FetchError> {
-    let req = request(cx, "/incidents")?
-        .query("service_ids[]", service_id)
-        .query("statuses[]", "triggered")
-        .query("statuses[]", "acknowledged")
-        .query("total", "true")
-        .query("limit", "1");
-    let body = get(cx, req).await?.body;
-    parse_incident_total(&body)
+    let page = |limit: usize, offset: usize| -> Result<Request, FetchError> {
+        Ok(request(cx, "/incidents")?
+            .query("service_ids[]", service_id)
+            .query("statuses[]", "triggered")
+            .query("statuses[]", "acknowledged")
+            .query("date_range", "all")
+            .query("total", "true")
+            .query("limit", &limit.to_string())
+            .query("offset", &offset.to_string()))
+    };
+    let body = get(cx, page(1, 0)?).await?.body;
+    let mut count = match incident_page(&body)? {
+        IncidentPage::Total(n) | IncidentPage::Last(n) => return Ok(n),
+        IncidentPage::More(_) => 0,
+    };
+    for pages in 1.. {
+        let body = get(cx, page(PAGE, count)?).await?.body;
+        match incident_page(&body)? {
+            IncidentPage::Total(n) => return Ok(n),
+            IncidentPage::Last(n) => return Ok(count as u64 + n),
+            IncidentPage::More(0) => break,
+            IncidentPage::More(n) => count += n as usize,
+        }
+        if pages >= MAX_PAGES {
+            break;
+        }
+    }
+    Err(FetchError::Other(format!(
+        "at least {count} open incidents: PagerDuty sent no total and more pages \
+         remain (counting stopped after {MAX_PAGES} pages)"
+    )))
 }
 
-fn parse_incident_total(body: &Value) -> Result<u64, FetchError> {
+/// What one `/incidents` page says about the count.
+#[derive(Debug, PartialEq)]
+enum IncidentPage {
+    /// The server counted (`total=true` honoured).
+    Total(u64),
+    /// No total, and this page is the last: this many on it.
+    Last(u64),
+    /// No total, more pages follow: this many on this one.
+    More(u64),
+}
+
+fn incident_page(body: &Value) -> Result<IncidentPage, FetchError> {
     if let Some(total) = body["total"].as_u64() {
-        return Ok(total);
+        return Ok(IncidentPage::Total(total));
     }
-    // `total` is null when the server ignores `total=true`; a single
-    // complete page still tells.
-    match (body["incidents"].as_array(), body["more"].as_bool()) {
-        (Some(list), Some(false) | None) => Ok(list.len() as u64),
-        _ => Err(FetchError::decode("PagerDuty incidents", "no total")),
-    }
+    let list = body["incidents"]
+        .as_array()
+        .ok_or_else(|| FetchError::decode("PagerDuty incidents", "no incidents array"))?;
+    let n = list.len() as u64;
+    Ok(match body["more"].as_bool() {
+        Some(true) => IncidentPage::More(n),
+        _ => IncidentPage::Last(n),
+    })
 }
 
 /// `{id, name, html_url, status}` and its escalation policy.
@@ -502,18 +580,31 @@ mod tests {
     }
 
     #[test]
-    fn incident_total() {
+    fn incident_pages() {
         assert_eq!(
-            parse_incident_total(&json!({"incidents": [{}], "total": 7, "more": true})).unwrap(),
-            7
+            incident_page(&json!({"incidents": [{}], "total": 7, "more": true})).unwrap(),
+            IncidentPage::Total(7)
         );
         assert_eq!(
-            parse_incident_total(&json!({"incidents": [], "total": null, "more": false})).unwrap(),
-            0
+            incident_page(&json!({"incidents": [], "total": null, "more": false})).unwrap(),
+            IncidentPage::Last(0)
         );
-        assert!(
-            parse_incident_total(&json!({"incidents": [{}], "total": null, "more": true})).is_err()
+        assert_eq!(
+            incident_page(&json!({"incidents": [{}], "total": null, "more": true})).unwrap(),
+            IncidentPage::More(1)
         );
+        assert!(incident_page(&json!({"total": null})).is_err());
+    }
+
+    #[test]
+    fn integration_keys_match_exactly_and_are_redacted() {
+        let s = json!({"id": "PIJ90N7", "integrations": [
+            {"id": "PQ12345", "type": "generic_email_inbound_integration_reference"},
+            {"id": "PE1U9CH", "type": "events_api_v2_inbound_integration", "integration_key": "abc123def456"}]});
+        assert!(has_integration_key(&s, "abc123def456"));
+        assert!(!has_integration_key(&s, "abc123"));
+        assert_eq!(redact_key("0123456789abcdef"), "012345…");
+        assert_eq!(redact_key("abc"), "(a short key)");
     }
 
     #[test]

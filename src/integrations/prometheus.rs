@@ -23,9 +23,19 @@
 //! - `firing_count`: the number of those alerts (null without an alert
 //!   annotation).
 //!
-//! A failed query fails the fetch: its reason names the query and carries
-//! the API's own `errorType: error` text (e.g. `bad_data: 1:5: parse
-//! error: …`). Auth is optional: a Bearer token from `PROMETHEUS_TOKEN` (or
+//! Native histograms (Prometheus 2.40+) come as `histogram: [t, {count,
+//! sum, buckets}]` instead of `value` in a vector and `histograms` instead
+//! of `values` in a matrix; idp reports their `count` and `sum`
+//! (`{metric, histogram: {count, sum}}`, `{metric, histograms: [[t, {count,
+//! sum}], ..]}`).
+//!
+//! Nothing fails alone beyond its own part: a failed query gives its rule
+//! a null `result` and an `error` naming the query with the API's own
+//! `errorType: error` text (e.g. `bad_data: 1:5: parse error: …`); a series
+//! of an unreadable shape is left out and the rule's `error` says which;
+//! the alerts are fetched whatever the rules do (`unavailable_facts` says
+//! why when they fail). Each rule object always has `error` (null when
+//! all went well). Auth is optional: a Bearer token from `PROMETHEUS_TOKEN` (or
 //! `token_env:`) when set. This module knows the HTTP API v1 shapes only;
 //! transport, retries and the cache are the client's.
 
@@ -33,7 +43,7 @@ use chrono::{DateTime, SecondsFormat};
 use serde_json::{json, Map, Value};
 
 use super::config::{ConfigError, IntegrationConfig};
-use super::{BoxFuture, EntityView, FactMap, FetchContext, FetchError, Integration};
+use super::{BoxFuture, EntityView, FetchContext, FetchError, Fetched, Integration};
 
 /// The annotation listing the queries of an entity.
 pub const RULE: &str = "prometheus.io/rule";
@@ -143,20 +153,20 @@ impl Integration for Prometheus {
         &'a self,
         cx: &'a FetchContext<'a>,
         entity: &'a EntityView,
-    ) -> BoxFuture<'a, Result<FactMap, FetchError>> {
+    ) -> BoxFuture<'a, Result<Fetched, FetchError>> {
         Box::pin(async move {
             let w = wanted(entity);
             let rules = async {
                 if w.rules.is_empty() {
-                    return Ok(Value::Null);
+                    return Value::Null;
                 }
                 // Rules are few per entity; the engine already runs many
                 // entities at once.
                 let mut out = Vec::with_capacity(w.rules.len());
                 for rule in &w.rules {
-                    out.push(query_rule(cx, rule).await?);
+                    out.push(query_rule(cx, rule).await);
                 }
-                Ok::<_, FetchError>(Value::Array(out))
+                Value::Array(out)
             };
             let alerts = async {
                 match &w.alerts {
@@ -168,43 +178,83 @@ impl Integration for Prometheus {
                 }
             };
             let (rules, alerts) = tokio::join!(rules, alerts);
-            let alerts = alerts?;
-            let mut facts = FactMap::new();
-            facts.insert("rules".into(), rules?);
-            facts.insert(
-                "firing_count".into(),
-                alerts.as_ref().map_or(Value::Null, |a| json!(a.len())),
-            );
-            facts.insert("alerts".into(), alerts.map_or(Value::Null, Value::Array));
-            Ok(facts)
+            // Whatever failed, what answered is a fact; only when nothing
+            // answered is the integration unavailable (with every reason).
+            let rule_answered = rules.as_array().is_some_and(|l| {
+                l.iter()
+                    .any(|r| r["error"].is_null() || !r["result"].is_null())
+            });
+            if !rule_answered && !matches!(alerts, Ok(Some(_))) {
+                let mut reasons: Vec<String> = rules
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r["error"].as_str().map(str::to_string))
+                    .collect();
+                match alerts {
+                    Err(e) if reasons.is_empty() => return Err(e),
+                    Err(e) => reasons.push(format!("alerts: {e}")),
+                    Ok(_) => {}
+                }
+                return Err(FetchError::Other(reasons.join("; ")));
+            }
+            let mut fetched = Fetched::default();
+            fetched.facts.insert("rules".into(), rules);
+            let alerts = alerts.map(|a| a.map_or(Value::Null, Value::Array));
+            let count = match &alerts {
+                Ok(Value::Array(a)) => Ok(json!(a.len())),
+                Ok(_) => Ok(Value::Null),
+                Err(e) => Err(e.clone()),
+            };
+            fetched.put("alerts", alerts);
+            fetched.put("firing_count", count);
+            Ok(fetched)
         })
     }
 }
 
-/// Runs one instant query; its fact object.
-async fn query_rule(cx: &FetchContext<'_>, rule: &RuleSpec) -> Result<Value, FetchError> {
-    let req = cx.request("/api/v1/query")?.query("query", &rule.query);
-    let resp = cx.get(req).await.map_err(|e| match e {
-        // Name the query: an entity may list several.
-        FetchError::Status {
-            host,
-            code,
-            message,
-        } => FetchError::Status {
-            host,
-            code,
-            message: format!("query `{}`: {message}", rule.query),
-        },
-        other => other,
-    })?;
-    let (result_type, result) = instant_result(&resp.body)
-        .map_err(|m| FetchError::decode(format!("query `{}`", rule.query), m))?;
-    Ok(json!({
+/// Runs one instant query; its fact object, with the error (and a null
+/// result) when the query failed.
+async fn query_rule(cx: &FetchContext<'_>, rule: &RuleSpec) -> Value {
+    let answer = async {
+        let req = cx.request("/api/v1/query")?.query("query", &rule.query);
+        let resp = cx.get(req).await.map_err(|e| match e {
+            // Name the query: an entity may list several.
+            FetchError::Status {
+                host,
+                code,
+                message,
+            } => FetchError::Status {
+                host,
+                code,
+                message: format!("query `{}`: {message}", rule.query),
+            },
+            other => other,
+        })?;
+        instant_result(&resp.body)
+            .map_err(|m| FetchError::decode(format!("query `{}`", rule.query), m))
+    };
+    let (result_type, result, error) = match answer.await {
+        Ok(decoded) => {
+            let error = (!decoded.skipped.is_empty()).then(|| {
+                format!(
+                    "query `{}`: {} series left out: {}",
+                    rule.query,
+                    decoded.skipped.len(),
+                    decoded.skipped.join("; ")
+                )
+            });
+            (json!(decoded.result_type), decoded.result, error)
+        }
+        Err(e) => (Value::Null, Value::Null, Some(e.to_string())),
+    };
+    json!({
         "query": rule.query,
         "label": rule.label,
         "result_type": result_type,
         "result": result,
-    }))
+        "error": error,
+    })
 }
 
 /// The `data` of a successful API answer.
@@ -222,44 +272,110 @@ fn data(body: &Value) -> Result<&Value, String> {
     }
 }
 
+/// A decoded instant-query answer.
+#[derive(Debug)]
+pub struct Decoded {
+    /// `vector`, `matrix`, `scalar` or `string`.
+    pub result_type: String,
+    /// The result as facts.
+    pub result: Value,
+    /// Why series of an unreadable shape were left out (one per series).
+    pub skipped: Vec<String>,
+}
+
 /// Decodes an instant-query answer: its result type and the result as
-/// facts.
-pub fn instant_result(body: &Value) -> Result<(String, Value), String> {
+/// facts. A series that cannot be read is left out (and said so in
+/// `skipped`) rather than failing the others.
+pub fn instant_result(body: &Value) -> Result<Decoded, String> {
     let data = data(body)?;
     let result_type = data
         .get("resultType")
         .and_then(Value::as_str)
         .ok_or("no data.resultType")?;
     let result = data.get("result").ok_or("no data.result")?;
+    let mut skipped = Vec::new();
+    let mut series = |decode: fn(&Value) -> Result<Value, String>| -> Result<Value, String> {
+        let mut out = Vec::new();
+        for s in as_array(result, result_type)? {
+            match decode(s) {
+                Ok(v) => out.push(v),
+                Err(why) => skipped.push(format!("{}: {why}", series_name(s))),
+            }
+        }
+        Ok(Value::Array(out))
+    };
     let decoded = match result_type {
-        "vector" => Value::Array(
-            as_array(result, "vector")?
-                .iter()
-                .map(|s| {
-                    Ok(json!({
-                        "metric": metric(s),
-                        "value": sample_value(s.get("value").ok_or("vector sample without value")?)?,
-                    }))
-                })
-                .collect::<Result<_, String>>()?,
-        ),
-        "matrix" => Value::Array(
-            as_array(result, "matrix")?
-                .iter()
-                .map(|s| {
-                    let values = as_array(s.get("values").unwrap_or(&Value::Null), "values")?
-                        .iter()
-                        .map(|p| Ok(json!([sample_time(p)?, sample_value(p)?])))
-                        .collect::<Result<Vec<_>, String>>()?;
-                    Ok(json!({ "metric": metric(s), "values": values }))
-                })
-                .collect::<Result<_, String>>()?,
-        ),
+        "vector" => series(vector_series)?,
+        "matrix" => series(matrix_series)?,
         "scalar" => sample_value(result)?,
         "string" => sample_string(result)?,
         other => return Err(format!("unknown resultType '{other}'")),
     };
-    Ok((result_type.to_string(), decoded))
+    Ok(Decoded {
+        result_type: result_type.to_string(),
+        result: decoded,
+        skipped,
+    })
+}
+
+/// One vector series: `value: [t, "v"]`, or a native histogram
+/// `histogram: [t, {count, sum, buckets}]`.
+fn vector_series(s: &Value) -> Result<Value, String> {
+    if let Some(h) = s.get("histogram") {
+        return Ok(json!({"metric": metric(s), "histogram": histogram(h)?}));
+    }
+    let value = s.get("value").ok_or("no value or histogram")?;
+    Ok(json!({"metric": metric(s), "value": sample_value(value)?}))
+}
+
+/// One matrix series: `values: [[t, "v"], ..]`, or native histograms
+/// `histograms: [[t, {count, sum, buckets}], ..]`.
+fn matrix_series(s: &Value) -> Result<Value, String> {
+    if let Some(list) = s.get("histograms") {
+        let points = as_array(list, "histograms")?
+            .iter()
+            .map(|p| Ok(json!([sample_time(p)?, histogram(p)?])))
+            .collect::<Result<Vec<_>, String>>()?;
+        return Ok(json!({"metric": metric(s), "histograms": points}));
+    }
+    let values = as_array(s.get("values").ok_or("no values or histograms")?, "values")?
+        .iter()
+        .map(|p| Ok(json!([sample_time(p)?, sample_value(p)?])))
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(json!({"metric": metric(s), "values": values}))
+}
+
+/// `[t, {count, sum, buckets}]` → `{count, sum}` (numbers, or the
+/// non-finite strings). Buckets are left out: no fact reads them.
+fn histogram(pair: &Value) -> Result<Value, String> {
+    let h = pair
+        .get(1)
+        .filter(|h| h.is_object())
+        .ok_or_else(|| format!("bad histogram sample {pair}"))?;
+    let field = |k: &str| {
+        h.get(k)
+            .and_then(Value::as_str)
+            .and_then(number_or_text)
+            .ok_or_else(|| format!("histogram without a numeric {k}"))
+    };
+    Ok(json!({"count": field("count")?, "sum": field("sum")?}))
+}
+
+/// A series as Prometheus writes it: `name{label="v",..}`.
+fn series_name(s: &Value) -> String {
+    let m = metric(s);
+    let labels = m.as_object().map(|m| {
+        m.iter()
+            .filter(|(k, _)| *k != "__name__")
+            .map(|(k, v)| format!("{k}=\"{}\"", v.as_str().unwrap_or("")))
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    format!(
+        "{}{{{}}}",
+        m["__name__"].as_str().unwrap_or(""),
+        labels.unwrap_or_default()
+    )
 }
 
 fn as_array<'v>(v: &'v Value, what: &str) -> Result<&'v Vec<Value>, String> {
@@ -398,18 +514,20 @@ mod tests {
         let vector = json!({"status":"success","data":{"resultType":"vector","result":[
             {"metric":{"__name__":"up","job":"prometheus","instance":"localhost:9090"},"value":[1435781451.781,"1"]},
             {"metric":{"__name__":"up","job":"node","instance":"localhost:9100"},"value":[1435781451.781,"NaN"]}]}});
-        let (t, r) = instant_result(&vector).unwrap();
+        let d = instant_result(&vector).unwrap();
+        let (t, r) = (d.result_type, d.result);
         assert_eq!(t, "vector");
         assert_eq!(r[0]["value"], json!(1.0));
         assert_eq!(r[0]["metric"]["job"], "prometheus");
         assert_eq!(r[1]["value"], "NaN");
 
         let scalar = json!({"status":"success","data":{"resultType":"scalar","result":[1435781451.781,"0.02"]}});
-        assert_eq!(instant_result(&scalar).unwrap().1, json!(0.02));
+        assert_eq!(instant_result(&scalar).unwrap().result, json!(0.02));
 
         let matrix = json!({"status":"success","data":{"resultType":"matrix","result":[
             {"metric":{"job":"a"},"values":[[1435781430.781,"1"],[1435781445.781,"+Inf"]]}]}});
-        let (t, r) = instant_result(&matrix).unwrap();
+        let d = instant_result(&matrix).unwrap();
+        let (t, r) = (d.result_type, d.result);
         assert_eq!(t, "matrix");
         assert_eq!(
             r[0]["values"],
@@ -417,11 +535,42 @@ mod tests {
         );
 
         let string = json!({"status":"success","data":{"resultType":"string","result":[1435781451.781,"hello"]}});
-        assert_eq!(instant_result(&string).unwrap().1, "hello");
+        assert_eq!(instant_result(&string).unwrap().result, "hello");
 
         let error = json!({"status":"error","errorType":"bad_data","error":"parse error"});
         assert_eq!(instant_result(&error).unwrap_err(), "bad_data: parse error");
         assert!(instant_result(&json!({"data": 1})).is_err());
+    }
+
+    // The native-histogram shapes of querying/api.md.
+    #[test]
+    fn native_histograms_and_one_bad_series() {
+        let h = json!({"count": "12.5", "sum": "42.1", "buckets": [[0, "0.7", "1", "5"]]});
+        let vector = json!({"status":"success","data":{"resultType":"vector","result":[
+            {"metric":{"__name__":"rpc","job":"a"},"histogram":[1767436620, h]},
+            {"metric":{"__name__":"up","job":"b"},"value":[1767436620, "1"]},
+            {"metric":{"__name__":"up","job":"c"},"value":[1767436620, {}]}]}});
+        let d = instant_result(&vector).unwrap();
+        assert_eq!(
+            d.result[0]["histogram"],
+            json!({"count": 12.5, "sum": 42.1})
+        );
+        assert_eq!(d.result[1]["value"], json!(1.0));
+        assert_eq!(d.result.as_array().unwrap().len(), 2);
+        assert_eq!(d.skipped.len(), 1);
+        assert!(
+            d.skipped[0].starts_with("up{job=\"c\"}: bad sample"),
+            "{:?}",
+            d.skipped
+        );
+        let matrix = json!({"status":"success","data":{"resultType":"matrix","result":[
+            {"metric":{"job":"a"},"histograms":[[1767433020, h]]}]}});
+        let d = instant_result(&matrix).unwrap();
+        assert_eq!(
+            d.result[0]["histograms"],
+            json!([[1767433020, {"count": 12.5, "sum": 42.1}]])
+        );
+        assert!(d.skipped.is_empty());
     }
 
     #[test]

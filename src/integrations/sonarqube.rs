@@ -21,7 +21,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
 use super::config::{ConfigError, IntegrationConfig};
-use super::{BoxFuture, EntityView, FactMap, FetchContext, FetchError, Integration};
+use super::{BoxFuture, EntityView, FetchContext, FetchError, Fetched, Integration};
 
 /// The annotation linking an entity to a SonarQube project.
 pub const PROJECT_KEY: &str = "sonarqube.org/project-key";
@@ -91,7 +91,7 @@ impl Integration for SonarQube {
         &'a self,
         cx: &'a FetchContext<'a>,
         entity: &'a EntityView,
-    ) -> BoxFuture<'a, Result<FactMap, FetchError>> {
+    ) -> BoxFuture<'a, Result<Fetched, FetchError>> {
         Box::pin(async move {
             let key = self
                 .project_key(entity)
@@ -117,77 +117,83 @@ impl Integration for SonarQube {
                 Ok::<_, FetchError>(cx.get(req).await?.body)
             };
             let (measures, gate, analyses) = tokio::join!(measures, gate, analyses);
-            facts(key, &measures?, &gate?, &analyses?)
+            facts(key, measures, gate, analyses)
         })
     }
 }
 
-/// The facts from the three answers.
+/// The facts from the three answers. Each answer feeds its own facts and
+/// fails them alone; when all three failed, nothing was learnt.
 pub fn facts(
     key: &str,
-    measures: &Value,
-    gate: &Value,
-    analyses: &Value,
-) -> Result<FactMap, FetchError> {
-    let list = measures
-        .pointer("/component/measures")
-        .and_then(Value::as_array)
-        .ok_or_else(|| FetchError::decode("api/measures/component", "no component.measures"))?;
-    // A metric SonarQube has not computed is simply missing from the list.
-    let value_of = |metric: &str| {
-        list.iter()
-            .find(|m| m.get("metric").and_then(Value::as_str) == Some(metric))
-            .and_then(|m| m.get("value").and_then(Value::as_str))
+    measures: Result<Value, FetchError>,
+    gate: Result<Value, FetchError>,
+    analyses: Result<Value, FetchError>,
+) -> Result<Fetched, FetchError> {
+    if let (Err(e), Err(_), Err(_)) = (&measures, &gate, &analyses) {
+        return Err(e.clone());
+    }
+    let mut fetched = Fetched::default();
+    fetched.facts.insert("project_key".into(), json!(key));
+    let list = measures.and_then(|m| {
+        m.pointer("/component/measures")
+            .and_then(Value::as_array)
+            .cloned()
+            .ok_or_else(|| FetchError::decode("api/measures/component", "no component.measures"))
+    });
+    for metric in METRICS {
+        let value = list.clone().and_then(|list| measure(&list, metric));
+        fetched.put(metric, value);
+    }
+    let quality_gate = gate.and_then(|g| {
+        g.pointer("/projectStatus/status")
+            .and_then(Value::as_str)
+            .map(|s| json!(s))
+            .ok_or_else(|| {
+                FetchError::decode("api/qualitygates/project_status", "no projectStatus.status")
+            })
+    });
+    fetched.put("quality_gate", quality_gate);
+    fetched.put("last_analysis", analyses.and_then(|a| last_analysis(&a)));
+    Ok(fetched)
+}
+
+/// One metric of `component.measures`: a number (`coverage`) or an integer
+/// (the counts); null when SonarQube has not computed it (it is simply
+/// missing from the list).
+fn measure(list: &[Value], metric: &str) -> Result<Value, FetchError> {
+    let text = list
+        .iter()
+        .find(|m| m.get("metric").and_then(Value::as_str) == Some(metric))
+        .and_then(|m| m.get("value").and_then(Value::as_str));
+    let Some(text) = text else {
+        return Ok(Value::Null);
     };
-    let number = |metric: &str| -> Result<Value, FetchError> {
-        match value_of(metric) {
-            None => Ok(Value::Null),
-            Some(text) => text
-                .parse::<f64>()
-                .map(|v| json!(v))
-                .map_err(|_| bad_measure(metric, text)),
-        }
+    let parsed = if metric == "coverage" {
+        text.parse::<f64>().ok().map(|v| json!(v))
+    } else {
+        text.parse::<u64>().ok().map(|v| json!(v))
     };
-    let count = |metric: &str| -> Result<Value, FetchError> {
-        match value_of(metric) {
-            None => Ok(Value::Null),
-            Some(text) => text
-                .parse::<u64>()
-                .map(|v| json!(v))
-                .map_err(|_| bad_measure(metric, text)),
-        }
-    };
-    let quality_gate = gate
-        .pointer("/projectStatus/status")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            FetchError::decode("api/qualitygates/project_status", "no projectStatus.status")
-        })?;
-    let last_analysis = analyses
+    parsed.ok_or_else(|| bad_measure(metric, text))
+}
+
+/// The newest analysis' date (RFC 3339), null when there is none.
+fn last_analysis(analyses: &Value) -> Result<Value, FetchError> {
+    let date = analyses
         .get("analyses")
         .and_then(Value::as_array)
         .ok_or_else(|| FetchError::decode("api/project_analyses/search", "no analyses"))?
         .first()
-        .and_then(|a| a.get("date").and_then(Value::as_str))
-        .map(|d| {
-            sonar_date(d).ok_or_else(|| {
-                FetchError::decode(
-                    "api/project_analyses/search",
-                    format!("'{d}' is not a date"),
-                )
-            })
-        })
-        .transpose()?;
-
-    let mut facts = FactMap::new();
-    facts.insert("project_key".into(), json!(key));
-    facts.insert("coverage".into(), number("coverage")?);
-    facts.insert("bugs".into(), count("bugs")?);
-    facts.insert("vulnerabilities".into(), count("vulnerabilities")?);
-    facts.insert("code_smells".into(), count("code_smells")?);
-    facts.insert("quality_gate".into(), json!(quality_gate));
-    facts.insert("last_analysis".into(), json!(last_analysis));
-    Ok(facts)
+        .and_then(|a| a.get("date").and_then(Value::as_str));
+    match date {
+        None => Ok(Value::Null),
+        Some(d) => sonar_date(d).map(|d| json!(d)).ok_or_else(|| {
+            FetchError::decode(
+                "api/project_analyses/search",
+                format!("'{d}' is not a date"),
+            )
+        }),
+    }
 }
 
 fn bad_measure(metric: &str, text: &str) -> FetchError {
@@ -235,9 +241,10 @@ mod tests {
 
     #[test]
     fn facts_from_the_three_answers() {
-        let f = facts("acme:checkout", &measures(), &gate(), &analyses()).unwrap();
+        let f = facts("acme:checkout", Ok(measures()), Ok(gate()), Ok(analyses())).unwrap();
+        assert!(f.failed.is_empty());
         assert_eq!(
-            Value::Object(f),
+            Value::Object(f.facts),
             json!({"project_key":"acme:checkout","coverage":81.4,"bugs":3,"vulnerabilities":0,
                    "code_smells":120,"quality_gate":"ERROR","last_analysis":"2016-12-12T16:12:45Z"})
         );
@@ -248,7 +255,9 @@ mod tests {
         let measures = json!({"component":{"key":"k","measures":[{"metric":"bugs","value":"0"}]}});
         let analyses = json!({"paging":{"pageIndex":1,"pageSize":1,"total":0},"analyses":[]});
         let gate = json!({"projectStatus":{"status":"NONE","conditions":[]}});
-        let f = facts("k", &measures, &gate, &analyses).unwrap();
+        let f = facts("k", Ok(measures), Ok(gate), Ok(analyses))
+            .unwrap()
+            .facts;
         assert_eq!(f["coverage"], Value::Null);
         assert_eq!(f["bugs"], json!(0));
         assert_eq!(f["last_analysis"], Value::Null);
@@ -256,12 +265,28 @@ mod tests {
     }
 
     #[test]
-    fn unexpected_shapes_are_decode_errors() {
-        let e = facts("k", &json!({}), &gate(), &analyses()).unwrap_err();
-        assert!(e.to_string().contains("component.measures"), "{e}");
-        let bad = json!({"component":{"measures":[{"metric":"bugs","value":"many"}]}});
-        let e = facts("k", &bad, &gate(), &analyses()).unwrap_err();
-        assert!(e.to_string().contains("bugs is 'many'"), "{e}");
+    fn unexpected_shapes_fail_their_own_facts() {
+        let f = facts("k", Ok(json!({})), Ok(gate()), Ok(analyses())).unwrap();
+        assert!(
+            f.failed["coverage"].contains("component.measures"),
+            "{:?}",
+            f.failed
+        );
+        assert_eq!(f.facts["quality_gate"], "ERROR");
+        let bad = json!({"component":{"measures":[{"metric":"bugs","value":"many"},{"metric":"coverage","value":"80"}]}});
+        let f = facts("k", Ok(bad), Ok(gate()), Ok(analyses())).unwrap();
+        assert!(
+            f.failed["bugs"].contains("bugs is 'many'"),
+            "{:?}",
+            f.failed
+        );
+        assert_eq!(f.facts["coverage"], json!(80.0));
+        assert_eq!(f.failed.len(), 1);
+        let down = || Err(FetchError::Other("down".into()));
+        assert_eq!(
+            facts("k", down(), down(), down()).unwrap_err().to_string(),
+            "down"
+        );
     }
 
     #[test]

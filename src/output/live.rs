@@ -82,7 +82,7 @@ pub fn section(
                     paint(ui.color, STRONG, name),
                     dim(&format!("fetched {}{origin}", age(o.fetched_at, now)))
                 )?;
-                facts(out, &o.facts)?;
+                facts(out, &o.facts, &o.unavailable_facts)?;
             }
             Status::Absent => writeln!(
                 out,
@@ -105,14 +105,25 @@ pub fn section(
 }
 
 /// Facts as `key  value` lines under the integration, values of several
-/// lines indented to the value column.
-fn facts(out: &mut dyn Write, facts: &serde_json::Map<String, Value>) -> io::Result<()> {
+/// lines indented to the value column; a fact that failed alone shows
+/// `unavailable: why` in its place.
+fn facts(
+    out: &mut dyn Write,
+    facts: &serde_json::Map<String, Value>,
+    failed: &BTreeMap<String, String>,
+) -> io::Result<()> {
     // Nulls are facts that do not apply (a Group has no repository): the
     // JSON keeps them, the human view leaves them out.
     let present: Vec<_> = facts
         .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (sanitize::line(k), v))
+        .filter_map(|(k, v)| match failed.get(k) {
+            Some(why) => Some((
+                sanitize::line(k),
+                format!("unavailable: {}", sanitize::line(why)),
+            )),
+            None if v.is_null() => None,
+            None => Some((sanitize::line(k), value_text(v))),
+        })
         .collect();
     let width = present
         .iter()
@@ -122,8 +133,7 @@ fn facts(out: &mut dyn Write, facts: &serde_json::Map<String, Value>) -> io::Res
     if present.is_empty() {
         writeln!(out, "    (no facts)")?;
     }
-    for (key, value) in present {
-        let text = value_text(value);
+    for (key, text) in present {
         let mut lines = text.lines();
         writeln!(out, "    {key:<width$}  {}", lines.next().unwrap_or(""))?;
         for line in lines {

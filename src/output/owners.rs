@@ -240,6 +240,29 @@ fn render_live(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result
             dim(&sanitize::line(&format!("unknown: {why}")))
         )?;
     }
+    // The owner's on-call stands in for the entity's: say whose it is and
+    // why the entity's own gave nobody.
+    let from_owner = report
+        .oncall_source
+        .as_ref()
+        .filter(|s| s["via"] == "owner");
+    if let Some(source) = from_owner {
+        let text = |k: &str| source[k].as_str().unwrap_or("").to_string();
+        let own = match text("own").as_str() {
+            "" => String::new(),
+            own => format!("; {own}"),
+        };
+        writeln!(
+            out,
+            "{:<12}{}",
+            "On call",
+            dim(&sanitize::line(&format!(
+                "(from the owner {}'s {}{own})",
+                text("entity"),
+                text("integration")
+            )))
+        )?;
+    }
     for (i, person) in report.oncall.iter().enumerate() {
         let text = |k: &str| sanitize::line(person.get(k).and_then(|v| v.as_str()).unwrap_or(""));
         let email = match text("email").as_ref() {
@@ -254,7 +277,11 @@ fn render_live(out: &mut dyn Write, ui: &Ui, report: &OwnerReport) -> io::Result
         writeln!(
             out,
             "{:<12}{}{email}  {}",
-            if i == 0 { "On call" } else { "" },
+            if i == 0 && from_owner.is_none() {
+                "On call"
+            } else {
+                ""
+            },
             paint(ui.color, STRONG, &text("name")),
             dim(&format!("level {level}, {until}"))
         )?;

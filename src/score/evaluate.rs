@@ -399,7 +399,7 @@ impl Eval<'_> {
             )),
             Err(Failure::Budget(why)) => Err((State::Error, Some(why))),
             Err(Failure::Cel(e)) => {
-                let missing: Vec<String> = expr
+                let mut missing: Vec<String> = expr
                     .live
                     .iter()
                     .filter_map(|i| {
@@ -408,6 +408,11 @@ impl Eval<'_> {
                             .map(|why| format!("live.{i} is unavailable: {why}"))
                     })
                     .collect();
+                for i in &expr.live {
+                    for (fact, why) in self.live.missing_facts(i, &expr.text) {
+                        missing.push(format!("live.{fact} is unavailable: {why}"));
+                    }
+                }
                 if missing.is_empty() {
                     Err((State::Error, Some(explain(&e))))
                 } else {

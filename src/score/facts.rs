@@ -19,11 +19,26 @@ pub const NOT_CONFIGURED: &str = "no integration configured";
 pub struct LiveFacts {
     /// `live.<integration>` → its facts.
     pub facts: Map<String, Value>,
-    /// Integration → why it has no facts for this entity (timeout, 401, …).
+    /// Integration → why it has no facts for this entity (timeout, 401, …);
+    /// also `integration.fact` → why that one fact failed while the others
+    /// of the integration were fetched.
     pub unavailable: BTreeMap<String, String>,
 }
 
 impl LiveFacts {
+    /// The facts of `integration` that failed alone and that `text` (a
+    /// rule's expression) names: `(integration.fact, why)`.
+    pub fn missing_facts<'s>(
+        &'s self,
+        integration: &'s str,
+        text: &'s str,
+    ) -> impl Iterator<Item = (&'s str, &'s str)> + 's {
+        self.unavailable.iter().filter_map(move |(k, why)| {
+            let fact = k.strip_prefix(integration)?.strip_prefix('.')?;
+            text.contains(fact).then_some((k.as_str(), why.as_str()))
+        })
+    }
+
     /// Why `live.<integration>` is missing, if it is.
     pub fn missing(&self, integration: &str) -> Option<String> {
         if self.facts.contains_key(integration) {

@@ -425,8 +425,14 @@ fn permission_403_is_not_retried_and_says_permission() {
     env.env("GITHUB_TOKEN", "ghp_test0123456789");
     let repo = catalog(&env, &api.base);
     let live = &show_json(&env, &repo, "ledger")["live"]["github"];
-    assert_eq!(live["status"], "unavailable");
-    let reason = live["reason"].as_str().unwrap();
+    // A token without Actions access loses that fact only.
+    assert_eq!(live["status"], "ok", "{live:#}");
+    assert_eq!(live["facts"]["latest_workflow_run"], Value::Null);
+    assert!(!live["facts"]["latest_commit"].is_null(), "{live:#}");
+    assert_eq!(live["unavailable_facts"].as_object().unwrap().len(), 1);
+    let reason = live["unavailable_facts"]["latest_workflow_run"]
+        .as_str()
+        .unwrap();
     assert!(reason.contains("permission denied"), "{reason}");
     assert!(
         reason.contains("/repos/acme/ledger/actions/runs"),

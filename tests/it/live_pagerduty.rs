@@ -197,6 +197,7 @@ fn requests_carry_the_token_and_ask_for_open_incidents_only() {
         ("statuses[]", "acknowledged"),
         ("total", "true"),
         ("limit", "1"),
+        ("date_range", "all"),
     ] {
         assert!(
             pairs.contains(&(expected.0.to_string(), expected.1.to_string())),
@@ -216,10 +217,14 @@ fn integration_key_resolves_to_the_service_that_has_it() {
     assert_eq!(live["facts"]["service"]["id"], "PIJ90N7");
     assert_eq!(live["facts"]["escalation_policy"]["id"], "PT20YPA");
     assert_eq!(live["facts"]["oncall"], expected_oncall());
+    // Services are listed with their integrations (no `query`: it filters
+    // by name), and the one whose integration has the key is taken.
     let lookup = &api.seen_at("/services?")[0];
-    assert_eq!(
-        param(lookup, "query").as_deref(),
-        Some("f00dfacef00dfacef00dfacef00dface")
+    assert_eq!(param(lookup, "query"), None);
+    assert!(
+        lookup.url.contains("include%5B%5D=integrations"),
+        "{}",
+        lookup.url
     );
     assert!(
         api.seen_at("/services/").is_empty(),
@@ -231,7 +236,7 @@ fn integration_key_resolves_to_the_service_that_has_it() {
 fn an_unknown_integration_key_is_unavailable_without_echoing_the_key() {
     let api = pagerduty();
     api.route(
-        "/services?query=",
+        "/services",
         Reply::json(
             json!({"services": [], "limit": 25, "offset": 0, "total": null, "more": false}),
         ),
@@ -242,7 +247,10 @@ fn an_unknown_integration_key_is_unavailable_without_echoing_the_key() {
     assert_eq!(live["status"], "unavailable");
     let reason = live["reason"].as_str().unwrap();
     assert!(reason.contains("pagerduty.com/integration-key"), "{reason}");
-    assert!(reason.contains("not found"), "{reason}");
+    assert!(
+        reason.contains("no service has integration key f00dfa…"),
+        "{reason}"
+    );
     assert!(!reason.contains("f00dface"), "{reason}");
 }
 
@@ -374,7 +382,11 @@ fn unknown_service_and_api_errors_are_reported() {
     let env = env_with_token();
     let repo = catalog(&env, &api.base);
     let live = &show_json(&env, &repo, "ledger")["live"]["pagerduty"];
-    let reason = live["reason"].as_str().unwrap();
+    // The on-call fails alone: the service and its incidents are facts.
+    assert_eq!(live["status"], "ok", "{live:#}");
+    assert_eq!(live["facts"]["service"]["id"], "PIJ90N7");
+    assert_eq!(live["facts"]["oncall"], Value::Null);
+    let reason = live["unavailable_facts"]["oncall"].as_str().unwrap();
     assert!(
         reason.contains("HTTP 400")
             && reason.contains("Invalid Input Provided (Escalation policy ids must be valid)"),

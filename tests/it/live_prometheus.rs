@@ -57,7 +57,8 @@ fn rule_results_and_firing_alerts_from_a_real_server() {
     assert_eq!(
         rules[0],
         json!({"query": "job:http_errors:ratio", "label": null, "result_type": "vector",
-               "result": [{"metric": {"__name__": "job:http_errors:ratio"}, "value": 0.02}]})
+               "result": [{"metric": {"__name__": "job:http_errors:ratio"}, "value": 0.02}],
+               "error": null})
     );
     assert_eq!(rules[1]["label"], "instance");
     let mut per_instance: Vec<(String, f64)> = rules[1]["result"]
@@ -127,7 +128,7 @@ fn all_alerts_without_rules_and_absent_without_annotations() {
 }
 
 #[test]
-fn a_bad_query_is_unavailable_with_prometheus_own_error() {
+fn a_bad_query_fails_its_rule_alone_with_prometheus_own_error() {
     let prom = prometheus_server::shared();
     let bad = "sum(job:http_errors:ratio";
     // What Prometheus itself says about it.
@@ -154,18 +155,23 @@ fn a_bad_query_is_unavailable_with_prometheus_own_error() {
             )],
         )],
     );
+    // The bad query fails its own rule only: the good one is still a fact.
     let p = live(&env, &repo, "checkout");
-    assert_eq!(p["status"], "unavailable", "{p:#}");
-    let reason = p["reason"].as_str().unwrap();
+    assert_eq!(p["status"], "ok", "{p:#}");
+    let rules = &p["facts"]["rules"];
+    assert_eq!(rules[0]["result"][0]["value"], json!(0.02), "{p:#}");
+    assert_eq!(rules[0]["error"], Value::Null);
+    assert_eq!(rules[1]["result"], Value::Null);
+    let reason = rules[1]["error"].as_str().unwrap();
     assert!(reason.contains("HTTP 400"), "{reason}");
     assert!(reason.contains(&format!("query `{bad}`")), "{reason}");
     assert!(reason.contains(&expected), "{reason}\nexpected: {expected}");
 
-    // The human view still shows the catalog part, and why live data is missing.
+    // The human view shows the rule that answered and why the other did not.
     let run = env.run(["--catalog", repo.path(), "show", "checkout"]);
     run.ok()
         .stdout_has("checkout")
-        .stdout_has("prometheus  unavailable: ")
+        .stdout_has("prometheus  fetched")
         .stdout_has(&expected);
 }
 
