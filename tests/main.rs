@@ -28,6 +28,8 @@ mod formats;
 mod help_examples;
 #[path = "it/init.rs"]
 mod init;
+#[path = "it/jinja_compat.rs"]
+mod jinja_compat;
 #[path = "it/layers.rs"]
 mod layers;
 #[path = "it/list_show.rs"]

@@ -45,6 +45,93 @@ pub fn register_cookiecutter(env: &mut Environment<'static>) {
     env.add_filter("tojson", tojson_filter);
     env.add_filter("center", center_filter);
     env.add_filter("truncate", truncate_filter);
+    // Jinja2's signatures and the filters and tests MiniJinja lacks.
+    super::jinja2_filters::register(env);
+    // Python's dict, list and str methods (the context is made of mutable
+    // dicts and lists, see `pyobjects`).
+    env.set_unknown_method_callback(super::pyobjects::unknown_method);
+}
+
+/// Turns a cookiecutter template into one MiniJinja parses like Jinja2:
+/// `{% now %}` tags rewritten, Python whitespace inside tags made spaces.
+pub fn prepare_source(source: &str, delimiters: &[(&str, &str)]) -> String {
+    normalize_tag_whitespace(&rewrite_now_tags(source), delimiters)
+}
+
+/// Whitespace Python's `str.isspace` knows and MiniJinja's lexer, which
+/// reads ASCII whitespace only inside tags, does not.
+fn is_foreign_space(c: char) -> bool {
+    super::pyobjects::is_py_space(c) && !c.is_ascii_whitespace()
+}
+
+/// Replaces [`is_foreign_space`] characters inside `{{ }}` and `{% %}`
+/// (or the configured delimiters), outside string literals, with a space:
+/// Jinja2's lexer skips them as whitespace (its regexes use `\s`). Text
+/// outside tags, string literals and `{% raw %}` blocks keep every byte.
+pub fn normalize_tag_whitespace(source: &str, delimiters: &[(&str, &str)]) -> String {
+    if !source.chars().any(is_foreign_space) {
+        return source.to_string();
+    }
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    loop {
+        // The next tag start of any kind.
+        let next = delimiters
+            .iter()
+            .filter(|(s, _)| !s.is_empty())
+            .filter_map(|(s, e)| rest.find(s).map(|i| (i, *s, *e)))
+            .min_by_key(|(i, s, _)| (*i, usize::MAX - s.len()));
+        let Some((at, start, end)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..at + start.len()]);
+        rest = &rest[at + start.len()..];
+        let mut quote: Option<char> = None;
+        let mut escaped = false;
+        let mut tag = String::new();
+        let mut closed = false;
+        while let Some(c) = rest.chars().next() {
+            if quote.is_none() && rest.starts_with(end) {
+                closed = true;
+                break;
+            }
+            rest = &rest[c.len_utf8()..];
+            match quote {
+                Some(q) => {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == q {
+                        quote = None;
+                    }
+                    tag.push(c);
+                }
+                None if c == '\'' || c == '"' => {
+                    quote = Some(c);
+                    tag.push(c);
+                }
+                None if is_foreign_space(c) => tag.push(' '),
+                None => tag.push(c),
+            }
+        }
+        out.push_str(&tag);
+        if !closed {
+            return out;
+        }
+        out.push_str(end);
+        rest = &rest[end.len()..];
+        // `{% raw %}…{% endraw %}` is text: copy it as it is.
+        let body = tag.trim_matches(|c: char| c.is_ascii_whitespace() || c == '-' || c == '+');
+        if body == "raw" {
+            let endraw = rest
+                .find("endraw")
+                .map_or(rest.len(), |i| i + "endraw".len());
+            out.push_str(&rest[..endraw]);
+            rest = &rest[endraw..];
+        }
+    }
 }
 
 /// Jinja2's `truncate(s, length=255, killwords=False, end='...', leeway=5)`.
@@ -92,7 +179,7 @@ fn truncate_filter(value: String, args: Rest<Value>, kwargs: Kwargs) -> Result<S
 }
 
 /// Jinja2's `center` (Python's `str.center`).
-fn center_filter(value: String, width: Option<usize>) -> Result<String, Error> {
+pub(crate) fn center_filter(value: String, width: Option<usize>) -> Result<String, Error> {
     let width = width.unwrap_or(80);
     let len = value.chars().count();
     if len >= width {
@@ -157,6 +244,11 @@ pub fn python_str(v: &Value) -> String {
     }
 }
 
+/// Python's `repr(value)`, appended to `out`.
+pub fn python_repr_into(v: &Value, out: &mut String) {
+    python_repr(v, out)
+}
+
 /// Python's `repr(value)` for the values a template context holds.
 fn python_repr(v: &Value, out: &mut String) {
     use minijinja::value::ValueKind as K;
@@ -177,6 +269,23 @@ fn python_repr(v: &Value, out: &mut String) {
             }
         }
         K::String => python_str_repr(v.as_str().unwrap_or_default(), out),
+        K::Seq
+            if v.downcast_object_ref::<super::pyobjects::PyTuple>()
+                .is_some() =>
+        {
+            let items: Vec<Value> = v.try_iter().map(|i| i.collect()).unwrap_or_default();
+            out.push('(');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                python_repr(item, out);
+            }
+            if items.len() == 1 {
+                out.push(',');
+            }
+            out.push(')');
+        }
         K::Seq | K::Iterable => {
             out.push('[');
             if let Ok(items) = v.try_iter() {

@@ -157,6 +157,10 @@ pub struct Renderer {
     fuel: u64,
     syntax: JinjaSyntax,
     output: OutputBudget,
+    /// Cookiecutter: the context as mutable Python objects, shared by every
+    /// render of the same context (what `cookiecutter.update(…)` in a hook
+    /// changes, later files see, as in Jinja2), with the JSON it came from.
+    live: std::sync::Mutex<Option<(serde_json::Value, Value)>>,
 }
 
 impl std::fmt::Debug for Renderer {
@@ -185,6 +189,7 @@ impl Renderer {
             fuel,
             syntax: JinjaSyntax::default(),
             output: OutputBudget::default(),
+            live: std::sync::Mutex::new(None),
         };
         r.set_whitespace(Whitespace::default());
         if dialect == Dialect::Cookiecutter {
@@ -271,7 +276,25 @@ impl Renderer {
         template: &str,
         ctx: &serde_json::Value,
     ) -> Result<String, ScaffoldError> {
-        self.render_with(what, template, Value::from(minijinja::value::Serde(ctx)))
+        self.render_with(what, template, self.context_value(ctx))
+    }
+
+    /// `ctx` as the value templates see. Cookiecutter: mutable Python
+    /// dicts and lists, the same object for every render of an equal
+    /// context, so a template's `cookiecutter.update(…)` lasts for the run.
+    pub fn context_value(&self, ctx: &serde_json::Value) -> Value {
+        if self.dialect != Dialect::Cookiecutter {
+            return Value::from(minijinja::value::Serde(ctx));
+        }
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        match &*live {
+            Some((json, value)) if json == ctx => value.clone(),
+            _ => {
+                let value = super::pyobjects::to_python_value(ctx);
+                *live = Some((ctx.clone(), value.clone()));
+                value
+            }
+        }
     }
 
     /// Like [`render_str`](Self::render_str) with a MiniJinja context value
@@ -288,7 +311,13 @@ impl Renderer {
         }
         let source;
         let template = if self.dialect == Dialect::Cookiecutter {
-            source = extensions::rewrite_now_tags(template);
+            let (vs, ve) = self.variable_delimiters();
+            let (bs, be) = self
+                .syntax
+                .block
+                .clone()
+                .unwrap_or_else(|| ("{%".into(), "%}".into()));
+            source = extensions::prepare_source(template, &[(&vs, &ve), (&bs, &be)]);
             source.as_str()
         } else {
             template

@@ -60,7 +60,7 @@ pub fn render_tree(
         r,
         root,
         dest,
-        ctx: Value::from(minijinja::value::Serde(ctx)),
+        ctx: r.context_value(ctx),
         copy_only: CopyOnly::new(r.dialect(), &opts.copy_without_render)?,
         opts,
         newline: configured_newline(r.dialect(), ctx),
