@@ -308,6 +308,7 @@ pub enum Command {
   idp scaffold https://github.com/acme/templates.git//python-lib --defaults
   idp scaffold node-service --set name=refunds --set owner=payments --set description='Refund service' --set repoUrl='github.com?owner=acme&repo=refunds' --register --push
   idp scaffold ./templates/python-lib --no-input -o json   # the result as JSON
+  idp scaffold ./templates/python-lib --engine cookiecutter --trust --no-input -d ~/src
 
 Exit codes: 0 created, 1 the generated catalog-info.yaml is invalid (files are kept)
 or a hook failed, 2 invalid input or a missing value off a terminal, 3 template not
@@ -862,6 +863,17 @@ pub struct ScaffoldShowArgs {
     pub output: ViewFormat,
 }
 
+/// `scaffold --engine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    /// idp's own engine; a template with Python extensions is refused.
+    Idp,
+    /// the installed cookiecutter (cookiecutter templates only).
+    Cookiecutter,
+    /// idp's own, or cookiecutter when the template needs Python (--trust).
+    Auto,
+}
+
 /// `scaffold TEMPLATE`: creating a project.
 #[derive(Debug, Args)]
 pub struct ScaffoldCreateArgs {
@@ -937,6 +949,16 @@ pub struct ScaffoldCreateArgs {
     /// Do not create a git repository with a first commit.
     #[arg(long)]
     pub no_git: bool,
+
+    /// Who renders a cookiecutter template. auto: idp, unless the template
+    /// loads Jinja2 extensions written in Python (`_extensions:
+    /// ["local_extensions.Foo"]`); then, with --trust, the installed
+    /// cookiecutter (on PATH, or python3 -m cookiecutter), with a note.
+    /// idp's staging, answers file, first commit, --register and validation
+    /// stay around it. Example: `idp scaffold ./cookiecutter-pylibrary
+    /// --trust` renders with cookiecutter, saying so on stderr.
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto, value_name = "ENGINE")]
+    pub engine: EngineArg,
 
     /// Stop a template after this many rendering steps (runaway loops).
     #[arg(long, value_name = "N", default_value_t = idp::scaffold::DEFAULT_FUEL)]

@@ -29,6 +29,7 @@ use idp::init::InitError;
 use idp::integrations::config::ConfigError;
 use idp::integrations::published::PublishError;
 use idp::integrations::FetchError;
+use idp::scaffold::error::Blocked;
 use idp::scaffold::merge::MergeError;
 use idp::scaffold::update::UpdateError;
 use idp::scaffold::version::VersionError;
@@ -442,6 +443,16 @@ fn scaffold(e: &ScaffoldError) -> (Kind, Vec<String>) {
         ),
         ScaffoldError::Hook { .. } => one(Kind::CheckFailed),
         ScaffoldError::Git { .. } => one(Kind::Catalog),
+        ScaffoldError::PythonCode { why, .. } => with(
+            Kind::User,
+            &[match why {
+                Blocked::Untrusted => "idp renders it only with --trust and an installed cookiecutter (pip install cookiecutter)",
+                Blocked::NotInstalled => "install cookiecutter (pip install cookiecutter) so that `cookiecutter` is on PATH; with --trust idp then renders the template with it",
+                Blocked::EngineIdp => "leave out --engine idp: with --trust and an installed cookiecutter (pip install cookiecutter) idp renders it with cookiecutter",
+            }],
+        ),
+        // Its own message (the end of its error output) says why.
+        ScaffoldError::Engine { .. } => one(Kind::User),
     }
 }
 

@@ -18,6 +18,8 @@ mod completions;
 mod confinement;
 #[path = "it/contracts.rs"]
 mod contracts;
+#[path = "it/engine.rs"]
+mod engine;
 #[path = "it/errors.rs"]
 mod errors;
 #[path = "it/fake_api.rs"]
@@ -54,6 +56,8 @@ mod man;
 mod papercuts;
 #[path = "it/prometheus_server.rs"]
 mod prometheus_server;
+#[path = "it/public_templates.rs"]
+mod public_templates;
 #[path = "it/relationships.rs"]
 mod relationships;
 #[path = "it/scaffold_backstage.rs"]

@@ -19,8 +19,10 @@ use idp::scaffold::create::{
 use idp::scaffold::source::{self, CatalogTemplates};
 use idp::scaffold::{CreateRequest, LoadedTemplate, ScaffoldOptions, TemplateKind};
 
+use idp::scaffold::engine::Engine;
+
 use crate::cli::{
-    ScaffoldAction, ScaffoldArgs, ScaffoldCreateArgs, ScaffoldListArgs, ScaffoldShowArgs,
+    EngineArg, ScaffoldAction, ScaffoldArgs, ScaffoldCreateArgs, ScaffoldListArgs, ScaffoldShowArgs,
 };
 use crate::exit::Exit;
 use crate::output::{scaffold as render, write_data};
@@ -275,6 +277,11 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
         },
         env: ctx.settings.env.clone(),
         today: ctx.settings.today(),
+        engine: match args.engine {
+            EngineArg::Idp => Engine::Idp,
+            EngineArg::Cookiecutter => Engine::Cookiecutter,
+            EngineArg::Auto => Engine::Auto,
+        },
     };
     let mut host = Host { ctx, failure: None };
     let created = idp::scaffold::create(request, &mut host).map_err(|e| match e {

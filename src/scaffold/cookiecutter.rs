@@ -296,7 +296,7 @@ pub fn prepare(t: &LoadedTemplate, opts: &ScaffoldOptions) -> Result<Prepared, S
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
 
-    let mut renderer = renderer_for(&obj, opts.fuel, &repo_dir)?;
+    let mut renderer = renderer_for(&obj, opts, &repo_dir)?;
     renderer.set_output_budget(super::OutputBudget::new(opts.max_output_bytes));
     let prompts = match obj.remove("__prompts__") {
         Some(Value::Object(p)) => p,
@@ -518,7 +518,7 @@ fn repo_dir_label(t: &LoadedTemplate, repo_dir: &Path) -> String {
 
 /// Variables whose values must never be written down: named like a secret,
 /// or asked with a question that says so.
-fn secret_names(cc: &Map<String, Value>, prompts: &Map<String, Value>) -> Vec<String> {
+pub(super) fn secret_names(cc: &Map<String, Value>, prompts: &Map<String, Value>) -> Vec<String> {
     let secretish = |s: &str| {
         let s = s.to_ascii_lowercase();
         [
@@ -548,29 +548,21 @@ fn secret_names(cc: &Map<String, Value>, prompts: &Map<String, Value>) -> Vec<St
 /// (`_jinja2_env_vars`, `_extensions`).
 fn renderer_for(
     obj: &Map<String, Value>,
-    fuel: u64,
+    opts: &ScaffoldOptions,
     repo_dir: &Path,
 ) -> Result<Renderer, ScaffoldError> {
-    let mut r = Renderer::new(Dialect::Cookiecutter, fuel);
+    let mut r = Renderer::new(Dialect::Cookiecutter, opts.fuel);
     let bad = |message: String| ScaffoldError::InvalidTemplate {
         path: repo_dir.join(CONTEXT_FILE),
         message,
     };
-    if let Some(exts) = obj.get("_extensions").and_then(Value::as_array) {
-        for ext in exts {
-            let name = ext.as_str().unwrap_or_default();
-            let known = name.starts_with("cookiecutter.extensions.")
-                || matches!(
-                    name,
-                    "jinja2_time.TimeExtension" | "jinja2.ext.do" | "jinja2.ext.loopcontrols"
-                );
-            if !known {
-                return Err(ScaffoldError::Unsupported(format!(
-                    "{}: Jinja2 extension {name:?} is Python code idp cannot load (built in: cookiecutter.extensions.*, jinja2_time.TimeExtension, jinja2.ext.do, jinja2.ext.loopcontrols)",
-                    repo_dir.join(CONTEXT_FILE).display()
-                )));
-            }
-        }
+    let foreign = super::engine::python_extensions(obj);
+    if !foreign.is_empty() {
+        return Err(super::engine::blocked(
+            &repo_dir.join(CONTEXT_FILE),
+            foreign,
+            opts,
+        ));
     }
     if let Some(vars) = obj.get("_jinja2_env_vars") {
         let vars = vars

@@ -163,6 +163,30 @@ pub enum ScaffoldError {
     #[error("unsupported: {0}")]
     Unsupported(String),
 
+    /// The template loads Jinja2 extensions written in Python, which only
+    /// the real cookiecutter can run, and it may not or cannot here.
+    #[error("{}: {}", path.display(), python_code_message(extensions, *why))]
+    PythonCode {
+        /// The template's cookiecutter.json.
+        path: PathBuf,
+        /// The extensions idp cannot emulate (empty: `--engine cookiecutter`
+        /// was asked for a template without any).
+        extensions: Vec<String>,
+        /// Why cookiecutter does not render it.
+        why: Blocked,
+    },
+
+    /// The real cookiecutter failed to render the template.
+    #[error("{engine} failed on {}: {message}", template.display())]
+    Engine {
+        /// `cookiecutter 2.7.1`.
+        engine: String,
+        /// The template directory.
+        template: PathBuf,
+        /// Exit status and the end of its error output.
+        message: String,
+    },
+
     /// A step uses an action idp cannot run locally.
     #[error("invalid template {}: step '{step}' uses the action '{action}', which idp cannot run locally (it runs {})", template.display(), known.join(", "))]
     UnknownAction {
@@ -186,6 +210,35 @@ pub enum ScaffoldError {
         /// Why (with its leading separator), or empty.
         why: String,
     },
+}
+
+/// Why a template that needs cookiecutter is not rendered with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blocked {
+    /// Its Python would run without `--trust`.
+    Untrusted,
+    /// No cookiecutter is installed.
+    NotInstalled,
+    /// `--engine idp` was asked for.
+    EngineIdp,
+}
+
+fn python_code_message(extensions: &[String], why: Blocked) -> String {
+    let loads = format!("the template loads Python code ({})", extensions.join(", "));
+    match (why, extensions.is_empty()) {
+        (Blocked::NotInstalled, true) => {
+            "--engine cookiecutter: no cookiecutter is installed (none on PATH, and python3 -m cookiecutter fails)".into()
+        }
+        (Blocked::NotInstalled, false) => format!(
+            "{loads}, which idp cannot run itself, and no cookiecutter is installed to run it (none on PATH, and python3 -m cookiecutter fails)"
+        ),
+        (Blocked::Untrusted, _) => {
+            format!("{loads}, which idp does not run without --trust")
+        }
+        (Blocked::EngineIdp, _) => {
+            format!("{loads}, which idp's own engine (--engine idp) cannot run")
+        }
+    }
 }
 
 impl ScaffoldError {

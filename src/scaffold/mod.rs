@@ -16,6 +16,7 @@ mod binary;
 pub mod cookiecutter;
 pub mod create;
 pub mod describe;
+pub mod engine;
 pub mod error;
 pub mod extensions;
 pub mod fixtures;
@@ -138,6 +139,8 @@ pub struct ScaffoldOptions {
     /// The run's date: generated scorecards' exemptions before it have
     /// expired.
     pub today: chrono::NaiveDate,
+    /// Who renders a cookiecutter template (`--engine`).
+    pub engine: engine::Engine,
 }
 
 impl Default for ScaffoldOptions {
@@ -158,6 +161,7 @@ impl Default for ScaffoldOptions {
             output_dir: None,
             env: crate::vars::Vars::default(),
             today: chrono::Utc::now().date_naive(),
+            engine: engine::Engine::Auto,
         }
     }
 }
@@ -275,6 +279,8 @@ pub enum Prepared {
     Cookiecutter(Box<cookiecutter::Prepared>),
     /// A Backstage template.
     Backstage(Box<backstage::Prepared>),
+    /// A cookiecutter template the real cookiecutter renders.
+    External(Box<engine::Prepared>),
 }
 
 impl Prepared {
@@ -283,6 +289,16 @@ impl Prepared {
         match self {
             Prepared::Cookiecutter(p) => p.answers(),
             Prepared::Backstage(p) => p.answers(),
+            Prepared::External(p) => p.answers(),
+        }
+    }
+
+    /// A line for the user before rendering (which engine renders, and
+    /// why), if any.
+    pub fn notice(&self) -> Option<&str> {
+        match self {
+            Prepared::External(p) => Some(p.notice()),
+            Prepared::Cookiecutter(_) | Prepared::Backstage(_) => None,
         }
     }
 
@@ -294,6 +310,7 @@ impl Prepared {
     ) -> Result<(RenderOutcome, Option<backstage::Extras>), ScaffoldError> {
         match self {
             Prepared::Cookiecutter(p) => Ok((p.render(dest)?, None)),
+            Prepared::External(p) => Ok((p.render(dest)?, None)),
             Prepared::Backstage(p) => {
                 let (outcome, extras) = p.run(dest)?;
                 Ok((outcome, Some(extras)))
@@ -310,6 +327,9 @@ pub fn prepare(
     opts: &ScaffoldOptions,
     catalog: Option<&crate::catalog::Catalog>,
 ) -> Result<Prepared, ScaffoldError> {
+    if let engine::Choice::Cookiecutter(p) = engine::choose(t, opts)? {
+        return Ok(Prepared::External(p));
+    }
     Ok(match t.kind {
         TemplateKind::Cookiecutter => {
             Prepared::Cookiecutter(Box::new(cookiecutter::prepare(t, opts)?))

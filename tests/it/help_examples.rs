@@ -37,6 +37,10 @@ const SKIPPED: &[(&str, &str)] = &[
         "needs the network: --push pushes to the catalog's origin",
     ),
     (
+        "idp scaffold ./templates/python-lib --engine cookiecutter --trust --no-input -d ~/src",
+        "needs cookiecutter installed where the sandbox's HOME sees it (tests/it/engine.rs runs --engine cookiecutter)",
+    ),
+    (
         "idp enrich",
         "needs the network: enriching calls the integrations' APIs",
     ),

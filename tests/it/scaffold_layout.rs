@@ -229,6 +229,7 @@ fn request<'a>(t: &'a LoadedTemplate, env: &TestEnv, out: &Path, run: Run) -> Cr
         },
         env: Default::default(),
         today: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+        engine: Default::default(),
     }
 }
 

@@ -171,6 +171,8 @@ pub struct CreateRequest<'a> {
     pub today: chrono::NaiveDate,
     /// Budgets.
     pub limits: Limits,
+    /// Who renders a cookiecutter template (`--engine`).
+    pub engine: super::engine::Engine,
 }
 
 /// What the caller shows while a project is created, and the catalog it
@@ -306,6 +308,7 @@ pub fn create(req: CreateRequest, host: &mut dyn CreateHost) -> Result<Created, 
         max_output_bytes: req.limits.max_output_bytes,
         env: req.env,
         today: req.today,
+        engine: req.engine,
         ..ScaffoldOptions::default()
     };
     let wopts = WriteOptions {
@@ -335,6 +338,9 @@ pub fn create(req: CreateRequest, host: &mut dyn CreateHost) -> Result<Created, 
     // (Ctrl-C) then leaves nothing behind.
     let catalog = req.catalog;
     let mut prepared = super::prepare(t, &opts, catalog)?;
+    if let Some(notice) = prepared.notice() {
+        host.log(&[notice.to_string()]);
+    }
 
     let staging = match t.kind {
         TemplateKind::Cookiecutter => stage_in(&parent, wopts, dry)?,
