@@ -20,6 +20,8 @@ mod confinement;
 mod contracts;
 #[path = "it/engine.rs"]
 mod engine;
+#[path = "it/descriptors_conformance.rs"]
+mod descriptors_conformance;
 #[path = "it/errors.rs"]
 mod errors;
 #[path = "it/fake_api.rs"]

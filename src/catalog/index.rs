@@ -37,8 +37,10 @@ use super::model::{Entity, IndexedParts, MappedDoc};
 use super::snapshot::{mtime_ns, WorkTree};
 use super::{Catalog, Origin};
 
-/// Bumped whenever the stored layout changes.
-const FORMAT: u32 = 4;
+/// Bumped whenever the stored layout changes, or loading the same files
+/// gives different results (5: byte-order marks, `$openapi`/`$asyncapi`,
+/// unknown placeholders), so an index an older build wrote is rebuilt.
+const FORMAT: u32 = 5;
 /// Entries modified more recently than this before indexing get a content hash.
 const RACY_NS: u128 = 2_000_000_000;
 

@@ -3,7 +3,7 @@
 //! entities, and records every problem met on the way. It never fails on bad
 //! descriptors (they become problems); only an unreadable `idp.yaml` stops it.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use globset::{GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
@@ -79,16 +79,31 @@ pub fn load(
         .map(|f| f.path.as_str())
         .filter(|p| *p != CATALOG_CONFIG_FILE && selector.matches(p))
         .collect();
+    let walked = selected.len();
     for e in extra {
         if !selected.contains(&e.as_str()) {
             selected.push(e);
         }
     }
-    Ok(load_selected(snapshot, &selected))
+    let named: HashSet<&str> = selected[walked..].iter().copied().collect();
+    Ok(load_files(snapshot, &selected, &|p| named.contains(p)))
 }
 
-/// Loads exactly these files, plus Location targets.
+/// Loads exactly these files, plus Location targets. Every one of them was
+/// named, so a file of documents that are not descriptors is reported.
 pub fn load_selected(snapshot: &dyn Snapshot, selected: &[&str]) -> Loaded {
+    load_files(snapshot, selected, &|_| true)
+}
+
+/// Loads `selected`, plus Location targets. A file that is `named` (or a
+/// Location's target) and holds documents that are not descriptors is
+/// reported, as Backstage rejects it; one found by walking the repository
+/// is other YAML (an OpenAPI file, CI configuration) and is skipped.
+pub fn load_files(
+    snapshot: &dyn Snapshot,
+    selected: &[&str],
+    named: &(dyn Fn(&str) -> bool + Sync),
+) -> Loaded {
     let mut seen: HashSet<String> = selected.iter().map(|s| s.to_string()).collect();
 
     let results: Vec<FileResult> = selected
@@ -97,16 +112,34 @@ pub fn load_selected(snapshot: &dyn Snapshot, selected: &[&str]) -> Loaded {
         .collect();
     let mut loaded = Loaded::default();
     let mut locations = VecDeque::new();
-    for result in results {
+    // Walked files with foreign documents, reported if a Location targets them.
+    let mut skipped: HashMap<String, Vec<Foreign>> = HashMap::new();
+    for (path, mut result) in selected.iter().zip(results) {
+        if named(path) {
+            result.report_foreign("this file was named as a descriptor file");
+        } else if !result.foreign.is_empty() {
+            skipped.insert(path.to_string(), std::mem::take(&mut result.foreign));
+        }
         absorb(result, &mut loaded, &mut locations);
     }
 
     // Follow Location entities until no new file turns up.
     while let Some(index) = locations.pop_front() {
+        let location = loaded.entities[index].entity_ref().to_string();
+        let why = format!("{location} targets this file");
         for target in location_targets(&loaded.entities[index], snapshot, &mut loaded.problems) {
             if seen.insert(target.clone()) {
-                let result = read_file(snapshot, &target);
+                let mut result = read_file(snapshot, &target);
+                result.report_foreign(&why);
                 absorb(result, &mut loaded, &mut locations);
+            } else if let Some(foreign) = skipped.remove(&target) {
+                let mut result = FileResult {
+                    path: target,
+                    foreign,
+                    ..FileResult::default()
+                };
+                result.report_foreign(&why);
+                loaded.problems.append(&mut result.problems);
             }
         }
     }
@@ -180,16 +213,52 @@ pub fn glob_set(patterns: &[String]) -> Result<GlobSet, CatalogError> {
     })
 }
 
+#[derive(Default)]
 struct FileResult {
+    path: String,
     documents: Vec<RawDocument>,
     problems: Vec<Problem>,
+    /// Documents that are not descriptors.
+    foreign: Vec<Foreign>,
+}
+
+/// A document of a YAML file that is not a descriptor.
+struct Foreign {
+    document: usize,
+    line: usize,
+    /// Why not, for the message.
+    why: String,
+}
+
+impl FileResult {
+    /// Turns the foreign documents into errors: the file was meant to hold
+    /// descriptors (`because` says who meant it).
+    fn report_foreign(&mut self, because: &str) {
+        for f in self.foreign.drain(..) {
+            self.problems.push(
+                Problem::new(
+                    Severity::Error,
+                    "not-a-descriptor",
+                    format!(
+                        "document {} is not a catalog entity ({}), but {because}; Backstage rejects such a document",
+                        f.document + 1,
+                        f.why
+                    ),
+                    &self.path,
+                    f.line,
+                    1,
+                )
+                .at_field(f.document, ""),
+            );
+        }
+    }
 }
 
 /// Reads and parses one file; every failure becomes a problem.
 fn read_file(snapshot: &dyn Snapshot, path: &str) -> FileResult {
     let mut result = FileResult {
-        documents: Vec::new(),
-        problems: Vec::new(),
+        path: path.to_string(),
+        ..FileResult::default()
     };
     let error = |code, message: String, line, column| {
         Problem::new(Severity::Error, code, message, path, line, column)
@@ -234,13 +303,26 @@ fn read_file(snapshot: &dyn Snapshot, path: &str) -> FileResult {
         }
     };
     for doc in documents {
-        let Value::Object(map) = &doc.value else {
-            continue; // empty documents and scalars are not descriptors
+        let why = match &doc.value {
+            // An empty document (a trailing `---`): Backstage skips it too.
+            Value::Null => continue,
+            Value::Object(map) if map.contains_key("apiVersion") || map.contains_key("kind") => {
+                None
+            }
+            Value::Object(_) => Some("it has no apiVersion and no kind".to_string()),
+            other => Some(format!(
+                "expected a mapping at its root, found {}",
+                type_name(other)
+            )),
         };
-        let has_api = map.contains_key("apiVersion");
-        let has_kind = map.contains_key("kind");
-        if !has_api && !has_kind {
-            continue; // some other YAML (OpenAPI, CI config): not ours
+        if let Some(why) = why {
+            // Some other YAML (OpenAPI, CI config): not ours, unless named.
+            result.foreign.push(Foreign {
+                document: doc.index,
+                line: doc.line,
+                why,
+            });
+            continue;
         }
         let source = Source {
             file: path.to_string(),
@@ -255,7 +337,7 @@ fn read_file(snapshot: &dyn Snapshot, path: &str) -> FileResult {
                 Severity::Error
             };
             result.problems.push(
-                Problem::new(severity, "substitution", issue.message, path, doc.line, 1)
+                Problem::new(severity, issue.code, issue.message, path, doc.line, 1)
                     .at_field(doc.index, issue.field),
             );
         }
@@ -351,4 +433,15 @@ fn location_targets(
         out.extend(matches);
     }
     out
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
 }

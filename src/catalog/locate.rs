@@ -65,12 +65,16 @@ impl Locator {
                 node = locator.child(node, segment);
             }
         }
+        // Positions count from the first character after a byte-order mark,
+        // as the parser's do.
+        let text = super::parse::strip_bom(text);
         // yaml-rust2's scanner is quadratic in nesting depth, like libyaml's.
         if !locator.roots.is_empty() && prescan::scan(text, u64::MAX).is_ok() {
             let mut pass = Pass {
                 trie: &mut locator.nodes,
                 roots: &locator.roots,
                 doc_seen: None,
+                root_pending: None,
                 stack: Vec::new(),
                 awaiting: Vec::new(),
             };
@@ -180,6 +184,8 @@ struct Pass<'t> {
     trie: &'t mut Vec<TrieNode>,
     roots: &'t HashMap<usize, usize>,
     doc_seen: Option<usize>,
+    /// The current document's trie root, until its first key is seen.
+    root_pending: Option<usize>,
     stack: Vec<Frame>,
     /// Trie nodes whose first key was just read: the next event is their value.
     awaiting: Vec<usize>,
@@ -235,6 +241,18 @@ impl Pass<'_> {
 
 impl MarkedEventReceiver for Pass<'_> {
     fn on_event(&mut self, ev: Event, mark: Marker) {
+        if let Some(root) = self.root_pending {
+            // A document is where its first key (or item) is, not its `---`
+            // line; collection starts are skipped because yaml-rust2 marks a
+            // block mapping where its first key ends.
+            if matches!(
+                ev,
+                Event::Scalar(..) | Event::Alias(_) | Event::MappingEnd | Event::SequenceEnd
+            ) {
+                self.record(&[root], mark, false);
+                self.root_pending = None;
+            }
+        }
         if !self.awaiting.is_empty() {
             if matches!(
                 ev,
@@ -253,9 +271,7 @@ impl MarkedEventReceiver for Pass<'_> {
             Event::DocumentStart => {
                 let doc = self.doc_seen.map_or(0, |d| d + 1);
                 self.doc_seen = Some(doc);
-                if let Some(&root) = self.roots.get(&doc) {
-                    self.record(&[root], mark, false);
-                }
+                self.root_pending = self.roots.get(&doc).copied();
             }
             Event::Scalar(value, ..) => {
                 if let Some(Frame::Map {
@@ -347,6 +363,23 @@ mod tests {
     #[test]
     fn missing_field_points_at_parent() {
         assert_eq!(locate(TEXT, 0, "spec.lifecycle"), Some((8, 1)));
+    }
+
+    #[test]
+    fn a_document_is_located_at_its_first_key_not_its_separator() {
+        let text = "# c\n---\n\n  # note\nkind: A\n---\n- x\n--- {kind: B}\n";
+        assert_eq!(locate(text, 0, ""), Some((5, 1)));
+        assert_eq!(
+            locate(text, 1, ""),
+            Some((7, 3)),
+            "a list at its first item"
+        );
+        assert_eq!(locate(text, 2, ""), Some((8, 6)));
+        assert_eq!(locate(text, 0, "apiVersion"), None);
+        // After a byte-order mark, column 1 is the first character after it.
+        assert_eq!(locate("\u{feff}kind: A\n", 0, "kind"), Some((1, 1)));
+        assert_eq!(locate("\u{feff}kind: A\n", 0, ""), Some((1, 1)));
+        agrees_with_reference(text, &[(0, ""), (1, ""), (2, ""), (1, "0")]);
     }
 
     #[test]

@@ -24,8 +24,9 @@ pub fn locate_both(text: &str, doc: usize, path: &str) -> Option<(Position, Opti
         value: None,
         awaiting_value: false,
         done: false,
+        root_pending: false,
     };
-    let mut parser = Parser::new_from_str(text);
+    let mut parser = Parser::new_from_str(crate::catalog::parse::strip_bom(text));
     // A syntax error after the match is irrelevant; before it, we have no answer.
     let _ = parser.load(&mut finder, true);
     let value = finder.value;
@@ -55,6 +56,7 @@ struct Finder<'a> {
     value: Option<(usize, usize)>,
     awaiting_value: bool,
     done: bool,
+    root_pending: bool,
 }
 
 impl Finder<'_> {
@@ -122,12 +124,25 @@ impl MarkedEventReceiver for Finder<'_> {
         if self.done {
             return;
         }
+        if self.root_pending
+            && matches!(
+                ev,
+                Event::Scalar(..) | Event::Alias(_) | Event::MappingEnd | Event::SequenceEnd
+            )
+        {
+            // The document: at its first key or item.
+            self.root_pending = false;
+            self.record(0, mark);
+            self.awaiting_value = false; // a document has no value position
+            if self.done {
+                return;
+            }
+        }
         match ev {
             Event::DocumentStart => {
                 self.doc_seen = Some(self.doc_seen.map_or(0, |d| d + 1));
-                if self.doc_seen == Some(self.doc_wanted) && self.target.is_empty() {
-                    self.record(0, mark);
-                }
+                self.root_pending =
+                    self.doc_seen == Some(self.doc_wanted) && self.target.is_empty();
             }
             _ if self.doc_seen != Some(self.doc_wanted) => {}
             Event::Scalar(value, ..) => {

@@ -5,6 +5,7 @@
 //! index, validation, and the queries commands ask (`resolve`, `query`,
 //! `ownership`). Nothing here prints.
 
+pub mod bundle;
 pub mod changes;
 pub mod config;
 pub mod discover;

@@ -125,6 +125,15 @@ impl ParseError {
     }
 }
 
+/// The UTF-8 byte-order mark some Windows editors write at the start of a file.
+const BOM: &str = "\u{feff}";
+
+/// `text` without a leading byte-order mark. Backstage reads such files;
+/// positions count from the first character after the mark.
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix(BOM).unwrap_or(text)
+}
+
 /// Checks size and encoding, then parses every document.
 pub fn parse_file(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
@@ -133,6 +142,8 @@ pub fn parse_file(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
             limit: MAX_FILE_BYTES,
         });
     }
+    // Stripped before the UTF-8 check so its positions count after the mark too.
+    let bytes = bytes.strip_prefix(BOM.as_bytes()).unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let (line, column) = line_col(bytes, e.valid_up_to());
         ParseError::NotUtf8 { line, column }
@@ -142,6 +153,7 @@ pub fn parse_file(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
 
 /// Parses every document of a YAML stream.
 pub fn parse_str(text: &str) -> Result<Vec<Document>, ParseError> {
+    let text = strip_bom(text);
     // Before libyaml: its scanner is quadratic in nesting, and it holds a
     // document's events in memory before they are converted.
     prescan::scan(text, MAX_NODES).map_err(|r| match r.limit {
@@ -523,6 +535,17 @@ mod tests {
         let start = std::time::Instant::now();
         assert!(parse_str(&text).is_err());
         assert!(start.elapsed().as_secs() < 5);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_content() {
+        let docs = parse_file(b"\xef\xbb\xbfkind: A\n---\nkind: B\n").unwrap();
+        assert_eq!(docs[0].value["kind"], "A");
+        assert_eq!((docs[0].line, docs[1].line), (1, 3));
+        let err = parse_file(b"\xef\xbb\xbfa: [\n").unwrap_err();
+        assert_eq!(err.position().0, 2, "{err:?}");
+        let err = parse_file(b"\xef\xbb\xbfab\xff\n").unwrap_err();
+        assert_eq!(err, ParseError::NotUtf8 { line: 1, column: 3 });
     }
 
     #[test]

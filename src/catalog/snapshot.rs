@@ -365,6 +365,8 @@ pub struct FileSet {
     root: PathBuf,
     confine: Option<Root>,
     files: Vec<FileEntry>,
+    /// Files found under a directory that was named, rather than named.
+    walked: std::collections::HashSet<String>,
 }
 
 impl FileSet {
@@ -372,6 +374,7 @@ impl FileSet {
     /// to the `*.yaml`/`*.yml` files under them.
     pub fn new(root: &Path, paths: &[PathBuf]) -> Result<Self, CatalogError> {
         let mut files = Vec::new();
+        let mut named = std::collections::HashSet::new();
         for p in paths {
             let full = root.join(p);
             let meta = std::fs::metadata(&full).map_err(|e| CatalogError::io(&full, e))?;
@@ -392,6 +395,7 @@ impl FileSet {
                     }
                 }
             } else {
+                named.insert(display(root, &full));
                 files.push(FileEntry {
                     path: display(root, &full),
                     size: meta.len(),
@@ -400,11 +404,22 @@ impl FileSet {
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files.dedup_by(|a, b| a.path == b.path);
+        let walked = files
+            .iter()
+            .filter(|f| !named.contains(&f.path))
+            .map(|f| f.path.clone())
+            .collect();
         Ok(FileSet {
             root: root.to_path_buf(),
             confine: Root::new(root, RootKind::Directory).ok(),
             files,
+            walked,
         })
+    }
+
+    /// Whether `path` was found under a named directory (not named itself).
+    pub fn found_in_directory(&self, path: &str) -> bool {
+        self.walked.contains(path)
     }
 }
 

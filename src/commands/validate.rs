@@ -9,7 +9,7 @@ use crate::command_error::Result;
 use crate::catalog::config::CatalogConfig;
 use crate::catalog::config::CATALOG_CONFIG_FILE;
 use crate::catalog::discover::CatalogLocation;
-use crate::catalog::load::load_selected;
+use crate::catalog::load::load_files;
 use crate::catalog::snapshot::{relative, FileSet, Snapshot};
 use crate::catalog::validate::{Report, Scope};
 use crate::catalog::{Catalog, CatalogError, Origin};
@@ -148,7 +148,9 @@ fn files_in_catalog(
 fn loose_files(ctx: &Context, paths: &[PathBuf]) -> Result<(Report, String)> {
     let set = FileSet::new(&ctx.settings.cwd, paths)?;
     let names: Vec<&str> = set.files().iter().map(|f| f.path.as_str()).collect();
-    let loaded = load_selected(&set, &names);
+    // A file named is meant to hold descriptors; one found in a named
+    // directory may be any YAML.
+    let loaded = load_files(&set, &names, &|p| !set.found_in_directory(p));
     let catalog = Catalog::new(loaded, CatalogConfig::default(), Origin::default());
     let scope = Scope {
         files: None,

@@ -10,6 +10,7 @@ use super::spec::{check_spec, kind_api_versions};
 use super::Finding;
 use crate::catalog::config::CustomKind;
 use crate::catalog::kinds::{is_scorecard_kind, BUILTIN_KINDS};
+use crate::catalog::substitute::is_placeholder;
 
 // NoForeignRootFieldsEntityPolicy: `relations` and `status` are computed by the
 // catalog and not allowed in descriptor files.
@@ -125,7 +126,8 @@ fn check_metadata(metadata: Option<&Value>, out: &mut Vec<Finding>) {
         }
     }
     for field in ["title", "description", "uid", "etag"] {
-        if let Some(v) = meta.get(field) {
+        // A placeholder left in place was reported by the substitution step.
+        if let Some(v) = meta.get(field).filter(|v| !is_placeholder(v)) {
             let ok = match v {
                 Value::String(s) => field == "description" || field == "title" || !s.is_empty(),
                 _ => false,
@@ -175,7 +177,7 @@ fn check_key_values(meta: &Map<String, Value>, field: &str, labels: bool, out: &
         }
         let ok = match value {
             Value::String(s) => !labels || is_valid_label_value(s),
-            _ => false,
+            placeholder => is_placeholder(placeholder), // reported when substituted
         };
         if !ok {
             let expected = if labels {

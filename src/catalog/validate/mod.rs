@@ -236,11 +236,13 @@ fn locate_all(problems: &mut [Problem], read: &dyn Fn(&str) -> Option<String>) {
         let Some(text) = read(&file) else {
             continue;
         };
+        // Lines and columns count from after a byte-order mark.
+        let text = super::parse::strip_bom(&text);
         let wanted = list.iter().filter_map(|&i| {
             let p = &problems[i];
             p.field.as_deref().map(|f| (p.document, f))
         });
-        let locator = Locator::new(&text, wanted);
+        let locator = Locator::new(text, wanted);
         let lines: Vec<&str> = text.lines().collect();
         for i in list {
             let p = &mut problems[i];
@@ -249,7 +251,8 @@ fn locate_all(problems: &mut [Problem], read: &dyn Fn(&str) -> Option<String>) {
                 // field's parent, at the key.
                 let at_key = p.code.starts_with("missing-")
                     || p.code.ends_with("-key")
-                    || p.code == "unknown-root-field";
+                    || p.code == "unknown-root-field"
+                    || p.code == "unknown-placeholder";
                 let found = if at_key {
                     locator.key(p.document, field)
                 } else {

@@ -367,7 +367,7 @@ fn check_references(kind: &str, spec: &Value, out: &mut Vec<Finding>) {
     }
 }
 
+/// A placeholder left in place: the substitution step reported it.
 fn is_unresolved_placeholder(v: &Value) -> bool {
-    v.as_object()
-        .is_some_and(|m| m.len() == 1 && m.keys().all(|k| k.starts_with('$')))
+    crate::catalog::substitute::is_placeholder(v)
 }
