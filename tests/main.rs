@@ -18,10 +18,10 @@ mod completions;
 mod confinement;
 #[path = "it/contracts.rs"]
 mod contracts;
-#[path = "it/engine.rs"]
-mod engine;
 #[path = "it/descriptors_conformance.rs"]
 mod descriptors_conformance;
+#[path = "it/engine.rs"]
+mod engine;
 #[path = "it/errors.rs"]
 mod errors;
 #[path = "it/fake_api.rs"]

@@ -312,7 +312,7 @@ fn read_file(snapshot: &dyn Snapshot, path: &str) -> FileResult {
             Value::Object(_) => Some("it has no apiVersion and no kind".to_string()),
             other => Some(format!(
                 "expected a mapping at its root, found {}",
-                type_name(other)
+                super::substitute::describe(other)
             )),
         };
         if let Some(why) = why {
@@ -433,15 +433,4 @@ fn location_targets(
         out.extend(matches);
     }
     out
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "nothing",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
 }

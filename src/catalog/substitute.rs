@@ -343,7 +343,8 @@ fn wants_string(kind: &str, path: &[String]) -> bool {
     }
 }
 
-fn describe(value: &Value) -> &'static str {
+/// What a JSON value is, in words ("a mapping"), for messages.
+pub(crate) fn describe(value: &Value) -> &'static str {
     match value {
         Value::Null => "nothing",
         Value::Bool(_) => "a boolean",

@@ -19,7 +19,7 @@ use std::process::Command;
 
 use crate::common::TestEnv;
 use crate::engine::env_with_cookiecutter;
-use crate::scaffold_cookiecutter::assert_same_tree;
+use crate::scaffold_compat::compare_in;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -92,52 +92,19 @@ fn mask_random_strings(dir: &Path) {
 
 /// [`compare`], masking random strings first when `mask` is set.
 fn compare_masked(template: &str, values: &[&str], trust: bool, mask: bool) {
-    let mut env = env_with_cookiecutter();
-    for (k, v) in [
-        ("GIT_AUTHOR_NAME", "Test"),
-        ("GIT_AUTHOR_EMAIL", "test@example.com"),
-        ("GIT_COMMITTER_NAME", "Test"),
-        ("GIT_COMMITTER_EMAIL", "test@example.com"),
-    ] {
-        env.env(k, v);
-    }
-    let tpl = fixture(template);
-    let tpl = tpl.to_str().unwrap();
-    let expected = env.root.join("cookiecutter-out");
-    let actual = env.root.join("idp-out");
-
-    let mut cc_args = vec!["--no-input", "-o", expected.to_str().unwrap()];
-    if !trust {
-        cc_args.extend(["--accept-hooks", "no"]);
-    }
-    cc_args.push(tpl);
-    cc_args.extend(values.iter().copied());
-    let cc = cookiecutter(&env, &cc_args);
-    assert!(
-        cc.status.success(),
-        "cookiecutter failed on {template}:\n{}",
-        String::from_utf8_lossy(&cc.stderr)
+    let settle = |dir: &Path| {
+        if mask {
+            mask_random_strings(dir);
+        }
+    };
+    compare_in(
+        env_with_cookiecutter(),
+        &fixture(template),
+        values,
+        trust,
+        &cookiecutter,
+        &settle,
     );
-
-    let mut idp_args = vec![
-        "scaffold",
-        tpl,
-        "--no-input",
-        "--output-dir",
-        actual.to_str().unwrap(),
-    ];
-    if trust {
-        idp_args.push("--trust");
-    }
-    for v in values {
-        idp_args.extend(["--set", v]);
-    }
-    env.run(&idp_args).ok();
-    if mask {
-        mask_random_strings(&expected);
-        mask_random_strings(&actual);
-    }
-    assert_same_tree(&expected, &actual);
 }
 
 #[test]

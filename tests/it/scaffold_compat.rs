@@ -18,7 +18,27 @@ fn fixture(name: &str) -> PathBuf {
 
 /// Renders `template` with both tools and compares the trees.
 fn compare(template: &str, values: &[&str], hooks: bool) {
-    let mut env = TestEnv::new();
+    compare_in(
+        TestEnv::new(),
+        &fixture(template),
+        values,
+        hooks,
+        &|env, args| cookiecutter(env, &env.cwd, args),
+        &|_| {},
+    );
+}
+
+/// Renders the template at `tpl` with the real cookiecutter (`run_cc`) and
+/// with idp in `env`, hooks on (idp with --trust) or off, runs `settle` over
+/// both trees (to mask what is random), and compares them.
+pub fn compare_in(
+    mut env: TestEnv,
+    tpl: &Path,
+    values: &[&str],
+    hooks: bool,
+    run_cc: &dyn Fn(&TestEnv, &[&str]) -> std::process::Output,
+    settle: &dyn Fn(&Path),
+) {
     // Hooks that commit need an identity; both tools get the same one.
     for (k, v) in [
         ("GIT_AUTHOR_NAME", "Test"),
@@ -28,7 +48,6 @@ fn compare(template: &str, values: &[&str], hooks: bool) {
     ] {
         env.env(k, v);
     }
-    let tpl = fixture(template);
     let tpl = tpl.to_str().unwrap();
     let expected = env.root.join("cookiecutter-out");
     let actual = env.root.join("idp-out");
@@ -39,10 +58,10 @@ fn compare(template: &str, values: &[&str], hooks: bool) {
     }
     cc_args.push(tpl);
     cc_args.extend(values.iter().copied());
-    let cc = cookiecutter(&env, &env.cwd, &cc_args);
+    let cc = run_cc(&env, &cc_args);
     assert!(
         cc.status.success(),
-        "cookiecutter failed on {template}:\n{}",
+        "cookiecutter failed on {tpl}:\n{}",
         String::from_utf8_lossy(&cc.stderr)
     );
 
@@ -60,6 +79,8 @@ fn compare(template: &str, values: &[&str], hooks: bool) {
         idp_args.extend(["--set", v]);
     }
     env.run(&idp_args).ok();
+    settle(&expected);
+    settle(&actual);
     assert_same_tree(&expected, &actual);
 }
 
