@@ -8,7 +8,7 @@
 use idp::catalog::load::load_selected;
 use idp::catalog::relations::declared_references;
 use idp::catalog::snapshot::{FileEntry, Snapshot};
-use idp::catalog::validate::{validate, Scope};
+use idp::catalog::validate::Scope;
 use idp::catalog::{Catalog, CatalogConfig, Origin};
 use libfuzzer_sys::fuzz_target;
 
@@ -97,7 +97,9 @@ fuzz_target!(|data: &[u8]| {
         check_references: true,
         today: chrono::NaiveDate::from_ymd_opt(2026, 11, 29).expect("a date"),
     };
-    let report = validate(&catalog, &scope, &read);
+    // The one orchestrated check every command runs (catalog rules and
+    // scorecards).
+    let report = idp::check::catalog(&catalog, &scope, &read);
     let _ = serde_json::to_string(&report);
 
     // What the renderers read from every entity.
