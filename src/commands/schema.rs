@@ -1,5 +1,7 @@
 //! `idp schema [KIND] [--write DIR]`.
 
+use std::io::Write;
+
 use crate::command_error::{ErrorContext as _, Result};
 
 use crate::catalog::kinds::schemas;
@@ -10,7 +12,7 @@ use crate::output::{write_data, Data};
 
 use super::{Context, UsageError};
 
-pub fn run(_ctx: &Context, args: SchemaArgs) -> Result<Exit> {
+pub fn run(ctx: &Context, args: SchemaArgs) -> Result<Exit> {
     let all = schemas();
     if let Some(dir) = &args.write {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -20,6 +22,16 @@ pub fn run(_ctx: &Context, args: SchemaArgs) -> Result<Exit> {
             std::fs::write(&path, text)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
+        // Say what was written, as `man --out-dir` does.
+        let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+        let mut out = ctx.ui.stdout();
+        writeln!(
+            out,
+            "Wrote {} schemas into {}: {}",
+            names.len(),
+            dir.display(),
+            names.join(", ")
+        )?;
         return Ok(Exit::Ok);
     }
     let wanted = match &args.kind {
@@ -44,6 +56,6 @@ pub fn run(_ctx: &Context, args: SchemaArgs) -> Result<Exit> {
         SchemaFormat::Json => Data::Json,
         SchemaFormat::Yaml => Data::Yaml,
     };
-    write_data(&mut std::io::stdout().lock(), data, schema)?;
+    write_data(&mut ctx.ui.stdout(), data, schema)?;
     Ok(Exit::Ok)
 }

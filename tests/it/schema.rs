@@ -32,7 +32,10 @@ fn one_kind_has_its_spec() {
 fn the_committed_schemas_are_up_to_date() {
     let env = TestEnv::new();
     let out = env.root.join("schema-out");
-    env.run(["schema", "--write", out.to_str().unwrap()]).ok();
+    env.run(["schema", "--write", out.to_str().unwrap()])
+        .ok()
+        .stdout_has(&format!("schemas into {}: ", out.display()))
+        .stdout_has("Entity.schema.json");
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog-schema");
     let stale = "catalog-schema/ is stale: run `cargo run -- schema --write catalog-schema`";
     let names = |dir: &Path| -> Vec<String> {
