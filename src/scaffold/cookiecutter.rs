@@ -249,17 +249,12 @@ fn output_dir_value(dir: &Path) -> Value {
 pub fn prepare(t: &LoadedTemplate, opts: &ScaffoldOptions) -> Result<Prepared, ScaffoldError> {
     let mut outcome = RenderOutcome::default();
     let run_hooks = opts.trust && !opts.dry_run;
-    let names = hooks::all_names(&t.dir);
-    if !names.is_empty() && !run_hooks {
-        outcome.warnings.push(if opts.dry_run && opts.trust {
-            format!("dry run: hooks not run: {}", names.join(", "))
-        } else {
-            format!(
-                "hooks skipped (they run template code; add --trust to run them): {}",
-                names.join(", ")
-            )
-        });
-    }
+    outcome.warnings.extend(hooks::skipped_warning(
+        &t.dir,
+        run_hooks,
+        opts.dry_run,
+        opts.trust,
+    ));
 
     // pre_prompt runs in a copy of the template, which is then rendered.
     let pre_prompt_copy = if run_hooks {

@@ -255,17 +255,12 @@ impl Prepared {
     /// the one directory it creates there.
     pub fn render(self, dest: &Path) -> Result<RenderOutcome, ScaffoldError> {
         let mut outcome = RenderOutcome::default();
-        let names = hooks::all_names(&self.template.dir);
-        if !names.is_empty() && !self.run_hooks {
-            outcome.warnings.push(if self.dry_run && self.trust {
-                format!("dry run: hooks not run: {}", names.join(", "))
-            } else {
-                format!(
-                    "hooks skipped (they run template code; add --trust to run them): {}",
-                    names.join(", ")
-                )
-            });
-        }
+        outcome.warnings.extend(hooks::skipped_warning(
+            &self.template.dir,
+            self.run_hooks,
+            self.dry_run,
+            self.trust,
+        ));
         let work = tempfile::Builder::new()
             .prefix("idp-cookiecutter-")
             .tempdir()
@@ -344,7 +339,7 @@ impl Prepared {
         }
         if self.run_hooks {
             outcome.log.extend(
-                names
+                hooks::all_names(&self.template.dir)
                     .iter()
                     .filter(|n| !n.contains("pre_prompt"))
                     .map(|n| format!("ran hook {}", self.template.dir.join(n).display())),

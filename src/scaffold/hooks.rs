@@ -43,6 +43,28 @@ pub fn all(repo_dir: &Path) -> Vec<PathBuf> {
     HOOK_NAMES.iter().flat_map(|n| find(repo_dir, n)).collect()
 }
 
+/// The warning for a template's hooks that will not run (none when there
+/// are none, or when they run): `dry_run` and `trust` say why not.
+pub fn skipped_warning(
+    repo_dir: &Path,
+    run_hooks: bool,
+    dry_run: bool,
+    trust: bool,
+) -> Option<String> {
+    let names = all_names(repo_dir);
+    if names.is_empty() || run_hooks {
+        return None;
+    }
+    Some(if dry_run && trust {
+        format!("dry run: hooks not run: {}", names.join(", "))
+    } else {
+        format!(
+            "hooks skipped (they run template code; add --trust to run them): {}",
+            names.join(", ")
+        )
+    })
+}
+
 /// [`all`], as the template names them (`hooks/pre_gen_project.py`).
 pub fn all_names(repo_dir: &Path) -> Vec<String> {
     all(repo_dir)

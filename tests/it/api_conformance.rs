@@ -18,9 +18,11 @@ use serde_json::{json, Value};
 use crate::common::{integration, CatalogBuilder, Repo, TestEnv};
 use crate::fake_api::{FakeApi, Reply, Seen};
 
-/// `shared/api-examples`: `$IDP_API_EXAMPLES` when set, else next to the
-/// repository (`../shared`), or next to the directory of worktrees
-/// (`../../shared`). Missing is a failure, never a skip.
+/// `shared/api-examples`: `$IDP_API_EXAMPLES` when set, else the nearest
+/// `shared/api-examples` beside the repository or one of its parents
+/// (`../shared`, `../../shared` from a worktree), else the workplace's copy
+/// at `/work/shared` (a clone elsewhere, e.g. under /tmp). Missing is a
+/// failure, never a skip.
 fn examples() -> PathBuf {
     if let Some(dir) = std::env::var_os("IDP_API_EXAMPLES") {
         return PathBuf::from(dir);
@@ -28,12 +30,12 @@ fn examples() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     root.ancestors()
         .skip(1)
-        .take(2)
         .map(|d| d.join("shared/api-examples"))
+        .chain([PathBuf::from("/work/shared/api-examples")])
         .find(|d| d.join("fake.py").is_file())
         .unwrap_or_else(|| {
             panic!(
-                "the official API examples are not in ../shared/api-examples (from {})",
+                "the official API examples are not in ../shared/api-examples (from {}); set IDP_API_EXAMPLES",
                 root.display()
             )
         })
