@@ -327,6 +327,27 @@ found, 4 catalog or template unreadable."
   idp doctor -o json | jq '.integrations[] | select(.reachable | not)'")]
     Doctor(DoctorArgs),
 
+    /// Write a static web portal of the catalog: scorecards, owners,
+    /// dependencies and trends, with no server.
+    ///
+    /// Pages: a home page (counts, scorecard levels, entities furthest from
+    /// their next level, recent changes, validation problems), one page per
+    /// entity, team (Group) and scorecard (with its trend week by week from
+    /// git history), a system map and a client-side search. Everything is in
+    /// DIR (or one file with --single-file): no request to any other host,
+    /// works from file:// and under a sub-path (GitHub Pages). Catalog text
+    /// is HTML-escaped; only http(s) and mailto links are kept. The same
+    /// catalog and IDP_NOW give the same bytes. Live data (on-call) comes
+    /// from the cache only: run `idp enrich` first to include it. A
+    /// non-empty DIR that is not a previous report is refused without
+    /// --force; files idp did not write are never deleted.
+    #[command(after_help = "Examples:
+  idp report --output-dir site
+  idp report --output-dir public --weeks 12 --history 500
+  idp report --single-file report.html
+  idp report --output-dir site --ref v2026.11")]
+    Report(ReportArgs),
+
     /// Fetch a remote catalog now (and rebuild the index).
     #[command(after_help = "Examples:
   idp --catalog https://github.com/acme/catalog.git sync")]
@@ -370,6 +391,28 @@ found, 4 catalog or template unreadable."
   idp man who-owns | man -l -
   idp man --out-dir /usr/local/share/man/man1")]
     Man(ManArgs),
+}
+
+/// `report`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["output_dir", "single_file"])))]
+pub struct ReportArgs {
+    /// Directory to write the site into (created when missing).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Write the whole report as one HTML file instead.
+    #[arg(long, value_name = "FILE")]
+    pub single_file: Option<PathBuf>,
+    /// Write into a non-empty directory that is not a previous report (or
+    /// replace a file that is not one); nothing already there is deleted.
+    #[arg(long)]
+    pub force: bool,
+    /// Weeks of scorecard trend to compute from git history (0: none).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub weeks: usize,
+    /// Commits of history to read for recent changes and entity history.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub history: usize,
 }
 
 /// `doctor`.

@@ -29,6 +29,7 @@ use idp::init::InitError;
 use idp::integrations::config::ConfigError;
 use idp::integrations::published::PublishError;
 use idp::integrations::FetchError;
+use idp::report::SiteError;
 use idp::scaffold::error::Blocked;
 use idp::scaffold::merge::MergeError;
 use idp::scaffold::update::UpdateError;
@@ -487,6 +488,16 @@ typed! {
     // A scorecard condition that does not parse: a bad scorecard is invalid input.
     QueryError => |_: &QueryError| one(Kind::User),
     UsageError => |_: &UsageError| one(Kind::User),
+    SiteError => site,
+}
+
+fn site(e: &SiteError) -> (Kind, Vec<String>) {
+    match e {
+        SiteError::NotEmpty { .. } | SiteError::NotOurs(_) => one(Kind::User),
+        SiteError::NotADirectory(_) | SiteError::Symlink(_) | SiteError::Unwritable { .. } => {
+            one(Kind::Environment)
+        }
+    }
 }
 
 impl From<std::io::Error> for CommandError {

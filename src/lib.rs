@@ -13,6 +13,7 @@ pub mod git_remote;
 pub mod init;
 pub mod integrations;
 pub mod jinja;
+pub mod report;
 // Lives with the renderers (src/output/) but prompts in the library use it too.
 #[path = "output/sanitize.rs"]
 pub mod sanitize;

@@ -62,6 +62,10 @@ mod prometheus_server;
 mod public_templates;
 #[path = "it/relationships.rs"]
 mod relationships;
+#[path = "it/report.rs"]
+mod report;
+#[path = "it/report_browser.rs"]
+mod report_browser;
 #[path = "it/scaffold_backstage.rs"]
 mod scaffold_backstage;
 #[path = "it/scaffold_compat.rs"]

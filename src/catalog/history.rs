@@ -163,6 +163,146 @@ pub fn entity_history(
     })
 }
 
+/// One entity's change in one commit of [`recent_changes`].
+#[derive(Debug, Clone, Serialize)]
+pub struct CatalogChange {
+    /// The entity (`kind:namespace/name`, as written).
+    pub entity: String,
+    /// The commit, its author and what changed in the entity.
+    #[serde(flatten)]
+    pub entry: HistoryEntry,
+}
+
+/// What the last `max_commits` commits on the first-parent line from `start`
+/// changed, entity by entity and field by field, newest first: one pass
+/// over the history for the whole catalog (where [`entity_history`] walks
+/// all of it for one entity). Only descriptor files (`.yaml`, `.yml`) under
+/// `subdir` are read, and only those a commit changed. An entity that moved
+/// to another file in a commit shows as removed there and created here.
+pub fn recent_changes(
+    repo: &git2::Repository,
+    start: git2::Oid,
+    subdir: &str,
+    max_commits: usize,
+) -> Result<Vec<CatalogChange>, CatalogError> {
+    let label = if subdir.is_empty() { "." } else { subdir };
+    let git = |action, e| CatalogError::git(action, label.to_string(), e);
+    super::snapshot::tune_libgit2();
+    let mut out = Vec::new();
+    let mut commit = repo
+        .find_commit(start)
+        .map_err(|e| git("cannot read a commit of", e))?;
+    let prefix = if subdir.is_empty() {
+        String::new()
+    } else {
+        format!("{subdir}/")
+    };
+    for _ in 0..max_commits {
+        let parent = commit.parent(0).ok();
+        let tree = commit
+            .tree()
+            .map_err(|e| git("cannot read a commit of", e))?;
+        let parent_tree = parent.as_ref().and_then(|p| p.tree().ok());
+        let mut opts = git2::DiffOptions::new();
+        if !subdir.is_empty() {
+            opts.pathspec(&prefix);
+        }
+        let diff = repo
+            .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))
+            .map_err(|e| git("cannot compare commits of", e))?;
+        let mut changed: Vec<(Value, Value, String)> = Vec::new();
+        for delta in diff.deltas() {
+            let path = delta
+                .new_file()
+                .path()
+                .or_else(|| delta.old_file().path())
+                .and_then(|p| p.to_str())
+                .unwrap_or("");
+            if !(path.ends_with(".yaml") || path.ends_with(".yml")) {
+                continue;
+            }
+            let docs = |id: git2::Oid| -> Vec<Value> {
+                if id.is_zero() {
+                    return Vec::new();
+                }
+                repo.find_blob(id)
+                    .ok()
+                    .and_then(|b| parse_file(b.content()).ok())
+                    .map(|d| d.into_iter().map(|d| d.value).collect())
+                    .unwrap_or_default()
+            };
+            let (old, new) = (docs(delta.old_file().id()), docs(delta.new_file().id()));
+            for n in &new {
+                let Some(target) = entity_ref_of(n) else {
+                    continue;
+                };
+                let before = old.iter().find(|o| is_entity(o, &target));
+                match before {
+                    Some(o) if o == n => {}
+                    Some(o) => changed.push((o.clone(), n.clone(), target.to_string())),
+                    None => changed.push((Value::Null, n.clone(), target.to_string())),
+                }
+            }
+            for o in &old {
+                let Some(target) = entity_ref_of(o) else {
+                    continue;
+                };
+                if !new.iter().any(|n| is_entity(n, &target)) {
+                    changed.push((o.clone(), Value::Null, target.to_string()));
+                }
+            }
+        }
+        changed.sort_by(|a, b| a.2.cmp(&b.2));
+        for (old, new, entity) in changed {
+            let changes = match (&old, &new) {
+                (Value::Null, _) => vec![FieldChange {
+                    field: "entity".into(),
+                    from: Value::Null,
+                    to: Value::String(entity.clone()),
+                }],
+                (_, Value::Null) => vec![FieldChange {
+                    field: "entity".into(),
+                    from: Value::String(entity.clone()),
+                    to: Value::Null,
+                }],
+                _ => field_changes(&old, &new),
+            };
+            out.push(CatalogChange {
+                entity,
+                entry: HistoryEntry {
+                    commit: commit.id().to_string(),
+                    date: rfc3339(commit.author().when().seconds()),
+                    author: commit.author().name().unwrap_or("").to_string(),
+                    email: commit.author().email().unwrap_or("").to_string(),
+                    summary: commit.summary().unwrap_or("").to_string(),
+                    changes,
+                },
+            });
+        }
+        match parent {
+            Some(p) => commit = p,
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// The reference a descriptor document names, if it names one.
+fn entity_ref_of(doc: &Value) -> Option<EntityRef> {
+    let kind = doc.get("kind").and_then(Value::as_str)?;
+    let meta = doc.get("metadata")?;
+    let name = meta.get("name").and_then(Value::as_str)?;
+    let namespace = meta
+        .get("namespace")
+        .and_then(Value::as_str)
+        .unwrap_or(DEFAULT_NAMESPACE);
+    Some(EntityRef {
+        kind: kind.to_ascii_lowercase(),
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+    })
+}
+
 /// The commits a shallow clone was cut at (`.git/shallow`); empty otherwise.
 fn shallow_commits(repo: &git2::Repository) -> HashSet<git2::Oid> {
     if !repo.is_shallow() {

@@ -35,6 +35,11 @@ pub fn config(ctx: &Context, opened: &Opened) -> Result<LiveConfig> {
 
 /// The engine for this command. `only` restricts integrations by name.
 pub fn setup(ctx: &Context, opened: &Opened, only: &[String]) -> Result<Setup> {
+    setup_with(ctx, opened, only, ctx.settings.offline)
+}
+
+/// [`setup`], offline when `offline` (cached data only, whatever its age).
+fn setup_with(ctx: &Context, opened: &Opened, only: &[String], offline: bool) -> Result<Setup> {
     if ctx.settings.no_live {
         return Ok(Setup::Off("live data turned off (--no-live)".into()));
     }
@@ -45,7 +50,7 @@ pub fn setup(ctx: &Context, opened: &Opened, only: &[String]) -> Result<Setup> {
     let progress: Option<Arc<dyn Progress>> = (ctx.settings.progress && ctx.ui.human)
         .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>);
     let options = LiveOptions {
-        offline: ctx.settings.offline,
+        offline,
         refresh: ctx.settings.refresh,
         only: only.to_vec(),
         progress,
@@ -91,6 +96,19 @@ pub fn fetch(
         Err(e) => {
             ctx.ui.warn(&format!("live data unavailable: {e}"));
             (None, Some(e.to_string()))
+        }
+    }
+}
+
+/// Live data for `entities` from the cache only (and the published
+/// snapshot), never the network: what `idp report` shows, with its age.
+pub fn cached(ctx: &Context, opened: &Opened, entities: &[EntityView]) -> Option<LiveSnapshot> {
+    match setup_with(ctx, opened, &[], true) {
+        Ok(Setup::Ready(engine)) => Some(engine.fetch(entities)),
+        Ok(Setup::Off(_)) => None,
+        Err(e) => {
+            ctx.ui.warn(&format!("live data unavailable: {e}"));
+            None
         }
     }
 }

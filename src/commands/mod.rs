@@ -14,6 +14,7 @@ mod list;
 pub mod live;
 mod man;
 pub mod overview;
+mod report;
 pub mod scaffold;
 mod scaffold_update;
 mod schema;
@@ -272,6 +273,7 @@ pub fn human_output(command: &Command) -> bool {
             Some(ScaffoldAction::Check(a)) => a.output.is_human(),
             Some(ScaffoldAction::Test(a)) => a.output.is_human(),
         },
+        Command::Report(_) => true,
         Command::Sync | Command::Init(_) | Command::Completions(_) | Command::Man(_) => true,
     }
 }
@@ -297,5 +299,6 @@ pub fn run(cli: Cli, ui: &Ui, settings: Settings) -> Result<Exit> {
         Command::Scaffold(args) => scaffold::run(&ctx, args),
         Command::Enrich(args) => enrich::run(&ctx, args),
         Command::Doctor(args) => doctor::run(&ctx, args),
+        Command::Report(args) => report::run(&ctx, args),
     }
 }

@@ -1,0 +1,444 @@
+//! `idp report`: gathers what the core knows (catalog, scores, history,
+//! trend, cached on-call) into `report::Inputs`, renders the site and says
+//! what it wrote. The pages themselves are built in `idp::report`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::command_error::Result;
+
+use crate::catalog::discover::CatalogLocation;
+use crate::catalog::history::{commit_at, recent_changes, CatalogChange};
+use crate::catalog::open::{open, CatalogRepo, OpenOptions, Opened};
+use crate::catalog::relations::RelationType;
+use crate::catalog::remote::FetchPolicy;
+use crate::cli::ReportArgs;
+use crate::exit::Exit;
+use crate::integrations::config::Kind;
+use crate::integrations::pagerduty::oncall_from_facts;
+use crate::integrations::{EntityView, Status};
+use idp::report::site::{write_single, Site};
+use idp::report::{render, Inputs, Mode, OnCallInfo, OnCallPerson, Score, TrendPoint};
+use idp::score::facts::Facts;
+use idp::score::{self, NoIntegrations, RunOptions, Scorecards, UnknownPolicy};
+
+use super::score::run_on;
+use super::{live, Context, Open};
+
+pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
+    let started = Instant::now();
+    let now = ctx.settings.now()?;
+    // Check the destination first: a refused directory costs nothing.
+    let site = match &args.output_dir {
+        Some(dir) => Some(Site::open(dir, args.force)?),
+        None => None,
+    };
+    let (location, _) = ctx.locate()?;
+    let mut opened = ctx.open_at(&location, Open::INDEXED)?;
+    let (set, problems) = score::load(&opened.catalog);
+    for (entity, issues) in &problems {
+        for i in issues.iter().filter(|i| i.is_error()) {
+            ctx.ui.warn(&format!(
+                "scorecard {} left out of the report: {}: {}",
+                entity.name, i.field, i.message
+            ));
+        }
+    }
+    if set.uses_files() && opened.snapshot.is_none() {
+        opened = ctx.open_at(&location, Open::PARSED)?;
+    }
+    let (set, _) = score::load(&opened.catalog);
+    let opts = RunOptions {
+        now,
+        unknown: UnknownPolicy::Ignore,
+    };
+    let cached = cached_live(ctx, opened, &set);
+    let facts: &dyn Facts = match &cached {
+        Some(s) if set.uses_live() => s,
+        _ => &NoIntegrations,
+    };
+    let results = score_all(&set, opened, facts, &opts);
+    ctx.ui.note(&format!(
+        "report: catalog read and scored in {:.2}s",
+        started.elapsed().as_secs_f64()
+    ));
+
+    // History: recent changes and the weekly trend, from the commit read
+    // (HEAD for the working tree). A catalog outside git has neither.
+    let mut changes: Vec<CatalogChange> = Vec::new();
+    let mut trend = Vec::new();
+    let revision = match ctx.revision(&location)? {
+        Some(rev) => rev,
+        None => "the working tree".to_string(),
+    };
+    // The history walk reads many pack windows; libgit2 keeps them mapped
+    // (8 GB allowed by default), which shows as resident memory. A smaller
+    // budget costs nothing measurable here.
+    // SAFETY: no other thread uses libgit2 while this runs.
+    unsafe {
+        let _ = git2::opts::set_mwindow_mapped_limit(64 << 20);
+    }
+    match ctx.repository(&location, "the report's history") {
+        Ok(handle) => {
+            let rev = ctx.revision(&location)?;
+            let start = handle.commit(rev.as_deref())?;
+            if args.history > 0 {
+                // Each tree and blob is read about once: caching them would
+                // only keep hundreds of megabytes resident on a large catalog.
+                git2::opts::enable_caching(false);
+                let read = recent_changes(&handle.repo, start, &handle.subdir, args.history);
+                git2::opts::enable_caching(true);
+                changes = read?;
+                ctx.ui.note(&format!(
+                    "report: history read by {:.2}s",
+                    started.elapsed().as_secs_f64()
+                ));
+            }
+            if args.weeks > 0 && !set.cards.is_empty() {
+                trend = weekly_trend(
+                    ctx, &location, &handle, start, opened, &set, &results, facts, &opts,
+                    args.weeks,
+                )?;
+            }
+        }
+        Err(e) => ctx
+            .ui
+            .note(&format!("no history or trend in the report: {e}")),
+    }
+    ctx.ui.note(&format!(
+        "report: trend computed by {:.2}s",
+        started.elapsed().as_secs_f64()
+    ));
+    let oncall = oncall(ctx, opened, cached.as_ref(), now);
+
+    let inputs = Inputs {
+        catalog: &opened.catalog,
+        scorecards: &set,
+        results: &results,
+        changes: &changes,
+        trend: &trend,
+        oncall: &oncall,
+        now,
+        revision: revision_label(&revision),
+        sections: &[],
+    };
+    let bar = progress_bar(ctx, &inputs);
+    let tick = |n: u64| {
+        if let Some(b) = &bar {
+            b.inc(n);
+        }
+    };
+    let (rendered, written, place) = match (site, &args.single_file) {
+        (Some(site), _) => {
+            let rendered = render(&inputs, Mode::Site, &|p, b| site.write(p, b), &tick)?;
+            let dir = args.output_dir.clone().unwrap_or_default();
+            (rendered, site.finish()?, dir)
+        }
+        (None, Some(file)) => {
+            let html = std::sync::Mutex::new(Vec::new());
+            let rendered = render(
+                &inputs,
+                Mode::SingleFile,
+                &|_, b| {
+                    html.lock().expect("not poisoned").extend_from_slice(b);
+                    Ok(())
+                },
+                &tick,
+            )?;
+            let html = html.into_inner().expect("not poisoned");
+            (
+                rendered,
+                write_single(file, &html, args.force)?,
+                file.clone(),
+            )
+        }
+        (None, None) => unreachable!("clap requires --output-dir or --single-file"),
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let mut out = ctx.ui.stdout();
+    writeln!(
+        out,
+        "Wrote {} pages ({} file{}, {}) to {} in {:.1}s{}",
+        rendered.pages,
+        written.files,
+        if written.files == 1 { "" } else { "s" },
+        size(written.bytes),
+        place.display(),
+        started.elapsed().as_secs_f64(),
+        if written.removed > 0 {
+            format!(
+                "; removed {} file(s) of the previous report",
+                written.removed
+            )
+        } else {
+            String::new()
+        }
+    )?;
+    out.flush()?;
+    Ok(Exit::Ok)
+}
+
+/// Every entity's results, scored a slice at a time and kept slim
+/// ([`Score`]): the full results of a large catalog would hold a copy of
+/// every rule's title and level for every entity.
+fn score_all(
+    set: &Scorecards,
+    opened: &'static Opened,
+    facts: &dyn Facts,
+    opts: &RunOptions,
+) -> Vec<Score> {
+    const SLICE: usize = 1000;
+    let mut out = Vec::new();
+    for chunk in opened.catalog.entities.chunks(SLICE) {
+        let keys: HashSet<String> = chunk.iter().map(|e| e.entity_ref().key()).collect();
+        for r in run_on(set, opened, Some(&keys), facts, opts) {
+            if let Some(card) = set.get(&r.scorecard) {
+                out.push(Score::of(card, r));
+            }
+        }
+    }
+    out
+}
+
+/// The keys of a catalog's entities.
+fn keys_of(catalog: &crate::catalog::Catalog) -> Vec<String> {
+    catalog
+        .entities
+        .iter()
+        .map(|e| e.entity_ref().key())
+        .collect()
+}
+
+fn revision_label(rev: &str) -> String {
+    if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+        format!("commit {}", &rev[..12])
+    } else {
+        rev.to_string()
+    }
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.0} kB", b as f64 / 1024.0),
+        b => format!("{b} bytes"),
+    }
+}
+
+fn progress_bar(ctx: &Context, inputs: &Inputs) -> Option<indicatif::ProgressBar> {
+    let total = inputs.catalog.entities.len() + 3 + inputs.scorecards.cards.len();
+    if !(ctx.settings.progress && ctx.ui.human) || total < 200 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} report pages {pos}/{len} [{bar:30}] {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Some(bar)
+}
+
+/// Cached live data for what the report shows live: the owners (on-call)
+/// and, when a scorecard reads `live`, the entities it scores.
+fn cached_live(
+    ctx: &Context,
+    opened: &'static Opened,
+    set: &Scorecards,
+) -> Option<crate::integrations::engine::LiveSnapshot> {
+    let catalog = &opened.catalog;
+    let owners: HashSet<String> = catalog
+        .entities
+        .iter()
+        .flat_map(|e| e.related(RelationType::OwnedBy))
+        .map(|r| r.key())
+        .collect();
+    let views: Vec<EntityView> = catalog
+        .entities
+        .iter()
+        .filter(|e| {
+            owners.contains(&e.entity_ref().key())
+                || (set.uses_live() && set.applies_to_kind(&e.kind))
+        })
+        .map(EntityView::of)
+        .collect();
+    if views.is_empty() {
+        return None;
+    }
+    live::cached(ctx, opened, &views)
+}
+
+/// Who is on call for each owner, from the cached PagerDuty answers.
+fn oncall(
+    ctx: &Context,
+    opened: &Opened,
+    cached: Option<&crate::integrations::engine::LiveSnapshot>,
+    now: DateTime<FixedOffset>,
+) -> BTreeMap<String, OnCallInfo> {
+    let mut out = BTreeMap::new();
+    let Some(snapshot) = cached else {
+        return out;
+    };
+    let pagerduty: Vec<String> = live::config(ctx, opened)
+        .map(|c| {
+            c.integrations
+                .iter()
+                .filter(|i| i.kind == Kind::Pagerduty)
+                .map(|i| i.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    for (key, outcomes) in &snapshot.entities {
+        for name in &pagerduty {
+            let Some(o) = outcomes.get(name).filter(|o| o.status == Status::Ok) else {
+                continue;
+            };
+            let people = oncall_from_facts(&o.facts);
+            if people.is_empty() {
+                continue;
+            }
+            let age = (now.with_timezone(&chrono::Utc) - o.fetched_at)
+                .to_std()
+                .unwrap_or_default();
+            // Minutes are precise enough and keep the words short.
+            let age = humantime::format_duration(Duration::from_secs(age.as_secs() / 60 * 60))
+                .to_string();
+            out.insert(
+                key.clone(),
+                OnCallInfo {
+                    people: people
+                        .into_iter()
+                        .map(|p| OnCallPerson {
+                            name: p.name,
+                            email: p.email,
+                            level: p.level,
+                        })
+                        .collect(),
+                    age: if age == "0s" {
+                        "less than a minute".into()
+                    } else {
+                        age
+                    },
+                    integration: name.clone(),
+                },
+            );
+            break;
+        }
+    }
+    out
+}
+
+/// Scorecard levels at the end of each of the last `weeks` weeks, oldest
+/// first. Today's scorecards are applied to the catalog as it was; an
+/// entity whose descriptor is unchanged since keeps today's level, so only
+/// changed entities are scored again.
+#[allow(clippy::too_many_arguments)]
+fn weekly_trend(
+    ctx: &Context,
+    location: &CatalogLocation,
+    handle: &CatalogRepo,
+    start: git2::Oid,
+    current: &'static Opened,
+    set: &Scorecards,
+    results: &[Score],
+    facts: &dyn Facts,
+    opts: &RunOptions,
+    weeks: usize,
+) -> Result<Vec<TrendPoint>> {
+    let slot = |i: Option<usize>| i.map_or(0, |i| i + 1);
+    let today: BTreeMap<(&str, String), usize> = results
+        .iter()
+        .map(|r| {
+            (
+                (r.scorecard.as_str(), r.entity.to_ascii_lowercase()),
+                slot(r.level_index),
+            )
+        })
+        .collect();
+    let mut points: Vec<TrendPoint> = Vec::new();
+    let mut previous: Option<(git2::Oid, BTreeMap<String, Vec<usize>>)> = None;
+    for week in 1..=weeks {
+        let when = opts.now - chrono::Duration::days(7 * week as i64);
+        let Ok(commit) = commit_at(
+            &handle.repo,
+            start,
+            std::time::SystemTime::from(when.with_timezone(&chrono::Utc)),
+            &handle.label,
+        ) else {
+            break; // before the first commit
+        };
+        let counts = match &previous {
+            Some((c, counts)) if *c == commit => counts.clone(),
+            _ => {
+                let rev = commit.to_string();
+                let (changed, rescored, old_keys) = if set.uses_files() {
+                    // The file functions need a snapshot that lives as long
+                    // as the run: the shared, never-freed opening.
+                    let old =
+                        ctx.open_rev(location, Some(&rev), Open::with_index(super::Index::Skip))?;
+                    let changed = score::changed_entities(&current.catalog, &old.catalog);
+                    let rescored = run_on(set, old, Some(&changed), facts, opts);
+                    (changed, rescored, keys_of(&old.catalog))
+                } else {
+                    // Opened here and dropped when done, so the older
+                    // catalog does not stay in memory while pages render.
+                    let old = open(&OpenOptions {
+                        location,
+                        rev: Some(&rev),
+                        fetch: FetchPolicy {
+                            offline: true,
+                            force: false,
+                            interval: Duration::from_secs(3600),
+                        },
+                        dirs: &ctx.settings.dirs,
+                        use_index: true,
+                        extra_files: &[],
+                    })?;
+                    let changed = score::changed_entities(&current.catalog, &old.catalog);
+                    let entities: Vec<&crate::catalog::Entity> = old
+                        .catalog
+                        .entities
+                        .iter()
+                        .filter(|e| changed.contains(&e.entity_ref().key()))
+                        .collect();
+                    let rescored = score::evaluate(set, &entities, facts, None, opts);
+                    (changed, rescored, keys_of(&old.catalog))
+                };
+                let mut counts: BTreeMap<String, Vec<usize>> = set
+                    .cards
+                    .iter()
+                    .map(|c| (c.name.clone(), vec![0; c.levels.len() + 1]))
+                    .collect();
+                for r in &rescored {
+                    if let Some(c) = counts.get_mut(&r.scorecard) {
+                        c[slot(r.level_index)] += 1;
+                    }
+                }
+                for key in old_keys.iter().filter(|k| !changed.contains(*k)) {
+                    for card in &set.cards {
+                        if let Some(s) = today.get(&(card.name.as_str(), key.clone())) {
+                            counts.get_mut(&card.name).expect("every card")[*s] += 1;
+                        }
+                    }
+                }
+                counts
+            }
+        };
+        points.push(TrendPoint {
+            date: when.format("%Y-%m-%d").to_string(),
+            commit: commit.to_string(),
+            counts: counts.clone(),
+        });
+        previous = Some((commit, counts));
+    }
+    points.reverse();
+    Ok(points)
+}
