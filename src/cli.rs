@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use crate::output::format::{
     DiffFormat, GraphFormat, ListFormat, SchemaFormat, ScoreFormat, TestFormat, ViewFormat,
@@ -391,6 +393,43 @@ found, 4 catalog or template unreadable."
   idp man who-owns | man -l -
   idp man --out-dir /usr/local/share/man/man1")]
     Man(ManArgs),
+
+    /// Serve the catalog, scorecards and templates to AI coding agents (MCP over stdio).
+    ///
+    /// Speaks the Model Context Protocol on stdin/stdout, as agents (Claude
+    /// Code, Cursor, VS Code) start it: tools who_owns, search_entities,
+    /// get_entity, impact, dependency_graph, entity_history, catalog_diff,
+    /// score, validate_descriptor, list_templates, describe_template and
+    /// scaffold_preview, whose structured results are the matching
+    /// commands' `-o json`; each entity's descriptor and each scorecard as
+    /// a resource (idp://entity/{kind}/{namespace}/{name},
+    /// idp://scorecard/{name}). The catalog is opened once and kept warm;
+    /// edits to it (or a new commit of --ref) are noticed between calls.
+    /// Read-only and offline (live facts from the cache) unless told
+    /// otherwise; logs go to stderr, never stdout. Register it with an
+    /// agent, e.g. `claude mcp add idp -- idp mcp --catalog ~/src/catalog`.
+    #[command(after_help = "Examples:
+  idp mcp                                  # the catalog idp finds, as every command does
+  idp mcp --catalog ~/src/catalog --online
+  idp mcp --allow-write . --trust          # also scaffold_create, hooks allowed")]
+    Mcp(McpArgs),
+}
+
+/// `mcp`.
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Offer the scaffold_create tool, which writes new projects under DIR
+    /// (and nowhere else).
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub allow_write: Option<PathBuf>,
+    /// With --allow-write: let scaffold_create run templates' hooks and
+    /// command steps.
+    #[arg(long, requires = "allow_write")]
+    pub trust: bool,
+    /// Fetch live data from the integrations when the cache is stale
+    /// (default: answer live facts from the cache only, never the network).
+    #[arg(long, conflicts_with = "offline")]
+    pub online: bool,
 }
 
 /// `report`.
@@ -424,24 +463,28 @@ pub struct DoctorArgs {
 }
 
 /// `who-owns`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Deserialize, JsonSchema)]
 pub struct WhoOwnsArgs {
     /// Entity reference or name, a path (`.`), or a git remote URL.
     pub target: String,
     /// Output format.
+    #[serde(skip)]
     #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
     pub output: ViewFormat,
 }
 
 /// `impact`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Deserialize, JsonSchema)]
 pub struct ImpactArgs {
     /// Entity reference or name.
+    #[serde(rename = "ref")]
     pub entity: String,
     /// Follow at most this many hops, 1 or more (default: all).
     #[arg(long, value_name = "N", value_parser = at_least_one())]
+    #[schemars(range(min = 1))]
     pub depth: Option<usize>,
     /// Output format.
+    #[serde(skip)]
     #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
     pub output: ViewFormat,
 }
@@ -457,7 +500,8 @@ fn at_least_one() -> impl clap::builder::TypedValueParser<Value = usize> {
 }
 
 /// `graph --direction`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum GraphDirection {
     /// What the entity uses.
     Up,
@@ -468,36 +512,52 @@ pub enum GraphDirection {
 }
 
 /// `graph`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Deserialize, JsonSchema)]
 pub struct GraphArgs {
     /// Entity reference or name.
+    #[serde(rename = "ref")]
     pub entity: String,
     /// Hops to follow in each direction, 1 or more.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = at_least_one())]
+    #[serde(default = "two")]
+    #[schemars(range(min = 1))]
     pub depth: usize,
     /// Which way to walk.
     #[arg(long, value_enum, default_value_t = GraphDirection::Both)]
+    #[serde(default = "both")]
     pub direction: GraphDirection,
     /// Output format.
+    #[serde(skip)]
     #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
     pub output: GraphFormat,
 }
 
+fn two() -> usize {
+    2
+}
+
+fn both() -> GraphDirection {
+    GraphDirection::Both
+}
+
 /// `history`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Deserialize, JsonSchema)]
 pub struct HistoryArgs {
     /// Entity reference or name.
+    #[serde(rename = "ref")]
     pub entity: String,
     /// Show at most this many commits, 1 or more.
     #[arg(long, short = 'n', value_name = "N", value_parser = at_least_one())]
+    #[schemars(range(min = 1))]
     pub limit: Option<usize>,
     /// Output format.
+    #[serde(skip)]
     #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
     pub output: ViewFormat,
 }
 
 /// `diff`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Deserialize, JsonSchema)]
 pub struct DiffArgs {
     /// The old state: a commit, branch or tag.
     pub from: String,
@@ -505,20 +565,28 @@ pub struct DiffArgs {
     pub to: Option<String>,
     /// Exit 1 when there are differences (like `git diff --exit-code`).
     #[arg(long)]
+    #[serde(skip)]
     pub exit_code: bool,
     /// Output format.
+    #[serde(skip)]
     #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
     pub output: DiffFormat,
 }
 
 /// `list`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args, Deserialize, JsonSchema)]
 pub struct ListArgs {
+    /// A fuzzy match against name, title and description: only entities
+    /// that match, best match first (unless --sort).
+    #[arg(long, value_name = "TEXT")]
+    pub query: Option<String>,
     #[command(flatten)]
+    #[serde(flatten)]
     pub filters: FilterArgs,
     /// Sort by a field (name, kind, owner, type, lifecycle, system, title or
     /// a dotted path); prefix with - for descending. Repeatable.
     #[arg(long, value_name = "FIELD", allow_hyphen_values = true)]
+    #[serde(default, deserialize_with = "one_or_many")]
     pub sort: Vec<String>,
     /// Only entities at exactly this level of --scorecard (`none`: scored
     /// but below its first level).
@@ -527,7 +595,13 @@ pub struct ListArgs {
     /// The scorecard --level refers to.
     #[arg(long, value_name = "NAME", requires = "level")]
     pub scorecard: Option<String>,
+    /// Show at most this many entities, 1 or more (MCP: default 50).
+    #[arg(long, value_name = "N", value_parser = at_least_one())]
+    #[serde(default = "fifty")]
+    #[schemars(range(min = 1))]
+    pub limit: Option<usize>,
     /// Output format.
+    #[serde(skip)]
     #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
     pub output: ListFormat,
 }
@@ -562,17 +636,39 @@ pub struct EnrichArgs {
     pub output: ViewFormat,
 }
 
+/// `search_entities` returns this many entities unless told otherwise
+/// (an agent's context is not a pipe).
+fn fifty() -> Option<usize> {
+    Some(50)
+}
+
+/// A list given as one value or an array of values (agents write both).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
 /// Entity filters shared by `list` and `enrich`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args, Deserialize, JsonSchema)]
 pub struct FilterArgs {
     /// Only these kinds (component, api, resource, system, domain, group, user, …).
     #[arg(long, short = 'k', value_name = "KIND")]
+    #[serde(default, deserialize_with = "one_or_many")]
     pub kind: Vec<String>,
     /// Only entities owned by this group or user.
     #[arg(long, value_name = "GROUP")]
     pub owner: Option<String>,
     /// With --owner: also entities owned by its subgroups.
     #[arg(long, requires = "owner")]
+    #[serde(default)]
     pub include_subgroups: bool,
     /// Only entities in this system (and the system itself).
     #[arg(long, value_name = "SYSTEM")]
@@ -582,21 +678,26 @@ pub struct FilterArgs {
     pub domain: Option<String>,
     /// Only this spec.lifecycle.
     #[arg(long, value_name = "LIFECYCLE")]
+    #[serde(default, deserialize_with = "one_or_many")]
     pub lifecycle: Vec<String>,
     /// Only this spec.type.
     #[arg(long = "type", value_name = "TYPE")]
+    #[serde(rename = "type", default, deserialize_with = "one_or_many")]
     pub kind_type: Vec<String>,
     /// Only entities with this tag (repeat: all of them).
     #[arg(long, value_name = "TAG")]
+    #[serde(default, deserialize_with = "one_or_many")]
     pub tag: Vec<String>,
     /// A field condition, `dotted.path=value` or `dotted.path!=value`
     /// (e.g. metadata.labels.tier=1). Repeat: all must hold.
     #[arg(long = "where", value_name = "PATH=VALUE")]
+    #[serde(rename = "where", default, deserialize_with = "one_or_many")]
     pub conditions: Vec<String>,
 }
 
 /// `score --unknown`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum UnknownArg {
     /// Unknown (a live fact unavailable) does not fail the gate; the level is marked "?".
     Ignore,
@@ -604,13 +705,19 @@ pub enum UnknownArg {
     Fail,
 }
 
+fn ignore() -> UnknownArg {
+    UnknownArg::Ignore
+}
+
 /// `score`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Deserialize, JsonSchema)]
 pub struct ScoreArgs {
     /// Entities to score (default: every entity a scorecard applies to).
+    #[serde(default, alias = "entity", deserialize_with = "one_or_many")]
     pub entities: Vec<String>,
     /// Only these scorecards (by name). Repeatable.
     #[arg(long, value_name = "NAME")]
+    #[serde(default, deserialize_with = "one_or_many")]
     pub scorecard: Vec<String>,
     /// The level every scored entity must hold (overrides the scorecards' gate.minLevel).
     #[arg(long, value_name = "LEVEL")]
@@ -623,18 +730,22 @@ pub struct ScoreArgs {
     pub compare: Option<String>,
     /// How a rule whose live fact is unavailable counts for the gate.
     #[arg(long, value_enum, default_value_t = UnknownArg::Ignore)]
+    #[serde(default = "ignore")]
     pub unknown: UnknownArg,
     /// Output format.
+    #[serde(skip)]
     #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
     pub output: ScoreFormat,
 }
 
 /// `show`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Deserialize, JsonSchema)]
 pub struct ShowArgs {
     /// Entity reference or name.
+    #[serde(rename = "ref")]
     pub entity: String,
     /// Output format.
+    #[serde(skip)]
     #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
     pub output: ViewFormat,
 }
@@ -897,11 +1008,12 @@ pub struct ScaffoldListArgs {
 }
 
 /// `scaffold show`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Deserialize, JsonSchema)]
 pub struct ScaffoldShowArgs {
     /// Template: catalog name, path or git URL (as for `idp scaffold`).
     pub template: String,
     /// Output format.
+    #[serde(skip)]
     #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
     pub output: ViewFormat,
 }

@@ -14,6 +14,7 @@ mod cli;
 mod command_error;
 mod commands;
 mod exit;
+mod mcp;
 mod output;
 mod settings;
 

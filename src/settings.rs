@@ -67,7 +67,7 @@ impl Now {
 }
 
 /// Settings every command shares.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// `--catalog` / `IDP_CATALOG`, as given (found by `Context::locate`).
     pub catalog: Option<String>,

@@ -54,6 +54,8 @@ mod live_tools;
 mod loading;
 #[path = "it/man.rs"]
 mod man;
+#[path = "it/mcp.rs"]
+mod mcp;
 #[path = "it/papercuts.rs"]
 mod papercuts;
 #[path = "it/prometheus_server.rs"]

@@ -106,6 +106,24 @@ pub enum Miss {
     },
 }
 
+/// The key of the index of the working tree at `root` (canonical).
+pub fn worktree_key(root: &Path) -> String {
+    format!("worktree:{}", root.display())
+}
+
+/// The fingerprint stored with the index for `key`, when the index is
+/// intact: a long-running reader (`idp mcp`) keeps it and asks
+/// [`Fingerprint::is_current`] to notice edits without reloading.
+pub fn stored_fingerprint(cache: &Path, key: &str) -> Option<Fingerprint> {
+    let bytes = std::fs::read(index_path(cache, key)).ok()?;
+    let (sum, rest) = bytes.split_first_chunk::<4>()?;
+    if u32::from_le_bytes(*sum) != crc32fast::hash(rest) {
+        return None;
+    }
+    let (header, _, _) = parse(&bytes, key)?.ok()?;
+    header.fingerprint
+}
+
 /// Loads the index for `key` if it exists, is intact and is still valid.
 pub fn read(cache: &Path, key: &str) -> Result<Catalog, Miss> {
     let path = index_path(cache, key);
@@ -283,7 +301,7 @@ impl Fingerprint {
 
     /// Whether every stamped path is unchanged. Thousands of stats: spread
     /// over the cores.
-    fn is_current(&self) -> bool {
+    pub fn is_current(&self) -> bool {
         let dirs_ok = self.dirs.par_iter().all(|s| {
             let path = self.root.join(&s.path);
             match std::fs::metadata(&path) {

@@ -32,6 +32,7 @@ pub mod refs;
 pub mod relations;
 pub mod remote;
 pub mod resolve;
+pub mod search;
 pub mod snapshot;
 pub mod substitute;
 pub mod validate;

@@ -86,7 +86,7 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
         return open_commit(handle.repo, commit, &handle.subdir, &label, opts);
     }
 
-    let key = format!("worktree:{}", root.display());
+    let key = index::worktree_key(&root);
     let mut notes = Vec::new();
     if let Some(mut catalog) = from_index(opts, &key, &mut notes) {
         catalog.origin.location = label;

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::command_error::Result;
 
-use crate::catalog::history::diff_catalogs;
+use crate::catalog::history::{diff_catalogs, CatalogDiff};
 use crate::cli::DiffArgs;
 use crate::exit::Exit;
 use crate::output::changes::{diff_markdown, diff_text};
@@ -14,10 +14,7 @@ use crate::output::{write_data, Data};
 use super::{Context, Open};
 
 pub fn run(ctx: &Context, args: DiffArgs) -> Result<Exit> {
-    let (location, _) = ctx.locate()?;
-    let old = ctx.open_rev(&location, Some(&args.from), Open::INDEXED)?;
-    let new = ctx.open_rev(&location, args.to.as_deref(), Open::INDEXED)?;
-    let result = diff_catalogs(&old.catalog, &new.catalog);
+    let result = changes(ctx, &args)?;
     let to = args.to.as_deref().unwrap_or("the working tree");
     let mut out = ctx.ui.stdout();
     match args.output {
@@ -32,4 +29,13 @@ pub fn run(ctx: &Context, args: DiffArgs) -> Result<Exit> {
     } else {
         Exit::Ok
     })
+}
+
+/// What changed between `from` and `to` (default: the working tree): the
+/// `diff -o json` contract (the MCP `catalog_diff` tool returns it too).
+pub fn changes(ctx: &Context, args: &DiffArgs) -> Result<CatalogDiff> {
+    let (location, _) = ctx.locate()?;
+    let old = ctx.open_rev(&location, Some(&args.from), Open::INDEXED)?;
+    let new = ctx.open_rev(&location, args.to.as_deref(), Open::INDEXED)?;
+    Ok(diff_catalogs(&old.catalog, &new.catalog))
 }

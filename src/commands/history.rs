@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::command_error::Result;
 
-use crate::catalog::history::entity_history;
+use crate::catalog::history::{entity_history, History};
 use crate::catalog::resolve::resolve;
 use crate::cli::HistoryArgs;
 use crate::exit::Exit;
@@ -14,6 +14,21 @@ use crate::output::write_data;
 use super::{Context, Open};
 
 pub fn run(ctx: &Context, args: HistoryArgs) -> Result<Exit> {
+    let (name, result) = commits(ctx, &args)?;
+    let mut out = ctx.ui.stdout();
+    match args.output.data() {
+        None => history(&mut out, ctx.ui, &result, &name)?,
+        // The contract is the array of commits, newest first.
+        Some(data) => write_data(&mut out, data, &result.entries)?,
+    }
+    out.flush()?;
+    Ok(Exit::Ok)
+}
+
+/// The entity's display name and the commits that changed it, newest
+/// first, cut at `--limit` (`entries` is the `history -o json` contract;
+/// the MCP `entity_history` tool returns it too).
+pub fn commits(ctx: &Context, args: &HistoryArgs) -> Result<(String, History)> {
     let (location, _) = ctx.locate()?;
     let handle = ctx.repository(&location, "history")?;
     // History starts at a commit: --ref/--at, else HEAD (uncommitted edits
@@ -35,12 +50,5 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> Result<Exit> {
     if let Some(n) = args.limit {
         result.entries.truncate(n);
     }
-    let mut out = ctx.ui.stdout();
-    match args.output.data() {
-        None => history(&mut out, ctx.ui, &result, entity.display_name())?,
-        // The contract is the array of commits, newest first.
-        Some(data) => write_data(&mut out, data, &result.entries)?,
-    }
-    out.flush()?;
-    Ok(Exit::Ok)
+    Ok((entity.display_name().to_string(), result))
 }

@@ -7,8 +7,11 @@ use serde_json::Value;
 
 use crate::catalog::fields::default_kind;
 use crate::catalog::filter_check::{check_filter, check_sort, FilterField, UnknownValue};
+use crate::catalog::open::Opened;
 use crate::catalog::query::{filter, sort, Condition, Filter, SortKey};
 use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
+use crate::catalog::search::rank;
+use crate::catalog::Entity;
 use crate::cli::{FilterArgs, ListArgs};
 use crate::exit::Exit;
 use crate::output::entities::{entity_json, list_csv, list_table};
@@ -18,30 +21,61 @@ use crate::output::{write_data, Data};
 use super::{Context, Open, UsageError};
 
 pub fn run(ctx: &Context, args: ListArgs) -> Result<Exit> {
-    let wanted = build_filter(args.filters)?;
-    let sort_keys: Vec<SortKey> = args.sort.iter().map(|s| SortKey::parse(s)).collect();
-
-    check_sort(&sort_keys).map_err(unknown_value)?;
+    // A bad --sort is a usage error even when the catalog cannot be read.
+    check_sort(&sort_keys(&args)).map_err(unknown_value)?;
     let opened = ctx.open_catalog(Open::INDEXED)?;
+    let entities = select(ctx, opened, &args)?;
+
+    let mut out = ctx.ui.stdout();
+    match args.output {
+        ListFormat::Table => list_table(&mut out, ctx.ui, &entities)?,
+        ListFormat::Csv => list_csv(&mut out, &entities)?,
+        ListFormat::Json => write_data(&mut out, Data::Json, &json(&entities))?,
+        ListFormat::Yaml => write_data(&mut out, Data::Yaml, &json(&entities))?,
+    }
+    out.flush()?;
+    Ok(Exit::Ok)
+}
+
+/// The entities `args` select, in their order: filtered, ranked by
+/// `--query`, sorted, kept at `--level`, cut at `--limit` (the MCP
+/// `search_entities` tool runs this too).
+pub fn select(
+    ctx: &Context,
+    opened: &'static Opened,
+    args: &ListArgs,
+) -> Result<Vec<&'static Entity>> {
+    let wanted = build_filter(args.filters.clone())?;
+    let sort_keys = sort_keys(args);
+    check_sort(&sort_keys).map_err(unknown_value)?;
     check_filter(&opened.catalog, &wanted).map_err(unknown_value)?;
     let mut entities = filter(&opened.catalog, &wanted);
-    sort(&mut entities, &sort_keys);
+    if let Some(query) = &args.query {
+        entities = rank(&entities, query).into_iter().map(|(e, _)| e).collect();
+    }
+    // Ranked results keep their rank unless a sort is asked for.
+    if args.query.is_none() || !sort_keys.is_empty() {
+        sort(&mut entities, &sort_keys);
+    }
     if let (Some(level), Some(card)) = (&args.level, &args.scorecard) {
         let keys = entities.iter().map(|e| e.entity_ref().key()).collect();
         let at = super::score::entities_at_level(ctx, opened, &keys, card, level)?;
         entities.retain(|e| at.contains(&e.entity_ref().key()));
     }
-
-    let mut out = ctx.ui.stdout();
-    let values = || -> Vec<Value> { entities.iter().map(|e| entity_json(e)).collect() };
-    match args.output {
-        ListFormat::Table => list_table(&mut out, ctx.ui, &entities)?,
-        ListFormat::Csv => list_csv(&mut out, &entities)?,
-        ListFormat::Json => write_data(&mut out, Data::Json, &values())?,
-        ListFormat::Yaml => write_data(&mut out, Data::Yaml, &values())?,
+    if let Some(n) = args.limit {
+        entities.truncate(n);
     }
-    out.flush()?;
-    Ok(Exit::Ok)
+    Ok(entities)
+}
+
+/// The `list -o json` contract: each entity's descriptor with its `ref`
+/// and `source`.
+pub fn json(entities: &[&Entity]) -> Vec<Value> {
+    entities.iter().map(|e| entity_json(e)).collect()
+}
+
+fn sort_keys(args: &ListArgs) -> Vec<SortKey> {
+    args.sort.iter().map(|s| SortKey::parse(s)).collect()
 }
 
 /// The catalog filter the flags describe.

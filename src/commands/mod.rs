@@ -3,26 +3,27 @@
 //! the catalog the way they say.
 
 pub mod completions;
-mod diff;
+pub mod diff;
 mod doctor;
 mod enrich;
-mod graph;
-mod history;
-mod impact;
+pub mod graph;
+pub mod history;
+pub mod impact;
 mod init;
-mod list;
+pub mod list;
 pub mod live;
 mod man;
+mod mcp;
 pub mod overview;
 mod report;
 pub mod scaffold;
 mod scaffold_update;
 mod schema;
-mod score;
-mod show;
+pub mod score;
+pub mod show;
 mod sync;
-mod validate;
-mod who_owns;
+pub mod validate;
+pub mod who_owns;
 
 use std::time::Duration;
 
@@ -274,6 +275,8 @@ pub fn human_output(command: &Command) -> bool {
             Some(ScaffoldAction::Test(a)) => a.output.is_human(),
         },
         Command::Report(_) => true,
+        // Its stdout is the protocol, written by the MCP SDK, not through Ui.
+        Command::Mcp(_) => false,
         Command::Sync | Command::Init(_) | Command::Completions(_) | Command::Man(_) => true,
     }
 }
@@ -300,5 +303,6 @@ pub fn run(cli: Cli, ui: &Ui, settings: Settings) -> Result<Exit> {
         Command::Enrich(args) => enrich::run(&ctx, args),
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Report(args) => report::run(&ctx, args),
+        Command::Mcp(args) => mcp::run(&ctx, args),
     }
 }

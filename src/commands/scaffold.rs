@@ -16,7 +16,8 @@ use idp::scaffold::create::{
     Answering, Code, CreateError, CreateHost, Existing, Git, HostFailed, Limits, Preview, Publish,
     Push, Register, Run, UnknownActions,
 };
-use idp::scaffold::source::{self, CatalogTemplates};
+use idp::scaffold::describe::TemplateView;
+use idp::scaffold::source::{self, CatalogTemplates, TemplateInfo};
 use idp::scaffold::{CreateRequest, LoadedTemplate, ScaffoldOptions, TemplateKind};
 
 use idp::scaffold::engine::Engine;
@@ -139,28 +140,28 @@ fn resolve_for_create(
 // ------------------------------------------------------------------ list
 
 fn list(ctx: &Context, args: ScaffoldListArgs) -> Result<Exit> {
-    let (opened, location) = open_catalog(ctx, Need::Required)?.expect("required");
-    let catalog_templates = templates_of(ctx, opened, &location);
-    let templates = catalog_templates.list();
+    let (templates, templates_dir) = templates(ctx)?;
     let mut out = ctx.ui.stdout();
     match args.output.data() {
-        None => render::list(
-            &mut out,
-            ctx.ui,
-            &templates,
-            &catalog_templates.templates_dir(),
-        )?,
+        None => render::list(&mut out, ctx.ui, &templates, &templates_dir)?,
         Some(data) => write_data(&mut out, data, &templates)?,
     }
     out.flush()?;
     Ok(Exit::Ok)
 }
 
+/// The catalog's templates (the `scaffold list -o json` contract; the MCP
+/// `list_templates` tool returns it too) and its templates folder.
+pub fn templates(ctx: &Context) -> Result<(Vec<TemplateInfo>, String)> {
+    let (opened, location) = open_catalog(ctx, Need::Required)?.expect("required");
+    let catalog_templates = templates_of(ctx, opened, &location);
+    Ok((catalog_templates.list(), catalog_templates.templates_dir()))
+}
+
 // ------------------------------------------------------------------ show
 
 fn show(ctx: &Context, args: ScaffoldShowArgs) -> Result<Exit> {
-    let (t, _) = resolve_template(ctx, &args.template)?;
-    let view = idp::scaffold::describe::describe(&t)?;
+    let view = describe(ctx, &args.template)?;
     let mut out = ctx.ui.stdout();
     match args.output.data() {
         None => render::show(&mut out, ctx.ui, &view)?,
@@ -170,27 +171,65 @@ fn show(ctx: &Context, args: ScaffoldShowArgs) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// A template described: the `scaffold show -o json` contract (the MCP
+/// `describe_template` tool returns it too).
+pub fn describe(ctx: &Context, template: &str) -> Result<TemplateView> {
+    let (t, _) = resolve_template(ctx, template)?;
+    Ok(idp::scaffold::describe::describe(&t)?)
+}
+
 // ------------------------------------------------------------------ create
 
-/// The command's side of [`idp::scaffold::create`]: messages to stderr, and
-/// the catalog opened late when a generated descriptor needs one.
-struct Host<'c, 'a> {
+/// The caller's side of [`idp::scaffold::create`]: messages to stderr (the
+/// command) or into memory (the MCP server, whose stdout is the protocol),
+/// and the catalog opened late when a generated descriptor needs one.
+pub struct Host<'c, 'a> {
     ctx: &'c Context<'a>,
     /// Why the late catalog could not be opened (reported as the error).
     failure: Option<CommandError>,
+    /// `Some`: warnings and the step log are kept here, not printed.
+    pub kept: Option<Vec<String>>,
+}
+
+impl<'c, 'a> Host<'c, 'a> {
+    /// A host that prints to stderr.
+    pub fn printing(ctx: &'c Context<'a>) -> Self {
+        Host {
+            ctx,
+            failure: None,
+            kept: None,
+        }
+    }
+
+    /// A host that keeps every message in [`Host::kept`].
+    pub fn in_memory(ctx: &'c Context<'a>) -> Self {
+        Host {
+            ctx,
+            failure: None,
+            kept: Some(Vec::new()),
+        }
+    }
 }
 
 impl CreateHost for Host<'_, '_> {
     fn warn(&mut self, message: &str) {
-        self.ctx.ui.warn(message);
+        match &mut self.kept {
+            Some(kept) => kept.push(format!("warning: {message}")),
+            None => self.ctx.ui.warn(message),
+        }
     }
 
     fn note(&mut self, message: &str) {
-        self.ctx.ui.note(message);
+        if self.kept.is_none() {
+            self.ctx.ui.note(message);
+        }
     }
 
     fn log(&mut self, lines: &[String]) {
-        self.ctx.ui.log_lines(lines);
+        match &mut self.kept {
+            Some(kept) => kept.extend(lines.iter().cloned()),
+            None => self.ctx.ui.log_lines(lines),
+        }
     }
 
     fn late_catalog(&mut self) -> Result<Option<&Catalog>, HostFailed> {
@@ -205,6 +244,31 @@ impl CreateHost for Host<'_, '_> {
 }
 
 fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
+    let mut host = Host::printing(ctx);
+    let created = create_project(&args, serde_json::Map::new(), &mut host)?;
+    let mut out = ctx.ui.stdout();
+    match args.output.data() {
+        None if created.dry_run => render::preview(&mut out, &created)?,
+        None => render::created(&mut out, ctx.ui, &created)?,
+        Some(data) => write_data(&mut out, data, &created)?,
+    }
+    out.flush()?;
+    Ok(if created.descriptor_failed() {
+        Exit::Failed
+    } else {
+        Exit::Ok
+    })
+}
+
+/// Creates (or, with `--dry-run`, previews) a project as `args` say, with
+/// `values` given on top of `--values` and `--set` (the MCP tools' values):
+/// the `scaffold -o json` contract. Messages go to `host`.
+pub fn create_project(
+    args: &ScaffoldCreateArgs,
+    given: serde_json::Map<String, serde_json::Value>,
+    host: &mut Host,
+) -> Result<idp::scaffold::create::Created> {
+    let ctx = host.ctx;
     let arg = args.template.clone().expect("clap requires TEMPLATE");
     let (t, mut cat) = resolve_for_create(ctx, &arg)?;
     if args.register && cat.is_none() {
@@ -217,6 +281,7 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
     for s in &args.set {
         values.set(s)?;
     }
+    values.values.extend(given);
     let never_ask = args.defaults || args.no_input;
     let creds = push_credentials(ctx, cat.as_ref().map(|(o, _)| &o.catalog))?;
     let request = CreateRequest {
@@ -283,8 +348,7 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
             EngineArg::Auto => Engine::Auto,
         },
     };
-    let mut host = Host { ctx, failure: None };
-    let created = idp::scaffold::create(request, &mut host).map_err(|e| match e {
+    let created = idp::scaffold::create(request, host).map_err(|e| match e {
         // The inner errors decide the exit status (crate::command_error).
         CreateError::Scaffold(e) => e.into(),
         CreateError::Catalog(e) => e.into(),
@@ -305,18 +369,7 @@ fn create(ctx: &Context, args: ScaffoldCreateArgs) -> Result<Exit> {
             .take()
             .unwrap_or_else(|| CommandError::internal(e)),
     })?;
-    let mut out = ctx.ui.stdout();
-    match args.output.data() {
-        None if created.dry_run => render::preview(&mut out, &created)?,
-        None => render::created(&mut out, ctx.ui, &created)?,
-        Some(data) => write_data(&mut out, data, &created)?,
-    }
-    out.flush()?;
-    Ok(if created.descriptor_failed() {
-        Exit::Failed
-    } else {
-        Exit::Ok
-    })
+    Ok(created)
 }
 
 /// What `--register --push` authenticates with: the github integration's

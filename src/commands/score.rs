@@ -20,7 +20,7 @@ use crate::output::score::{junit, markdown, sarif, table, ScoreReport};
 use crate::output::{write_data, Data};
 use idp::score::facts::Facts;
 use idp::score::functions::Files;
-use idp::score::gate::decide;
+use idp::score::gate::{decide, Gate};
 use idp::score::{
     self, evaluate, CardResult, NoIntegrations, RunOptions, Scorecards, UnknownPolicy,
 };
@@ -29,9 +29,55 @@ use super::show::display_path;
 use super::{Context, Index, Open, UsageError};
 
 pub fn run(ctx: &Context, args: ScoreArgs) -> Result<Exit> {
+    let Scored {
+        set,
+        results,
+        gate,
+        catalog,
+    } = scored(ctx, &args, None)?;
+    let mut out = ctx.ui.stdout();
+    let report = ScoreReport {
+        results: &results,
+        gate: &gate,
+    };
+    match args.output {
+        ScoreFormat::Table => table(&mut out, ctx.ui, &set, &results, &gate)?,
+        ScoreFormat::Junit => junit(&mut out, &set, &results)?,
+        ScoreFormat::Markdown => markdown(&mut out, &set, &results, &gate)?,
+        ScoreFormat::Sarif => {
+            let uri = |file: &str| display_path(&catalog.origin.location, file);
+            sarif(&mut out, &set, &results, &uri)?
+        }
+        ScoreFormat::Json => write_data(&mut out, Data::Json, &report)?,
+        ScoreFormat::Yaml => write_data(&mut out, Data::Yaml, &report)?,
+    }
+    out.flush()?;
+    Ok(if gate.passed { Exit::Ok } else { Exit::Failed })
+}
+
+/// A scoring run: the scorecards, one result per entity × scorecard, the
+/// gate, and the catalog scored. `results` and `gate` are the `score -o
+/// json` contract ([`ScoreReport`]).
+pub struct Scored {
+    /// The scorecards evaluated.
+    pub set: Scorecards,
+    /// One entry per entity × scorecard that applies.
+    pub results: Vec<CardResult>,
+    /// The gate.
+    pub gate: Gate,
+    /// The catalog scored.
+    pub catalog: &'static Catalog,
+}
+
+/// Scores as `args` say, on `warm` (a catalog already open, e.g. the MCP
+/// server's) or on the catalog the flags name.
+pub fn scored(ctx: &Context, args: &ScoreArgs, warm: Option<&'static Opened>) -> Result<Scored> {
     let now = ctx.settings.now()?;
     let (location, _) = ctx.locate()?;
-    let mut opened = ctx.open_at(&location, Open::INDEXED)?;
+    let mut opened = match warm {
+        Some(opened) => opened,
+        None => ctx.open_at(&location, Open::INDEXED)?,
+    };
     let (all, _) = scorecards(ctx, &opened.catalog)?;
     if all.uses_files() && opened.snapshot.is_none() {
         // file_exists / file_contains read the catalog's files: load without the index.
@@ -81,25 +127,12 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<Exit> {
         args.min_level.as_deref(),
         baseline.as_deref(),
     );
-
-    let mut out = ctx.ui.stdout();
-    let report = ScoreReport {
-        results: &results,
-        gate: &gate,
-    };
-    match args.output {
-        ScoreFormat::Table => table(&mut out, ctx.ui, &set, &results, &gate)?,
-        ScoreFormat::Junit => junit(&mut out, &set, &results)?,
-        ScoreFormat::Markdown => markdown(&mut out, &set, &results, &gate)?,
-        ScoreFormat::Sarif => {
-            let uri = |file: &str| display_path(&catalog.origin.location, file);
-            sarif(&mut out, &set, &results, &uri)?
-        }
-        ScoreFormat::Json => write_data(&mut out, Data::Json, &report)?,
-        ScoreFormat::Yaml => write_data(&mut out, Data::Yaml, &report)?,
-    }
-    out.flush()?;
-    Ok(if gate.passed { Exit::Ok } else { Exit::Failed })
+    Ok(Scored {
+        set,
+        results,
+        gate,
+        catalog,
+    })
 }
 
 /// The catalog's scorecards; an invalid one is a usage error (exit 2),

@@ -4,7 +4,9 @@ use std::io::Write;
 
 use crate::command_error::Result;
 
+use crate::catalog::open::Opened;
 use crate::catalog::resolve::resolve;
+use crate::catalog::Entity;
 use crate::cli::ShowArgs;
 use crate::exit::Exit;
 use crate::integrations::EntityView;
@@ -35,22 +37,26 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<Exit> {
             let outcomes = live.as_ref().and_then(|s| s.of(&entity.entity_ref().key()));
             crate::output::live::section(&mut out, ctx.ui, outcomes, off.as_deref())?;
         }
-        Some(data) => {
-            let (live, _) = super::live::fetch(ctx, opened, &[EntityView::of(entity)]);
-            let outcomes = live
-                .as_ref()
-                .and_then(|s| s.of(&entity.entity_ref().key()))
-                .map(|o| serde_json::to_value(o).expect("outcomes serialize"))
-                .unwrap_or_else(|| serde_json::json!({}));
-            let mut json = entity_json(entity);
-            if let Some(map) = json.as_object_mut() {
-                map.insert("live".into(), outcomes);
-            }
-            write_data(&mut out, data, &json)?
-        }
+        Some(data) => write_data(&mut out, data, &json(ctx, opened, entity))?,
     }
     out.flush()?;
     Ok(Exit::Ok)
+}
+
+/// The `show -o json` contract: the descriptor with `ref`, `source` and
+/// its live facts (the MCP `get_entity` tool returns this too).
+pub fn json(ctx: &Context, opened: &Opened, entity: &Entity) -> serde_json::Value {
+    let (live, _) = super::live::fetch(ctx, opened, &[EntityView::of(entity)]);
+    let outcomes = live
+        .as_ref()
+        .and_then(|s| s.of(&entity.entity_ref().key()))
+        .map(|o| serde_json::to_value(o).expect("outcomes serialize"))
+        .unwrap_or_else(|| serde_json::json!({}));
+    let mut json = entity_json(entity);
+    if let Some(map) = json.as_object_mut() {
+        map.insert("live".into(), outcomes);
+    }
+    json
 }
 
 /// A catalog file as the user can open it: under the catalog path as given.

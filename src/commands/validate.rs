@@ -10,6 +10,7 @@ use crate::catalog::config::CatalogConfig;
 use crate::catalog::config::CATALOG_CONFIG_FILE;
 use crate::catalog::discover::CatalogLocation;
 use crate::catalog::load::load_files;
+use crate::catalog::open::Opened;
 use crate::catalog::snapshot::{relative, FileSet, Snapshot};
 use crate::catalog::validate::{Report, Scope};
 use crate::catalog::{Catalog, CatalogError, Origin};
@@ -55,6 +56,54 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Exit> {
     } else {
         Exit::Failed
     })
+}
+
+/// Where [`text_in_catalog`] puts a descriptor given without a path.
+const NEW_DESCRIPTOR: &str = "new/catalog-info.yaml";
+
+/// A descriptor's text checked as if it were written at `path` in the
+/// catalog (replacing that file when it exists), against the catalog, as
+/// `idp validate PATH -o json` checks a file there; nothing is written to
+/// the catalog (the MCP `validate_descriptor` tool).
+pub fn text_in_catalog(
+    ctx: &Context,
+    opened: &Opened,
+    yaml: &str,
+    path: Option<&str>,
+) -> Result<Report> {
+    let rel = path.unwrap_or(NEW_DESCRIPTOR);
+    let plain = !rel.is_empty()
+        && Path::new(rel)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !plain {
+        return Err(CommandError::user(format!(
+            "path: '{rel}' is not a relative path inside the catalog (no '..', no leading '/')"
+        )));
+    }
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join(rel);
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&file, yaml)?;
+    let catalog = &opened.catalog;
+    let read = idp::check::snapshot_reader(opened.snapshot.as_deref());
+    let checked = idp::check::new_descriptors(
+        Some(idp::check::Against {
+            catalog,
+            read: &read,
+        }),
+        dir.path(),
+        &[PathBuf::from(rel)],
+        idp::check::Placement::InCatalog,
+        ctx.settings.today(),
+    )?;
+    let mut report = checked.report;
+    for p in report.errors.iter_mut().chain(report.warnings.iter_mut()) {
+        p.file = display_path(&catalog.origin.location, &p.file);
+    }
+    Ok(report)
 }
 
 /// Paths named on the command line are arguments: one that cannot be read

@@ -24,8 +24,20 @@ use super::{live, Context, Open};
 
 pub fn run(ctx: &Context, args: WhoOwnsArgs) -> Result<Exit> {
     let opened = ctx.open_catalog(Open::INDEXED)?;
+    let report = report(ctx, opened, &args.target)?;
+    let mut out = ctx.ui.stdout();
+    match args.output.data() {
+        None => owners::render(&mut out, ctx.ui, &report)?,
+        Some(data) => write_data(&mut out, data, &report)?,
+    }
+    out.flush()?;
+    Ok(Exit::Ok)
+}
+
+/// Who owns `target` (an entity, a path or a git remote), with live data:
+/// the `who-owns -o json` contract (the MCP `who_owns` tool runs this too).
+pub fn report(ctx: &Context, opened: &Opened, target: &str) -> Result<OwnerReport> {
     let catalog = &opened.catalog;
-    let target = args.target.as_str();
     let mut report = if looks_like_remote(target) {
         ownership::for_remote(catalog, target)?
     } else if looks_like_path(target) {
@@ -35,13 +47,7 @@ pub fn run(ctx: &Context, args: WhoOwnsArgs) -> Result<Exit> {
         ownership::report(catalog, entity, MatchedBy::Name)
     };
     add_live(ctx, opened, &mut report);
-    let mut out = ctx.ui.stdout();
-    match args.output.data() {
-        None => owners::render(&mut out, ctx.ui, &report)?,
-        Some(data) => write_data(&mut out, data, &report)?,
-    }
-    out.flush()?;
-    Ok(Exit::Ok)
+    Ok(report)
 }
 
 /// On-call and latest activity from the integrations, for the entity and

@@ -131,7 +131,7 @@ fn decodes(chunk: &[u8], enc: &'static encoding_rs::Encoding) -> f64 {
 }
 
 fn decodes_utf16(chunk: &[u8], le: bool) -> f64 {
-    if chunk.len() % 2 != 0 {
+    if !chunk.len().is_multiple_of(2) {
         return 0.0;
     }
     let units = chunk.chunks(2).map(|p| {
@@ -145,7 +145,7 @@ fn decodes_utf16(chunk: &[u8], le: bool) -> f64 {
 }
 
 fn decodes_utf32(chunk: &[u8], le: bool) -> f64 {
-    if chunk.len() % 4 != 0 {
+    if !chunk.len().is_multiple_of(4) {
         return 0.0;
     }
     flag(chunk.chunks(4).all(|p| {
