@@ -48,31 +48,70 @@ pub fn settings(
 ) -> Result<Vec<Problem>, CatalogError> {
     let sections = Sections::of(catalog)?;
     let text = catalog.config.text.as_deref().unwrap_or_default();
-    Ok(check_config(&sections.integrations, &sections.live, env)
-        .into_iter()
-        .map(|e| {
-            let path = match (&e.key, e.integration.is_empty()) {
-                (_, true) => "live".to_string(),
-                (Some(k), false) => format!("integrations.{}.{k}", e.integration),
-                (None, false) => format!("integrations.{}", e.integration),
-            };
-            let (line, column) = locate(text, 0, &path)
-                .or_else(|| locate(text, 0, &format!("integrations.{}", e.integration)))
-                .unwrap_or((1, 1));
-            let message = e.to_string();
-            let message = message
-                .strip_prefix(&format!("{CATALOG_CONFIG_FILE}: "))
-                .unwrap_or(&message);
-            Problem::new(
-                Severity::Error,
-                "integration-config",
-                message,
-                shown,
-                line,
-                column,
-            )
-        })
-        .collect())
+    let mut problems = dora_problems(catalog, shown, text)?;
+    problems.extend(
+        check_config(&sections.integrations, &sections.live, env)
+            .into_iter()
+            .map(|e| {
+                let path = match (&e.key, e.integration.is_empty()) {
+                    (_, true) => "live".to_string(),
+                    (Some(k), false) => format!("integrations.{}.{k}", e.integration),
+                    (None, false) => format!("integrations.{}", e.integration),
+                };
+                let (line, column) = locate(text, 0, &path)
+                    .or_else(|| locate(text, 0, &format!("integrations.{}", e.integration)))
+                    .unwrap_or((1, 1));
+                let message = e.to_string();
+                let message = message
+                    .strip_prefix(&format!("{CATALOG_CONFIG_FILE}: "))
+                    .unwrap_or(&message);
+                Problem::new(
+                    Severity::Error,
+                    "integration-config",
+                    message,
+                    shown,
+                    line,
+                    column,
+                )
+            }),
+    );
+    Ok(problems)
+}
+
+/// Problems of the `dora:` section: a value of the wrong type (located as
+/// reading the section reports it) or thresholds out of order.
+fn dora_problems(catalog: &Catalog, shown: &str, text: &str) -> Result<Vec<Problem>, CatalogError> {
+    let problem = |message: String, line, column| {
+        Problem::new(
+            Severity::Error,
+            "dora-config",
+            &message,
+            shown,
+            line,
+            column,
+        )
+    };
+    match crate::dora::config::DoraSection::of(catalog) {
+        Err(CatalogError::Config {
+            line,
+            column,
+            message,
+            ..
+        }) => Ok(vec![problem(message, line.max(1), column.max(1))]),
+        Err(e) => Err(e),
+        Ok(section) => Ok(match section.resolve() {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems
+                .into_iter()
+                .map(|p| {
+                    let (line, column) = locate(text, 0, &p.key)
+                        .or_else(|| locate(text, 0, "dora"))
+                        .unwrap_or((1, 1));
+                    problem(format!("{}: {}", p.key, p.message), line, column)
+                })
+                .collect(),
+        }),
+    }
 }
 
 /// The catalog new descriptors are checked against.

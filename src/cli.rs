@@ -8,7 +8,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::output::format::{
-    DiffFormat, GraphFormat, ListFormat, SchemaFormat, ScoreFormat, TestFormat, ViewFormat,
+    DiffFormat, DoraFormat, GraphFormat, ListFormat, SchemaFormat, ScoreFormat, TestFormat,
+    ViewFormat,
 };
 
 /// idp — your internal developer portal, in the terminal.
@@ -266,6 +267,10 @@ pub enum Command {
     /// Tokens come from the environment only (GITHUB_TOKEN, PAGERDUTY_TOKEN,
     /// … or the variable `token_env:` names); `idp doctor` lists them.
     ///
+    /// With a `dora:` section in idp.yaml (or `--integration dora`), the
+    /// inputs of `idp dora` (deployments, their commits, reverts and
+    /// incidents) are fetched and published too.
+    ///
     /// With no integration configured there is nothing to enrich: idp says
     /// so on stderr and exits 0 (nothing is fetched or published).
     #[command(after_help = "Examples:
@@ -349,6 +354,32 @@ found, 4 catalog or template unreadable."
   idp report --single-file report.html
   idp report --output-dir site --ref v2026.11")]
     Report(ReportArgs),
+    /// Delivery performance: DORA's four keys per entity and per team.
+    ///
+    /// Deployment frequency (successful GitHub deployments to the production
+    /// environment; `dora.fallback` in idp.yaml reads published releases or
+    /// Argo CD's sync history for repositories without deployments), lead
+    /// time for changes (each shipped commit to its first successful
+    /// deployment, through GitHub's compare API; median and p90), change
+    /// failure rate (deployments followed within `dora.failure_window` by a
+    /// PagerDuty incident on the entity's service, a rollback, a failed
+    /// deployment or a merged revert pull request) and failed deployment
+    /// recovery time (median), each with its performance band (elite, high,
+    /// medium, low: the DORA report's thresholds, or `dora.bands`) and its
+    /// trend against the previous window.
+    ///
+    /// With no argument, every entity with a github.com/project-slug
+    /// annotation, and one row per owning team; with a GROUP, the entities
+    /// it (and its subgroups) owns, rolled up; with an ENTITY, that one.
+    /// Requests go through the live-data cache (and the snapshot `idp enrich
+    /// --publish` stores); --offline answers from them and says how old they
+    /// are. A key whose data is missing is `unknown`, with the reason.
+    #[command(after_help = "Examples:
+  idp dora
+  idp dora group:payments --window 30d
+  idp dora checkout --environment prod -o json | jq '.entities[0].lead_time'
+  idp dora --offline -o csv > dora.csv")]
+    Dora(DoraArgs),
 
     /// Fetch a remote catalog now (and rebuild the index).
     #[command(after_help = "Examples:
@@ -452,6 +483,44 @@ pub struct ReportArgs {
     /// Commits of history to read for recent changes and entity history.
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub history: usize,
+}
+
+/// `dora`.
+#[derive(Debug, Args)]
+pub struct DoraArgs {
+    /// An entity or a group (default: every entity linked to a repository).
+    #[arg(value_name = "ENTITY|GROUP")]
+    pub target: Option<String>,
+    /// The window, ending now (e.g. 30d, 12w); default `dora.window` or 90d.
+    /// Trends compare with the window before it.
+    #[arg(long, value_name = "DURATION", value_parser = parse_window)]
+    pub window: Option<WindowArg>,
+    /// The deployment environment that counts as production; default
+    /// `dora.environment` or production.
+    #[arg(long, value_name = "NAME")]
+    pub environment: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: DoraFormat,
+}
+
+/// A `--window` value: as typed, and its length.
+#[derive(Debug, Clone)]
+pub struct WindowArg {
+    /// As typed (`30d`).
+    pub text: String,
+    /// Its length.
+    pub value: std::time::Duration,
+}
+
+fn parse_window(text: &str) -> Result<WindowArg, String> {
+    let value = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("'{text}' is not a duration like 30d, 12w or 90d: {e}"))?;
+    idp::dora::config::check_window(value)?;
+    Ok(WindowArg {
+        text: text.trim().to_string(),
+        value,
+    })
 }
 
 /// `doctor`.

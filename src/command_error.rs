@@ -25,6 +25,7 @@ use crate::catalog::{CatalogError, LookupError};
 use crate::commands::UsageError;
 use crate::exit::Exit;
 use idp::confine::ConfineError;
+use idp::dora::DoraError;
 use idp::init::InitError;
 use idp::integrations::config::ConfigError;
 use idp::integrations::published::PublishError;
@@ -489,6 +490,7 @@ typed! {
     QueryError => |_: &QueryError| one(Kind::User),
     UsageError => |_: &UsageError| one(Kind::User),
     SiteError => site,
+    DoraError => dora,
 }
 
 fn site(e: &SiteError) -> (Kind, Vec<String>) {
@@ -497,6 +499,19 @@ fn site(e: &SiteError) -> (Kind, Vec<String>) {
         SiteError::NotADirectory(_) | SiteError::Symlink(_) | SiteError::Unwritable { .. } => {
             one(Kind::Environment)
         }
+    }
+}
+
+fn dora(e: &DoraError) -> (Kind, Vec<String>) {
+    match e {
+        DoraError::Config(_) => with(
+            Kind::Config,
+            &["`idp validate` lists every problem of idp.yaml at its line"],
+        ),
+        DoraError::NoGithub => with(
+            Kind::Config,
+            &["add `integrations: { github: {} }` to the catalog's idp.yaml (base_url: for GitHub Enterprise); GITHUB_TOKEN holds the token"],
+        ),
     }
 }
 

@@ -20,6 +20,8 @@ mod confinement;
 mod contracts;
 #[path = "it/descriptors_conformance.rs"]
 mod descriptors_conformance;
+#[path = "it/dora.rs"]
+mod dora;
 #[path = "it/engine.rs"]
 mod engine;
 #[path = "it/errors.rs"]

@@ -17,8 +17,9 @@ use crate::integrations::{published, EntityView, Status};
 use crate::output::format::ViewFormat;
 use crate::output::write_data;
 
-use super::live::{setup, Setup};
+use super::live::{add_dora, dora_config, setup, DoraWanted, Setup};
 use super::{Context, Open, UsageError};
+use crate::integrations::config::Kind;
 
 /// Counts of one integration over the run.
 #[derive(Debug, Default, Serialize)]
@@ -50,7 +51,12 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
     };
     let configured = super::live::config(ctx, opened)?;
     for name in &args.integration {
-        if !configured.integrations.iter().any(|c| &c.name == name) {
+        let dora = name == idp::dora::inputs::NAME
+            && configured
+                .integrations
+                .iter()
+                .any(|c| c.kind == Kind::Github);
+        if !dora && !configured.integrations.iter().any(|c| &c.name == name) {
             let names: Vec<&str> = configured
                 .integrations
                 .iter()
@@ -68,7 +74,35 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
         }
     }
     let engine = match setup(ctx, opened, &args.integration)? {
-        Setup::Ready(engine) => engine,
+        Setup::Ready(mut engine) => {
+            // DORA's inputs travel with the snapshot, so `idp dora` (and
+            // scorecards reading live.dora) rarely ask the APIs: with a
+            // `dora:` section in idp.yaml, or when named.
+            let named = args
+                .integration
+                .iter()
+                .any(|n| n == idp::dora::inputs::NAME);
+            let wants_dora = named
+                || (args.integration.is_empty()
+                    && idp::dora::config::DoraSection::present(&opened.catalog));
+            let has_github = configured
+                .integrations
+                .iter()
+                .any(|c| c.kind == Kind::Github);
+            if wants_dora && has_github {
+                let dora = dora_config(opened)?;
+                if dora.enabled {
+                    let wanted = DoraWanted {
+                        config: &dora,
+                        environment: &dora.environment,
+                        window: dora.window,
+                        now: ctx.settings.now()?.with_timezone(&chrono::Utc),
+                    };
+                    add_dora(&mut engine, &configured, &wanted)?;
+                }
+            }
+            engine
+        }
         // `enrich --no-live` contradicts itself.
         Setup::Off(why) if ctx.settings.no_live => {
             return Err(UsageError(format!("nothing to enrich: {why}")).into())

@@ -8,9 +8,13 @@ use crate::command_error::Result;
 
 use crate::catalog::discover::CatalogLocation;
 use crate::catalog::open::Opened;
+use crate::integrations::config::Kind;
 use crate::integrations::config::Sections;
 use crate::integrations::engine::LiveSnapshot;
 use crate::integrations::{published, Engine, EntityView, LiveConfig, LiveOptions, Progress};
+use idp::dora::config::{DoraConfig, DoraSection};
+use idp::dora::inputs::{horizon, DoraInputs};
+use idp::dora::DoraError;
 
 use super::Context;
 
@@ -60,6 +64,76 @@ fn setup_with(ctx: &Context, opened: &Opened, only: &[String], offline: bool) ->
     Ok(Setup::Ready(Box::new(engine)))
 }
 
+/// What DORA's inputs are fetched for.
+pub struct DoraWanted<'a> {
+    /// The settings of `dora:`.
+    pub config: &'a DoraConfig,
+    /// The production environment.
+    pub environment: &'a str,
+    /// The window (the previous one is fetched too).
+    pub window: std::time::Duration,
+    /// The run's now.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// The `dora:` section, resolved (a problem is a config error, exit 4).
+pub fn dora_config(opened: &Opened) -> Result<DoraConfig> {
+    let section = DoraSection::of(&opened.catalog)?;
+    Ok(section.resolve().map_err(DoraError::Config)?)
+}
+
+/// Adds DORA's inputs to `engine`: read as the github (pagerduty, argocd)
+/// entries of `config`. Fails without a github entry.
+pub fn add_dora(engine: &mut Engine, config: &LiveConfig, wanted: &DoraWanted) -> Result<()> {
+    let of = |k: Kind| config.integrations.iter().find(|c| c.kind == k);
+    let github = of(Kind::Github).ok_or(DoraError::NoGithub)?;
+    let inputs = DoraInputs::new(
+        github,
+        of(Kind::Pagerduty),
+        of(Kind::Argocd),
+        wanted.config,
+        wanted.environment,
+        horizon(wanted.now, wanted.window),
+    );
+    engine.add(inputs.entry(), inputs);
+    Ok(())
+}
+
+/// An engine that fetches DORA's inputs only (`idp dora`). The published
+/// snapshot is a layer only when it can hold what is asked: it is taken
+/// for `dora.environment` over `dora.window` (and the one before).
+pub fn dora_engine(ctx: &Context, opened: &Opened, wanted: &DoraWanted) -> Result<Setup> {
+    if ctx.settings.no_live {
+        return Ok(Setup::Off("live data turned off (--no-live)".into()));
+    }
+    let config = config(ctx, opened)?;
+    if !config.integrations.iter().any(|c| c.kind == Kind::Github) {
+        return Ok(Setup::Off(
+            "no github integration configured in idp.yaml (integrations: github:)".into(),
+        ));
+    }
+    if !wanted.config.enabled {
+        return Ok(Setup::Off(
+            "turned off in idp.yaml (dora.enabled: false)".into(),
+        ));
+    }
+    let options = LiveOptions {
+        offline: ctx.settings.offline,
+        refresh: ctx.settings.refresh,
+        only: vec![idp::dora::inputs::NAME.to_string()],
+        progress: (ctx.settings.progress && ctx.ui.human)
+            .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),
+    };
+    let mut engine = Engine::new(&config, &ctx.settings.dirs.cache.join("live"), options)?;
+    add_dora(&mut engine, &config, wanted)?;
+    let published_fits =
+        wanted.environment == wanted.config.environment && wanted.window <= wanted.config.window;
+    if published_fits {
+        engine = engine.with_published(published_snapshot(ctx));
+    }
+    Ok(Setup::Ready(Box::new(engine)))
+}
+
 /// The snapshot on refs/idp/live of the catalog repository, if any. Any
 /// problem reading it only means it is not used.
 fn published_snapshot(ctx: &Context) -> Option<LiveSnapshot> {
@@ -106,6 +180,50 @@ pub fn cached(ctx: &Context, opened: &Opened, entities: &[EntityView]) -> Option
     match setup_with(ctx, opened, &[], true) {
         Ok(Setup::Ready(engine)) => Some(engine.fetch(entities)),
         Ok(Setup::Off(_)) => None,
+        Err(e) => {
+            ctx.ui.warn(&format!("live data unavailable: {e}"));
+            None
+        }
+    }
+}
+
+/// [`fetch`] plus DORA's keys under `live.dora` (for scorecards that read
+/// them), over `dora.window` ending now; `None` (with a warning) when live
+/// data is off or DORA cannot run.
+pub fn fetch_with_dora(
+    ctx: &Context,
+    opened: &Opened,
+    entities: &[EntityView],
+) -> Option<LiveSnapshot> {
+    let attempt = || -> Result<Option<LiveSnapshot>> {
+        let mut engine = match setup(ctx, opened, &[])? {
+            Setup::Ready(engine) => engine,
+            Setup::Off(_) => return Ok(None),
+        };
+        let config = config(ctx, opened)?;
+        let dora = dora_config(opened)?;
+        let now = ctx.settings.now()?.with_timezone(&chrono::Utc);
+        let wanted = DoraWanted {
+            config: &dora,
+            environment: &dora.environment,
+            window: dora.window,
+            now,
+        };
+        add_dora(&mut engine, &config, &wanted)?;
+        let mut snapshot = engine.fetch(entities);
+        idp::dora::into_facts(
+            &mut snapshot,
+            &idp::dora::Request {
+                window: dora.window,
+                environment: dora.environment.clone(),
+                now,
+                config: dora.clone(),
+            },
+        );
+        Ok(Some(snapshot))
+    };
+    match attempt() {
+        Ok(s) => s,
         Err(e) => {
             ctx.ui.warn(&format!("live data unavailable: {e}"));
             None

@@ -5,6 +5,7 @@
 pub mod completions;
 pub mod diff;
 mod doctor;
+mod dora;
 mod enrich;
 pub mod graph;
 pub mod history;
@@ -266,6 +267,7 @@ pub fn human_output(command: &Command) -> bool {
         Command::Score(a) => a.output.is_human(),
         Command::Enrich(a) => a.output.is_human(),
         Command::Doctor(a) => a.output.is_human(),
+        Command::Dora(a) => a.output.is_human(),
         Command::Scaffold(a) => match &a.action {
             None => a.create.output.is_human(),
             Some(ScaffoldAction::List(a)) => a.output.is_human(),
@@ -304,5 +306,6 @@ pub fn run(cli: Cli, ui: &Ui, settings: Settings) -> Result<Exit> {
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Report(args) => report::run(&ctx, args),
         Command::Mcp(args) => mcp::run(&ctx, args),
+        Command::Dora(args) => dora::run(&ctx, args),
     }
 }

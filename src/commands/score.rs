@@ -276,6 +276,12 @@ pub fn live_facts(
         .filter(|e| set.applies_to_kind(&e.kind))
         .map(EntityView::of)
         .collect();
+    if set.reads_live(idp::dora::inputs::NAME) {
+        return match super::live::fetch_with_dora(ctx, opened, &views) {
+            Some(snapshot) => Box::new(snapshot),
+            None => Box::new(NoIntegrations),
+        };
+    }
     match super::live::fetch(ctx, opened, &views) {
         (Some(snapshot), _) => Box::new(snapshot),
         (None, _) => Box::new(NoIntegrations),

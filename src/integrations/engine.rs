@@ -201,6 +201,13 @@ impl Engine {
         self
     }
 
+    /// Adds an integration the configuration does not list (DORA's
+    /// inputs, which read several tools): it runs like the others, under
+    /// `cfg.name`, with `cfg`'s TTL for published answers.
+    pub fn add(&mut self, cfg: IntegrationConfig, integration: Arc<dyn Integration>) {
+        self.integrations.push((Arc::new(cfg), integration));
+    }
+
     /// Names of the integrations that will run.
     pub fn names(&self) -> Vec<&str> {
         self.integrations

@@ -112,6 +112,25 @@ pub enum TestFormat {
     Junit,
 }
 
+/// `dora`: a table with trend arrows, the report as JSON, or one CSV row
+/// per entity and team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum DoraFormat {
+    /// A table per entity and team, with bands and trend arrows.
+    #[default]
+    Table,
+    /// JSON (stable contract for scripts).
+    Json,
+    /// CSV with a header row (spreadsheets).
+    Csv,
+}
+
+impl OutputFormat for DoraFormat {
+    fn is_human(self) -> bool {
+        self == DoraFormat::Table
+    }
+}
+
 /// `schema`: the JSON Schema as JSON, or the same document as YAML.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum SchemaFormat {

@@ -182,6 +182,12 @@ impl Scorecards {
         self.expressions().any(|e| e.text.contains("live"))
     }
 
+    /// Whether any expression reads `live.<integration>` (DORA's keys,
+    /// `live.dora`, are fetched only when a rule reads them).
+    pub fn reads_live(&self, integration: &str) -> bool {
+        self.expressions().any(|e| e.live.contains(integration))
+    }
+
     fn expressions(&self) -> impl Iterator<Item = &CompiledExpr> {
         self.cards.iter().flat_map(|c| {
             c.condition.iter().chain(

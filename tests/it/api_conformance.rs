@@ -41,7 +41,7 @@ fn examples() -> PathBuf {
         })
 }
 
-fn example(path: &str) -> Value {
+pub fn example(path: &str) -> Value {
     let file = examples().join("ex").join(path);
     serde_json::from_str(&std::fs::read_to_string(&file).expect("example")).expect("example JSON")
 }
@@ -608,7 +608,7 @@ fn who_owns_labels_the_owners_on_call_when_the_entity_has_none() {
 }
 
 /// Every field path of a JSON document (`.a.b[*].c`) with its type.
-fn shape(v: &Value, path: String, out: &mut std::collections::BTreeMap<String, &'static str>) {
+pub fn shape(v: &Value, path: String, out: &mut std::collections::BTreeMap<String, &'static str>) {
     let kind = match v {
         Value::Null => "null",
         Value::Bool(_) => "bool",
