@@ -86,6 +86,8 @@ mod scaffold_update;
 mod schema;
 #[path = "it/score.rs"]
 mod score;
+#[path = "it/score_cache.rs"]
+mod score_cache;
 #[path = "it/settings.rs"]
 mod settings;
 #[path = "it/tables.rs"]

@@ -94,7 +94,7 @@ pub fn run(ctx: &Context, args: DoraArgs) -> Result<Exit> {
 /// A window as people write it: whole days as `90d`.
 fn window_text(window: std::time::Duration) -> String {
     let secs = window.as_secs();
-    if secs % 86_400 == 0 {
+    if secs.is_multiple_of(86_400) {
         format!("{}d", secs / 86_400)
     } else {
         humantime::format_duration(window).to_string()

@@ -25,7 +25,7 @@ use idp::report::{render, Inputs, Mode, OnCallInfo, OnCallPerson, Score, TrendPo
 use idp::score::facts::Facts;
 use idp::score::{self, NoIntegrations, RunOptions, Scorecards, UnknownPolicy};
 
-use super::score::run_on;
+use super::score::{run_on, CacheUse};
 use super::{live, Context, Open};
 
 pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
@@ -60,7 +60,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
         Some(s) if set.uses_live() => s,
         _ => &NoIntegrations,
     };
-    let results = score_all(&set, opened, facts, &opts);
+    let results = score_all(ctx, &set, opened, facts, &opts);
     ctx.ui.note(&format!(
         "report: catalog read and scored in {:.2}s",
         started.elapsed().as_secs_f64()
@@ -187,6 +187,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
 /// ([`Score`]): the full results of a large catalog would hold a copy of
 /// every rule's title and level for every entity.
 fn score_all(
+    ctx: &Context,
     set: &Scorecards,
     opened: &'static Opened,
     facts: &dyn Facts,
@@ -196,7 +197,7 @@ fn score_all(
     let mut out = Vec::new();
     for chunk in opened.catalog.entities.chunks(SLICE) {
         let keys: HashSet<String> = chunk.iter().map(|e| e.entity_ref().key()).collect();
-        for r in run_on(set, opened, Some(&keys), facts, opts) {
+        for r in run_on(ctx, set, opened, Some(&keys), facts, opts, CacheUse::Read) {
             if let Some(card) = set.get(&r.scorecard) {
                 out.push(Score::of(card, r));
             }
@@ -385,7 +386,8 @@ fn weekly_trend(
                     let old =
                         ctx.open_rev(location, Some(&rev), Open::with_index(super::Index::Skip))?;
                     let changed = score::changed_entities(&current.catalog, &old.catalog);
-                    let rescored = run_on(set, old, Some(&changed), facts, opts);
+                    let rescored =
+                        run_on(ctx, set, old, Some(&changed), facts, opts, CacheUse::Read);
                     (changed, rescored, keys_of(&old.catalog))
                 } else {
                     // Opened here and dropped when done, so the older

@@ -18,12 +18,13 @@ use crate::integrations::EntityView;
 use crate::output::format::ScoreFormat;
 use crate::output::score::{junit, markdown, sarif, table, ScoreReport};
 use crate::output::{write_data, Data};
+use idp::score::evaluate::evaluate_cached;
 use idp::score::facts::Facts;
 use idp::score::functions::Files;
 use idp::score::gate::{decide, Gate};
-use idp::score::{
-    self, evaluate, CardResult, NoIntegrations, RunOptions, Scorecards, UnknownPolicy,
-};
+use idp::score::{self, CardResult, NoIntegrations, RunOptions, Scorecards, UnknownPolicy};
+
+use super::live::Setup;
 
 use super::show::display_path;
 use super::{Context, Index, Open, UsageError};
@@ -78,13 +79,13 @@ pub fn scored(ctx: &Context, args: &ScoreArgs, warm: Option<&'static Opened>) ->
         Some(opened) => opened,
         None => ctx.open_at(&location, Open::INDEXED)?,
     };
-    let (all, _) = scorecards(ctx, &opened.catalog)?;
+    let (mut all, _) = scorecards(ctx, &opened.catalog)?;
     if all.uses_files() && opened.snapshot.is_none() {
         // file_exists / file_contains read the catalog's files: load without the index.
         opened = ctx.open_at(&location, Open::PARSED)?;
+        all = scorecards(ctx, &opened.catalog)?.0;
     }
     let catalog = &opened.catalog;
-    let (all, _) = scorecards(ctx, catalog)?;
     let set = select(all, &args.scorecard)?;
     check_min_level(&set, args.min_level.as_deref())?;
     let opts = RunOptions {
@@ -113,11 +114,28 @@ pub fn scored(ctx: &Context, args: &ScoreArgs, warm: Option<&'static Opened>) ->
         });
     }
     let facts = live_facts(ctx, &set, opened, wanted.as_ref());
-    let results = run_on(&set, opened, wanted.as_ref(), facts.as_ref(), &opts);
+    let cache = CacheUse::ReadWrite;
+    let results = run_on(
+        ctx,
+        &set,
+        opened,
+        wanted.as_ref(),
+        facts.as_ref(),
+        &opts,
+        cache,
+    );
     let baseline = match &args.compare {
         Some(rev) => {
             let before = open_rev(ctx, &location, rev, index_for(&set))?;
-            Some(run_on(&set, before, wanted.as_ref(), facts.as_ref(), &opts))
+            Some(run_on(
+                ctx,
+                &set,
+                before,
+                wanted.as_ref(),
+                facts.as_ref(),
+                &opts,
+                cache,
+            ))
         }
         None => None,
     };
@@ -235,13 +253,26 @@ fn index_for(set: &Scorecards) -> Index {
     }
 }
 
-/// Scores the entities of one catalog state (all, or the `wanted` keys).
+/// How a run uses the score cache (`$XDG_CACHE_HOME/idp/score/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheUse {
+    /// Answer from it and store fresh results (`score`).
+    ReadWrite,
+    /// Answer from it only (`show`, `list`: scoring one entity must not
+    /// rewrite the file).
+    Read,
+}
+
+/// Scores the entities of one catalog state (all, or the `wanted` keys),
+/// answering from the score cache where it still holds.
 pub fn run_on(
+    ctx: &Context,
     set: &Scorecards,
     opened: &'static Opened,
     wanted: Option<&HashSet<String>>,
     facts: &dyn Facts,
     opts: &RunOptions,
+    cache: CacheUse,
 ) -> Vec<CardResult> {
     let entities: Vec<&Entity> = opened
         .catalog
@@ -253,7 +284,32 @@ pub fn run_on(
         .snapshot
         .as_deref()
         .map(|s| Arc::new(SnapshotFiles(s)) as Arc<dyn Files>);
-    evaluate(set, &entities, facts, files, opts)
+    let path = score::cache::path(&ctx.settings.dirs.cache, &opened.catalog.origin);
+    // Absent, stale or damaged: start empty and rebuild.
+    let mut stored = match score::cache::read(&path) {
+        Ok(stored) => stored,
+        Err(miss) => {
+            if matches!(miss, score::cache::Miss::Corrupt { .. }) {
+                ctx.ui.note(&miss.to_string());
+            }
+            Default::default()
+        }
+    };
+    let run = evaluate_cached(set, &entities, facts, files, opts, Some(&stored));
+    let hits = run
+        .seen
+        .iter()
+        .filter(|s| matches!(s, score::cache::Seen::Hit(..)))
+        .count();
+    ctx.ui.note(&format!(
+        "score cache: {hits} of {} results reused, {} evaluated",
+        run.seen.len(),
+        run.seen.len() - hits
+    ));
+    if cache == CacheUse::ReadWrite && stored.update(run.seen) {
+        score::cache::write(&path, &stored);
+    }
+    run.results
 }
 
 /// Live facts for the entities a run scores, fetched only when a scorecard
@@ -268,24 +324,33 @@ pub fn live_facts(
     if !set.uses_live() {
         return Box::new(NoIntegrations);
     }
-    let views: Vec<EntityView> = opened
-        .catalog
-        .entities
-        .iter()
-        .filter(|e| wanted.is_none_or(|w| w.contains(&e.entity_ref().key())))
-        .filter(|e| set.applies_to_kind(&e.kind))
-        .map(EntityView::of)
-        .collect();
+    let views = || -> Vec<EntityView> {
+        opened
+            .catalog
+            .entities
+            .iter()
+            .filter(|e| wanted.is_none_or(|w| w.contains(&e.entity_ref().key())))
+            .filter(|e| set.applies_to_kind(&e.kind))
+            .map(EntityView::of)
+            .collect()
+    };
     if set.reads_live(idp::dora::inputs::NAME) {
-        return match super::live::fetch_with_dora(ctx, opened, &views) {
+        return match super::live::fetch_with_dora(ctx, opened, &views()) {
             Some(snapshot) => Box::new(snapshot),
             None => Box::new(NoIntegrations),
         };
     }
-    match super::live::fetch(ctx, opened, &views) {
-        (Some(snapshot), _) => Box::new(snapshot),
-        (None, _) => Box::new(NoIntegrations),
-    }
+    // Set up first: without integrations, no entity's descriptor is read
+    // (a warm run answered from the score cache parses none).
+    let engine = match super::live::setup(ctx, opened, &[]) {
+        Ok(Setup::Ready(engine)) => engine,
+        Ok(Setup::Off(_)) => return Box::new(NoIntegrations),
+        Err(e) => {
+            ctx.ui.warn(&format!("live data unavailable: {e}"));
+            return Box::new(NoIntegrations);
+        }
+    };
+    Box::new(engine.fetch(&views()))
 }
 
 /// The catalog snapshot of this run, as the file functions read it.
@@ -338,11 +403,12 @@ pub fn results_for(
         now: ctx.settings.now()?,
         unknown: UnknownPolicy::Ignore,
     };
+    let cache = CacheUse::Read;
     let results = match live {
-        Some(snapshot) => run_on(&set, opened, keys, snapshot, &opts),
+        Some(snapshot) => run_on(ctx, &set, opened, keys, snapshot, &opts, cache),
         None => {
             let facts = live_facts(ctx, &set, opened, keys);
-            run_on(&set, opened, keys, facts.as_ref(), &opts)
+            run_on(ctx, &set, opened, keys, facts.as_ref(), &opts, cache)
         }
     };
     Ok((set, results))

@@ -126,6 +126,14 @@ struct Meter {
 thread_local! {
     static METER: Cell<Option<Meter>> = const { Cell::new(None) };
     static TRIPPED: Cell<Option<Trip>> = const { Cell::new(None) };
+    static DEADLINE_TRIPS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many expressions ran into the wall-clock deadline on this thread so
+/// far. Such an outcome depends on the machine's load, not only on the data,
+/// so the score cache does not keep it.
+pub fn deadline_trips() -> u64 {
+    DEADLINE_TRIPS.get()
 }
 
 #[derive(Clone, Copy)]
@@ -185,10 +193,13 @@ pub fn run(e: &Expression, ctx: &Context) -> Result<Value, Failure> {
         Some(Trip::Steps) => Err(Failure::Budget(format!(
             "budget exceeded: the rule ran more than {MAX_STEPS} comprehension steps on this entity; restrict it with `when` or iterate over less"
         ))),
-        Some(Trip::Time) => Err(Failure::Budget(format!(
+        Some(Trip::Time) => {
+            DEADLINE_TRIPS.set(DEADLINE_TRIPS.get() + 1);
+            Err(Failure::Budget(format!(
             "budget exceeded: the rule ran longer than {} ms on this entity; restrict it with `when` or iterate over less",
             DEADLINE.as_millis()
-        ))),
+            )))
+        }
         None => result.map_err(Failure::Cel),
     }
 }

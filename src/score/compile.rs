@@ -153,6 +153,8 @@ pub struct Scorecard {
     pub exemptions: Vec<Exemption>,
     /// Message templates by rule id (compiled into the set's environment).
     pub messages: HashMap<String, String>,
+    /// The document's fingerprint, for the score cache.
+    pub fingerprint: u128,
 }
 
 impl Scorecard {
@@ -330,6 +332,7 @@ pub fn compile(entity: &Entity) -> Outcome {
         .collect();
 
     let scorecard = (!issues.iter().any(Issue::is_error)).then(|| Scorecard {
+        fingerprint: super::cache::card_fingerprint(entity),
         name: entity.name.clone(),
         title: entity.title.clone().unwrap_or_else(|| entity.name.clone()),
         source: entity.source.clone(),

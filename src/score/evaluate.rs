@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::budget::{self, Failure};
+use super::cache::{self, Cached, Key, ResultCache, Seen, Slot};
 use super::compile::{CompiledExpr, Rule, Scorecard, MAX_MESSAGE_BYTES, MESSAGE_FUEL};
 use super::facts::{Facts, LiveFacts};
 use super::functions::{self, Files, DIR_VARIABLE};
@@ -221,81 +222,234 @@ pub fn evaluate(
     files: Option<Arc<dyn Files>>,
     opts: &RunOptions,
 ) -> Vec<CardResult> {
-    entities
-        .par_iter()
-        .map_init(
-            || functions::context(files.clone()),
-            |root, entity| evaluate_entity(set, root, entity, facts, opts),
-        )
-        .flatten_iter()
-        .collect()
+    evaluate_cached(set, entities, facts, files, opts, None).results
 }
 
-fn evaluate_entity(
+/// The results of a run, and what it did with each cacheable result.
+pub struct Evaluated {
+    /// As [`evaluate`] returns them.
+    pub results: Vec<CardResult>,
+    /// Hits and fresh results, for [`ResultCache::update`] (empty without a cache).
+    pub seen: Vec<Seen>,
+}
+
+/// [`evaluate`], answering from `cache` where a stored result's key still
+/// matches (see [`super::cache`] for what the key covers). The output is
+/// the same with or without the cache.
+pub fn evaluate_cached(
     set: &Scorecards,
-    root: &cel::Context<'static>,
-    entity: &Entity,
+    entities: &[&Entity],
     facts: &dyn Facts,
+    files: Option<Arc<dyn Files>>,
     opts: &RunOptions,
-) -> Vec<CardResult> {
-    let cards: Vec<&Scorecard> = set.cards.iter().filter(|c| c.scores_kind(entity)).collect();
-    if cards.is_empty() {
-        return Vec::new();
-    }
-    let view = EntityView {
-        doc: entity.doc(),
-        relations: &entity.relations,
-    };
-    let live = facts.facts(entity);
-    let mut ctx = root.new_inner_scope();
-    ctx.add_variable_from_value("entity", cel::to_value(&view).unwrap_or(cel::Value::Null));
-    ctx.add_variable_from_value(
-        "live",
-        cel::to_value(&live.facts).unwrap_or(cel::Value::Null),
-    );
-    ctx.add_variable_from_value("now", cel::Value::Timestamp(opts.now));
-    let dir = entity
-        .source
-        .file
-        .rsplit_once('/')
-        .map(|(d, _)| d)
-        .unwrap_or("");
-    ctx.add_variable_from_value(DIR_VARIABLE, dir);
-    let mut env = Eval {
-        ctx: &ctx,
-        live: &live,
-        view: &view,
-        rendered_view: None,
-        largest: None,
+    cache: Option<&ResultCache>,
+) -> Evaluated {
+    let keys: Vec<Option<Key>> = set
+        .cards
+        .iter()
+        .map(|c| cache.and_then(|_| cache::card_key(c, opts)))
+        .collect();
+    let run = Run {
+        set,
+        keys: &keys,
+        cache,
+        facts,
         opts,
-        templates: &set.templates,
-        key: entity.entity_ref().key(),
     };
-    let mut results = Vec::new();
-    for card in cards {
-        // A `where` that cannot be evaluated (it reads a field this entity
-        // lacks) means the entity is not scored, as with a false one. One
-        // over budget scores the entity with every rule in error: bloated
-        // data must not buy a way out of the gate.
-        let over_budget = match &card.condition {
-            None => None,
-            Some(c) => match env.execute(c) {
-                Ok(cel::Value::Bool(true)) => None,
-                Err(Failure::Budget(why)) => Some(format!("appliesTo.where: {why}")),
-                _ => continue,
-            },
-        };
-        let rules: Vec<RuleOutcome> = card
-            .rules
+    let per_entity: Vec<(Vec<CardResult>, Vec<Seen>)> = entities
+        .par_iter()
+        .map_init(|| None, |root, entity| run.entity(root, &files, entity))
+        .collect();
+    let mut results = Vec::with_capacity(per_entity.iter().map(|(r, _)| r.len()).sum());
+    let mut seen = Vec::new();
+    for (r, s) in per_entity {
+        results.extend(r);
+        seen.extend(s);
+    }
+    Evaluated { results, seen }
+}
+
+/// One run's fixed inputs.
+struct Run<'a> {
+    set: &'a Scorecards,
+    /// Each scorecard's cache key for this run (`None`: not cached).
+    keys: &'a [Option<Key>],
+    cache: Option<&'a ResultCache>,
+    facts: &'a dyn Facts,
+    opts: &'a RunOptions,
+}
+
+/// What one scorecard gives one entity: `None` when `appliesTo.where`
+/// leaves it out, else the rule outcomes.
+type Outcomes = Option<Vec<RuleOutcome>>;
+
+/// Per scorecard of one entity: its slot and key when cacheable, and the
+/// stored result when it still holds.
+type Lookup<'c> = (Option<(Slot, Key)>, Option<&'c Cached>);
+
+impl Run<'_> {
+    fn entity(
+        &self,
+        root: &mut Option<cel::Context<'static>>,
+        files: &Option<Arc<dyn Files>>,
+        entity: &Entity,
+    ) -> (Vec<CardResult>, Vec<Seen>) {
+        let cards: Vec<(&Scorecard, Option<Key>)> = self
+            .set
+            .cards
             .iter()
-            .map(|r| match &over_budget {
-                Some(why) => env.outcome(card, r, State::Error, Some(why.clone())),
-                None => env.rule(card, r),
+            .zip(self.keys)
+            .filter(|(c, _)| c.scores_kind(entity))
+            .map(|(c, k)| (c, *k))
+            .collect();
+        if cards.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        let live = self.facts.facts(entity);
+        let entity_key = entity.entity_ref().key();
+        let fingerprint = match self.cache {
+            Some(_) if cards.iter().any(|(_, k)| k.is_some()) => {
+                Some(cache::entity_fingerprint(entity, &live))
+            }
+            _ => None,
+        };
+        let lookups: Vec<Lookup> = cards
+            .iter()
+            .map(|(card, card_key)| {
+                let (Some(card_key), Some(fp)) = (card_key, fingerprint) else {
+                    return (None, None);
+                };
+                let slot = cache::slot(&entity_key, &card.name);
+                let key = cache::key(*card_key, fp);
+                let hit = self
+                    .cache
+                    .and_then(|c| c.get(slot, key))
+                    .filter(|c| c.rules.as_ref().is_none_or(|r| r.len() == card.rules.len()));
+                (Some((slot, key)), hit)
             })
             .collect();
-        results.push(summarise(card, entity, rules, opts.unknown));
+        let mut fresh: Vec<Option<Outcomes>> = vec![None; cards.len()];
+        let mut untimely = vec![false; cards.len()];
+        if lookups.iter().any(|(_, hit)| hit.is_none()) {
+            let root = root.get_or_insert_with(|| functions::context(files.clone()));
+            self.evaluate_misses(
+                root,
+                entity,
+                &live,
+                &entity_key,
+                &cards,
+                &lookups,
+                &mut fresh,
+                &mut untimely,
+            );
+        }
+        let mut results = Vec::with_capacity(cards.len());
+        let mut seen = Vec::new();
+        let mut title: Option<Arc<str>> = None;
+        for (i, (card, _)) in cards.iter().enumerate() {
+            let (cacheable, hit) = lookups[i];
+            let (rules, card_title) = match (hit, fresh[i].take()) {
+                (Some(c), _) => {
+                    if let Some((slot, key)) = cacheable {
+                        seen.push(Seen::Hit(slot, key));
+                    }
+                    let rules = c.rules.as_ref().map(|r| {
+                        card.rules
+                            .iter()
+                            .zip(r)
+                            .map(|(rule, (state, message))| {
+                                outcome(card, rule, *state, message.as_deref().map(str::to_string))
+                            })
+                            .collect()
+                    });
+                    (rules, c.title.to_string())
+                }
+                (None, outcomes) => {
+                    let outcomes = outcomes.flatten();
+                    let t = title
+                        .get_or_insert_with(|| entity.display_name().into())
+                        .clone();
+                    if let (Some((slot, key)), false) = (cacheable, untimely[i]) {
+                        seen.push(Seen::Fresh(
+                            slot,
+                            key,
+                            Cached {
+                                title: t.clone(),
+                                rules: outcomes.as_ref().map(|o| {
+                                    o.iter()
+                                        .map(|o| (o.state, o.message.as_deref().map(Arc::from)))
+                                        .collect()
+                                }),
+                            },
+                        ));
+                    }
+                    (outcomes, t.to_string())
+                }
+            };
+            if let Some(rules) = rules {
+                results.push(summarise(
+                    card,
+                    entity,
+                    card_title,
+                    rules,
+                    self.opts.unknown,
+                ));
+            }
+        }
+        (results, seen)
     }
-    results
+
+    /// Runs the scorecards without a stored result over one entity, with
+    /// one activation shared by all of them.
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_misses(
+        &self,
+        root: &cel::Context<'static>,
+        entity: &Entity,
+        live: &LiveFacts,
+        entity_key: &str,
+        cards: &[(&Scorecard, Option<Key>)],
+        lookups: &[Lookup],
+        fresh: &mut [Option<Outcomes>],
+        untimely: &mut [bool],
+    ) {
+        let view = EntityView {
+            doc: entity.doc(),
+            relations: &entity.relations,
+        };
+        let mut ctx = root.new_inner_scope();
+        ctx.add_variable_from_value("entity", cel::to_value(&view).unwrap_or(cel::Value::Null));
+        ctx.add_variable_from_value(
+            "live",
+            cel::to_value(&live.facts).unwrap_or(cel::Value::Null),
+        );
+        ctx.add_variable_from_value("now", cel::Value::Timestamp(self.opts.now));
+        let dir = entity
+            .source
+            .file
+            .rsplit_once('/')
+            .map(|(d, _)| d)
+            .unwrap_or("");
+        ctx.add_variable_from_value(DIR_VARIABLE, dir);
+        let mut env = Eval {
+            ctx: &ctx,
+            live,
+            view: &view,
+            rendered_view: None,
+            largest: None,
+            opts: self.opts,
+            templates: &self.set.templates,
+            key: entity_key.to_string(),
+        };
+        for (i, (card, _)) in cards.iter().enumerate() {
+            if lookups[i].1.is_some() {
+                continue;
+            }
+            let trips = budget::deadline_trips();
+            fresh[i] = Some(env.card(card));
+            untimely[i] = budget::deadline_trips() != trips;
+        }
+    }
 }
 
 struct Eval<'a> {
@@ -311,26 +465,35 @@ struct Eval<'a> {
 }
 
 impl Eval<'_> {
-    fn rule(&mut self, card: &Scorecard, rule: &Rule) -> RuleOutcome {
-        let (state, message) = self.state(card, rule);
-        self.outcome(card, rule, state, message)
+    /// One scorecard on this entity: `None` when `appliesTo.where` leaves
+    /// the entity out.
+    fn card(&mut self, card: &Scorecard) -> Outcomes {
+        // A `where` that cannot be evaluated (it reads a field this entity
+        // lacks) means the entity is not scored, as with a false one. One
+        // over budget scores the entity with every rule in error: bloated
+        // data must not buy a way out of the gate.
+        let over_budget = match &card.condition {
+            None => None,
+            Some(c) => match self.execute(c) {
+                Ok(cel::Value::Bool(true)) => None,
+                Err(Failure::Budget(why)) => Some(format!("appliesTo.where: {why}")),
+                _ => return None,
+            },
+        };
+        Some(
+            card.rules
+                .iter()
+                .map(|r| match &over_budget {
+                    Some(why) => outcome(card, r, State::Error, Some(why.clone())),
+                    None => self.rule(card, r),
+                })
+                .collect(),
+        )
     }
 
-    fn outcome(
-        &self,
-        card: &Scorecard,
-        rule: &Rule,
-        state: State,
-        message: Option<String>,
-    ) -> RuleOutcome {
-        RuleOutcome {
-            id: rule.id.clone(),
-            state,
-            message,
-            title: rule.title.clone(),
-            level: card.levels[rule.level].id.clone(),
-            docs: rule.docs.clone(),
-        }
+    fn rule(&mut self, card: &Scorecard, rule: &Rule) -> RuleOutcome {
+        let (state, message) = self.state(card, rule);
+        outcome(card, rule, state, message)
     }
 
     fn state(&mut self, card: &Scorecard, rule: &Rule) -> (State, Option<String>) {
@@ -469,6 +632,17 @@ impl Eval<'_> {
     }
 }
 
+fn outcome(card: &Scorecard, rule: &Rule, state: State, message: Option<String>) -> RuleOutcome {
+    RuleOutcome {
+        id: rule.id.clone(),
+        state,
+        message,
+        title: rule.title.clone(),
+        level: card.levels[rule.level].id.clone(),
+        docs: rule.docs.clone(),
+    }
+}
+
 /// A CEL runtime error worded for someone who wrote the rule.
 fn explain(e: &cel::ExecutionError) -> String {
     match e {
@@ -496,6 +670,7 @@ fn describe(v: &cel::Value) -> String {
 fn summarise(
     card: &Scorecard,
     entity: &Entity,
+    title: String,
     rules: Vec<RuleOutcome>,
     policy: UnknownPolicy,
 ) -> CardResult {
@@ -539,7 +714,7 @@ fn summarise(
         next_level: card.levels.get(next).map(|l| l.id.clone()),
         next_needs,
         level_index,
-        title: entity.display_name().to_string(),
+        title,
         source: entity.source.clone(),
     }
 }

@@ -9,6 +9,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod budget;
+pub mod cache;
 pub mod compile;
 pub mod evaluate;
 pub mod facts;
