@@ -28,6 +28,17 @@ use crate::integrations::engine::check_config;
 /// catalog-wide checks and the scorecards. `read` returns a file's text by
 /// catalog-relative path (to locate problems and read custom kinds' schemas).
 pub fn catalog(catalog: &Catalog, scope: &Scope, read: &dyn Fn(&str) -> Option<String>) -> Report {
+    catalog_reusing(catalog, scope, read, None)
+}
+
+/// [`catalog`], with the findings of unchanged files from the index (see
+/// `catalog::validate::reuse`): the same report.
+pub fn catalog_reusing(
+    catalog: &Catalog,
+    scope: &Scope,
+    read: &dyn Fn(&str) -> Option<String>,
+    reuse: Option<&mut validate::Reuse>,
+) -> Report {
     let scorecards = |entity: &Entity| {
         if crate::score::is_scorecard(entity) {
             crate::score::validate::findings(entity, catalog, scope.today)
@@ -35,7 +46,7 @@ pub fn catalog(catalog: &Catalog, scope: &Scope, read: &dyn Fn(&str) -> Option<S
             Vec::new()
         }
     };
-    validate::validate(catalog, scope, read, &scorecards)
+    validate::validate_reusing(catalog, scope, read, &scorecards, reuse)
 }
 
 /// Problems of the `integrations:` and `live:` sections of `idp.yaml` that
@@ -237,7 +248,7 @@ pub fn new_descriptors(
 /// read every one of `files`: then it is the combination [`new_descriptors`]
 /// would build, and is checked as it is (no copy of every entity).
 fn already_loaded(catalog: &Catalog, files: &[&str]) -> bool {
-    if catalog.origin.commit.is_some() || catalog.files_read == 0 {
+    if catalog.origin.commit.is_some() || catalog.indexed {
         return false; // git objects or the index: not the files on disk
     }
     let read: HashSet<&str> = catalog.descriptor_files().collect();

@@ -102,6 +102,7 @@ pub fn open_quietly(lookup: &Lookup, dirs: &Dirs) -> Option<Opened> {
         dirs,
         use_index: true,
         extra_files: &[],
+        defer_index_write: false,
     })
     .ok()
 }

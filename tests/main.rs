@@ -32,6 +32,8 @@ mod fake_api;
 mod formats;
 #[path = "it/help_examples.rs"]
 mod help_examples;
+#[path = "it/index_format.rs"]
+mod index_format;
 #[path = "it/init.rs"]
 mod init;
 #[path = "it/jinja_compat.rs"]
@@ -100,5 +102,7 @@ mod time;
 mod tmux;
 #[path = "it/validate.rs"]
 mod validate;
+#[path = "it/validate_cache.rs"]
+mod validate_cache;
 #[path = "it/who_owns.rs"]
 mod who_owns;

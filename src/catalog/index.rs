@@ -9,18 +9,25 @@
 //! seconds of the load also get a content hash, because a second edit in the
 //! same mtime tick would otherwise go unnoticed (git's "racy clean" problem).
 //!
-//! Layout: `[u32 CRC-32 of the rest][u32 header length][header][u64 body
-//! length][body][documents]`. The body holds each entity's identity and
-//! relations; the documents section holds each descriptor's JSON, which is
-//! parsed only when a command touches that entity.
+//! Layout (format 6): `[8 bytes "idpindex"][u32 format][u32 CRC-32 of
+//! the rest][u32 header length][header][sections]`, integers little-endian,
+//! header and sections encoded with `postcard` (a documented, stable wire
+//! format). The header names each section with its byte range: `body` holds
+//! each entity's identity and relations, `docs` each descriptor's JSON
+//! (parsed only when a command touches that entity), and other modules add
+//! their own (validation findings, see `validate::reuse`). A writer keeps
+//! the sections of the file it replaces that it does not rewrite itself:
+//! each such section checks its own records against the files' stamps.
 //!
 //! Index files are written to a temp file and renamed (a new inode), so
 //! concurrent idp processes never see a half-written index. The cache is
 //! still only a file: a disk error, a full disk or another process can
-//! corrupt or truncate it. So a reader copies the whole file into memory
-//! (a memory map of a file truncated underneath it kills the process with
-//! SIGBUS) and checks the checksum before trusting a byte of it. Any read
-//! failure means a rebuild, never a wrong answer.
+//! corrupt or truncate it, and an older idp wrote another layout there. So a
+//! reader copies the whole file into memory (a memory map of a file
+//! truncated underneath it kills the process with SIGBUS), checks the magic
+//! bytes and the format (another layout is rebuilt, never decoded) and the
+//! checksum before trusting a byte of it, and bounds-checks every range.
+//! Any read failure means a rebuild, never a wrong answer.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -30,43 +37,81 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use super::config::CatalogConfig;
-use super::model::{Entity, IndexedParts, MappedDoc};
+use super::load::RawDocument;
+use super::model::{Entity, IndexedParts, MappedDoc, Source};
+use super::problem::{Problem, Severity};
 use super::snapshot::{mtime_ns, WorkTree};
 use super::{Catalog, Origin};
 
+/// The first bytes of every index file.
+const MAGIC: &[u8; 8] = b"idpindex";
 /// Bumped whenever the stored layout changes, or loading the same files
 /// gives different results (5: byte-order marks, `$openapi`/`$asyncapi`,
-/// unknown placeholders), so an index an older build wrote is rebuilt.
-const FORMAT: u32 = 5;
+/// unknown placeholders; 6: postcard, sections, load problems kept), so an
+/// index an older build wrote is rebuilt.
+const FORMAT: u32 = 6;
+/// Magic, format and checksum.
+const PREAMBLE: usize = 16;
 /// Entries modified more recently than this before indexing get a content hash.
 const RACY_NS: u128 = 2_000_000_000;
+/// Sections this module writes itself.
+const BODY: &str = "body";
+const DOCS: &str = "docs";
 
 #[derive(Serialize, Deserialize)]
 struct Header {
-    format: u32,
     version: String,
     key: String,
     fingerprint: Option<Fingerprint>,
+    /// CRC-32 of the `body` and `docs` sections: which catalog this is.
+    catalog: u32,
+    /// Name, byte range (from the end of the header) and the `catalog`
+    /// it was written with, of each section.
+    sections: Vec<(String, u64, u64, u32)>,
 }
 
 /// What a working-tree index depends on.
-#[derive(Serialize, Deserialize, Debug)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Fingerprint {
     root: PathBuf,
     dirs: Vec<Stamp>,
     files: Vec<Stamp>,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 struct Stamp {
     path: String,
     size: u64,
     mtime: u128,
     /// Hash of the content (file) or sorted listing (directory), for racy entries.
     content: Option<u64>,
+}
+
+/// The state of one file as the index saw it: size, mtime and, when it was
+/// modified within the racy window, a hash of its content.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct FileStamp {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, ns since the epoch.
+    pub mtime: u128,
+    /// Content hash, for a file modified just before it was stamped.
+    pub content: Option<u64>,
+}
+
+impl FileStamp {
+    /// Whether a file stamped `self` earlier is unchanged now that it is
+    /// stamped `now`: same size and mtime, and when the earlier stamp was
+    /// racy, the same content (a later stamp without a hash cannot prove
+    /// that, so it counts as changed).
+    pub fn still(&self, now: &FileStamp) -> bool {
+        self.size == now.size
+            && self.mtime == now.mtime
+            && self.content.is_none_or(|h| now.content == Some(h))
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -78,6 +123,103 @@ struct Body {
     /// modules type (see `CatalogConfig::section`).
     config_text: Option<String>,
     origin: Origin,
+    files_read: usize,
+    /// Load problems, for `validate` (unlocated, as the load made them).
+    problems: Vec<StoredProblem>,
+    /// Documents that did not become entities, as JSON.
+    rejected: Vec<(Source, String)>,
+}
+
+/// A [`Problem`] as the index stores it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct StoredProblem {
+    /// Error or warning.
+    pub error: bool,
+    /// Code.
+    pub code: String,
+    /// Message.
+    pub message: String,
+    /// File.
+    pub file: String,
+    /// Line.
+    pub line: usize,
+    /// Column.
+    pub column: usize,
+    /// Entity.
+    pub entity: Option<String>,
+    /// Field path.
+    pub field: Option<String>,
+    /// Document index.
+    pub document: usize,
+    /// Source line.
+    pub snippet: Option<String>,
+}
+
+impl StoredProblem {
+    /// The storable form of a problem.
+    pub fn of(p: &Problem) -> Self {
+        StoredProblem {
+            error: p.is_error(),
+            code: p.code.to_string(),
+            message: p.message.clone(),
+            file: p.file.clone(),
+            line: p.line,
+            column: p.column,
+            entity: p.entity.clone(),
+            field: p.field.clone(),
+            document: p.document,
+            snippet: p.snippet.clone(),
+        }
+    }
+
+    /// The problem back.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            severity: if self.error {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            code: intern(&self.code),
+            message: self.message.clone(),
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            entity: self.entity.clone(),
+            field: self.field.clone(),
+            document: self.document,
+            snippet: self.snippet.clone(),
+        }
+    }
+}
+
+/// A problem code read back from the index as the `&'static str` problems
+/// carry. Codes are a small fixed vocabulary, and the index is checksummed
+/// and written by idp, so each distinct code is leaked once.
+pub fn intern(code: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static CODES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let codes = CODES.get_or_init(Default::default);
+    let Ok(mut set) = codes.lock() else {
+        return "unknown";
+    };
+    if let Some(c) = set.get(code) {
+        return c;
+    }
+    let leaked: &'static str = Box::leak(code.to_string().into_boxed_str());
+    set.insert(leaked);
+    leaked
+}
+
+/// Encodes a section value (postcard).
+pub fn encode<T: Serialize>(value: &T) -> Option<Vec<u8>> {
+    postcard::to_stdvec(value).ok()
+}
+
+/// Decodes a section value; `None` when it does not decode.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    postcard::from_bytes(bytes).ok()
 }
 
 /// Where the index for `key` lives.
@@ -93,7 +235,7 @@ pub enum Miss {
     /// None was written yet (or the cache was cleared).
     #[error("no index yet")]
     Absent,
-    /// Written by another idp version or for another catalog state.
+    /// Written by another idp version or layout, or for another catalog state.
     #[error("the index is out of date")]
     Stale,
     /// The file is damaged: short, or its checksum does not match.
@@ -115,17 +257,22 @@ pub fn worktree_key(root: &Path) -> String {
 /// intact: a long-running reader (`idp mcp`) keeps it and asks
 /// [`Fingerprint::is_current`] to notice edits without reloading.
 pub fn stored_fingerprint(cache: &Path, key: &str) -> Option<Fingerprint> {
-    let bytes = std::fs::read(index_path(cache, key)).ok()?;
-    let (sum, rest) = bytes.split_first_chunk::<4>()?;
-    if u32::from_le_bytes(*sum) != crc32fast::hash(rest) {
-        return None;
-    }
-    let (header, _, _) = parse(&bytes, key)?.ok()?;
-    header.fingerprint
+    open_file(cache, key).ok()?.header.fingerprint
 }
 
-/// Loads the index for `key` if it exists, is intact and is still valid.
-pub fn read(cache: &Path, key: &str) -> Result<Catalog, Miss> {
+/// An intact index file of this format for one key, current or not.
+pub struct IndexFile {
+    path: PathBuf,
+    bytes: Arc<Vec<u8>>,
+    header: Header,
+    /// Where the sections start.
+    base: usize,
+}
+
+/// Reads the index file for `key` and checks that it is sound (magic,
+/// format, checksum, layout, version, key); whether it still matches the
+/// files is [`IndexFile::is_current`].
+pub fn open_file(cache: &Path, key: &str) -> Result<IndexFile, Miss> {
     let path = index_path(cache, key);
     // A copy, not a mapping: see the module doc.
     let bytes = std::fs::read(&path).map_err(|_| Miss::Absent)?;
@@ -133,63 +280,182 @@ pub fn read(cache: &Path, key: &str) -> Result<Catalog, Miss> {
         path: path.clone(),
         reason,
     };
-    let (sum, rest) = bytes
-        .split_first_chunk::<4>()
-        .ok_or_else(|| corrupt("too short"))?;
-    if u32::from_le_bytes(*sum) != crc32fast::hash(rest) {
+    if bytes.len() < PREAMBLE {
+        return Err(corrupt("too short"));
+    }
+    // Another layout (an older idp's) or not an index at all: rebuilt
+    // without a word, and never decoded.
+    if &bytes[..8] != MAGIC || bytes[8..12] != FORMAT.to_le_bytes() {
+        return Err(Miss::Stale);
+    }
+    let sum = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
+    if sum != crc32fast::hash(&bytes[PREAMBLE..]) {
         return Err(corrupt("checksum mismatch"));
     }
-    let parsed = parse(&bytes, key).ok_or_else(|| corrupt("unreadable layout"))?;
-    let (header, body, docs_start) = parsed?;
-    if let Some(fp) = &header.fingerprint {
-        if !fp.is_current() {
-            return Err(Miss::Stale);
+    let (header, base) = parse_header(&bytes).ok_or_else(|| corrupt("unreadable layout"))?;
+    for (_, start, len, _) in &header.sections {
+        let end = (*start as usize)
+            .checked_add(*len as usize)
+            .and_then(|e| e.checked_add(base));
+        if end.is_none_or(|e| e > bytes.len()) {
+            return Err(corrupt("section out of bounds"));
         }
     }
-    let mut config: CatalogConfig =
-        serde_json::from_str(&body.config_json).map_err(|_| corrupt("unreadable config"))?;
-    config.text = body.config_text.map(Into::into);
-    let total = bytes.len();
-    let shared: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(bytes);
-    let mut entities = Vec::with_capacity(body.entities.len());
-    for parts in body.entities {
-        let start = docs_start + parts.doc.0 as usize;
-        let end = start + parts.doc.1 as usize;
-        if end > total {
-            return Err(corrupt("document out of bounds"));
-        }
-        let mapped = MappedDoc {
-            bytes: shared.clone(),
-            range: start..end,
-        };
-        entities.push(Entity::from_indexed(parts, mapped));
+    if header.version != env!("CARGO_PKG_VERSION") || header.key != key {
+        return Err(Miss::Stale);
     }
-    let mut catalog = Catalog::assemble(entities, config, body.origin);
-    catalog.load_errors = body.load_errors;
-    Ok(catalog)
+    Ok(IndexFile {
+        path,
+        bytes: Arc::new(bytes),
+        header,
+        base,
+    })
 }
 
-/// Header, body and where the documents start, from checksummed bytes;
-/// `None` when the layout does not decode, `Some(Err(Stale))` when it is
-/// another version's or another key's.
-fn parse(bytes: &[u8], key: &str) -> Option<Result<(Header, Body, usize), Miss>> {
-    let at = 4;
+fn parse_header(bytes: &[u8]) -> Option<(Header, usize)> {
+    let at = PREAMBLE;
     let len = u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize;
     let at = at + 4;
-    let header: Header = bincode::deserialize(bytes.get(at..at.checked_add(len)?)?).ok()?;
-    if header.format != FORMAT || header.version != env!("CARGO_PKG_VERSION") || header.key != key {
-        return Some(Err(Miss::Stale));
+    let header: Header = decode(bytes.get(at..at.checked_add(len)?)?)?;
+    Some((header, at + len))
+}
+
+impl IndexFile {
+    /// Whether the files it was built from are unchanged (always, for a
+    /// commit's tree).
+    pub fn is_current(&self) -> bool {
+        self.header
+            .fingerprint
+            .as_ref()
+            .is_none_or(|fp| fp.is_current())
     }
-    let at = at + len;
-    let body_len = u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?) as usize;
-    let at = at + 8;
-    let body: Body = bincode::deserialize(bytes.get(at..at.checked_add(body_len)?)?).ok()?;
-    Some(Ok((header, body, at + body_len)))
+
+    /// The bytes of a section, if the file has it.
+    pub fn section(&self, name: &str) -> Option<&[u8]> {
+        self.bytes.get(self.range(name)?)
+    }
+
+    /// Whether a section was written together with the catalog this file
+    /// holds (not carried over from an older file by a writer that did not
+    /// know it).
+    pub fn section_is_fresh(&self, name: &str) -> bool {
+        self.header
+            .sections
+            .iter()
+            .any(|s| s.0 == name && s.3 == self.header.catalog)
+    }
+
+    /// The stamps of the files the index was built from (working tree only).
+    pub fn file_stamps(&self) -> std::collections::HashMap<String, FileStamp> {
+        self.header
+            .fingerprint
+            .as_ref()
+            .map(Fingerprint::file_stamps)
+            .unwrap_or_default()
+    }
+
+    fn range(&self, name: &str) -> Option<std::ops::Range<usize>> {
+        let (_, start, len, _) = self.header.sections.iter().find(|s| s.0 == name)?;
+        let start = self.base + *start as usize;
+        Some(start..start + *len as usize)
+    }
+
+    /// The catalog it holds.
+    pub fn catalog(&self) -> Result<Catalog, Miss> {
+        let corrupt = |reason| Miss::Corrupt {
+            path: self.path.clone(),
+            reason,
+        };
+        let body: Body = self
+            .section(BODY)
+            .and_then(decode)
+            .ok_or_else(|| corrupt("unreadable body"))?;
+        let docs = self.range(DOCS).ok_or_else(|| corrupt("no documents"))?;
+        let mut config: CatalogConfig =
+            serde_json::from_str(&body.config_json).map_err(|_| corrupt("unreadable config"))?;
+        config.text = body.config_text.map(Into::into);
+        let shared: Arc<dyn AsRef<[u8]> + Send + Sync> = self.bytes.clone();
+        let mut entities = Vec::with_capacity(body.entities.len());
+        for parts in body.entities {
+            let start = docs.start + parts.doc.0 as usize;
+            let end = start + parts.doc.1 as usize;
+            if end > docs.end {
+                return Err(corrupt("document out of bounds"));
+            }
+            let mapped = MappedDoc {
+                bytes: shared.clone(),
+                range: start..end,
+            };
+            entities.push(Entity::from_indexed(parts, mapped));
+        }
+        let mut rejected = Vec::with_capacity(body.rejected.len());
+        for (source, json) in body.rejected {
+            let value = serde_json::from_str(&json).map_err(|_| corrupt("unreadable document"))?;
+            rejected.push(RawDocument { source, value });
+        }
+        let mut catalog = Catalog::assemble(entities, config, body.origin);
+        catalog.load_errors = body.load_errors;
+        catalog.files_read = body.files_read;
+        catalog.problems = body.problems.iter().map(StoredProblem::problem).collect();
+        catalog.rejected = rejected;
+        catalog.indexed = true;
+        Ok(catalog)
+    }
+
+    /// Rewrites this file with `sections` replacing (or added to) its own,
+    /// the catalog and everything else kept as they are. Failures are
+    /// ignored: the index is a cache.
+    pub fn replace_sections(&self, sections: Vec<(String, Vec<u8>)>) {
+        let catalog = self.header.catalog;
+        let mut all: Vec<Section> = Vec::new();
+        for (name, _, _, tag) in &self.header.sections {
+            if sections.iter().any(|s| &s.0 == name) {
+                continue;
+            }
+            if let Some(bytes) = self.section(name) {
+                all.push((name.clone(), bytes.to_vec(), *tag));
+            }
+        }
+        all.extend(sections.into_iter().map(|(n, b)| (n, b, catalog)));
+        let Some(dir) = self.path.parent() else {
+            return;
+        };
+        let _ = write_file(
+            dir,
+            &self.path,
+            &self.header.key,
+            self.header.fingerprint.clone(),
+            catalog,
+            all,
+        );
+    }
+}
+
+/// Loads the index for `key` if it exists, is intact and is still valid.
+pub fn read(cache: &Path, key: &str) -> Result<Catalog, Miss> {
+    let file = open_file(cache, key)?;
+    if !file.is_current() {
+        return Err(Miss::Stale);
+    }
+    file.catalog()
 }
 
 /// Stores `catalog` under `key`. Failures are ignored: the index is a cache.
 pub fn write(cache: &Path, key: &str, catalog: &Catalog, fingerprint: Option<Fingerprint>) {
-    let _ = try_write(cache, key, catalog, fingerprint);
+    write_with(cache, key, catalog, fingerprint, Vec::new(), None);
+}
+
+/// Stores `catalog` under `key` with extra `sections`, keeping the other
+/// sections of `previous` (the file it replaces). Failures are ignored.
+pub fn write_with(
+    cache: &Path,
+    key: &str,
+    catalog: &Catalog,
+    fingerprint: Option<Fingerprint>,
+    sections: Vec<(String, Vec<u8>)>,
+    previous: Option<&IndexFile>,
+) {
+    let _ = try_write(cache, key, catalog, fingerprint, sections, previous);
 }
 
 fn try_write(
@@ -197,13 +463,9 @@ fn try_write(
     key: &str,
     catalog: &Catalog,
     fingerprint: Option<Fingerprint>,
+    sections: Vec<(String, Vec<u8>)>,
+    previous: Option<&IndexFile>,
 ) -> Option<()> {
-    let header = Header {
-        format: FORMAT,
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        key: key.to_string(),
-        fingerprint,
-    };
     let texts: Vec<Vec<u8>> = catalog
         .entities
         .par_iter()
@@ -222,29 +484,84 @@ fn try_write(
         config_json: serde_json::to_string(&catalog.config).ok()?,
         config_text: catalog.config.text.as_deref().map(str::to_string),
         origin: catalog.origin.clone(),
+        files_read: catalog.files_read,
+        problems: catalog.problems.iter().map(StoredProblem::of).collect(),
+        rejected: catalog
+            .rejected
+            .iter()
+            .map(|r| (r.source.clone(), r.value.to_string()))
+            .collect(),
     };
-    let head = bincode::serialize(&header).ok()?;
-    let body = bincode::serialize(&body).ok()?;
+    let body = encode(&body)?;
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&body);
+    crc.update(&docs);
+    let catalog = crc.finalize();
+    let mut all = vec![
+        (BODY.to_string(), body, catalog),
+        (DOCS.to_string(), docs, catalog),
+    ];
+    if let Some(prev) = previous {
+        for (name, _, _, tag) in &prev.header.sections {
+            let ours = name == BODY || name == DOCS || sections.iter().any(|s| &s.0 == name);
+            if let (false, Some(bytes)) = (ours, prev.section(name)) {
+                all.push((name.clone(), bytes.to_vec(), *tag));
+            }
+        }
+    }
+    all.extend(sections.into_iter().map(|(n, b)| (n, b, catalog)));
     let path = index_path(cache, key);
     let dir = path.parent()?;
     std::fs::create_dir_all(dir).ok()?;
-    let head_len = (head.len() as u32).to_le_bytes();
-    let body_len = (body.len() as u64).to_le_bytes();
-    let sections: [&[u8]; 5] = [&head_len, &head, &body_len, &body, &docs];
+    write_file(dir, &path, key, fingerprint, catalog, all)
+}
+
+/// A section to write: name, bytes, the catalog it was written with.
+type Section = (String, Vec<u8>, u32);
+
+fn write_file(
+    dir: &Path,
+    path: &Path,
+    key: &str,
+    fingerprint: Option<Fingerprint>,
+    catalog: u32,
+    sections: Vec<Section>,
+) -> Option<()> {
+    let mut table = Vec::with_capacity(sections.len());
+    let mut at = 0u64;
+    for (name, bytes, tag) in &sections {
+        table.push((name.clone(), at, bytes.len() as u64, *tag));
+        at += bytes.len() as u64;
+    }
+    let header = Header {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        key: key.to_string(),
+        fingerprint,
+        catalog,
+        sections: table,
+    };
+    let head = encode(&header)?;
+    let head_len = u32::try_from(head.len()).ok()?.to_le_bytes();
     let mut crc = crc32fast::Hasher::new();
-    for section in sections {
-        crc.update(section);
+    crc.update(&head_len);
+    crc.update(&head);
+    for (_, bytes, _) in &sections {
+        crc.update(bytes);
     }
     let tmp = tempfile::NamedTempFile::new_in(dir).ok()?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file());
+        w.write_all(MAGIC).ok()?;
+        w.write_all(&FORMAT.to_le_bytes()).ok()?;
         w.write_all(&crc.finalize().to_le_bytes()).ok()?;
-        for section in sections {
-            w.write_all(section).ok()?;
+        w.write_all(&head_len).ok()?;
+        w.write_all(&head).ok()?;
+        for (_, bytes, _) in &sections {
+            w.write_all(bytes).ok()?;
         }
         w.flush().ok()?;
     }
-    tmp.persist(&path).ok()?;
+    tmp.persist(path).ok()?;
     Some(())
 }
 
@@ -297,6 +614,21 @@ impl Fingerprint {
             .collect();
         files.extend(read);
         Fingerprint { root, dirs, files }
+    }
+
+    /// The stamp of every file the load read, by catalog-relative path.
+    pub fn file_stamps(&self) -> std::collections::HashMap<String, FileStamp> {
+        self.files
+            .iter()
+            .map(|s| {
+                let stamp = FileStamp {
+                    size: s.size,
+                    mtime: s.mtime,
+                    content: s.content,
+                };
+                (s.path.clone(), stamp)
+            })
+            .collect()
     }
 
     /// Whether every stamped path is unchanged. Thousands of stats: spread

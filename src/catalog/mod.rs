@@ -65,17 +65,19 @@ pub struct Catalog {
     pub entities: Vec<Entity>,
     /// Descriptor documents that could not become entities.
     pub rejected: Vec<RawDocument>,
-    /// Problems found while loading (only for a fresh load, not from the index).
+    /// Problems found while loading.
     pub problems: Vec<Problem>,
     /// The catalog's `idp.yaml`.
     pub config: CatalogConfig,
-    /// Descriptor files read (0 when loaded from the index).
+    /// Descriptor files read.
     pub files_read: usize,
     /// One line per load error (`file:line: message`), kept in the index so
     /// warm runs can mention them too.
     pub load_errors: Vec<String>,
     /// What was read.
     pub origin: Origin,
+    /// Read from the on-disk index, not from the files.
+    pub indexed: bool,
     by_key: HashMap<String, usize>,
     by_name: HashMap<String, Vec<usize>>,
 }
@@ -128,6 +130,7 @@ impl Catalog {
             files_read: 0,
             load_errors: Vec::new(),
             origin,
+            indexed: false,
             by_key,
             by_name,
         }

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::config::Dirs;
 use super::discover::CatalogLocation;
 use super::error::CatalogError;
-use super::index::{self, Fingerprint};
+use super::index::{self, Fingerprint, IndexFile};
 use super::load::{include_globs, load, read_config, Loaded};
 use super::remote::{open_remote, FetchPolicy};
 use super::snapshot::{relative, GitTree, Snapshot, WorkTree};
@@ -29,6 +29,9 @@ pub struct OpenOptions<'a> {
     pub use_index: bool,
     /// Catalog-relative files to load even if `idp.yaml`'s globs leave them out.
     pub extra_files: &'a [String],
+    /// With `use_index`, leave writing a working tree's index to the caller
+    /// ([`Opened::index`]), which adds its own section (`validate`).
+    pub defer_index_write: bool,
 }
 
 /// A catalog plus what the user should be told about how it was read.
@@ -41,6 +44,40 @@ pub struct Opened {
     pub notes: Vec<String>,
     /// The files it was read from (`None` when it came from the index).
     pub snapshot: Option<Box<dyn Snapshot>>,
+    /// The working tree's index, when the caller writes it (see
+    /// [`OpenOptions::defer_index_write`]).
+    pub index: Option<IndexHandle>,
+}
+
+/// A working tree's index left for the caller to write.
+pub struct IndexHandle {
+    cache: std::path::PathBuf,
+    key: String,
+    /// The index file as found, current (the catalog came from it) or
+    /// stale (its sections may still hold records of unchanged files).
+    pub previous: Option<IndexFile>,
+    /// Whether the catalog came from `previous`.
+    pub current: bool,
+    /// What a fresh load read (`None` when the catalog came from the index).
+    pub fingerprint: Option<Fingerprint>,
+}
+
+impl IndexHandle {
+    /// Writes the index of `catalog` with `sections` (replacing only the
+    /// sections when the catalog came from the index). Failures are ignored.
+    pub fn write(&self, catalog: &Catalog, sections: Vec<(String, Vec<u8>)>) {
+        match (&self.previous, self.current) {
+            (Some(previous), true) => previous.replace_sections(sections),
+            _ => index::write_with(
+                &self.cache,
+                &self.key,
+                catalog,
+                self.fingerprint.clone(),
+                sections,
+                self.previous.as_ref(),
+            ),
+        }
+    }
 }
 
 /// Opens the catalog as the options say.
@@ -58,19 +95,33 @@ pub fn open(opts: &OpenOptions) -> Result<Opened, CatalogError> {
     }
 }
 
-/// The catalog from the index under `key`, when the index is in use and
-/// holds a sound copy; a damaged one is noted (for `-v`) and rebuilt.
-fn from_index(opts: &OpenOptions, key: &str, notes: &mut Vec<String>) -> Option<Catalog> {
+/// The index file under `key`, when the index is in use and holds a sound
+/// copy (current or not); a damaged one is noted (for `-v`) and rebuilt.
+fn index_file(opts: &OpenOptions, key: &str, notes: &mut Vec<String>) -> Option<IndexFile> {
     if !opts.use_index {
         return None;
     }
-    match index::read(&opts.dirs.cache, key) {
-        Ok(catalog) => Some(catalog),
+    match index::open_file(&opts.dirs.cache, key) {
+        Ok(file) => Some(file),
         Err(miss @ index::Miss::Corrupt { .. }) => {
             notes.push(miss.to_string());
             None
         }
         Err(_) => None,
+    }
+}
+
+/// The catalog from a current index file; a damaged one is noted and rebuilt.
+fn catalog_of(file: Option<&IndexFile>, notes: &mut Vec<String>) -> Option<Catalog> {
+    let file = file.filter(|f| f.is_current())?;
+    match file.catalog() {
+        Ok(catalog) => Some(catalog),
+        Err(miss) => {
+            if let index::Miss::Corrupt { .. } = miss {
+                notes.push(miss.to_string());
+            }
+            None
+        }
     }
 }
 
@@ -88,13 +139,22 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
 
     let key = index::worktree_key(&root);
     let mut notes = Vec::new();
-    if let Some(mut catalog) = from_index(opts, &key, &mut notes) {
+    let previous = index_file(opts, &key, &mut notes);
+    if let Some(mut catalog) = catalog_of(previous.as_ref(), &mut notes) {
         catalog.origin.location = label;
+        let index = opts.defer_index_write.then(|| IndexHandle {
+            cache: opts.dirs.cache.clone(),
+            key,
+            previous,
+            current: true,
+            fingerprint: None,
+        });
         return Ok(Opened {
             catalog,
             warnings: Vec::new(),
             notes,
             snapshot: None,
+            index,
         });
     }
     let mut warnings = Vec::new();
@@ -115,19 +175,28 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
         commit: None,
     };
     let catalog = Catalog::new(loaded, config, origin);
+    let mut index = None;
     if opts.use_index {
-        index::write(
-            &opts.dirs.cache,
-            &key,
-            &catalog,
-            Some(Fingerprint::of_worktree(&tree)),
-        );
+        let fingerprint = Some(Fingerprint::of_worktree(&tree));
+        let handle = IndexHandle {
+            cache: opts.dirs.cache.clone(),
+            key,
+            previous,
+            current: false,
+            fingerprint,
+        };
+        if opts.defer_index_write {
+            index = Some(handle);
+        } else {
+            handle.write(&catalog, Vec::new());
+        }
     }
     Ok(Opened {
         catalog,
         warnings,
         notes,
         snapshot: Some(Box::new(tree)),
+        index,
     })
 }
 
@@ -157,13 +226,20 @@ fn open_commit(
         commit: Some(commit.to_string()),
     };
     let mut notes = Vec::new();
-    if let Some(mut catalog) = from_index(opts, &key, &mut notes) {
+    // A command that writes the index itself does so for working trees only.
+    let opts = &OpenOptions {
+        use_index: opts.use_index && !opts.defer_index_write,
+        ..opts.clone()
+    };
+    let previous = index_file(opts, &key, &mut notes);
+    if let Some(mut catalog) = catalog_of(previous.as_ref(), &mut notes) {
         catalog.origin = origin;
         return Ok(Opened {
             catalog,
             warnings: Vec::new(),
             notes,
             snapshot: None,
+            index: None,
         });
     }
     let config = read_config(&tree as &dyn Snapshot, label)?;
@@ -171,13 +247,21 @@ fn open_commit(
     require_descriptors(&loaded, &config, label, opts)?;
     let catalog = Catalog::new(loaded, config, origin);
     if opts.use_index {
-        index::write(&opts.dirs.cache, &key, &catalog, None);
+        index::write_with(
+            &opts.dirs.cache,
+            &key,
+            &catalog,
+            None,
+            Vec::new(),
+            previous.as_ref(),
+        );
     }
     Ok(Opened {
         catalog,
         warnings: Vec::new(),
         notes,
         snapshot: Some(Box::new(tree)),
+        index: None,
     })
 }
 

@@ -51,8 +51,12 @@ pub enum Index {
     /// Use and refresh the index: what most commands want.
     Use,
     /// Parse every file, so every document, problem and file is there
-    /// (`validate`, scorecards that read files, templates).
+    /// (scorecards that read files, templates).
     Skip,
+    /// Through the index for a working tree, which the command writes
+    /// itself with its own section (`validate`: findings per file); every
+    /// file parsed for a revision.
+    Validate,
 }
 
 /// When a remote catalog is fetched.
@@ -196,11 +200,12 @@ impl Context<'_> {
     ) -> Result<&'static Opened> {
         let use_index = how.index == Index::Use;
         let opened = open(&OpenOptions {
+            defer_index_write: how.index == Index::Validate,
             location,
             rev,
             fetch: self.fetch_policy(location, how.fetch)?,
             dirs: &self.settings.dirs,
-            use_index,
+            use_index: how.index != Index::Skip,
             extra_files: how.extra_files,
         })?;
         // idp.yaml is checked whole when the catalog is opened: the sections

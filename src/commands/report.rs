@@ -403,6 +403,7 @@ fn weekly_trend(
                         dirs: &ctx.settings.dirs,
                         use_index: true,
                         extra_files: &[],
+                        defer_index_write: false,
                     })?;
                     let changed = score::changed_entities(&current.catalog, &old.catalog);
                     let entities: Vec<&crate::catalog::Entity> = old

@@ -20,7 +20,9 @@ use crate::exit::Exit;
 use crate::output::{problems, write_data};
 
 use super::show::display_path;
-use super::{Context, Open};
+use super::{Context, Index, Open};
+use crate::catalog::validate::Reuse;
+use idp::confine::{Root, RootKind};
 
 pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Exit> {
     check_paths(&ctx.settings.cwd, &args.paths)?;
@@ -126,13 +128,40 @@ fn check_paths(cwd: &Path, paths: &[PathBuf]) -> Result<()> {
 }
 
 fn whole_catalog(ctx: &Context, location: &CatalogLocation) -> Result<(Report, String)> {
-    let opened = ctx.open_at(location, Open::PARSED)?;
+    let opened = ctx.open_at(location, Open::with_index(Index::Validate))?;
     let scope = Scope {
         files: None,
         check_references: true,
         today: ctx.settings.today(),
     };
-    let mut report = run_validation(&opened.catalog, opened.snapshot.as_deref(), &scope);
+    let catalog = &opened.catalog;
+    let mut reuse = opened.index.as_ref().map(|h| Reuse::new(catalog, h));
+    // From the index there is no snapshot: files (to locate what the index
+    // does not place) are read through the confined root.
+    let root = match (&opened.snapshot, location) {
+        (None, CatalogLocation::Dir(dir)) => Root::new(dir, RootKind::Catalog).ok(),
+        _ => None,
+    };
+    let snapshot_read = idp::check::snapshot_reader(opened.snapshot.as_deref());
+    let read = |path: &str| match &root {
+        Some(root) => root.read_to_string(path).ok(),
+        None => snapshot_read(path),
+    };
+    let mut report = idp::check::catalog_reusing(catalog, &scope, &read, reuse.as_mut());
+    for p in report.errors.iter_mut().chain(report.warnings.iter_mut()) {
+        p.file = display_path(&catalog.origin.location, &p.file);
+    }
+    if let (Some(handle), Some(reuse)) = (&opened.index, &reuse) {
+        ctx.ui.note(&format!(
+            "{} of {} descriptor files' findings from the index",
+            reuse.reused, reuse.total
+        ));
+        match reuse.section() {
+            Some(section) => handle.write(catalog, vec![section]),
+            None if !handle.current => handle.write(catalog, Vec::new()),
+            None => {}
+        }
+    }
     let shown = display_path(&opened.catalog.origin.location, CATALOG_CONFIG_FILE);
     report.errors.extend(idp::check::settings(
         &opened.catalog,

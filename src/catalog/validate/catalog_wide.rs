@@ -3,10 +3,9 @@
 
 use std::collections::HashMap;
 
-use crate::catalog::fields::written_refs;
+use super::reuse::StoredRef;
 use crate::catalog::problem::{Problem, Severity};
-use crate::catalog::refs::EntityRef;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Entity};
 
 /// One error per extra definition of an entity, pointing at the first.
 pub fn duplicates(catalog: &Catalog) -> Vec<Problem> {
@@ -43,25 +42,23 @@ pub fn duplicates(catalog: &Catalog) -> Vec<Problem> {
     out
 }
 
-/// One error per reference whose target is not in the catalog.
-pub fn dangling_references(catalog: &Catalog) -> Vec<Problem> {
+/// One error per reference whose target is not in the catalog. `refs`
+/// gives the references an entity writes (see `reuse::entity_refs`).
+pub fn dangling_references(
+    catalog: &Catalog,
+    refs: &mut dyn FnMut(&Entity) -> Vec<StoredRef>,
+) -> Vec<Problem> {
     let mut out = Vec::new();
     for e in &catalog.entities {
-        for w in written_refs(&e.kind_key(), e.doc().get("spec"))
-            .into_iter()
-            .filter(|w| w.well_formed)
-        {
-            let Ok(target) = EntityRef::parse(w.text, w.field.default_kind, &e.namespace) else {
-                continue; // malformed: reported by the spec check
-            };
-            if catalog.get(&target).is_none() {
+        for w in refs(e) {
+            if catalog.get_key(&w.key).is_none() {
                 out.push(
                     Problem::new(
                         Severity::Error,
                         "dangling-reference",
                         format!(
-                            "\"{}\" refers to {target}, which is not in the catalog",
-                            w.path
+                            "\"{}\" refers to {}, which is not in the catalog",
+                            w.path, w.target
                         ),
                         &e.source.file,
                         e.source.line,

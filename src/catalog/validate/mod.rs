@@ -10,10 +10,12 @@
 
 mod catalog_wide;
 mod entity;
+pub mod reuse;
 mod rules;
 mod spec;
 
 pub use entity::check_document;
+pub use reuse::Reuse;
 pub use rules::{is_valid_entity_name, is_valid_tag};
 
 use std::collections::{HashMap, HashSet};
@@ -114,6 +116,19 @@ pub fn validate(
     read: &dyn Fn(&str) -> Option<String>,
     more: &dyn Fn(&Entity) -> Vec<Finding>,
 ) -> Report {
+    validate_reusing(catalog, scope, read, more, None)
+}
+
+/// [`validate`], taking each unchanged file's document findings and
+/// problem positions from `reuse` and recording the others in it. The
+/// report is the same as without it.
+pub fn validate_reusing(
+    catalog: &Catalog,
+    scope: &Scope,
+    read: &dyn Fn(&str) -> Option<String>,
+    more: &dyn Fn(&Entity) -> Vec<Finding>,
+    mut reuse: Option<&mut Reuse>,
+) -> Report {
     let in_scope = |file: &str| scope.files.is_none_or(|set| set.contains(file));
     let custom = &catalog.config.custom_kinds;
     let schemas = custom_schemas(custom, read);
@@ -121,9 +136,19 @@ pub fn validate(
     for p in catalog.problems.iter().filter(|p| in_scope(&p.file)) {
         report.push(p.clone());
     }
+    let mut document_findings = |doc: &serde_json::Value, source: &Source| {
+        if let Some(found) = reuse.as_ref().and_then(|r| r.findings(source)) {
+            return found;
+        }
+        let found = check_document(doc, custom);
+        if let Some(r) = reuse.as_mut() {
+            r.record_findings(source, &found);
+        }
+        found
+    };
     for entity in catalog.entities.iter().filter(|e| in_scope(&e.source.file)) {
         let r = entity.entity_ref().to_string();
-        let mut findings = check_document(entity.doc(), custom);
+        let mut findings = document_findings_of(entity, &mut document_findings);
         if let Some(validator) = schemas.get(&entity.kind.to_ascii_lowercase()) {
             findings.extend(schema_findings(validator, entity.doc()));
         }
@@ -133,7 +158,7 @@ pub fn validate(
         }
     }
     for raw in catalog.rejected.iter().filter(|d| in_scope(&d.source.file)) {
-        for f in check_document(&raw.value, custom) {
+        for f in document_findings(&raw.value, &raw.source) {
             report.push(f.into_problem(&raw.source, None));
         }
     }
@@ -143,15 +168,28 @@ pub fn validate(
         }
     }
     if scope.check_references {
-        for p in catalog_wide::dangling_references(catalog) {
+        let mut refs = |e: &Entity| match reuse.as_mut() {
+            Some(r) => r.refs(e),
+            None => reuse::entity_refs(e),
+        };
+        for p in catalog_wide::dangling_references(catalog, &mut refs) {
             if in_scope(&p.file) {
                 report.push(p);
             }
         }
     }
-    locate_all(&mut report.errors, read);
-    locate_all(&mut report.warnings, read);
+    locate_all(&mut report.errors, read, reuse.as_deref_mut());
+    locate_all(&mut report.warnings, read, reuse);
     report
+}
+
+/// The document checks of an entity: its document is parsed (from the
+/// index) only when its findings are not kept.
+fn document_findings_of(
+    entity: &Entity,
+    findings: &mut dyn FnMut(&serde_json::Value, &Source) -> Vec<Finding>,
+) -> Vec<Finding> {
+    findings(entity.doc(), &entity.source)
 }
 
 /// Declared custom kinds with a JSON Schema, compiled; an unreadable or
@@ -219,10 +257,25 @@ fn pointer_to_field(pointer: &str) -> String {
 /// Fills line, column and source line of each problem that has a field path.
 /// Each file is read once and parsed once for all of its problems' paths,
 /// so the cost is one pass per file with problems, however many it has.
-fn locate_all(problems: &mut [Problem], read: &dyn Fn(&str) -> Option<String>) {
+/// Positions `reuse` kept for an unchanged file are taken from it, and the
+/// ones found now are recorded in it.
+fn locate_all(
+    problems: &mut [Problem],
+    read: &dyn Fn(&str) -> Option<String>,
+    mut reuse: Option<&mut Reuse>,
+) {
     let mut by_file: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut placed = vec![false; problems.len()];
+    if let Some(r) = reuse.as_deref() {
+        for (i, p) in problems.iter_mut().enumerate() {
+            if p.code != "file-too-large" {
+                let at_key = at_key(p);
+                placed[i] = r.place(p, at_key);
+            }
+        }
+    }
     for (i, p) in problems.iter().enumerate() {
-        if p.code != "file-too-large" {
+        if p.code != "file-too-large" && !placed[i] {
             // not read once, not read now
             by_file.entry(p.file.as_str()).or_default().push(i);
         }
@@ -246,13 +299,11 @@ fn locate_all(problems: &mut [Problem], read: &dyn Fn(&str) -> Option<String>) {
         let lines: Vec<&str> = text.lines().collect();
         for i in list {
             let p = &mut problems[i];
+            let before = reuse.is_some().then(|| p.clone());
+            let at_key = at_key(p);
             if let Some(field) = &p.field {
                 // A wrong value is pointed at; a wrong key, or a missing
                 // field's parent, at the key.
-                let at_key = p.code.starts_with("missing-")
-                    || p.code.ends_with("-key")
-                    || p.code == "unknown-root-field"
-                    || p.code == "unknown-placeholder";
                 let found = if at_key {
                     locator.key(p.document, field)
                 } else {
@@ -266,9 +317,21 @@ fn locate_all(problems: &mut [Problem], read: &dyn Fn(&str) -> Option<String>) {
             p.snippet = lines
                 .get(p.line.saturating_sub(1))
                 .map(|line| line.to_string());
+            if let (Some(r), Some(before)) = (reuse.as_deref_mut(), before) {
+                r.record_place(&before, p, at_key);
+            }
         }
     }
     problems.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
     });
+}
+
+/// Whether a problem points at its field's key rather than its value: a
+/// wrong key, or a missing field's parent.
+fn at_key(p: &Problem) -> bool {
+    p.code.starts_with("missing-")
+        || p.code.ends_with("-key")
+        || p.code == "unknown-root-field"
+        || p.code == "unknown-placeholder"
 }
