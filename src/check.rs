@@ -200,6 +200,10 @@ pub fn new_descriptors(
         .iter_mut()
         .for_each(|r| tag(&mut r.source.file));
     fresh.problems.iter_mut().for_each(|p| tag(&mut p.file));
+    fresh.positions = std::mem::take(&mut fresh.positions)
+        .into_iter()
+        .map(|(file, at)| (format!("{NEW}{file}"), at))
+        .collect();
 
     let combined = match &against {
         Some(a) => {
@@ -217,6 +221,7 @@ pub fn new_descriptors(
                     rejected: fresh.rejected,
                     problems: fresh.problems,
                     files: fresh.files,
+                    positions: fresh.positions,
                 },
                 a.catalog.config.clone(),
                 a.catalog.origin.clone(),

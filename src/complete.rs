@@ -308,7 +308,7 @@ mod tests {
         let yaml = format!(
             "apiVersion: backstage.io/v1alpha1\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: {ns}\n{title}  tags: [go, web]\nspec: {spec}\n"
         );
-        let doc: serde_json::Value = serde_yaml::from_str(&yaml).unwrap();
+        let doc: serde_json::Value = crate::yaml::from_str(&yaml).unwrap();
         let source = Source {
             file: "x.yaml".into(),
             document: 0,

@@ -23,3 +23,4 @@ pub mod score;
 pub mod secrets;
 pub mod tls;
 pub mod vars;
+pub mod yaml;

@@ -106,3 +106,5 @@ mod validate;
 mod validate_cache;
 #[path = "it/who_owns.rs"]
 mod who_owns;
+#[path = "it/yaml_parser.rs"]
+mod yaml_parser;

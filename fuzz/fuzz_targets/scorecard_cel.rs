@@ -87,6 +87,7 @@ fn catalog() -> Catalog {
         rejected: Vec::<RawDocument>::new(),
         problems: Vec::new(),
         files: 2,
+        positions: Default::default(),
     };
     Catalog::new(loaded, CatalogConfig::default(), Origin::default())
 }

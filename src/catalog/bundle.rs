@@ -61,24 +61,23 @@ pub fn bundle(
         warnings: Vec::new(),
     };
     bundler.walk(&mut value, path, &mut Vec::new(), &mut Vec::new(), 0)?;
-    let text = serde_yaml::to_string(&value).map_err(|e| e.to_string())?;
+    let text = crate::yaml::to_string(&value).map_err(|e| e.to_string())?;
     Ok(Bundled {
         text,
         warnings: bundler.warnings,
     })
 }
 
-/// One file of the description, parsed.
+/// One file of the description, parsed once: its value, and where its keys are.
 struct Source {
-    text: String,
+    locator: Locator,
     value: Value,
 }
 
 impl Source {
     fn parse(path: &str, bytes: &[u8]) -> Result<Source, String> {
         let text = std::str::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text"))?;
-        let text = strip_bom(text).to_string();
-        let docs = parse_str(&text).map_err(|e| {
+        let mut docs = parse_str(strip_bom(text)).map_err(|e| {
             let (line, column) = e.position();
             format!("{path}:{line}:{column} is not valid YAML or JSON: {e}")
         })?;
@@ -88,8 +87,9 @@ impl Source {
                 docs.len()
             ));
         }
+        let locator = Locator::take(&mut docs);
         let value = docs.into_iter().next().map_or(Value::Null, |d| d.value);
-        Ok(Source { text, value })
+        Ok(Source { locator, value })
     }
 }
 
@@ -306,7 +306,7 @@ impl Bundler<'_> {
                 path.push_str(segment);
             }
         }
-        match Locator::new(&source.text, [(0, path.as_str())]).key(0, &path) {
+        match source.locator.key(0, &path) {
             Some((line, column)) => format!("{file}:{line}:{column}"),
             None => file.to_string(),
         }

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::config::{CatalogConfig, CATALOG_CONFIG_FILE};
 use super::error::CatalogError;
+use super::locate::Locator;
 use super::model::{Entity, Source};
 use super::parse::{parse_file, MAX_FILE_BYTES};
 use super::paths::resolve_relative;
@@ -39,6 +40,9 @@ pub struct Loaded {
     pub problems: Vec<Problem>,
     /// How many files were read.
     pub files: usize,
+    /// Where the keys and items of each file read are (catalog-relative
+    /// path), from the parse that gave the values.
+    pub positions: HashMap<String, Locator>,
 }
 
 /// Reads `idp.yaml` from the snapshot (defaults when absent).
@@ -149,6 +153,9 @@ pub fn load_files(
 fn absorb(result: FileResult, loaded: &mut Loaded, locations: &mut VecDeque<usize>) {
     loaded.files += 1;
     loaded.problems.extend(result.problems);
+    if let Some(locator) = result.locator {
+        loaded.positions.insert(result.path, locator);
+    }
     for doc in result.documents {
         match Entity::from_document(doc.value, doc.source) {
             Ok(entity) => {
@@ -220,6 +227,8 @@ struct FileResult {
     problems: Vec<Problem>,
     /// Documents that are not descriptors.
     foreign: Vec<Foreign>,
+    /// Where the file's keys and items are.
+    locator: Option<Locator>,
 }
 
 /// A document of a YAML file that is not a descriptor.
@@ -285,7 +294,7 @@ fn read_file(snapshot: &dyn Snapshot, path: &str) -> FileResult {
             return result;
         }
     };
-    let documents = match parse_file(&bytes) {
+    let mut documents = match parse_file(&bytes) {
         Ok(d) => d,
         Err(e) => {
             let (line, column) = e.position();
@@ -302,6 +311,7 @@ fn read_file(snapshot: &dyn Snapshot, path: &str) -> FileResult {
             return result;
         }
     };
+    result.locator = Some(Locator::take(&mut documents));
     for doc in documents {
         let why = match &doc.value {
             // An empty document (a trailing `---`): Backstage skips it too.

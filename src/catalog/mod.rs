@@ -10,7 +10,6 @@ pub mod changes;
 pub mod config;
 pub mod discover;
 pub mod error;
-pub mod expansion;
 pub mod facets;
 pub mod fields;
 pub mod filter_check;
@@ -78,6 +77,10 @@ pub struct Catalog {
     pub origin: Origin,
     /// Read from the on-disk index, not from the files.
     pub indexed: bool,
+    /// Where the keys and items of each descriptor file read in this run are
+    /// (empty when loaded from the index), to locate problems without
+    /// parsing a file again.
+    pub positions: HashMap<String, locate::Locator>,
     by_key: HashMap<String, usize>,
     by_name: HashMap<String, Vec<usize>>,
 }
@@ -105,6 +108,7 @@ impl Catalog {
             .collect();
         catalog.problems = loaded.problems;
         catalog.files_read = loaded.files;
+        catalog.positions = loaded.positions;
         let by_key = catalog.by_key.clone();
         relations::compute_relations(&mut catalog.entities, |k| by_key.get(k).copied());
         catalog
@@ -131,6 +135,7 @@ impl Catalog {
             load_errors: Vec::new(),
             origin,
             indexed: false,
+            positions: HashMap::new(),
             by_key,
             by_name,
         }

@@ -1,18 +1,20 @@
 //! YAML text to descriptor documents: size limit, UTF-8 check, multi-document
 //! splitting with the line each document starts on, and conversion to JSON
-//! values. serde_yaml (libyaml) does the parsing; duplicate keys are rejected.
+//! values. [`crate::yaml`] does the parsing, in one pass that also records
+//! where every key and item is (so problems are located without parsing the
+//! file again); duplicate keys are rejected.
 //!
 //! Untrusted text runs under budgets, each refused with its position: nesting
 //! depth and the nodes written out are checked by a linear pre-scan
-//! ([`prescan`](super::prescan)) before libyaml runs; the nodes and text that
-//! aliases expand to are counted while converting, so a few kilobytes of
-//! `*a, *a, …` stop at [`MAX_NODES`] instead of growing to gigabytes.
+//! ([`prescan`](super::prescan)) before the parser runs; the nodes and text
+//! that aliases expand to are counted while the values are built, so a few
+//! kilobytes of `*a, *a, …` stop at [`MAX_NODES`], at the alias that passes
+//! it, instead of growing to gigabytes.
 
-use std::cell::Cell;
-
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 
 use super::prescan::{self, Limit, MAX_DEPTH};
+use crate::yaml::{self, ErrorKind, Limits, Tree};
 
 /// Files larger than this are refused: descriptors are small, and a huge file
 /// in the catalog is a mistake that would otherwise stall every command.
@@ -38,7 +40,18 @@ pub struct Document {
     pub line: usize,
     /// The content; `Null` for an empty document.
     pub value: Value,
+    /// Where the document's first key or item is (1-based line, column).
+    pub root: Option<(usize, usize)>,
+    /// Where its keys and items are, from the same parse as `value`.
+    pub tree: Tree,
 }
+
+/// The budgets of one file.
+const LIMITS: Limits = Limits {
+    max_nodes: MAX_NODES,
+    max_bytes: MAX_EXPANDED_BYTES,
+    max_depth: MAX_DEPTH,
+};
 
 /// Why a file could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,7 +102,7 @@ pub enum ParseError {
         /// The limit.
         limit: u64,
     },
-    /// libyaml or serde_yaml rejected the text.
+    /// The parser rejected the text.
     #[error("{message}")]
     Yaml {
         /// 1-based line (0 when unknown).
@@ -154,8 +167,8 @@ pub fn parse_file(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
 /// Parses every document of a YAML stream.
 pub fn parse_str(text: &str) -> Result<Vec<Document>, ParseError> {
     let text = strip_bom(text);
-    // Before libyaml: its scanner is quadratic in nesting, and it holds a
-    // document's events in memory before they are converted.
+    // Before the parser: its scanner (like libyaml's) is quadratic in
+    // flow nesting.
     prescan::scan(text, MAX_NODES).map_err(|r| match r.limit {
         Limit::Depth => ParseError::TooDeep {
             line: r.line,
@@ -169,95 +182,42 @@ pub fn parse_str(text: &str) -> Result<Vec<Document>, ParseError> {
         },
     })?;
     let starts = document_lines(text);
-    let mut docs = Vec::new();
-    let _budget = Budget::start();
-    for (index, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let Json(value) = serde::Deserialize::deserialize(de).map_err(|e| yaml_error(e, text))?;
-        docs.push(Document {
-            index,
-            line: starts.get(index).copied().unwrap_or(1),
-            value,
-        });
-    }
-    Ok(docs)
-}
-
-fn yaml_error(e: serde_yaml::Error, text: &str) -> ParseError {
-    let (mut line, mut column) = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((0, 0));
-    if let Some(over) = Budget::overrun() {
-        // serde_yaml reports where inside the aliased content the count ran
-        // out; the alias that expanded it is what the user must look at.
-        let (max_nodes, max_bytes) = match over {
-            Over::Nodes => (MAX_NODES, u64::MAX),
-            Over::Bytes => (u64::MAX, MAX_EXPANDED_BYTES),
-        };
-        let (line, column) =
-            super::expansion::overrun(text, max_nodes, max_bytes).unwrap_or((line, column));
-        return match over {
-            Over::Nodes => ParseError::TooManyNodes {
+    let docs = yaml::load(text, &LIMITS, true).map_err(|e| {
+        let (line, column) = (e.line, e.column);
+        match e.kind {
+            ErrorKind::Syntax(message) => ParseError::Yaml {
+                line,
+                column,
+                message,
+            },
+            ErrorKind::TooDeep => ParseError::TooDeep {
+                line,
+                column,
+                limit: MAX_DEPTH,
+            },
+            ErrorKind::TooManyNodes => ParseError::TooManyNodes {
                 line,
                 column,
                 limit: MAX_NODES,
             },
-            Over::Bytes => ParseError::TooMuchText {
+            ErrorKind::TooMuchText => ParseError::TooMuchText {
                 line,
                 column,
                 limit: MAX_EXPANDED_BYTES,
             },
-        };
-    }
-    let mut message = e.to_string();
-    // serde_yaml appends " at line X column Y"; we print the position ourselves.
-    if let Some(i) = message.find(" at line ") {
-        message.truncate(i);
-    }
-    if message.contains("repetition limit exceeded") {
-        message = "too many alias expansions (a YAML alias bomb?); refused".into();
-    } else if message.contains("recursion limit exceeded") {
-        // The pre-scan misses indentless sequences; same refusal either way.
-        return ParseError::TooDeep {
-            line,
-            column,
-            limit: MAX_DEPTH,
-        };
-    }
-    // serde_yaml points a duplicate key at the start of its mapping; point at
-    // the second occurrence instead, which is what the user must fix.
-    let duplicate = message
-        .find("duplicate entry with key \"")
-        .map(|i| &message[i + "duplicate entry with key \"".len()..])
-        .and_then(|k| k.strip_suffix('"'))
-        .map(str::to_string);
-    if let Some(key) = duplicate.as_deref() {
-        if let Some((l, c)) = second_key(text, line, column, key) {
-            (line, column) = (l, c);
         }
-    }
-    ParseError::Yaml {
-        line,
-        column,
-        message,
-    }
-}
-
-/// The second line at or after `line` where `key:` starts at `column`.
-fn second_key(text: &str, line: usize, column: usize, key: &str) -> Option<(usize, usize)> {
-    let indent = column.saturating_sub(1);
-    text.lines()
+    })?;
+    Ok(docs
+        .into_iter()
         .enumerate()
-        .skip(line.saturating_sub(1))
-        .filter(|(_, l)| {
-            l.len() > indent
-                && l[..indent].trim().is_empty()
-                && l[indent..]
-                    .strip_prefix(key)
-                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        .map(|(index, d)| Document {
+            index,
+            line: starts.get(index).copied().unwrap_or(1),
+            value: d.value,
+            root: d.root,
+            tree: d.tree,
         })
-        .nth(1)
-        .map(|(i, _)| (i + 1, column))
+        .collect())
 }
 
 /// 1-based line and column of a byte offset.
@@ -271,7 +231,7 @@ pub fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, offset - line_start + 1)
 }
 
-/// The first content line of each document, in the order libyaml yields them.
+/// The first content line of each document, in the order the parser yields them.
 /// A `---` marker starts a document; text before the first marker is a document
 /// only if it has content (comments alone are not).
 fn document_lines(text: &str) -> Vec<usize> {
@@ -322,162 +282,6 @@ fn document_lines(text: &str) -> Vec<usize> {
         starts.push(start);
     }
     starts
-}
-
-/// Which expansion budget a conversion ran out of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Over {
-    Nodes,
-    Bytes,
-}
-
-/// What the current file's conversion has spent.
-#[derive(Debug, Default, Clone, Copy)]
-struct Spent {
-    nodes: u64,
-    bytes: u64,
-    over: Option<Over>,
-}
-
-thread_local! {
-    /// Per thread: a file is converted on one thread from start to end, and
-    /// files are converted on many threads at once.
-    static SPENT: Cell<Spent> = Cell::new(Spent::default());
-}
-
-/// The expansion budgets of one file's conversion; starts from zero and
-/// resets when dropped, so the next file on this thread starts fresh.
-struct Budget;
-
-impl Budget {
-    fn start() -> Budget {
-        SPENT.set(Spent::default());
-        Budget
-    }
-
-    /// Counts `nodes` and `bytes`; `Err` once either budget is passed (and
-    /// from then on, so the conversion unwinds).
-    fn charge<E: serde::de::Error>(nodes: u64, bytes: u64) -> Result<(), E> {
-        let mut spent = SPENT.get();
-        spent.nodes += nodes;
-        spent.bytes += bytes;
-        if spent.over.is_none() {
-            if spent.nodes > MAX_NODES {
-                spent.over = Some(Over::Nodes);
-            } else if spent.bytes > MAX_EXPANDED_BYTES {
-                spent.over = Some(Over::Bytes);
-            }
-        }
-        SPENT.set(spent);
-        match spent.over {
-            None => Ok(()),
-            Some(_) => Err(E::custom("expansion budget exceeded")),
-        }
-    }
-
-    /// The budget the current conversion ran out of, if any.
-    fn overrun() -> Option<Over> {
-        SPENT.get().over
-    }
-}
-
-impl Drop for Budget {
-    fn drop(&mut self) {
-        SPENT.set(Spent::default());
-    }
-}
-
-/// A JSON value deserialized straight from YAML events, without serde_yaml's
-/// own `Value` in between (half the allocations on the load path). Like
-/// serde_yaml's `Mapping`, it rejects duplicate keys; non-string keys become
-/// strings, tags are dropped, and non-finite floats become null. Every node
-/// and string is charged to the file's [`Budget`].
-struct Json(Value);
-
-impl<'de> serde::Deserialize<'de> for Json {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Budget::charge::<D::Error>(1, 0)?;
-        d.deserialize_any(JsonVisitor).map(Json)
-    }
-}
-
-/// A mapping key: any scalar, as text.
-struct Key(String);
-
-impl<'de> serde::Deserialize<'de> for Key {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let Json(v) = <Json as serde::Deserialize>::deserialize(d)?;
-        Ok(Key(match v {
-            Value::String(s) => s,
-            Value::Null => "null".into(),
-            other => other.to_string(),
-        }))
-    }
-}
-
-struct JsonVisitor;
-
-impl<'de> serde::de::Visitor<'de> for JsonVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any YAML value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
-        Budget::charge::<E>(0, v.len() as u64)?;
-        Ok(Value::String(v.to_string()))
-    }
-    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Value, E> {
-        Budget::charge::<E>(0, v.len() as u64)?;
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        <Json as serde::Deserialize>::deserialize(d).map(|j| j.0)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(Json(v)) = seq.next_element()? {
-            items.push(v);
-        }
-        Ok(Value::Array(items))
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(Key(key)) = map.next_key()? {
-            if out.contains_key(&key) {
-                return Err(serde::de::Error::custom(format_args!(
-                    "duplicate entry with key \"{key}\""
-                )));
-            }
-            let Json(v) = map.next_value()?;
-            out.insert(key, v);
-        }
-        Ok(Value::Object(out))
-    }
-    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
-        // A tagged value (`!Tag value`): keep the value, drop the tag.
-        use serde::de::VariantAccess;
-        let (_tag, variant) = data.variant::<Key>()?;
-        variant.newtype_variant::<Json>().map(|j| j.0)
-    }
 }
 
 #[cfg(test)]
@@ -588,7 +392,7 @@ mod tests {
     }
 
     #[test]
-    fn nesting_is_refused_past_serde_yamls_own_limit_and_not_before() {
+    fn nesting_is_refused_past_the_depth_limit_and_not_before() {
         let ok = format!("{}{}\n", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert!(parse_str(&ok).is_ok());
         let deep = format!(
@@ -604,8 +408,8 @@ mod tests {
                 limit: MAX_DEPTH
             }
         );
-        // Indentless sequences escape the pre-scan; serde_yaml's limit gives
-        // the same refusal.
+        // Indentless sequences escape the pre-scan; the parser's own depth
+        // budget gives the same refusal.
         let mut indentless = String::new();
         for i in 0..70 {
             indentless.push_str(&format!("{}k:\n{}- ", " ".repeat(2 * i), " ".repeat(2 * i)));

@@ -375,7 +375,7 @@ mod tests {
     use super::*;
 
     fn section(yaml: &str) -> DoraSection {
-        serde_yaml::from_str(yaml).unwrap()
+        crate::yaml::from_str(yaml).unwrap()
     }
 
     #[test]

@@ -123,7 +123,7 @@ pub fn read(server: &Server, uri_text: &str) -> Result<ReadResourceResult, McpEr
             return Err(McpError::resource_not_found(why, None));
         }
     };
-    let yaml = serde_yaml::to_string(entity.doc())
+    let yaml = idp::yaml::to_string(entity.doc())
         .map_err(|e| McpError::internal_error(e.to_string(), None))?;
     let yaml = idp::secrets::redact(&yaml).into_owned();
     Ok(ReadResourceResult::new(vec![ResourceContents::text(

@@ -134,7 +134,7 @@ impl Ui {
 pub fn write_data<T: Serialize>(out: &mut dyn Write, data: Data, value: &T) -> io::Result<()> {
     match data {
         Data::Yaml => {
-            let text = serde_yaml::to_string(value).map_err(io::Error::other)?;
+            let text = idp::yaml::to_string(value).map_err(io::Error::other)?;
             out.write_all(text.as_bytes())
         }
         Data::Json => {

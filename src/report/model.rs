@@ -370,7 +370,7 @@ pub fn entity(ix: &Index, e: &Entity) -> Value {
         .get(&key)
         .map(|v| v.iter().map(|c| change_row(ix, c, false)).collect())
         .unwrap_or_default();
-    let yaml = serde_yaml::to_string(e.doc()).unwrap_or_default();
+    let yaml = crate::yaml::to_string(e.doc()).unwrap_or_default();
     let sections: Vec<Value> = inputs
         .sections
         .iter()

@@ -58,7 +58,7 @@ impl AnswersFile {
     pub fn read(project: &Path) -> Result<Self, ScaffoldError> {
         let path = Self::path(project);
         let text = std::fs::read_to_string(&path).map_err(|e| ScaffoldError::io(&path, e))?;
-        serde_yaml::from_str(&text).map_err(|e| ScaffoldError::ValuesFile {
+        crate::yaml::from_str(&text).map_err(|e| ScaffoldError::ValuesFile {
             path,
             message: e.to_string(),
         })
@@ -70,7 +70,7 @@ impl AnswersFile {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| ScaffoldError::io(dir, e))?;
         }
-        let yaml = serde_yaml::to_string(self).map_err(|e| ScaffoldError::InvalidValue {
+        let yaml = crate::yaml::to_string(self).map_err(|e| ScaffoldError::InvalidValue {
             name: "answers".into(),
             message: e.to_string(),
         })?;

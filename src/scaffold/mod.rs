@@ -208,7 +208,7 @@ impl ScaffoldOptions {
         // JSON first, to keep key order and number types exactly as written.
         let value: Value = match serde_json::from_str(&text) {
             Ok(v) => v,
-            Err(_) => serde_yaml::from_str(&text).map_err(|e| bad(e.to_string()))?,
+            Err(_) => crate::yaml::from_str(&text).map_err(|e| bad(e.to_string()))?,
         };
         let Value::Object(map) = value else {
             return Err(bad("expected a mapping of names to values".into()));

@@ -501,12 +501,11 @@ pub fn load_path(path: &Path, arg: &str) -> Result<LoadedTemplate, ScaffoldError
 /// The first `kind: Template` document of a YAML file, as JSON.
 pub fn read_template_entity(file: &Path) -> Result<Value, ScaffoldError> {
     let text = std::fs::read_to_string(file).map_err(|e| ScaffoldError::io(file, e))?;
-    for doc in serde_yaml::Deserializer::from_str(&text) {
-        let v: Value =
-            serde::Deserialize::deserialize(doc).map_err(|e| ScaffoldError::InvalidTemplate {
-                path: file.to_path_buf(),
-                message: e.to_string(),
-            })?;
+    let docs = crate::yaml::all(&text).map_err(|e| ScaffoldError::InvalidTemplate {
+        path: file.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    for v in docs {
         if v.get("kind")
             .and_then(Value::as_str)
             .is_some_and(|k| k.eq_ignore_ascii_case("template"))

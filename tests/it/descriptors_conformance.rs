@@ -113,7 +113,7 @@ fn openapi_placeholder_bundles_refs_to_other_files_into_one_yaml_document() {
         .as_str()
         .expect("the definition is a string, as Backstage stores it")
         .to_string();
-    let bundled: Value = serde_yaml::from_str(&text).expect("YAML");
+    let bundled: Value = idp::yaml::from_str(&text).expect("YAML");
     let first = &bundled["paths"]["/pets"]["get"]["responses"]["200"]["content"]
         ["application/json"]["schema"];
     // The first $ref to a file is replaced by its content…
@@ -149,7 +149,7 @@ fn openapi_placeholder_bundles_refs_to_other_files_into_one_yaml_document() {
         .as_str()
         .unwrap()
         .to_string();
-    let bundled: Value = serde_yaml::from_str(&text).unwrap();
+    let bundled: Value = idp::yaml::from_str(&text).unwrap();
     assert_eq!(
         bundled["properties"]["owner"]["properties"]["friend"]["$ref"],
         "#/properties/owner"
@@ -264,7 +264,7 @@ fn a_remote_openapi_url_is_a_warning_and_is_never_fetched() {
     ]);
     run.ok();
     let bundled: Value =
-        serde_yaml::from_str(run.json()["spec"]["definition"].as_str().unwrap()).unwrap();
+        idp::yaml::from_str(run.json()["spec"]["definition"].as_str().unwrap()).unwrap();
     assert_eq!(bundled["paths"]["/x"]["$ref"], url.as_str());
     assert!(
         matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),

@@ -121,7 +121,7 @@ fn schema_prints_yaml_too() {
     yaml.ok().quiet_stderr();
     assert_eq!(default.stdout, json.stdout, "JSON stays the default");
     assert!(yaml.stdout.starts_with("$schema: "), "{}", yaml.stdout);
-    let from_yaml: serde_json::Value = serde_yaml::from_str(&yaml.stdout).unwrap();
+    let from_yaml: serde_json::Value = idp::yaml::from_str(&yaml.stdout).unwrap();
     assert_eq!(from_yaml, json.json(), "the same document");
     // --write writes the .schema.json files; a YAML request is refused.
     let dir = env.dir("schemas");
@@ -140,7 +140,7 @@ fn supported_formats_still_print() {
     assert!(run.stdout.starts_with("ref,kind,"), "{}", run.stdout);
     let run = env.run(["--catalog", &cat, "list", "-k", "api", "-o", "yaml"]);
     run.ok();
-    let apis: serde_json::Value = serde_yaml::from_str(&run.stdout).unwrap();
+    let apis: serde_json::Value = idp::yaml::from_str(&run.stdout).unwrap();
     assert!(apis.as_array().is_some_and(|a| !a.is_empty()), "{apis}");
     env.run(["--catalog", &cat, "graph", "ledger", "-o", "mermaid"])
         .ok()

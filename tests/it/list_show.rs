@@ -203,7 +203,7 @@ fn yaml_parses_and_matches_json() {
     let env = TestEnv::new();
     let run = env.run(["--catalog", &acme(), "list", "-k", "api", "-o", "yaml"]);
     run.ok();
-    let v: Value = serde_yaml::from_str(&run.stdout).expect("valid YAML");
+    let v: Value = idp::yaml::from_str(&run.stdout).expect("valid YAML");
     let refs: Vec<&str> = v
         .as_array()
         .unwrap()

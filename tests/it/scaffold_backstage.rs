@@ -1033,7 +1033,7 @@ fn fetch_template_options_catalog_write_and_filters() {
     assert_eq!(read(out.join("cc/demo.txt")), "DEMO\n");
     // catalog:write: the entity as YAML, null members dropped.
     let written: serde_json::Value =
-        serde_yaml::from_str(&read(out.join("descriptors/demo.yaml"))).unwrap();
+        idp::yaml::from_str(&read(out.join("descriptors/demo.yaml"))).unwrap();
     assert_eq!(written["spec"]["owner"], "group:default/payments");
     assert!(written["spec"].get("system").is_none(), "{written}");
 }

@@ -608,7 +608,7 @@ fn result_has_answers_file_and_first_commit() {
     .stdout_has("first commit");
     let project = out.join("audit-log");
     let answers = std::fs::read_to_string(project.join(".idp/answers.yaml")).unwrap();
-    let doc: serde_yaml::Value = serde_yaml::from_str(&answers).unwrap();
+    let doc: serde_json::Value = idp::yaml::from_str(&answers).unwrap();
     assert_eq!(doc["template"].as_str(), Some("own-basic"));
     assert_eq!(doc["source"]["type"].as_str(), Some("dir"));
     assert_eq!(doc["answers"]["project_name"].as_str(), Some("Audit Log"));

@@ -178,8 +178,13 @@ pub fn validate_reusing(
             }
         }
     }
-    locate_all(&mut report.errors, read, reuse.as_deref_mut());
-    locate_all(&mut report.warnings, read, reuse);
+    locate_all(
+        &mut report.errors,
+        read,
+        &catalog.positions,
+        reuse.as_deref_mut(),
+    );
+    locate_all(&mut report.warnings, read, &catalog.positions, reuse);
     report
 }
 
@@ -255,13 +260,15 @@ fn pointer_to_field(pointer: &str) -> String {
 }
 
 /// Fills line, column and source line of each problem that has a field path.
-/// Each file is read once and parsed once for all of its problems' paths,
-/// so the cost is one pass per file with problems, however many it has.
-/// Positions `reuse` kept for an unchanged file are taken from it, and the
-/// ones found now are recorded in it.
+/// Positions come from the parse that loaded the file (`positions`), or
+/// from what `reuse` kept for an unchanged file; a file whose entities came
+/// from the index and whose positions were not kept is parsed once for all
+/// of its problems' paths (and the places found are recorded in `reuse`).
+/// Each file with problems is read once, for its lines.
 fn locate_all(
     problems: &mut [Problem],
     read: &dyn Fn(&str) -> Option<String>,
+    positions: &HashMap<String, Locator>,
     mut reuse: Option<&mut Reuse>,
 ) {
     let mut by_file: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -276,7 +283,6 @@ fn locate_all(
     }
     for (i, p) in problems.iter().enumerate() {
         if p.code != "file-too-large" && !placed[i] {
-            // not read once, not read now
             by_file.entry(p.file.as_str()).or_default().push(i);
         }
     }
@@ -291,11 +297,19 @@ fn locate_all(
         };
         // Lines and columns count from after a byte-order mark.
         let text = super::parse::strip_bom(&text);
-        let wanted = list.iter().filter_map(|&i| {
-            let p = &problems[i];
-            p.field.as_deref().map(|f| (p.document, f))
-        });
-        let locator = Locator::new(text, wanted);
+        let wants_position = list.iter().any(|&i| problems[i].field.is_some());
+        let parsed;
+        let locator = match positions.get(&file) {
+            Some(locator) => locator,
+            None if wants_position => {
+                parsed = Locator::new(text);
+                &parsed
+            }
+            None => {
+                parsed = Locator::default();
+                &parsed
+            }
+        };
         let lines: Vec<&str> = text.lines().collect();
         for i in list {
             let p = &mut problems[i];

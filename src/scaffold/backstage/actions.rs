@@ -616,7 +616,7 @@ fn catalog_write(
         _ => return Err(cx.fail("input entity is required and must be an object")),
     };
     let out = cx.target(env, &rel)?;
-    let yaml = serde_yaml::to_string(&entity).map_err(|e| cx.fail(e))?;
+    let yaml = crate::yaml::to_string(&entity).map_err(|e| cx.fail(e))?;
     write_file(&out, yaml.as_bytes(), None)?;
     record(env, &out);
     Ok(Map::new())
@@ -626,9 +626,7 @@ fn catalog_write(
 /// (Components first, `generated-` names last, as Backstage picks).
 fn descriptor_entity_ref(path: &Path) -> Option<String> {
     let text = fs::read_to_string(path).ok()?;
-    let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&text)
-        .filter_map(|d| serde::Deserialize::deserialize(d).ok())
-        .collect();
+    let docs: Vec<Value> = crate::yaml::all(&text).unwrap_or_default();
     let named = |d: &&Value| -> bool {
         d.pointer("/metadata/name")
             .and_then(Value::as_str)

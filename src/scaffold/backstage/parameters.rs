@@ -623,7 +623,7 @@ fn coerce_to(name: &str, schema: &Value, value: Value) -> Result<Value, Scaffold
         }
         "object" => {
             let v: Value = serde_json::from_str(&text)
-                .or_else(|_| serde_yaml::from_str(&text))
+                .or_else(|_| crate::yaml::from_str(&text))
                 .map_err(|e| invalid(format!("expected a JSON object (type object): {e}")))?;
             if v.is_object() {
                 Ok(v)
