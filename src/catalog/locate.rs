@@ -203,7 +203,8 @@ mod tests {
         assert_eq!(all.key(0, "list.01"), Some((11, 3)));
         assert_eq!(all.key(1, "1.1"), Some((16, 5)));
         assert_eq!(all.key(1, ""), Some((14, 3)));
-        assert_eq!(all.key(2, ""), None);
+        // An empty document is where its (empty) content is.
+        assert_eq!(all.key(2, ""), Some((18, 1)));
     }
 
     #[test]
