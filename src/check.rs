@@ -40,11 +40,22 @@ pub fn catalog_reusing(
     reuse: Option<&mut validate::Reuse>,
 ) -> Report {
     let scorecards = |entity: &Entity| {
-        if crate::score::is_scorecard(entity) {
+        let mut out = if crate::score::is_scorecard(entity) {
             crate::score::validate::findings(entity, catalog, scope.today)
         } else {
             Vec::new()
+        };
+        if let Err(e) = crate::cost::config::entity_selectors(entity) {
+            out.push(validate::Finding::error(
+                "invalid-cost-selector",
+                format!("{e} (the annotation claims no cost)"),
+                &format!(
+                    "metadata.annotations.[{}]",
+                    crate::cost::config::SELECTOR_ANNOTATION
+                ),
+            ));
         }
+        out
     };
     validate::validate_reusing(catalog, scope, read, &scorecards, reuse)
 }
@@ -122,6 +133,154 @@ fn dora_problems(catalog: &Catalog, shown: &str, text: &str) -> Result<Vec<Probl
                 })
                 .collect(),
         }),
+    }
+}
+
+/// Problems of the `cost:` section of `idp.yaml` (shown as `shown`) and of
+/// the billing files it names: the section's own problems; a source
+/// without the FOCUS columns idp needs, or with a value that does not
+/// parse (at the file's row and column); and, as a warning, `allocate` tag
+/// values that name no catalog entity (the most frequent first). The files
+/// are read through the aggregate cache (`cache_dir`), so a rerun over
+/// unchanged files reads none of them. Nothing when there is no `cost:`.
+pub fn cost(
+    catalog: &Catalog,
+    shown: &str,
+    root: Option<&Path>,
+    cache_dir: Option<&Path>,
+) -> Vec<Problem> {
+    if !crate::cost::configured(catalog) {
+        return Vec::new();
+    }
+    let text = catalog.config.text.as_deref().unwrap_or_default();
+    let at = |path: &str| {
+        locate(text, 0, path)
+            .or_else(|| locate(text, 0, "cost"))
+            .unwrap_or((1, 1))
+    };
+    let problem = |severity, code, message: String, path: &str| {
+        let (line, column) = at(path);
+        Problem::new(severity, code, message, shown, line, column)
+    };
+    let config = match crate::cost::config_of(catalog) {
+        Ok(c) => c,
+        Err(e) => {
+            let message = e.to_string();
+            let message = message
+                .strip_prefix(&format!("{CATALOG_CONFIG_FILE}: "))
+                .unwrap_or(&message)
+                .to_string();
+            return vec![problem(Severity::Error, "cost-config", message, "cost")];
+        }
+    };
+    let problems = config.problems();
+    if !problems.is_empty() {
+        return problems
+            .into_iter()
+            .map(|m| {
+                // `cost.sources[1] …` → the key `cost.sources.1`.
+                let path = m
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("cost")
+                    .replace('[', ".")
+                    .replace(']', "");
+                problem(Severity::Error, "cost-config", m, &path)
+            })
+            .collect();
+    }
+    let loaded = crate::cost::load(
+        catalog,
+        &crate::cost::LoadOptions {
+            root,
+            operator_sources: &[],
+            cache_dir,
+            repo: None,
+            cached_only: false,
+        },
+    );
+    let relative = |path: &str| -> String {
+        let canonical = root.and_then(|r| r.canonicalize().ok());
+        root.into_iter()
+            .chain(canonical.as_deref())
+            .find_map(|r| Path::new(path).strip_prefix(r).ok())
+            .map(|p| p.to_string_lossy().to_string())
+            .unwrap_or_else(|| path.to_string())
+    };
+    match loaded {
+        Ok(None) => vec![problem(
+            Severity::Warning,
+            "cost-no-sources",
+            "cost.sources matches no billing file".into(),
+            "cost.sources",
+        )],
+        Ok(Some(l)) => {
+            let unmatched = &l.aggregate.unmatched;
+            if unmatched.is_empty() {
+                return Vec::new();
+            }
+            let top: Vec<String> = unmatched
+                .iter()
+                .take(10)
+                .map(|u| {
+                    format!(
+                        "{}={} ({} row{})",
+                        u.tag,
+                        u.value,
+                        u.rows,
+                        if u.rows == 1 { "" } else { "s" }
+                    )
+                })
+                .collect();
+            vec![problem(
+                Severity::Warning,
+                "cost-unmatched-allocation",
+                format!(
+                    "cost.allocate: tag values that name no catalog entity (most rows first): {}{}",
+                    top.join(", "),
+                    if unmatched.len() > top.len() {
+                        ", …"
+                    } else {
+                        ""
+                    }
+                ),
+                "cost.allocate",
+            )]
+        }
+        Err(e) => {
+            use crate::cost::CostError;
+            let message = e.to_string();
+            let in_file = |path: &str, line: u64, column: usize| {
+                let file = relative(path);
+                let message = message
+                    .strip_prefix(&format!("{path}:"))
+                    .map(|m| {
+                        // Drop the `row:column:` the position now carries.
+                        let m = m.trim_start_matches(|c: char| c.is_ascii_digit() || c == ':');
+                        m.trim_start().to_string()
+                    })
+                    .unwrap_or_else(|| message.clone());
+                Problem::new(
+                    Severity::Error,
+                    "cost-source",
+                    message,
+                    &file,
+                    line as usize,
+                    column,
+                )
+            };
+            vec![match &e {
+                CostError::MissingColumns { path, .. }
+                | CostError::Io { path, .. }
+                | CostError::Parquet { path, .. }
+                | CostError::Unsupported { path } => in_file(path, 1, 1),
+                CostError::BadValue {
+                    path, row, column, ..
+                } => in_file(path, *row, *column),
+                CostError::Csv { path, row, .. } => in_file(path, *row, 1),
+                _ => problem(Severity::Error, "cost-source", message, "cost.sources"),
+            }]
+        }
     }
 }
 

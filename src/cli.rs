@@ -8,8 +8,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::output::format::{
-    DiffFormat, DoraFormat, GraphFormat, ListFormat, SchemaFormat, ScoreFormat, TestFormat,
-    ViewFormat,
+    CostFormat, DiffFormat, DoraFormat, GraphFormat, ListFormat, SchemaFormat, ScoreFormat,
+    TestFormat, ViewFormat,
 };
 
 /// idp — your internal developer portal, in the terminal.
@@ -380,6 +380,27 @@ found, 4 catalog or template unreadable."
   idp dora checkout --environment prod -o json | jq '.entities[0].lead_time'
   idp dora --offline -o csv > dora.csv")]
     Dora(DoraArgs),
+    /// Cost per entity, team, service or tag from FOCUS billing exports.
+    ///
+    /// Reads the FOCUS exports `cost.sources` in idp.yaml names (.csv,
+    /// .csv.gz, .parquet; relative to the catalog root and confined to it),
+    /// allocates each row to one entity (`cost.allocate` tag rules first,
+    /// then `idp.dev/cost-selector` annotations; see DESIGN "Cost
+    /// semantics"), and sums per BillingCurrency — never across currencies.
+    /// A Group's cost is its own rows, its sub-groups' and everything they
+    /// own, each row once. Periods more than k standard deviations above
+    /// the trailing mean are marked `!`. The aggregate is cached, so a
+    /// second run over unchanged files does not read them. Without billing
+    /// files, answers from the monthly aggregate `idp cost --publish` put
+    /// on refs/idp/cost (`idp sync` fetches it).
+    #[command(after_help = "Examples:
+  idp cost                              # the whole bill per month, with the unallocated share
+  idp cost group:payments --by service  # a team's last month per service
+  idp cost checkout --by day --from 2026-10-01 --to 2026-10-31
+  idp cost --by entity -o csv > cost.csv
+  idp cost --unallocated --by tag       # what to tag next
+  idp cost --source '/data/focus/*.parquet' --publish   # scheduled job")]
+    Cost(CostArgs),
 
     /// Fetch a remote catalog now (and rebuild the index).
     #[command(after_help = "Examples:
@@ -529,6 +550,68 @@ pub struct DoctorArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
     pub output: ViewFormat,
+}
+
+/// How `idp cost` groups rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostBy {
+    /// Calendar day (UTC).
+    Day,
+    /// ISO week.
+    Week,
+    /// Calendar month.
+    Month,
+    /// ServiceName.
+    Service,
+    /// The entity each row is allocated to.
+    Entity,
+    /// Tag key=value (a row counts once per tag).
+    Tag,
+}
+
+/// `cost`.
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// An entity (its own rows) or a Group (its rows, its sub-groups' and
+    /// everything they own); default the whole bill.
+    pub target: Option<String>,
+    /// Group by.
+    #[arg(long, value_enum, default_value = "month")]
+    pub by: CostBy,
+    /// First day (YYYY-MM-DD or YYYY-MM).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Last day, inclusive (YYYY-MM-DD, or YYYY-MM for the whole month).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Only rows no rule or selector allocates.
+    #[arg(long, conflicts_with = "target")]
+    pub unallocated: bool,
+    /// Read these FOCUS files instead of cost.sources (any path: the
+    /// operator's choice, unlike idp.yaml's). Repeatable; globs allowed.
+    #[arg(long, value_name = "GLOB")]
+    pub source: Vec<String>,
+    /// Standard deviations above the trailing mean that make an anomaly
+    /// (default cost.anomaly.k, else 3).
+    #[arg(long, value_name = "K")]
+    pub anomaly_k: Option<f64>,
+    /// Commit the monthly aggregate on refs/idp/cost and push it.
+    #[arg(long)]
+    pub publish: bool,
+    /// With --publish: commit the ref locally but do not push.
+    #[arg(long, requires = "publish")]
+    pub no_push: bool,
+    /// With --publish: the remote to push to.
+    #[arg(
+        long,
+        default_value = "origin",
+        value_name = "REMOTE",
+        requires = "publish"
+    )]
+    pub remote: String,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub output: CostFormat,
 }
 
 /// `who-owns`.

@@ -25,6 +25,7 @@ use crate::catalog::{CatalogError, LookupError};
 use crate::commands::UsageError;
 use crate::exit::Exit;
 use idp::confine::ConfineError;
+use idp::cost::CostError;
 use idp::dora::DoraError;
 use idp::init::InitError;
 use idp::integrations::config::ConfigError;
@@ -362,6 +363,30 @@ fn publish(e: &PublishError) -> (Kind, Vec<String>) {
     }
 }
 
+fn cost(e: &CostError) -> (Kind, Vec<String>) {
+    match e {
+        CostError::Io { .. } => one(Kind::Environment),
+        CostError::MissingColumns { .. } => with(
+            Kind::User,
+            &["export FOCUS 1.0 or later; idp needs the metric column, BillingCurrency, ChargePeriodStart and ServiceName"],
+        ),
+        CostError::BadValue { .. } | CostError::Csv { .. } | CostError::Parquet { .. } => with(
+            Kind::User,
+            &["fix or re-export the billing file; idp never skips a charge it cannot read"],
+        ),
+        CostError::Unsupported { .. } => one(Kind::User),
+        CostError::Config(_) => one(Kind::Config),
+        CostError::Confine(e) => confine(e),
+        CostError::NoData(_) => with(
+            Kind::Config,
+            &[
+                "set cost.sources in idp.yaml, pass --source, or run `idp sync` to fetch the aggregate a scheduled `idp cost --publish` pushed",
+            ],
+        ),
+        CostError::Publish { .. } => one(Kind::Catalog),
+    }
+}
+
 fn version(e: &VersionError) -> (Kind, Vec<String>) {
     match e {
         VersionError::NotARepo { .. }
@@ -480,6 +505,7 @@ typed! {
     ConfineError => confine,
     FetchError => fetch,
     PublishError => publish,
+    CostError => cost,
     VersionError => version,
     MergeError => merge,
     UpdateError => update,

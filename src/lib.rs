@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod check;
 pub mod complete;
 pub mod confine;
+pub mod cost;
 pub mod dora;
 pub mod git_remote;
 pub mod init;

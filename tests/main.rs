@@ -18,6 +18,8 @@ mod completions;
 mod confinement;
 #[path = "it/contracts.rs"]
 mod contracts;
+#[path = "it/cost.rs"]
+mod cost;
 #[path = "it/descriptors_conformance.rs"]
 mod descriptors_conformance;
 #[path = "it/dora.rs"]

@@ -3,6 +3,7 @@
 //! the catalog the way they say.
 
 pub mod completions;
+mod cost;
 pub mod diff;
 mod doctor;
 mod dora;
@@ -273,6 +274,7 @@ pub fn human_output(command: &Command) -> bool {
         Command::Enrich(a) => a.output.is_human(),
         Command::Doctor(a) => a.output.is_human(),
         Command::Dora(a) => a.output.is_human(),
+        Command::Cost(a) => a.output.is_human(),
         Command::Scaffold(a) => match &a.action {
             None => a.create.output.is_human(),
             Some(ScaffoldAction::List(a)) => a.output.is_human(),
@@ -312,5 +314,6 @@ pub fn run(cli: Cli, ui: &Ui, settings: Settings) -> Result<Exit> {
         Command::Report(args) => report::run(&ctx, args),
         Command::Mcp(args) => mcp::run(&ctx, args),
         Command::Dora(args) => dora::run(&ctx, args),
+        Command::Cost(args) => cost::run(&ctx, args),
     }
 }

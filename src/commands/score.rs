@@ -312,6 +312,43 @@ pub fn run_on(
     run.results
 }
 
+/// `facts` plus `live.cost` for the entities a run scores, from the cost
+/// data commands use in passing (the cache or the published aggregate,
+/// never a billing file read; see `cost::in_passing`).
+pub fn with_cost<F: Facts>(
+    ctx: &Context,
+    set: &Scorecards,
+    opened: &'static Opened,
+    wanted: Option<&HashSet<String>>,
+    facts: F,
+) -> idp::score::facts::WithCost<F> {
+    let catalog = &opened.catalog;
+    let mut cost = std::collections::BTreeMap::new();
+    let missing = match super::cost::in_passing(ctx, catalog) {
+        None => "no cost data (no cached aggregate of cost.sources, no refs/idp/cost; run `idp cost` or `idp sync`)".to_string(),
+        Some(loaded) => {
+            let today = idp::cost::day_of(ctx.settings.today());
+            for e in catalog
+                .entities
+                .iter()
+                .filter(|e| wanted.is_none_or(|w| w.contains(&e.entity_ref().key())))
+                .filter(|e| set.applies_to_kind(&e.kind))
+            {
+                let s = idp::cost::entity_last_month(&loaded, catalog, e, today);
+                if let Some(v) = idp::cost::facts(&s) {
+                    cost.insert(e.entity_ref().key(), v);
+                }
+            }
+            "no cost for this entity last month".to_string()
+        }
+    };
+    idp::score::facts::WithCost {
+        inner: facts,
+        cost,
+        missing,
+    }
+}
+
 /// Live facts for the entities a run scores, fetched only when a scorecard
 /// reads `live`; otherwise (or with live data off) none, and rules that
 /// need them are `unknown` with the reason.
@@ -342,15 +379,19 @@ pub fn live_facts(
     }
     // Set up first: without integrations, no entity's descriptor is read
     // (a warm run answered from the score cache parses none).
-    let engine = match super::live::setup(ctx, opened, &[]) {
-        Ok(Setup::Ready(engine)) => engine,
-        Ok(Setup::Off(_)) => return Box::new(NoIntegrations),
+    let base: Box<dyn Facts> = match super::live::setup(ctx, opened, &[]) {
+        Ok(Setup::Ready(engine)) => Box::new(engine.fetch(&views())),
+        Ok(Setup::Off(_)) => Box::new(NoIntegrations),
         Err(e) => {
             ctx.ui.warn(&format!("live data unavailable: {e}"));
-            return Box::new(NoIntegrations);
+            Box::new(NoIntegrations)
         }
     };
-    Box::new(engine.fetch(&views()))
+    if set.uses_cost() {
+        Box::new(with_cost(ctx, set, opened, wanted, base))
+    } else {
+        base
+    }
 }
 
 /// The catalog snapshot of this run, as the file functions read it.
@@ -405,6 +446,10 @@ pub fn results_for(
     };
     let cache = CacheUse::Read;
     let results = match live {
+        Some(snapshot) if set.uses_cost() => {
+            let facts = with_cost(ctx, &set, opened, keys, snapshot);
+            run_on(ctx, &set, opened, keys, &facts, &opts, cache)
+        }
         Some(snapshot) => run_on(ctx, &set, opened, keys, snapshot, &opts, cache),
         None => {
             let facts = live_facts(ctx, &set, opened, keys);

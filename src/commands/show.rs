@@ -28,6 +28,8 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<Exit> {
                 entity.source.line
             );
             show(&mut out, ctx.ui, catalog, entity, &source)?;
+            let cost = super::cost::last_month_of(ctx, catalog, entity);
+            crate::output::cost::passing_section(&mut out, ctx.ui, &cost)?;
             // One fetch feeds both the scorecards and the Live section.
             let (live, off) = super::live::fetch(ctx, opened, &[EntityView::of(entity)]);
             let key = std::collections::HashSet::from([entity.entity_ref().key()]);
@@ -55,6 +57,13 @@ pub fn json(ctx: &Context, opened: &Opened, entity: &Entity) -> serde_json::Valu
     let mut json = entity_json(entity);
     if let Some(map) = json.as_object_mut() {
         map.insert("live".into(), outcomes);
+        let cost = super::cost::last_month_of(ctx, &opened.catalog, entity);
+        if !cost.is_empty() {
+            map.insert(
+                "cost".into(),
+                serde_json::to_value(&cost).expect("cost serializes"),
+            );
+        }
     }
     json
 }

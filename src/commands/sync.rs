@@ -37,6 +37,7 @@ pub fn run(ctx: &Context) -> Result<Exit> {
     };
     writeln!(out, "{what} ({at}, {} entities)", catalog.entities.len())?;
     writeln!(out, "{}", fetch_live_snapshot(ctx, &location, catalog))?;
+    writeln!(out, "{}", fetch_cost_aggregate(ctx, &location, catalog))?;
     Ok(Exit::Ok)
 }
 
@@ -74,6 +75,50 @@ fn fetch_live_snapshot(ctx: &Context, location: &CatalogLocation, catalog: &Cata
             ctx.ui
                 .warn(&format!("could not fetch the live snapshot: {e}"));
             "live snapshot: not fetched".into()
+        }
+    }
+}
+
+/// Fetches the monthly cost aggregate `idp cost --publish` pushed, if the
+/// catalog repository has a remote with one. Never fails the sync.
+fn fetch_cost_aggregate(ctx: &Context, location: &CatalogLocation, catalog: &Catalog) -> String {
+    use idp::cost::publish;
+    let handle = match ctx.repository(location, "the published cost aggregate") {
+        Ok(h) => h,
+        Err(_) => return "cost aggregate: not a git repository, nothing to fetch".into(),
+    };
+    if handle.repo.find_remote("origin").is_err() {
+        return format!(
+            "cost aggregate: no origin remote to fetch {} from",
+            publish::COST_REF
+        );
+    }
+    let creds = Sections::of(catalog)
+        .map(|s| github_git_credentials(&s, &|k| ctx.settings.env.get(k).map(str::to_string)))
+        .unwrap_or_default();
+    match publish::fetch(&handle.repo, "origin", &creds) {
+        Ok(true) => match publish::read(&handle.repo) {
+            Ok(Some(agg)) => format!(
+                "fetched {} (monthly cost of {} entities, {} months)",
+                publish::COST_REF,
+                agg.entities.len(),
+                agg.cells
+                    .iter()
+                    .map(|c| c.day)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len()
+            ),
+            Ok(None) => format!("no {} on origin", publish::COST_REF),
+            Err(e) => format!("fetched {}, but it is unreadable: {e}", publish::COST_REF),
+        },
+        Ok(false) => format!(
+            "no published cost aggregate ({}) on origin",
+            publish::COST_REF
+        ),
+        Err(e) => {
+            ctx.ui
+                .warn(&format!("could not fetch the cost aggregate: {e}"));
+            "cost aggregate: not fetched".into()
         }
     }
 }

@@ -168,6 +168,25 @@ fn whole_catalog(ctx: &Context, location: &CatalogLocation) -> Result<(Report, S
         &shown,
         &ctx.settings.env.lookup(),
     )?);
+    let root = match location {
+        CatalogLocation::Dir(d) => Some(d.as_path()),
+        CatalogLocation::Remote(_) => None,
+    };
+    for p in idp::check::cost(
+        &opened.catalog,
+        &shown,
+        root,
+        Some(&ctx.settings.dirs.cache),
+    ) {
+        let mut p = p;
+        if p.file != shown {
+            p.file = display_path(&opened.catalog.origin.location, &p.file);
+        }
+        match p.severity {
+            idp::catalog::Severity::Error => report.errors.push(p),
+            idp::catalog::Severity::Warning => report.warnings.push(p),
+        }
+    }
     Ok((report, summary(&opened.catalog)))
 }
 

@@ -25,10 +25,31 @@ use super::{live, Context, Open};
 pub fn run(ctx: &Context, args: WhoOwnsArgs) -> Result<Exit> {
     let opened = ctx.open_catalog(Open::INDEXED)?;
     let report = report(ctx, opened, &args.target)?;
+    let catalog = &opened.catalog;
+    let cost = report
+        .entity
+        .as_deref()
+        .and_then(|r| EntityRef::parse(r, None, DEFAULT_NAMESPACE).ok())
+        .and_then(|r| catalog.get(&r))
+        .map(|e| super::cost::last_month_of(ctx, catalog, e))
+        .unwrap_or_default();
     let mut out = ctx.ui.stdout();
     match args.output.data() {
-        None => owners::render(&mut out, ctx.ui, &report)?,
-        Some(data) => write_data(&mut out, data, &report)?,
+        None => {
+            owners::render(&mut out, ctx.ui, &report)?;
+            crate::output::cost::passing_section(&mut out, ctx.ui, &cost)?;
+        }
+        Some(data) if cost.is_empty() => write_data(&mut out, data, &report)?,
+        Some(data) => {
+            let mut json = serde_json::to_value(&report).expect("reports serialize");
+            if let Some(map) = json.as_object_mut() {
+                map.insert(
+                    "cost".into(),
+                    serde_json::to_value(&cost).expect("cost serializes"),
+                );
+            }
+            write_data(&mut out, data, &json)?
+        }
     }
     out.flush()?;
     Ok(Exit::Ok)

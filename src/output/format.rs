@@ -131,6 +131,24 @@ impl OutputFormat for DoraFormat {
     }
 }
 
+/// `cost`: a table, its data, or one CSV row per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum CostFormat {
+    /// A table per currency, anomalies marked.
+    #[default]
+    Table,
+    /// JSON (stable contract; amounts are exact decimal strings).
+    Json,
+    /// CSV with a header row (key,currency,amount,previous,change_pct,anomaly).
+    Csv,
+}
+
+impl OutputFormat for CostFormat {
+    fn is_human(self) -> bool {
+        self == CostFormat::Table
+    }
+}
+
 /// `schema`: the JSON Schema as JSON, or the same document as YAML.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum SchemaFormat {

@@ -9,6 +9,7 @@
 //! data from starting GitHub Actions workflow commands.
 
 pub mod changes;
+pub mod cost;
 pub mod dora;
 pub mod entities;
 pub mod format;

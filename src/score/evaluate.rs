@@ -178,6 +178,11 @@ impl Scorecards {
             .any(|c| c.kinds.is_empty() || c.kinds.iter().any(|k| k.eq_ignore_ascii_case(kind)))
     }
 
+    /// Whether any expression reads the cost facts (`live.cost`).
+    pub fn uses_cost(&self) -> bool {
+        self.expressions().any(|e| e.text.contains("cost"))
+    }
+
     /// Whether any expression reads live facts (so the run fetches them).
     pub fn uses_live(&self) -> bool {
         self.expressions().any(|e| e.text.contains("live"))

@@ -87,3 +87,42 @@ impl Facts for FactMap {
             .unwrap_or_default()
     }
 }
+
+impl<T: Facts + ?Sized> Facts for &T {
+    fn facts(&self, entity: &Entity) -> LiveFacts {
+        (**self).facts(entity)
+    }
+}
+
+impl<T: Facts + ?Sized> Facts for Box<T> {
+    fn facts(&self, entity: &Entity) -> LiveFacts {
+        (**self).facts(entity)
+    }
+}
+
+/// Another provider's facts plus `live.cost` (the cost facts of each
+/// entity, computed beforehand); an entity without cost data has `cost`
+/// unavailable with `missing` as the reason, so rules on it are `unknown`.
+pub struct WithCost<F> {
+    /// The other facts.
+    pub inner: F,
+    /// Entity key → its `live.cost` object.
+    pub cost: BTreeMap<String, Value>,
+    /// Why an entity has none.
+    pub missing: String,
+}
+
+impl<F: Facts> Facts for WithCost<F> {
+    fn facts(&self, entity: &Entity) -> LiveFacts {
+        let mut f = self.inner.facts(entity);
+        match self.cost.get(&entity.entity_ref().key()) {
+            Some(v) => {
+                f.facts.insert("cost".into(), v.clone());
+            }
+            None => {
+                f.unavailable.insert("cost".into(), self.missing.clone());
+            }
+        }
+        f
+    }
+}

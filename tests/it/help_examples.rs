@@ -41,6 +41,10 @@ const SKIPPED: &[(&str, &str)] = &[
         "needs cookiecutter installed where the sandbox's HOME sees it (tests/it/engine.rs runs --engine cookiecutter)",
     ),
     (
+        "idp cost --source '/data/focus/*.parquet' --publish",
+        "reads billing files outside the sandbox and pushes to origin (tests/it/cost.rs publishes)",
+    ),
+    (
         "idp enrich",
         "needs the network: enriching calls the integrations' APIs",
     ),
