@@ -5,6 +5,7 @@
 //! output and exit codes.
 #![warn(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
+pub mod cache_prune;
 pub mod catalog;
 pub mod check;
 pub mod complete;

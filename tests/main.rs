@@ -12,6 +12,8 @@ mod bad_input;
 mod budgets;
 #[path = "it/budgets_eval.rs"]
 mod budgets_eval;
+#[path = "it/cache_prune.rs"]
+mod cache_prune;
 #[path = "it/completions.rs"]
 mod completions;
 #[path = "it/confinement.rs"]

@@ -293,7 +293,7 @@ pub fn human_output(command: &Command) -> bool {
 /// Runs the parsed command with the settings `main` resolved.
 pub fn run(cli: Cli, ui: &Ui, settings: Settings) -> Result<Exit> {
     let ctx = Context { ui, settings };
-    match cli.command {
+    let outcome = match cli.command {
         Command::WhoOwns(args) => who_owns::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
@@ -315,5 +315,20 @@ pub fn run(cli: Cli, ui: &Ui, settings: Settings) -> Result<Exit> {
         Command::Mcp(args) => mcp::run(&ctx, args),
         Command::Dora(args) => dora::run(&ctx, args),
         Command::Cost(args) => cost::run(&ctx, args),
+    };
+    prune_cache(&ctx);
+    outcome
+}
+
+/// Keeps the cache within its budgets after every command (see
+/// `idp::cache_prune`); a failure to prune never changes the outcome.
+fn prune_cache(ctx: &Context) {
+    let pruned = idp::cache_prune::prune(&ctx.settings.dirs.cache, std::time::SystemTime::now());
+    if pruned.files > 0 {
+        ctx.ui.note(&format!(
+            "cache: removed {} least recently used file(s), {:.1} MB",
+            pruned.files,
+            pruned.bytes as f64 / 1e6
+        ));
     }
 }
