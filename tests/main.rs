@@ -26,6 +26,8 @@ mod cost;
 mod descriptors_conformance;
 #[path = "it/dora.rs"]
 mod dora;
+#[path = "it/dora_report.rs"]
+mod dora_report;
 #[path = "it/engine.rs"]
 mod engine;
 #[path = "it/errors.rs"]

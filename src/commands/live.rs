@@ -103,6 +103,30 @@ pub fn add_dora(engine: &mut Engine, config: &LiveConfig, wanted: &DoraWanted) -
 /// snapshot is a layer only when it can hold what is asked: it is taken
 /// for `dora.environment` over `dora.window` (and the one before).
 pub fn dora_engine(ctx: &Context, opened: &Opened, wanted: &DoraWanted) -> Result<Setup> {
+    dora_engine_with(ctx, opened, wanted, ctx.settings.offline)
+}
+
+/// DORA's inputs for `entities` from the cache and the published snapshot
+/// only, never the network (`idp report`); why there are none otherwise.
+pub fn dora_cached(
+    ctx: &Context,
+    opened: &Opened,
+    wanted: &DoraWanted,
+    entities: &[EntityView],
+) -> std::result::Result<LiveSnapshot, String> {
+    match dora_engine_with(ctx, opened, wanted, true) {
+        Ok(Setup::Ready(engine)) => Ok(engine.fetch(entities)),
+        Ok(Setup::Off(why)) => Err(why),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn dora_engine_with(
+    ctx: &Context,
+    opened: &Opened,
+    wanted: &DoraWanted,
+    offline: bool,
+) -> Result<Setup> {
     if ctx.settings.no_live {
         return Ok(Setup::Off("live data turned off (--no-live)".into()));
     }
@@ -118,8 +142,8 @@ pub fn dora_engine(ctx: &Context, opened: &Opened, wanted: &DoraWanted) -> Resul
         ));
     }
     let options = LiveOptions {
-        offline: ctx.settings.offline,
-        refresh: ctx.settings.refresh,
+        offline,
+        refresh: ctx.settings.refresh && !offline,
         only: vec![idp::dora::inputs::NAME.to_string()],
         progress: (ctx.settings.progress && ctx.ui.human)
             .then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),

@@ -20,8 +20,9 @@ use crate::exit::Exit;
 use crate::integrations::config::Kind;
 use crate::integrations::pagerduty::oncall_from_facts;
 use crate::integrations::{EntityView, Status};
+use idp::report::dora::DoraSection;
 use idp::report::site::{write_single, Site};
-use idp::report::{render, Inputs, Mode, OnCallInfo, OnCallPerson, Score, TrendPoint};
+use idp::report::{render, Inputs, Mode, OnCallInfo, OnCallPerson, Score, Section, TrendPoint};
 use idp::score::facts::Facts;
 use idp::score::{self, NoIntegrations, RunOptions, Scorecards, UnknownPolicy};
 
@@ -113,6 +114,8 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
         started.elapsed().as_secs_f64()
     ));
     let oncall = oncall(ctx, opened, cached.as_ref(), now);
+    let dora = dora_section(ctx, opened, now);
+    let sections: Vec<&dyn Section> = dora.iter().map(|d| d as &dyn Section).collect();
 
     let inputs = Inputs {
         catalog: &opened.catalog,
@@ -123,7 +126,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
         oncall: &oncall,
         now,
         revision: revision_label(&revision),
-        sections: &[],
+        sections: &sections,
     };
     let bar = progress_bar(ctx, &inputs);
     let tick = |n: u64| {
@@ -444,4 +447,104 @@ fn weekly_trend(
     }
     points.reverse();
     Ok(points)
+}
+
+/// The DORA block: the keys of every entity linked to a repository and of
+/// their teams, over `dora.window`, from cached or published inputs only
+/// (the report never asks an API). `None` when DORA is off, not set up, or
+/// nothing is cached yet (said in a note).
+fn dora_section(ctx: &Context, opened: &Opened, now: DateTime<FixedOffset>) -> Option<DoraSection> {
+    let catalog = &opened.catalog;
+    let (subjects, teams) = idp::dora::subjects(catalog, None);
+    if subjects.is_empty() {
+        return None;
+    }
+    let config = match live::dora_config(opened) {
+        Ok(c) if c.enabled => c,
+        Ok(_) => return None,
+        Err(e) => {
+            ctx.ui.warn(&format!("no DORA keys in the report: {e}"));
+            return None;
+        }
+    };
+    let now = now.with_timezone(&chrono::Utc);
+    let wanted = live::DoraWanted {
+        config: &config,
+        environment: &config.environment,
+        window: config.window,
+        now,
+    };
+    let by_key: std::collections::HashMap<String, &crate::catalog::Entity> = catalog
+        .entities
+        .iter()
+        .map(|e| (e.entity_ref().key(), e))
+        .collect();
+    let views: Vec<EntityView> = subjects
+        .iter()
+        .filter_map(|s| by_key.get(&s.key))
+        .map(|e| EntityView::of(e))
+        .collect();
+    let snapshot = match live::dora_cached(ctx, opened, &wanted, &views) {
+        Ok(s) => s,
+        Err(why) => {
+            ctx.ui.note(&format!("no DORA keys in the report: {why}"));
+            return None;
+        }
+    };
+    let req = idp::dora::Request {
+        window: config.window,
+        environment: config.environment.clone(),
+        now,
+        config: config.clone(),
+    };
+    let text = {
+        let secs = config.window.as_secs();
+        if secs % 86_400 == 0 {
+            format!("{}d", secs / 86_400)
+        } else {
+            humantime::format_duration(config.window).to_string()
+        }
+    };
+    let report = idp::dora::report(&subjects, &teams, &snapshot, &req, &text);
+    let data: Vec<&idp::dora::DataAge> = report
+        .entities
+        .iter()
+        .filter_map(|e| e.data.as_ref())
+        .collect();
+    if data.is_empty() {
+        ctx.ui.note(
+            "no DORA keys in the report: no DORA inputs cached or published (run idp dora or idp enrich --publish)",
+        );
+        return None;
+    }
+    let mut origins: Vec<&str> = data.iter().map(|d| d.origin.as_str()).collect();
+    origins.sort_unstable();
+    origins.dedup();
+    let oldest = data.iter().map(|d| d.age_seconds).max().unwrap_or(0);
+    let age = format!(
+        "from the {} ({} of {} entities), oldest fetched {} before the report",
+        origins
+            .iter()
+            .map(|o| match *o {
+                "published" => "published snapshot",
+                "cache" => "local cache",
+                other => other,
+            })
+            .collect::<Vec<_>>()
+            .join(" and "),
+        data.len(),
+        report.entities.len(),
+        idp::dora::metrics::duration(oldest as f64),
+    );
+    let names = teams
+        .iter()
+        .map(|(t, _)| t)
+        .chain(subjects.iter().map(|s| &s.key))
+        .filter_map(|k| {
+            by_key
+                .get(k)
+                .map(|e| (k.clone(), e.display_name().to_string()))
+        })
+        .collect();
+    Some(DoraSection::new(report, names, Some(age)))
 }

@@ -548,6 +548,34 @@ fn trend(now: f64, before: f64) -> Trend {
     }
 }
 
+/// A number with at most one decimal, without a trailing `.0`.
+fn num(v: f64) -> String {
+    let t = format!("{v:.1}");
+    t.strip_suffix(".0").map(str::to_string).unwrap_or(t)
+}
+
+/// Deployments per day as people say it: per day, week or month.
+pub fn frequency(per_day: f64) -> String {
+    if per_day >= 1.0 {
+        format!("{}/day", num(per_day))
+    } else if per_day * 7.0 >= 1.0 - 1e-9 {
+        format!("{}/week", num(per_day * 7.0))
+    } else {
+        format!("{}/month", num(per_day * 30.0))
+    }
+}
+
+/// Seconds as minutes, hours or days.
+pub fn duration(secs: f64) -> String {
+    if secs < 3600.0 {
+        format!("{}m", (secs / 60.0).round() as i64)
+    } else if secs < 48.0 * 3600.0 && (secs % 86_400.0 != 0.0) {
+        format!("{}h", num(secs / 3600.0))
+    } else {
+        format!("{}d", num(secs / 86_400.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -69,7 +69,9 @@ impl Cache {
         let dir = path.parent().expect("cache paths have a parent");
         std::fs::create_dir_all(dir)?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        serde_json::to_writer(&mut tmp, entry)?;
+        // One write: serde_json writes token by token, and a file is not
+        // buffered (hundreds of syscalls per answer otherwise).
+        std::io::Write::write_all(&mut tmp, &serde_json::to_vec(entry)?)?;
         tmp.persist(&path).map_err(|e| e.error)?;
         Ok(())
     }

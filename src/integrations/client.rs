@@ -308,6 +308,43 @@ impl Client {
         &self.settings
     }
 
+    /// A value derived from several answers (DORA's inputs of one entity),
+    /// cached under `key` beside the answers of `integration`: returned when
+    /// younger than `ttl` (any age offline; never with `--refresh`) and
+    /// recorded in the task's trace like the answers it was made of. One
+    /// file instead of hundreds keeps a warm run fast.
+    pub fn derived(&self, integration: &str, key: &str, ttl: Duration) -> Option<Value> {
+        if self.settings.refresh && !self.settings.offline {
+            return None;
+        }
+        let entry = self.cache.as_ref()?.load(integration, key)?;
+        let age = (Utc::now() - entry.fetched_at).to_std().unwrap_or_default();
+        if !self.settings.offline && age >= ttl {
+            return None;
+        }
+        let resp = Response::from_entry(entry, true);
+        record(&resp);
+        Some(resp.body)
+    }
+
+    /// Stores a value derived from the answers this task used (see
+    /// [`Client::derived`]), dated by the oldest of them, so it is stale
+    /// exactly when one of them is.
+    pub fn store_derived(&self, integration: &str, key: &str, body: Value) {
+        let Some(cache) = &self.cache else { return };
+        let Some(oldest) = TRACE.try_with(|t| t.borrow().oldest).ok().flatten() else {
+            return;
+        };
+        let entry = Entry {
+            url: key.to_string(),
+            fetched_at: oldest,
+            status: 200,
+            headers: BTreeMap::new(),
+            body,
+        };
+        let _ = cache.store(integration, key, &entry);
+    }
+
     /// GET with everything this module promises.
     pub async fn get(&self, req: Request) -> Result<Response, FetchError> {
         let cell = self

@@ -10,11 +10,11 @@
 use serde_json::{json, Value};
 
 use crate::api_conformance::{example, shape};
-use crate::common::{CatalogBuilder, Repo, TestEnv};
+use crate::common::{CatalogBuilder, Repo, Run, TestEnv};
 use crate::fake_api::{FakeApi, Reply};
 
 /// The run's now: windows of 30 days are [11-01, 12-01) and [10-02, 11-01).
-const NOW: &str = "2026-12-01T00:00:00Z";
+pub(crate) const NOW: &str = "2026-12-01T00:00:00Z";
 
 const ORG: &str = "\
 apiVersion: backstage.io/v1alpha1
@@ -219,6 +219,21 @@ fn incident(id: &str, created: &str, resolved: Option<&str>) -> Value {
     })
 }
 
+/// Routes `GET /repos/{repo}/compare/{range}` on `api` to a comparison
+/// listing `commits` (`(sha, author date)`).
+fn compare(api: &FakeApi, repo: &str, range: &str, commits: &[(&str, &str)]) {
+    let commits: Vec<Value> = commits.iter().map(commit).collect();
+    api.route(
+        &format!("/repos/{repo}/compare/{range}"),
+        Reply::json(json!({
+            "url": format!("https://api.github.com/repos/{repo}/compare/{range}"),
+            "html_url": format!("https://github.com/{repo}/compare/{range}"),
+            "status": "ahead", "ahead_by": commits.len(), "behind_by": 0,
+            "total_commits": commits.len(), "commits": commits, "files": [],
+        })),
+    );
+}
+
 /// A fake GitHub serving the ledger history (deployments in two pages of
 /// six and five, newest first) and an empty acme/billing.
 fn github() -> FakeApi {
@@ -252,16 +267,7 @@ fn github() -> FakeApi {
         );
     }
     for (range, commits) in COMPARES {
-        let commits: Vec<Value> = commits.iter().map(commit).collect();
-        api.route(
-            &format!("/repos/acme/ledger/compare/{range}"),
-            Reply::json(json!({
-                "url": format!("https://api.github.com/repos/acme/ledger/compare/{range}"),
-                "html_url": format!("https://github.com/acme/ledger/compare/{range}"),
-                "status": "ahead", "ahead_by": commits.len(), "behind_by": 0,
-                "total_commits": commits.len(), "commits": commits, "files": [],
-            })),
-        );
+        compare(&api, "acme/ledger", range, commits);
     }
     api.route(
         "/repos/acme/ledger/pulls",
@@ -307,23 +313,25 @@ fn pagerduty() -> FakeApi {
     api
 }
 
-struct Setup {
-    env: TestEnv,
-    repo: Repo,
-    gh: FakeApi,
-    pd: FakeApi,
+pub(crate) struct Setup {
+    pub(crate) env: TestEnv,
+    pub(crate) repo: Repo,
+    pub(crate) gh: FakeApi,
+    pub(crate) pd: FakeApi,
 }
 
-fn setup_with(dora: &str) -> Setup {
+/// The scripted catalog: ledger (repository and PagerDuty service),
+/// billing (a repository without deployments, plus `billing` annotation
+/// lines), docs (no repository); GitHub and PagerDuty at the fakes, more
+/// `integrations` entries and the `dora` section from the test.
+fn build(dora: &str, integrations: &str, billing: &str) -> Setup {
     let (gh, pd) = (github(), pagerduty());
-    let mut env = TestEnv::at(NOW);
-    env.env("GITHUB_TOKEN", "ghp_dora0123456789")
-        .env("PAGERDUTY_TOKEN", "pd_dora0123456789");
+    let env = engineer(NOW);
     let repo = CatalogBuilder::new(env.dir("catalog"))
         .file(
             "idp.yaml",
             format!(
-                "integrations:\n  github:\n    base_url: {}\n  pagerduty:\n    base_url: {}\nlive:\n  deadline: 5s\n{dora}",
+                "integrations:\n  github:\n    base_url: {}\n  pagerduty:\n    base_url: {}\n{integrations}live:\n  deadline: 5s\n{dora}",
                 gh.base, pd.base
             ),
         )
@@ -331,24 +339,69 @@ fn setup_with(dora: &str) -> Setup {
         .file(
             "components.yaml",
             component("ledger", "    github.com/project-slug: acme/ledger\n    pagerduty.com/service-id: PLEDGER\n")
-                + &component("billing", "    github.com/project-slug: acme/billing\n")
+                + &component("billing", &format!("    github.com/project-slug: acme/billing\n{billing}"))
                 + &component("docs", "    backstage.io/techdocs-ref: dir:.\n"),
         )
         .build();
     Setup { env, repo, gh, pd }
 }
 
-fn setup() -> Setup {
+fn setup_with(dora: &str) -> Setup {
+    build(dora, "", "")
+}
+
+pub(crate) fn setup() -> Setup {
     setup_with("dora:\n  window: 30d\n")
 }
 
-fn dora_json(s: &Setup, args: &[&str]) -> Value {
-    let mut all = vec!["--catalog", s.repo.path(), "dora"];
+/// An engineer at `now` with the tokens set and an empty cache of their own.
+pub(crate) fn engineer(now: &str) -> TestEnv {
+    let mut env = TestEnv::at(now);
+    env.env("GITHUB_TOKEN", "ghp_dora0123456789")
+        .env("PAGERDUTY_TOKEN", "pd_dora0123456789")
+        .env("ARGOCD_TOKEN", "argo_dora0123456789");
+    env
+}
+
+/// `idp --catalog <repo> [--offline] dora ARGS` run by `env`.
+fn dora_run(env: &TestEnv, repo: &Repo, offline: bool, args: &[&str]) -> Run {
+    let mut all = vec!["--catalog", repo.path()];
+    if offline {
+        all.push("--offline");
+    }
+    all.push("dora");
     all.extend_from_slice(args);
+    env.run(all)
+}
+
+/// [`dora_run`] with `-o json`, which must succeed.
+fn json_run(env: &TestEnv, repo: &Repo, offline: bool, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
     all.extend(["-o", "json"]);
-    let run = s.env.run(all);
+    let run = dora_run(env, repo, offline, &all);
     run.ok();
     run.json()
+}
+
+impl Setup {
+    /// `idp --catalog <repo> dora ARGS` run by `env`.
+    fn dora_by(&self, env: &TestEnv, offline: bool, args: &[&str]) -> Run {
+        dora_run(env, &self.repo, offline, args)
+    }
+
+    /// `idp --catalog <repo> dora ARGS` by the test's engineer.
+    pub(crate) fn dora(&self, args: &[&str]) -> Run {
+        self.dora_by(&self.env, false, args)
+    }
+
+    /// [`json_run`] by `env`.
+    fn json_by(&self, env: &TestEnv, offline: bool, args: &[&str]) -> Value {
+        json_run(env, &self.repo, offline, args)
+    }
+}
+
+fn dora_json(s: &Setup, args: &[&str]) -> Value {
+    s.json_by(&s.env, false, args)
 }
 
 fn entity<'v>(doc: &'v Value, key: &str) -> &'v Value {
@@ -469,18 +522,10 @@ fn a_window_boundary_moves_a_deployment_between_windows() {
     // Ending ten minutes earlier, 103's success (11-01 00:10) falls after
     // the window's end... and 102 is inside [10-01 23:50, 10-31 23:50).
     let s = setup();
-    let mut env = TestEnv::at("2026-11-30T23:50:00Z");
-    env.env("GITHUB_TOKEN", "x").env("PAGERDUTY_TOKEN", "y");
-    let run = env.run(["--catalog", s.repo.path(), "dora", "ledger", "-o", "json"]);
-    run.ok();
-    let doc = run.json();
+    let doc = s.json_by(&engineer("2026-11-30T23:50:00Z"), false, &["ledger"]);
     let df = &entity(&doc, "component:default/ledger")["deployment_frequency"];
     assert_eq!(df["count"], 7, "{df:#}"); // 104..110 (111 is pending)
-    let s2 = setup();
-    let mut env = TestEnv::at("2026-12-01T00:20:00Z");
-    env.env("GITHUB_TOKEN", "x").env("PAGERDUTY_TOKEN", "y");
-    let run = env.run(["--catalog", s2.repo.path(), "dora", "ledger", "-o", "json"]);
-    let doc = run.json();
+    let doc = s.json_by(&engineer("2026-12-01T00:20:00Z"), false, &["ledger"]);
     let df = &entity(&doc, "component:default/ledger")["deployment_frequency"];
     // [11-01 00:20, 12-01 00:20): 103 (00:10) is now in the previous window.
     assert_eq!(df["count"], 6, "{df:#}");
@@ -515,7 +560,7 @@ fn missing_data_is_unknown_with_the_reason_never_zero() {
     close(&team["deployment_frequency"]["value"], 7.0 / 30.0);
     assert_eq!(team["deployment_frequency"]["coverage"], "1/2");
     // The table says it in words, and never shows 0 for billing.
-    let run = s.env.run(["--catalog", s.repo.path(), "dora"]);
+    let run = s.dora(&[]);
     run.ok()
         .stdout_has("component:default/billing  deployment frequency, lead time: no successful deployments to production in the window")
         .stdout_has("no pagerduty.com/service-id annotation");
@@ -557,40 +602,20 @@ fn offline_answers_from_the_cache_and_says_how_old_it_is() {
     let before = s.gh.seen().len();
     let Setup { env, repo, gh, pd } = s;
     drop((gh, pd));
-    let run = env.run([
-        "--catalog",
-        repo.path(),
-        "--offline",
-        "dora",
-        "ledger",
-        "-o",
-        "json",
-    ]);
-    run.ok();
-    let doc = run.json();
+    let doc = json_run(&env, &repo, true, &["ledger"]);
     let ledger = entity(&doc, "component:default/ledger");
     assert_ledger(ledger);
     assert_eq!(ledger["data"]["origin"], "cache");
     assert!(before > 10);
-    let run = env.run(["--catalog", repo.path(), "--offline", "dora", "ledger"]);
-    run.ok()
+    dora_run(&env, &repo, true, &["ledger"])
+        .ok()
         .stdout_has("Data: from the local cache; oldest fetched ");
 }
 
 #[test]
 fn offline_without_a_cache_is_unknown_not_zero() {
     let s = setup();
-    let run = s.env.run([
-        "--catalog",
-        s.repo.path(),
-        "--offline",
-        "dora",
-        "ledger",
-        "-o",
-        "json",
-    ]);
-    run.ok();
-    let doc = run.json();
+    let doc = s.json_by(&s.env, true, &["ledger"]);
     let why = entity(&doc, "component:default/ledger")["lead_time"]["unknown"].clone();
     assert!(why.as_str().unwrap().contains("offline"), "{why}");
     assert!(s.gh.seen().is_empty());
@@ -611,25 +636,15 @@ fn the_published_snapshot_carries_the_inputs_to_offline_engineers() {
         ])
         .ok();
     // Another engineer: an empty cache, offline.
-    let mut other = TestEnv::at(NOW);
-    other.env("GITHUB_TOKEN", "x").env("PAGERDUTY_TOKEN", "y");
+    let other = engineer(NOW);
     let asked = s.gh.seen().len();
-    let run = other.run([
-        "--catalog",
-        s.repo.path(),
-        "--offline",
-        "dora",
-        "-o",
-        "json",
-    ]);
-    run.ok();
-    let doc = run.json();
+    let doc = s.json_by(&other, true, &[]);
     let ledger = entity(&doc, "component:default/ledger");
     assert_ledger(ledger);
     assert_eq!(ledger["data"]["origin"], "published");
     assert_eq!(s.gh.seen().len(), asked, "the APIs were asked again");
-    let run = other.run(["--catalog", s.repo.path(), "--offline", "dora", "ledger"]);
-    run.ok()
+    s.dora_by(&other, true, &["ledger"])
+        .ok()
         .stdout_has("Data: from the published snapshot (refs/idp/live); oldest fetched");
 }
 
@@ -653,10 +668,7 @@ fn bands_come_from_idp_yaml_and_bad_ones_fail_validation() {
         .run(["--catalog", bad.repo.path(), "validate"])
         .code(1)
         .stdout_has("dora.bands.lead_time: elite must be at most high");
-    bad.env
-        .run(["--catalog", bad.repo.path(), "dora"])
-        .code(4)
-        .stderr_has("idp validate");
+    bad.dora(&[]).code(4).stderr_has("idp validate");
     let typo = setup_with("dora:\n  window: soon\n");
     typo.env
         .run(["--catalog", typo.repo.path(), "validate"])
@@ -667,10 +679,8 @@ fn bands_come_from_idp_yaml_and_bad_ones_fail_validation() {
 #[test]
 fn the_table_shows_trends_bands_and_cites_the_report() {
     let s = setup();
-    let run = s
-        .env
-        .run(["--catalog", s.repo.path(), "dora", "group:payments"]);
-    run.ok()
+    s.dora(&["group:payments"])
+        .ok()
         .stdout_has("DORA keys over 30d (2026-11-01 → 2026-12-01), environment production")
         .stdout_has("1.6/week ↑ high")
         .stdout_has("4h / 36.2h ↓ elite")
@@ -684,7 +694,7 @@ fn the_table_shows_trends_bands_and_cites_the_report() {
 #[test]
 fn csv_has_one_row_per_entity_and_team() {
     let s = setup();
-    let run = s.env.run(["--catalog", s.repo.path(), "dora", "-o", "csv"]);
+    let run = s.dora(&["-o", "csv"]);
     run.ok();
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines[0], "scope,name,deployments_per_day,deployment_frequency_band,lead_time_median_hours,lead_time_p90_hours,lead_time_band,change_failure_rate_percent,change_failure_rate_band,recovery_time_median_hours,recovery_time_band,unknown");
@@ -710,17 +720,12 @@ fn bad_flag_values_are_usage_errors() {
         &["--window", "5y"],
         &["-o", "yaml"],
     ] {
-        let mut all = vec!["--catalog", s.repo.path(), "dora"];
-        all.extend_from_slice(args);
-        s.env.run(all).code(2);
+        s.dora(args).code(2);
     }
-    s.env
-        .run(["--catalog", s.repo.path(), "dora", "--window", "garbage"])
+    s.dora(&["--window", "garbage"])
         .code(2)
         .stderr_has("'garbage' is not a duration like 30d");
-    s.env
-        .run(["--catalog", s.repo.path(), "dora", "nosuch"])
-        .code(3);
+    s.dora(&["nosuch"]).code(3);
     assert!(s.gh.seen().is_empty());
 }
 
@@ -738,17 +743,21 @@ fn a_scorecard_reads_the_keys_as_live_dora_facts() {
         card,
     )
     .unwrap();
-    let run = s.env.run([
-        "--catalog",
-        s.repo.path(),
-        "score",
-        "ledger",
-        "--scorecard",
-        "delivery",
-        "-o",
-        "json",
-    ]);
-    let doc = run.json();
+    let score = |name: &str| {
+        s.env
+            .run([
+                "--catalog",
+                s.repo.path(),
+                "score",
+                name,
+                "--scorecard",
+                "delivery",
+                "-o",
+                "json",
+            ])
+            .json()
+    };
+    let doc = score("ledger");
     // ledger (hand-computed above): 7/30 per day passes weekly; 62.5 %
     // failures fail bronze; recovery (high) and lead time (elite) pass;
     // high frequency is not elite.
@@ -777,17 +786,7 @@ fn a_scorecard_reads_the_keys_as_live_dora_facts() {
     );
     assert_eq!(doc["results"][0]["level"], Value::Null);
     // billing's keys are unknown, with the reason, not failed.
-    let run = s.env.run([
-        "--catalog",
-        s.repo.path(),
-        "score",
-        "billing",
-        "--scorecard",
-        "delivery",
-        "-o",
-        "json",
-    ]);
-    let text = run.json().to_string();
+    let text = score("billing").to_string();
     assert!(
         text.contains("no successful deployments to production in the window"),
         "{text}"
@@ -852,13 +851,7 @@ fn without_deployments_the_releases_fallback_counts_published_releases() {
         ("v1...v2", "2026-11-09T10:00:00Z"),
         ("v2...v3", "2026-11-19T22:00:00Z"),
     ] {
-        s.gh.route(
-            &format!("/repos/acme/billing/compare/{range}"),
-            Reply::json(
-                json!({"status": "ahead", "ahead_by": 1, "behind_by": 0, "total_commits": 1,
-                               "commits": [commit(&("x", authored))], "files": []}),
-            ),
-        );
+        compare(&s.gh, "acme/billing", range, &[("x", authored)]);
     }
     let doc = dora_json(&s, &["billing"]);
     let billing = entity(&doc, "component:default/billing");
@@ -872,4 +865,144 @@ fn without_deployments_the_releases_fallback_counts_published_releases() {
         billing["change_failure_rate"]["unknown"],
         "no pagerduty.com/service-id annotation"
     );
+}
+
+/// The official Argo CD example (`ex/argo/app.json`, application
+/// `guestbook`) has two syncs in its history: `aaaa` deployed 2024-05-01
+/// 10:00 and `53e28ff…` 2024-05-02 11:30 (started 11:29:40).
+const GUESTBOOK_SECOND: &str = "53e28ff20cc530b9ada2173fbbd64d48338583ba";
+
+/// billing has no GitHub deployments; `fallback: argocd` reads its Argo CD
+/// application served from the official example.
+fn argo_setup() -> (Setup, FakeApi) {
+    let argo = FakeApi::start();
+    argo.route(
+        "/api/v1/applications/guestbook",
+        Reply::json(example("argo/app.json")),
+    );
+    let s = build(
+        "dora:\n  window: 30d\n  fallback: argocd\n",
+        &format!("  argocd:\n    base_url: {}\n", argo.base),
+        "    argocd/app-name: guestbook\n",
+    );
+    // The second sync shipped one commit authored six hours before it.
+    compare(
+        &s.gh,
+        "acme/billing",
+        &format!("aaaa...{GUESTBOOK_SECOND}"),
+        &[(GUESTBOOK_SECOND, "2024-05-02T05:30:00Z")],
+    );
+    (s, argo)
+}
+
+#[test]
+fn without_deployments_the_argocd_fallback_counts_the_sync_history() {
+    let (s, argo) = argo_setup();
+    // Window [2024-04-10, 2024-05-10): both syncs, 2 in 30 days; the
+    // previous window has none. Lead time: the first sync has nothing to
+    // compare with; the second shipped one commit 6 h (21600 s) before.
+    let doc = s.json_by(&engineer("2024-05-10T00:00:00Z"), false, &["billing"]);
+    let billing = entity(&doc, "component:default/billing");
+    assert_eq!(billing["source"], "argocd", "{billing:#}");
+    let df = &billing["deployment_frequency"];
+    assert_eq!(df["count"], 2, "{df:#}");
+    close(&df["value"], 2.0 / 30.0);
+    assert_eq!(df["previous"], Value::Null, "{df:#}");
+    let lt = &billing["lead_time"];
+    assert_eq!(lt["count"], 1, "{lt:#}");
+    close(&lt["value"], 21_600.0);
+    // GitHub was asked for deployments first (none), then Argo CD once,
+    // with its own token.
+    assert_eq!(s.gh.seen_at("/repos/acme/billing/deployments").len(), 1);
+    let asked = argo.seen_at("/api/v1/applications/guestbook");
+    assert_eq!(asked.len(), 1);
+    assert_eq!(
+        asked[0].header("authorization"),
+        Some("Bearer argo_dora0123456789")
+    );
+    // ledger has deployments: its source stays GitHub's.
+    let doc = s.json_by(&engineer("2024-05-10T00:00:00Z"), false, &[]);
+    assert_eq!(
+        entity(&doc, "component:default/ledger")["source"],
+        "deployments"
+    );
+
+    // Window [2024-05-01 12:00, 2024-05-31 12:00): the first sync (05-01
+    // 10:00) falls in the previous window: 1 and 1 in 30 days, flat.
+    let doc = s.json_by(&engineer("2024-05-31T12:00:00Z"), false, &["billing"]);
+    let df = &entity(&doc, "component:default/billing")["deployment_frequency"];
+    assert_eq!(df["count"], 1, "{df:#}");
+    close(&df["value"], 1.0 / 30.0);
+    close(&df["previous"], 1.0 / 30.0);
+}
+
+#[test]
+fn the_argocd_fallback_without_its_integration_or_annotation_says_why() {
+    let s = setup_with("dora:\n  window: 30d\n  fallback: argocd\n");
+    let doc = dora_json(&s, &["billing"]);
+    assert_eq!(
+        entity(&doc, "component:default/billing")["deployment_frequency"]["unknown"],
+        "dora.fallback is argocd but no argocd integration is configured"
+    );
+    let (s, _argo) = argo_setup();
+    s.repo.write(
+        "components.yaml",
+        component("billing", "    github.com/project-slug: acme/billing\n"),
+    );
+    s.repo.commit("no Argo CD application");
+    let doc = dora_json(&s, &["billing"]);
+    assert_eq!(
+        entity(&doc, "component:default/billing")["deployment_frequency"]["unknown"],
+        "no argocd/app-name annotation for the Argo CD fallback"
+    );
+}
+
+/// `$XDG_CACHE_HOME/idp/live/<integration>` of `env`.
+fn live_cache(env: &TestEnv, integration: &str) -> std::path::PathBuf {
+    let (_, cache) = env
+        .hermetic_vars()
+        .into_iter()
+        .find(|(k, _)| *k == "XDG_CACHE_HOME")
+        .unwrap();
+    std::path::Path::new(&cache)
+        .join("idp/live")
+        .join(integration)
+}
+
+#[test]
+fn warm_runs_read_each_entitys_inputs_whole_and_ask_again_what_failed() {
+    let s = setup();
+    // billing's pull requests cannot be listed: its reverts are unknown.
+    s.gh.route("/repos/acme/billing/pulls", Reply::status(404));
+    let first = dora_json(&s, &[]);
+    assert!(
+        entity(&first, "component:default/billing")["change_failure_rate"]["unknown"]
+            .as_str()
+            .is_some()
+    );
+    let asked = s.gh.seen().len();
+    assert_eq!(s.pd.seen().len(), 1);
+    // Within the TTL: ledger's inputs come whole from one cached file;
+    // billing's failed request is asked again (its other answers are
+    // cached), so a passing failure does not stick for the TTL.
+    dora_json(&s, &[]);
+    let again: Vec<String> = s.gh.seen()[asked..].iter().map(|r| r.url.clone()).collect();
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert!(again[0].contains("/repos/acme/billing/pulls"), "{again:?}");
+    assert_eq!(s.pd.seen().len(), 1);
+    // Without the answers themselves, ledger's keys still read from its
+    // cached inputs: the hand-computed values, from the cache.
+    for api in ["github", "pagerduty"] {
+        std::fs::remove_dir_all(live_cache(&s.env, api)).unwrap();
+    }
+    let doc = s.json_by(&s.env, true, &["ledger"]);
+    let ledger = entity(&doc, "component:default/ledger");
+    assert_ledger(ledger);
+    assert_eq!(ledger["data"]["origin"], "cache");
+    // --refresh asks again.
+    let before = s.gh.seen().len();
+    s.env
+        .run(["--catalog", s.repo.path(), "--refresh", "dora", "ledger"])
+        .ok();
+    assert!(s.gh.seen().len() > before + 10);
 }
