@@ -96,6 +96,8 @@ mod schema;
 mod score;
 #[path = "it/score_cache.rs"]
 mod score_cache;
+#[path = "it/scorerep.rs"]
+mod scorerep;
 #[path = "it/settings.rs"]
 mod settings;
 #[path = "it/tables.rs"]

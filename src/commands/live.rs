@@ -200,9 +200,15 @@ pub fn fetch(
 
 /// Live data for `entities` from the cache only (and the published
 /// snapshot), never the network: what `idp report` shows, with its age.
-pub fn cached(ctx: &Context, opened: &Opened, entities: &[EntityView]) -> Option<LiveSnapshot> {
+pub fn cached(
+    ctx: &Context,
+    opened: &Opened,
+    entities: impl FnOnce() -> Vec<EntityView>,
+) -> Option<LiveSnapshot> {
+    // Set up first: without integrations no entity view (a copy of each
+    // descriptor) is built.
     match setup_with(ctx, opened, &[], true) {
-        Ok(Setup::Ready(engine)) => Some(engine.fetch(entities)),
+        Ok(Setup::Ready(engine)) => Some(engine.fetch(&entities())),
         Ok(Setup::Off(_)) => None,
         Err(e) => {
             ctx.ui.warn(&format!("live data unavailable: {e}"));

@@ -26,7 +26,7 @@ use idp::report::{render, Inputs, Mode, OnCallInfo, OnCallPerson, Score, Section
 use idp::score::facts::Facts;
 use idp::score::{self, NoIntegrations, RunOptions, Scorecards, UnknownPolicy};
 
-use super::score::{run_on, CacheUse};
+use super::score::{run_in_slices, run_on, CacheUse};
 use super::{live, Context, Open};
 
 pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
@@ -198,14 +198,23 @@ fn score_all(
 ) -> Vec<Score> {
     const SLICE: usize = 1000;
     let mut out = Vec::new();
-    for chunk in opened.catalog.entities.chunks(SLICE) {
-        let keys: HashSet<String> = chunk.iter().map(|e| e.entity_ref().key()).collect();
-        for r in run_on(ctx, set, opened, Some(&keys), facts, opts, CacheUse::Read) {
-            if let Some(card) = set.get(&r.scorecard) {
-                out.push(Score::of(card, r));
+    run_in_slices(
+        ctx,
+        set,
+        opened,
+        None,
+        facts,
+        opts,
+        CacheUse::Read,
+        SLICE,
+        &mut |results| {
+            for r in results {
+                if let Some(card) = set.get(&r.scorecard) {
+                    out.push(Score::of(card, r));
+                }
             }
-        }
-    }
+        },
+    );
     out
 }
 
@@ -265,19 +274,21 @@ fn cached_live(
         .flat_map(|e| e.related(RelationType::OwnedBy))
         .map(|r| r.key())
         .collect();
-    let views: Vec<EntityView> = catalog
+    let wanted: Vec<&crate::catalog::Entity> = catalog
         .entities
         .iter()
         .filter(|e| {
             owners.contains(&e.entity_ref().key())
                 || (set.uses_live() && set.applies_to_kind(&e.kind))
         })
-        .map(EntityView::of)
         .collect();
-    if views.is_empty() {
+    if wanted.is_empty() {
         return None;
     }
-    live::cached(ctx, opened, &views)
+    // The views (each a copy of a descriptor) only when integrations are set up.
+    live::cached(ctx, opened, || {
+        wanted.iter().map(|e| EntityView::of(e)).collect()
+    })
 }
 
 /// Who is on call for each owner, from the cached PagerDuty answers.

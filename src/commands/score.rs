@@ -274,6 +274,36 @@ pub fn run_on(
     opts: &RunOptions,
     cache: CacheUse,
 ) -> Vec<CardResult> {
+    let mut results = Vec::new();
+    run_in_slices(
+        ctx,
+        set,
+        opened,
+        wanted,
+        facts,
+        opts,
+        cache,
+        usize::MAX,
+        &mut |r| results.extend(r),
+    );
+    results
+}
+
+/// [`run_on`], handing the results to `each` a slice of `slice` entities
+/// at a time (so a caller that keeps less than a [`CardResult`] never holds
+/// them all), with the score cache read once for the whole run.
+#[allow(clippy::too_many_arguments)]
+pub fn run_in_slices(
+    ctx: &Context,
+    set: &Scorecards,
+    opened: &'static Opened,
+    wanted: Option<&HashSet<String>>,
+    facts: &dyn Facts,
+    opts: &RunOptions,
+    cache: CacheUse,
+    slice: usize,
+    each: &mut dyn FnMut(Vec<CardResult>),
+) {
     let entities: Vec<&Entity> = opened
         .catalog
         .entities
@@ -295,21 +325,24 @@ pub fn run_on(
             Default::default()
         }
     };
-    let run = evaluate_cached(set, &entities, facts, files, opts, Some(&stored));
-    let hits = run
-        .seen
+    let mut seen = Vec::new();
+    for chunk in entities.chunks(slice.max(1)) {
+        let run = evaluate_cached(set, chunk, facts, files.clone(), opts, Some(&stored));
+        seen.extend(run.seen);
+        each(run.results);
+    }
+    let hits = seen
         .iter()
         .filter(|s| matches!(s, score::cache::Seen::Hit(..)))
         .count();
     ctx.ui.note(&format!(
         "score cache: {hits} of {} results reused, {} evaluated",
-        run.seen.len(),
-        run.seen.len() - hits
+        seen.len(),
+        seen.len() - hits
     ));
-    if cache == CacheUse::ReadWrite && stored.update(run.seen) {
+    if cache == CacheUse::ReadWrite && stored.update(seen) {
         score::cache::write(&path, &stored);
     }
-    run.results
 }
 
 /// `facts` plus `live.cost` for the entities a run scores, from the cost

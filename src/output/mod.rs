@@ -120,10 +120,9 @@ impl Ui {
     pub fn write_table(&self, out: &mut dyn Write, table: &table::Table) -> io::Result<()> {
         // COLUMNS=0 means no usable width, as when it is unset.
         let width = self.width.map(usize::from).filter(|w| *w > 0);
-        let rendered = table.render(self.color, width);
-        out.write_all(rendered.text.as_bytes())?;
+        let hidden = table.write(out, self.color, width)?;
         if !self.quiet {
-            if let Some(note) = table::hidden_note(&rendered.hidden, width) {
+            if let Some(note) = table::hidden_note(&hidden, width) {
                 let _ = writeln!(self.stderr(), "{note}");
             }
         }

@@ -94,14 +94,16 @@ pub fn table(
             writeln!(out)?;
             continue;
         }
+        // Each entity's short name once: it starts its row and each of its findings.
+        let names: Vec<Cell> = mine.iter().map(|r| Cell::from(short(&r.entity))).collect();
         let mut t = Table::new([
             Column::keep("entity", 100),
             Column::keep("level", 90),
             Column::shrink("next level needs", 10, 16),
         ]);
-        for r in &mine {
+        for (r, name) in mine.iter().zip(&names) {
             t.add_row([
-                Cell::from(short(&r.entity)),
+                name.clone(),
                 Cell::styled(level_label(card, r), level_style(card, r)),
                 Cell::from(needs(r)),
             ]);
@@ -114,26 +116,24 @@ pub fn table(
             Column::keep("state", 90),
             Column::shrink("message", 10, 16),
         ]);
-        for r in &mine {
+        for (r, name) in mine.iter().zip(&names) {
             for o in r
                 .rules
                 .iter()
                 .filter(|o| !matches!(o.state, State::Pass | State::Skipped | State::Exempt))
             {
-                let mut message = o.message.clone().unwrap_or_default();
-                if let Some(d) = &o.docs {
-                    message = if message.is_empty() {
-                        d.clone()
-                    } else {
-                        format!("{message} {d}")
-                    };
-                }
+                let message = o.message.as_deref().unwrap_or_default();
+                let message = match &o.docs {
+                    Some(d) if message.is_empty() => d.to_string(),
+                    Some(d) => format!("{message} {d}"),
+                    None => message.to_string(),
+                };
                 let state_style = match o.state {
                     State::Fail | State::Error => style::ERROR,
                     _ => style::WARNING,
                 };
                 findings.add_row([
-                    Cell::from(short(&r.entity)),
+                    name.clone(),
                     Cell::from(format!("{} ({})", o.id, o.level)),
                     Cell::styled(o.state.name(), state_style),
                     Cell::from(message),
@@ -250,7 +250,7 @@ pub fn junit(out: &mut dyn Write, set: &Scorecards, results: &[CardResult]) -> i
                     State::Skipped | State::Unknown => {
                         let mut s = TestCaseStatus::skipped();
                         if let Some(m) = &o.message {
-                            s.set_message(m.as_str());
+                            s.set_message(&**m);
                         }
                         s
                     }
@@ -263,8 +263,8 @@ pub fn junit(out: &mut dyn Write, set: &Scorecards, results: &[CardResult]) -> i
                         let mut s = TestCaseStatus::non_success(kind);
                         let mut m = o
                             .message
-                            .clone()
-                            .unwrap_or_else(|| format!("{} fails", o.title));
+                            .as_deref()
+                            .map_or_else(|| format!("{} fails", o.title), str::to_string);
                         if let Some(d) = &o.docs {
                             m.push_str(&format!(" ({d})"));
                         }
@@ -407,8 +407,8 @@ pub fn sarif(
             };
             let text = o
                 .message
-                .clone()
-                .unwrap_or_else(|| format!("{} fails", o.title));
+                .as_deref()
+                .map_or_else(|| format!("{} fails", o.title), str::to_string);
             found.push(json!({
                 "ruleId": format!("{}/{}", r.scorecard, o.id),
                 "level": level,

@@ -117,7 +117,8 @@ pub struct Table {
 }
 
 /// A laid-out table: its lines, and the headers of the columns that did
-/// not fit.
+/// not fit (tests read tables this way; output streams through [`Table::write`]).
+#[cfg(test)]
 #[derive(Debug)]
 pub struct Rendered {
     /// The lines, header first, each ending in `\n`.
@@ -154,7 +155,28 @@ impl Table {
 
     /// Lays the table out for `width` columns (`None`: unlimited) and
     /// paints headers and styled cells when `color`.
+    #[cfg(test)]
     pub fn render(&self, color: bool, width: Option<usize>) -> Rendered {
+        let mut bytes = Vec::new();
+        let hidden = self
+            .write(&mut bytes, color, width)
+            .expect("writing to memory cannot fail");
+        Rendered {
+            text: String::from_utf8(bytes).expect("the table is text"),
+            hidden,
+        }
+    }
+
+    /// [`Table::render`], written to `out` a batch of lines at a time
+    /// instead of built whole (the findings of `idp score` on a large
+    /// catalog are tens of megabytes). Returns the hidden columns' headers.
+    pub fn write(
+        &self,
+        out: &mut dyn std::io::Write,
+        color: bool,
+        width: Option<usize>,
+    ) -> std::io::Result<Vec<String>> {
+        const BATCH: usize = 64 * 1024;
         let specs: Vec<Spec> = self
             .columns
             .iter()
@@ -183,18 +205,22 @@ impl Table {
                 style: Some(style::HEADER),
             })
             .collect();
-        let mut text = String::new();
+        let mut text = String::with_capacity(BATCH + 1024);
         for row in std::iter::once(&header).chain(&self.rows) {
             line(&mut text, row, &widths, color);
+            if text.len() >= BATCH {
+                out.write_all(text.as_bytes())?;
+                text.clear();
+            }
         }
-        let hidden = self
+        out.write_all(text.as_bytes())?;
+        Ok(self
             .columns
             .iter()
             .zip(&widths)
             .filter(|(_, w)| w.is_none())
             .map(|(c, _)| c.header.clone())
-            .collect();
-        Rendered { text, hidden }
+            .collect())
     }
 }
 
@@ -206,21 +232,40 @@ fn line(text: &mut String, row: &[Cell], widths: &[Option<usize>], color: bool) 
     for (cell, width) in row.iter().zip(widths) {
         let Some(width) = *width else { continue };
         if !first {
-            text.extend(std::iter::repeat_n(' ', GAP));
+            pad(text, GAP);
         }
         first = false;
-        let shown = truncate(&cell.text, width);
+        // Measured once: a cell that fits (nearly all) is not measured again.
+        let natural = display_width(&cell.text);
+        let (shown, used) = if natural <= width {
+            (Cow::Borrowed(cell.text.as_str()), natural)
+        } else {
+            let cut = truncate(&cell.text, width);
+            let used = display_width(&cut);
+            (cut, used)
+        };
         match cell.style {
             Some(s) if color && !shown.is_empty() => text.push_str(&style::paint(true, s, &shown)),
             _ => text.push_str(&shown),
         }
-        text.extend(std::iter::repeat_n(' ', width - display_width(&shown)));
+        pad(text, width - used);
     }
     // Padding of the last column, or of columns whose cells are all empty
     // from here on: a row ends where its text ends.
     let end = start + text[start..].trim_end_matches(' ').len();
     text.truncate(end);
     text.push('\n');
+}
+
+/// Appends `n` spaces (a slice at a time, not a char at a time: a
+/// table of 200,000 rows pads a million cells).
+fn pad(text: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        text.push_str(&SPACES[..k]);
+        n -= k;
+    }
 }
 
 /// What [`plan`] needs to know of a column.
@@ -287,6 +332,10 @@ pub fn plan(specs: &[Spec], width: Option<usize>) -> Vec<Option<usize>> {
 /// Display width of sanitized text: the sum of its characters' widths
 /// (CJK and emoji 2, combining marks 0).
 pub fn display_width(text: &str) -> usize {
+    // Printable ASCII (most cells) is one column a byte.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return text.len();
+    }
     text.chars().map(char_width).sum()
 }
 

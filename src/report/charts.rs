@@ -36,27 +36,7 @@ pub fn stacked(title: &str, rows: &[StackedRow]) -> String {
     let height = 60 + 34 * rows.len().max(1) as u32;
     draw(title, (720, height), |root| {
         let labels: Vec<String> = rows.iter().map(|r| short(&r.label, 22)).collect();
-        let mut chart = ChartBuilder::on(root)
-            .margin(8)
-            .margin_right(28)
-            .x_label_area_size(28)
-            .y_label_area_size(170)
-            .build_cartesian_2d(0f64..100f64, (0..rows.len().max(1)).into_segmented())?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .light_line_style(TRANSPARENT)
-            .x_labels(6)
-            .x_label_formatter(&|v| format!("{v:.0}%"))
-            .y_labels(rows.len().max(1))
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) if *i < labels.len() => {
-                    labels[labels.len() - 1 - *i].clone()
-                }
-                _ => String::new(),
-            })
-            .label_style(("sans-serif", 15))
-            .draw()?;
+        let mut chart = percent_rows(root, &labels, 170)?;
         for (i, row) in rows.iter().rev().enumerate() {
             let total: usize = row.counts.iter().sum();
             if total == 0 {
@@ -88,27 +68,7 @@ pub fn percent_bars(title: &str, rows: &[(String, f64)]) -> String {
     let height = 60 + 28 * rows.len().max(1) as u32;
     draw(title, (720, height), |root| {
         let labels: Vec<String> = rows.iter().map(|r| short(&r.0, 26)).collect();
-        let mut chart = ChartBuilder::on(root)
-            .margin(8)
-            .margin_right(28)
-            .x_label_area_size(28)
-            .y_label_area_size(200)
-            .build_cartesian_2d(0f64..100f64, (0..rows.len().max(1)).into_segmented())?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .light_line_style(TRANSPARENT)
-            .x_labels(6)
-            .x_label_formatter(&|v| format!("{v:.0}%"))
-            .y_labels(rows.len().max(1))
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) if *i < labels.len() => {
-                    labels[labels.len() - 1 - *i].clone()
-                }
-                _ => String::new(),
-            })
-            .label_style(("sans-serif", 15))
-            .draw()?;
+        let mut chart = percent_rows(root, &labels, 200)?;
         chart.draw_series(rows.iter().rev().enumerate().map(|(i, (_, pct))| {
             let mut bar = Rectangle::new(
                 [
@@ -123,6 +83,46 @@ pub fn percent_bars(title: &str, rows: &[(String, f64)]) -> String {
         Ok(())
     })
 }
+
+/// The chart both bar charts draw on: 0–100 % across, one row per label
+/// (first label at the top), the labels in a column `label_width` wide,
+/// axes and labels already drawn.
+fn percent_rows<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    labels: &[String],
+    label_width: u32,
+) -> Result<PercentRows<'a, 'b>, Box<dyn std::error::Error>> {
+    let n = labels.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .margin(8)
+        .margin_right(28)
+        .x_label_area_size(28)
+        .y_label_area_size(label_width)
+        .build_cartesian_2d(0f64..100f64, (0..n).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(TRANSPARENT)
+        .x_labels(6)
+        .x_label_formatter(&|v| format!("{v:.0}%"))
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) if *i < labels.len() => labels[labels.len() - 1 - *i].clone(),
+            _ => String::new(),
+        })
+        .label_style(("sans-serif", 15))
+        .draw()?;
+    Ok(chart)
+}
+
+type PercentRows<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<
+        plotters::coord::types::RangedCoordf64,
+        plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordusize>,
+    >,
+>;
 
 /// Lines of percentages over time: `dates` on x, one series per level slot.
 pub fn trend(title: &str, dates: &[String], series: &[(usize, Vec<f64>)]) -> String {

@@ -83,8 +83,8 @@ pub struct RuleScore {
     pub rule: usize,
     /// Its state.
     pub state: State,
-    /// The rendered message, when there is one.
-    pub message: Option<String>,
+    /// The rendered message, when there is one (shared with the score cache).
+    pub message: Option<std::sync::Arc<str>>,
 }
 
 impl Score {
@@ -94,7 +94,7 @@ impl Score {
             .rules
             .into_iter()
             .filter_map(|o| {
-                let rule = card.rules.iter().position(|r| r.id == o.id)?;
+                let rule = card.rules.iter().position(|r| *r.id == *o.id)?;
                 Some(RuleScore {
                     rule,
                     state: o.state,

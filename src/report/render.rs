@@ -248,12 +248,19 @@ fn page_shell(
     id: &str,
     main: &str,
 ) -> String {
+    // The shell shows only the title: the rest of the page (megabytes for
+    // the system map) is not converted a second time.
+    let shell: serde_json::Map<String, Value> = page
+        .get("title")
+        .map(|t| ("title".to_string(), t.clone()))
+        .into_iter()
+        .collect();
     env.get_template("base.html")
         .and_then(|t| {
             t.render(minijinja::context! {
                 single => false,
                 site => JValue::from(minijinja::value::Serde(site)),
-                page => JValue::from(minijinja::value::Serde(page)),
+                page => JValue::from(minijinja::value::Serde(&shell)),
                 root => root,
                 id => id,
                 main => JValue::from_safe_string(main.to_string()),

@@ -5,6 +5,7 @@
 //! path they are about, so `idp validate` can point at file:line:column.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use cel::common::ast::{EntryExpr, Expr};
 use cel::parser::Expression;
@@ -115,6 +116,23 @@ pub struct Rule {
     pub docs: Option<String>,
     /// Before this day failures are warnings.
     pub enforce_from: Option<NaiveDate>,
+    /// The id, title, level id and docs link once more, shared by every
+    /// outcome of the rule (a run has one per entity).
+    pub shared: SharedNames,
+}
+
+/// A rule's names as its outcomes carry them: reference-counted, so an
+/// outcome costs no copy of them.
+#[derive(Debug, Clone)]
+pub struct SharedNames {
+    /// [`Rule::id`].
+    pub id: Arc<str>,
+    /// [`Rule::title`].
+    pub title: Arc<str>,
+    /// The id of the rule's level.
+    pub level: Arc<str>,
+    /// [`Rule::docs`].
+    pub docs: Option<Arc<str>>,
 }
 
 /// An exemption.
@@ -311,15 +329,23 @@ pub fn compile(entity: &Entity) -> Outcome {
             }
         }
         if let (Some(level), Some(check), true) = (level, check, when_ok) {
+            let title = r.title.clone().unwrap_or_else(|| r.id.clone());
+            let shared = SharedNames {
+                id: Arc::from(r.id.as_str()),
+                title: Arc::from(title.as_str()),
+                level: Arc::from(levels[level].id.as_str()),
+                docs: r.docs.as_deref().map(Arc::from),
+            };
             rules.push(Rule {
                 id: r.id.clone(),
-                title: r.title.clone().unwrap_or_else(|| r.id.clone()),
+                title,
                 level,
                 check,
                 when,
                 has_message: r.message.is_some(),
                 docs: r.docs.clone(),
                 enforce_from,
+                shared,
             });
         }
     }

@@ -93,19 +93,20 @@ impl RunOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleOutcome {
     /// Rule id.
-    pub id: String,
+    pub id: Arc<str>,
     /// State.
     pub state: State,
     /// The rendered message (failures and warnings), the CEL error
     /// (`error`), why a fact is missing (`unknown`) or the exemption reason.
-    pub message: Option<String>,
+    /// Shared: one message often stands for thousands of entities.
+    pub message: Option<Arc<str>>,
     /// Rule title.
-    pub title: String,
+    pub title: Arc<str>,
     /// The rule's level id.
-    pub level: String,
+    pub level: Arc<str>,
     /// Documentation link.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub docs: Option<String>,
+    pub docs: Option<Arc<str>>,
 }
 
 /// One scorecard's result for one entity.
@@ -362,9 +363,7 @@ impl Run<'_> {
                         card.rules
                             .iter()
                             .zip(r)
-                            .map(|(rule, (state, message))| {
-                                outcome(card, rule, *state, message.as_deref().map(str::to_string))
-                            })
+                            .map(|(rule, (state, message))| outcome(rule, *state, message.clone()))
                             .collect()
                     });
                     (rules, c.title.to_string())
@@ -381,9 +380,7 @@ impl Run<'_> {
                             Cached {
                                 title: t.clone(),
                                 rules: outcomes.as_ref().map(|o| {
-                                    o.iter()
-                                        .map(|o| (o.state, o.message.as_deref().map(Arc::from)))
-                                        .collect()
+                                    o.iter().map(|o| (o.state, o.message.clone())).collect()
                                 }),
                             },
                         ));
@@ -489,7 +486,7 @@ impl Eval<'_> {
             card.rules
                 .iter()
                 .map(|r| match &over_budget {
-                    Some(why) => outcome(card, r, State::Error, Some(why.clone())),
+                    Some(why) => outcome(r, State::Error, Some(Arc::from(why.as_str()))),
                     None => self.rule(card, r),
                 })
                 .collect(),
@@ -498,7 +495,7 @@ impl Eval<'_> {
 
     fn rule(&mut self, card: &Scorecard, rule: &Rule) -> RuleOutcome {
         let (state, message) = self.state(card, rule);
-        outcome(card, rule, state, message)
+        outcome(rule, state, message.map(Arc::from))
     }
 
     fn state(&mut self, card: &Scorecard, rule: &Rule) -> (State, Option<String>) {
@@ -637,14 +634,15 @@ impl Eval<'_> {
     }
 }
 
-fn outcome(card: &Scorecard, rule: &Rule, state: State, message: Option<String>) -> RuleOutcome {
+fn outcome(rule: &Rule, state: State, message: Option<Arc<str>>) -> RuleOutcome {
+    let names = &rule.shared;
     RuleOutcome {
-        id: rule.id.clone(),
+        id: names.id.clone(),
         state,
         message,
-        title: rule.title.clone(),
-        level: card.levels[rule.level].id.clone(),
-        docs: rule.docs.clone(),
+        title: names.title.clone(),
+        level: names.level.clone(),
+        docs: names.docs.clone(),
     }
 }
 
@@ -764,7 +762,7 @@ mod tests {
     }
 
     fn states(r: &CardResult) -> Vec<(&str, State)> {
-        r.rules.iter().map(|o| (o.id.as_str(), o.state)).collect()
+        r.rules.iter().map(|o| (&*o.id, o.state)).collect()
     }
 
     #[test]

@@ -2,10 +2,14 @@
 //! `ref_namespace`, `ref_name`), version comparison (`semver_ge` and
 //! friends) and files next to the entity's descriptor (`file_exists`,
 //! `file_contains`). All are pure over the run's catalog snapshot.
+//! `matches` is the `cel` crate's, with each pattern compiled once per
+//! context instead of once per call (the crate builds a fresh regex each time).
 
 use crate::catalog::paths::join_within as join;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
+use cel::extractors::This;
 use cel::{Context, ExecutionError, FunctionContext, Value};
 
 use crate::catalog::refs::{EntityRef, DEFAULT_NAMESPACE};
@@ -82,6 +86,13 @@ pub trait Files: Send + Sync {
 pub fn context(files: Option<Arc<dyn Files>>) -> Context<'static> {
     let mut ctx = Context::default();
     super::budget::register(&mut ctx);
+    let patterns = Patterns::default();
+    ctx.add_function(
+        "matches",
+        move |ftx: &FunctionContext, This(this): This<Arc<String>>, regex: Arc<String>| {
+            patterns.is_match(ftx, &this, &regex)
+        },
+    );
     ctx.add_function("ref_kind", |r: Arc<String>, default_kind: Arc<String>| {
         parse_ref(&r, Some(&default_kind)).map(|r| Value::from(r.kind))
     });
@@ -130,6 +141,47 @@ pub fn context(files: Option<Arc<dyn Files>>) -> Context<'static> {
         },
     );
     ctx
+}
+
+/// How many patterns one context keeps compiled: rules name a handful;
+/// a pattern built from data (a different one per entity) is compiled per
+/// call past this, as the crate does, instead of growing without bound.
+const MAX_PATTERNS: usize = 64;
+
+/// `matches` patterns compiled once per context (one per worker thread, so
+/// the lock is never contended). A pattern that fails to compile gives the
+/// crate's error text.
+#[derive(Default)]
+struct Patterns(Mutex<HashMap<String, Result<regex::Regex, String>>>);
+
+impl Patterns {
+    fn is_match(
+        &self,
+        ftx: &FunctionContext,
+        text: &str,
+        pattern: &str,
+    ) -> Result<bool, ExecutionError> {
+        let compile = || {
+            regex::Regex::new(pattern)
+                .map_err(|err| format!("'{pattern}' not a valid regex:\n{err}"))
+        };
+        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let compiled = match cache.get(pattern) {
+            Some(c) => c.clone(),
+            None => {
+                let c = compile();
+                if cache.len() < MAX_PATTERNS {
+                    cache.insert(pattern.to_string(), c.clone());
+                }
+                c
+            }
+        };
+        drop(cache);
+        match compiled {
+            Ok(re) => Ok(re.is_match(text)),
+            Err(message) => Err(ftx.error(message)),
+        }
+    }
 }
 
 fn available<'a>(
@@ -219,6 +271,24 @@ mod tests {
             Some(Value::from("payments"))
         );
         assert!(eval("ref_name('')").is_err());
+    }
+
+    #[test]
+    fn matches_compiles_each_pattern_once_and_keeps_the_crates_answers() {
+        let ctx = context(None);
+        let p = cel::Program::compile("'abc'.matches('^[a-z]+$') && !'ab1'.matches('^[a-z]+$')")
+            .expect("parses");
+        for _ in 0..3 {
+            assert_eq!(p.execute(&ctx).ok(), Some(Value::Bool(true)));
+        }
+        let bad = cel::Program::compile("'a'.matches('(')").expect("parses");
+        let e = bad.execute(&ctx).expect_err("invalid regex");
+        assert!(e.to_string().contains("'(' not a valid regex"), "{e}");
+        // Patterns from data past the bound are still answered.
+        for i in 0..(MAX_PATTERNS + 5) {
+            let p = cel::Program::compile(&format!("'x{i}'.matches('^x{i}$')")).expect("parses");
+            assert_eq!(p.execute(&ctx).ok(), Some(Value::Bool(true)));
+        }
     }
 
     #[test]

@@ -136,7 +136,7 @@ fn regression(old: &CardResult, now: &CardResult) -> Option<Regression> {
                 .iter()
                 .any(|o| o.id == r.id && o.state == State::Pass)
         })
-        .map(|r| r.id.clone())
+        .map(|r| r.id.to_string())
         .collect();
     let dropped = match (old.level_index, now.level_index) {
         (Some(_), None) => true,
