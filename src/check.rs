@@ -273,6 +273,7 @@ pub fn cost(
                 CostError::MissingColumns { path, .. }
                 | CostError::Io { path, .. }
                 | CostError::Parquet { path, .. }
+                | CostError::TooBig { path, .. }
                 | CostError::Unsupported { path } => in_file(path, 1, 1),
                 CostError::BadValue {
                     path, row, column, ..

@@ -393,6 +393,11 @@ found, 4 catalog or template unreadable."
     /// second run over unchanged files does not read them. Without billing
     /// files, answers from the monthly aggregate `idp cost --publish` put
     /// on refs/idp/cost (`idp sync` fetches it).
+    ///
+    /// Files inside the catalog are read under a budget, cost.maxBytes
+    /// (default and ceiling 2 GiB of CSV text or uncompressed Parquet data;
+    /// idp.yaml may only lower it): more is an error naming the file. The
+    /// operator's --source files are not budgeted.
     #[command(after_help = "Examples:
   idp cost                              # the whole bill per month, with the unallocated share
   idp cost group:payments --by service  # a team's last month per service
@@ -595,20 +600,8 @@ pub struct CostArgs {
     /// (default cost.anomaly.k, else 3).
     #[arg(long, value_name = "K")]
     pub anomaly_k: Option<f64>,
-    /// Commit the monthly aggregate on refs/idp/cost and push it.
-    #[arg(long)]
-    pub publish: bool,
-    /// With --publish: commit the ref locally but do not push.
-    #[arg(long, requires = "publish")]
-    pub no_push: bool,
-    /// With --publish: the remote to push to.
-    #[arg(
-        long,
-        default_value = "origin",
-        value_name = "REMOTE",
-        requires = "publish"
-    )]
-    pub remote: String,
+    #[command(flatten)]
+    pub publish: PublishArgs,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
     pub output: CostFormat,
@@ -758,18 +751,14 @@ pub struct ListArgs {
     pub output: ListFormat,
 }
 
-/// `enrich`.
+/// `--publish`, `--no-push`, `--remote` of the commands that commit what
+/// they computed on a `refs/idp/*` ref (`enrich`: refs/idp/live, `cost`:
+/// refs/idp/cost) for `idp sync` to fetch.
 #[derive(Debug, Args)]
-pub struct EnrichArgs {
-    /// Entities to enrich (default: every entity the filters select).
-    pub entities: Vec<String>,
-    #[command(flatten)]
-    pub filters: FilterArgs,
-    /// Only this integration (by its name in idp.yaml). Repeatable.
-    #[arg(long, value_name = "NAME")]
-    pub integration: Vec<String>,
-    /// Store the snapshot on refs/idp/live in the catalog repository and
-    /// push it to the remote.
+pub struct PublishArgs {
+    /// Commit the result on this command's ref in the catalog repository
+    /// (enrich: refs/idp/live, the live snapshot; cost: refs/idp/cost, the
+    /// monthly aggregate) and push it to the remote.
     #[arg(long)]
     pub publish: bool,
     /// With --publish: commit the ref locally but do not push.
@@ -783,6 +772,20 @@ pub struct EnrichArgs {
         requires = "publish"
     )]
     pub remote: String,
+}
+
+/// `enrich`.
+#[derive(Debug, Args)]
+pub struct EnrichArgs {
+    /// Entities to enrich (default: every entity the filters select).
+    pub entities: Vec<String>,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    /// Only this integration (by its name in idp.yaml). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub integration: Vec<String>,
+    #[command(flatten)]
+    pub publish: PublishArgs,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t, value_name = "FORMAT")]
     pub output: ViewFormat,

@@ -375,6 +375,12 @@ fn cost(e: &CostError) -> (Kind, Vec<String>) {
             &["fix or re-export the billing file; idp never skips a charge it cannot read"],
         ),
         CostError::Unsupported { .. } => one(Kind::User),
+        CostError::TooBig { .. } => with(
+            Kind::User,
+            &[
+                "cost.sources matched more billing data than cost.maxBytes allows (a pull request may have committed it); keep big exports outside the catalog and read them with `idp cost --source`, or publish the aggregate with `idp cost --publish`",
+            ],
+        ),
         CostError::Config(_) => one(Kind::Config),
         CostError::Confine(e) => confine(e),
         CostError::NoData(_) => with(

@@ -22,6 +22,8 @@ mod confinement;
 mod contracts;
 #[path = "it/cost.rs"]
 mod cost;
+#[path = "it/cost_gaps.rs"]
+mod cost_gaps;
 #[path = "it/descriptors_conformance.rs"]
 mod descriptors_conformance;
 #[path = "it/dora.rs"]

@@ -114,19 +114,20 @@ pub fn run(ctx: &Context, args: CostArgs) -> Result<Exit> {
     let report = agg.report(&query);
 
     let mut published_as = None;
-    if args.publish {
+    if args.publish.publish {
         if loaded.from == DataFrom::Published {
             return Err(UsageError("--publish needs billing files (cost.sources or --source); only the published aggregate is here".into()).into());
         }
         let handle = ctx.repository(&location, "cost --publish")?;
         let commit = publish::write(&handle.repo, agg)
             .with_context(|| format!("publishing to {}", handle.label))?;
-        if !args.no_push {
+        if !args.publish.no_push {
             let sections = Sections::of(catalog)?;
             let creds =
                 github_git_credentials(&sections, &|k| ctx.settings.env.get(k).map(str::to_string));
-            publish::push(&handle.repo, &args.remote, &creds)
-                .with_context(|| format!("pushing {} to {}", publish::COST_REF, args.remote))?;
+            publish::push(&handle.repo, &args.publish.remote, &creds).with_context(|| {
+                format!("pushing {} to {}", publish::COST_REF, args.publish.remote)
+            })?;
         }
         published_as = Some(commit.to_string());
     }
@@ -139,10 +140,10 @@ pub fn run(ctx: &Context, args: CostArgs) -> Result<Exit> {
         CostFormat::Table => {
             crate::output::cost::table(&mut out, ctx.ui, &title, &report, loaded.from)?;
             if let Some(c) = &published_as {
-                let pushed = if args.no_push {
+                let pushed = if args.publish.no_push {
                     "not pushed (--no-push)".to_string()
                 } else {
-                    format!("pushed to {}", args.remote)
+                    format!("pushed to {}", args.publish.remote)
                 };
                 writeln!(
                     out,

@@ -32,7 +32,7 @@ struct Tally {
 }
 
 pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
-    if args.publish && ctx.settings.offline {
+    if args.publish.publish && ctx.settings.offline {
         return Err(
             UsageError("--publish needs fresh data; it cannot run with --offline".into()).into(),
         );
@@ -137,16 +137,17 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
     }
 
     let mut published_as = None;
-    if args.publish {
+    if args.publish.publish {
         let (location, _) = ctx.locate()?;
         let handle = ctx.repository(&location, "enrich --publish")?;
         let commit = published::write(&handle.repo, &snapshot)
             .with_context(|| format!("publishing to {}", handle.label))?;
-        if !args.no_push {
+        if !args.publish.no_push {
             let sections = Sections::of(&opened.catalog)?;
             let creds = github_git_credentials(&sections, &|k| std::env::var(k).ok());
-            published::push(&handle.repo, &args.remote, &creds)
-                .with_context(|| format!("pushing {} to {}", published::LIVE_REF, args.remote))?;
+            published::push(&handle.repo, &args.publish.remote, &creds).with_context(|| {
+                format!("pushing {} to {}", published::LIVE_REF, args.publish.remote)
+            })?;
         }
         published_as = Some(commit.to_string());
     }
@@ -161,10 +162,10 @@ pub fn run(ctx: &Context, args: EnrichArgs) -> Result<Exit> {
                 &tallies_rows(&tallies),
             )?;
             if let Some(commit) = &published_as {
-                let pushed = if args.no_push {
+                let pushed = if args.publish.no_push {
                     "not pushed (--no-push)".to_string()
                 } else {
-                    format!("pushed to {}", args.remote)
+                    format!("pushed to {}", args.publish.remote)
                 };
                 writeln!(
                     out,

@@ -115,8 +115,21 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
     ));
     let oncall = oncall(ctx, opened, cached.as_ref(), now);
     let dora = dora_section(ctx, opened, now);
-    let sections: Vec<&dyn Section> = dora.iter().map(|d| d as &dyn Section).collect();
 
+    // The cost block, from cost data already at hand (never billing files).
+    let cost = super::cost::in_passing(ctx, &opened.catalog).map(|l| {
+        idp::report::cost::CostSection::new(
+            &l.aggregate,
+            &opened.catalog,
+            idp::cost::day_of(ctx.settings.today()),
+        )
+    });
+    // Cost before delivery on every page that shows both.
+    let sections: Vec<&dyn Section> = cost
+        .iter()
+        .map(|c| c as &dyn Section)
+        .chain(dora.iter().map(|d| d as &dyn Section))
+        .collect();
     let inputs = Inputs {
         catalog: &opened.catalog,
         scorecards: &set,

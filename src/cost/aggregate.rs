@@ -16,9 +16,10 @@
 //! integer micro-units would round away and binary floats would not sum
 //! exactly; a sum of millions of such rows still fits with room to spare.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::config::{CostConfig, Selector, Term};
@@ -131,7 +132,7 @@ impl Allocator {
         selectors: Vec<(String, Vec<Selector>)>,
     ) -> Self {
         let mut entities: Vec<String> = Vec::new();
-        let mut index: HashMap<String, u32> = HashMap::new();
+        let mut index: HashMap<String, u32> = HashMap::default();
         let mut id = |key: String, entities: &mut Vec<String>| -> u32 {
             *index.entry(key.clone()).or_insert_with(|| {
                 entities.push(key);
@@ -140,7 +141,7 @@ impl Allocator {
         };
         let mut rules = Vec::new();
         for rule in &config.allocate {
-            let mut names = HashMap::new();
+            let mut names = HashMap::default();
             for e in catalog.of_kind(rule.to.kind()) {
                 let i = id(e.entity_ref().key(), &mut entities);
                 let lower = e.name.to_lowercase();
@@ -265,13 +266,13 @@ impl<'a> Builder<'a> {
     pub fn new(alloc: &'a Allocator) -> Self {
         Builder {
             alloc,
-            services: HashMap::new(),
-            currencies: HashMap::new(),
-            tag_sets: HashMap::new(),
+            services: HashMap::default(),
+            currencies: HashMap::default(),
+            tag_sets: HashMap::default(),
             parsed_tags: Vec::new(),
             owner_memo: Vec::new(),
-            cells: HashMap::new(),
-            tag_cells: HashMap::new(),
+            cells: HashMap::default(),
+            tag_cells: HashMap::default(),
             set_rows: Vec::new(),
             rows: 0,
         }
@@ -286,24 +287,80 @@ impl<'a> Builder<'a> {
         next
     }
 
-    /// The finished aggregate.
+    /// Adds what `other` (a builder of the same allocator, over other
+    /// rows) summed: its ids are mapped onto this builder's.
+    pub fn merge(&mut self, other: Builder<'a>) {
+        let remap = |mine: &mut HashMap<String, u32>, theirs: HashMap<String, u32>| {
+            let mut map = vec![0u32; theirs.len()];
+            for (s, id) in theirs {
+                map[id as usize] = Self::intern(mine, &s);
+            }
+            map
+        };
+        let services = remap(&mut self.services, other.services);
+        let mut currencies = vec![0u16; other.currencies.len()];
+        for (s, id) in other.currencies {
+            currencies[id as usize] = Self::intern(&mut self.currencies, &s);
+        }
+        let mut sets = vec![0u32; other.tag_sets.len()];
+        for (text, id) in other.tag_sets {
+            let id = id as usize;
+            sets[id] = match self.tag_sets.get(&text) {
+                Some(mine) => *mine,
+                None => {
+                    let mine = self.parsed_tags.len() as u32;
+                    self.parsed_tags.push(other.parsed_tags[id].clone());
+                    self.owner_memo.push(other.owner_memo[id]);
+                    self.set_rows.push(0);
+                    self.tag_sets.insert(text, mine);
+                    mine
+                }
+            };
+            self.set_rows[sets[id] as usize] += other.set_rows[id];
+        }
+        for ((e, day, svc, cur), a) in other.cells {
+            *self
+                .cells
+                .entry((e, day, services[svc as usize], currencies[cur as usize]))
+                .or_default() += a;
+        }
+        for ((day, cur, set, allocated), a) in other.tag_cells {
+            // Sets past the memo were counted under set 0 (see `row`).
+            let set = sets.get(set as usize).copied().unwrap_or(0);
+            *self
+                .tag_cells
+                .entry((day, currencies[cur as usize], set, allocated))
+                .or_default() += a;
+        }
+        self.rows += other.rows;
+    }
+
+    /// The finished aggregate. Names are sorted (services, currencies,
+    /// tags), so the result does not depend on the order rows came in.
     pub fn finish(self) -> Aggregate {
+        // Sorted names, and the old id → new id.
         let order = |m: HashMap<String, u32>| {
             let mut v: Vec<(String, u32)> = m.into_iter().collect();
-            v.sort_by_key(|(_, i)| *i);
-            v.into_iter().map(|(s, _)| s).collect::<Vec<_>>()
+            v.sort();
+            let mut map = vec![0u32; v.len()];
+            for (new, (_, old)) in v.iter().enumerate() {
+                map[*old as usize] = new as u32;
+            }
+            (v.into_iter().map(|(s, _)| s).collect::<Vec<_>>(), map)
         };
-        let services = order(self.services);
-        let currencies = order(
+        let (services, service_map) = order(self.services);
+        let (currencies, currency_map) = order(
             self.currencies
                 .into_iter()
                 .map(|(k, v)| (k, v as u32))
                 .collect(),
         );
+        let currency_map: Vec<u16> = currency_map.into_iter().map(|c| c as u16).collect();
         // Tag sets expand into one `key=value` each.
-        let mut tag_ids: HashMap<String, u32> = HashMap::new();
-        let mut tag_cells: HashMap<(i32, u16, u32, bool), Decimal> = HashMap::new();
+        let mut tag_ids: HashMap<String, u32> = HashMap::default();
+        let mut tag_cells: HashMap<(i32, u16, u32, bool), Decimal> = HashMap::default();
         for ((day, cur, set, allocated), amount) in self.tag_cells {
+            let cur = currency_map[cur as usize];
             let tags = &self.parsed_tags[set as usize];
             if tags.is_empty() {
                 let t = Self::intern(&mut tag_ids, "");
@@ -320,25 +377,26 @@ impl<'a> Builder<'a> {
             .map(|((entity, day, service, currency), a)| Cell {
                 entity,
                 day,
-                service,
-                currency,
+                service: service_map[service as usize],
+                currency: currency_map[currency as usize],
                 amount: a.into(),
             })
             .collect();
         cells.sort_by_key(|c| (c.day, c.entity, c.service, c.currency));
+        let (tags, tag_map) = order(tag_ids);
         let mut tag_cells: Vec<TagCell> = tag_cells
             .into_iter()
             .map(|((day, currency, tag, allocated), a)| TagCell {
                 day,
                 currency,
-                tag,
+                tag: tag_map[tag as usize],
                 allocated,
                 amount: a.into(),
             })
             .collect();
         tag_cells.sort_by_key(|c| (c.day, c.tag, c.currency, c.allocated));
         // Rule values naming no entity, counted over the rows of each tag set.
-        let mut counts: HashMap<(usize, String), u64> = HashMap::new();
+        let mut counts: HashMap<(usize, String), u64> = HashMap::default();
         for (set, tags) in self.parsed_tags.iter().enumerate() {
             for (r, (key, names)) in self.alloc.rules.iter().enumerate() {
                 if let Some((_, v)) = tags.iter().find(|(k, _)| k == key) {
@@ -363,7 +421,7 @@ impl<'a> Builder<'a> {
             entities: self.alloc.entities.clone(),
             services,
             currencies,
-            tags: order(tag_ids),
+            tags,
             cells,
             tag_cells,
             rows: self.rows,

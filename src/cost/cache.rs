@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::{Aggregate, Allocator, Builder};
-use super::read::read_file;
+use super::read::{plan, read_unit, Budget};
 use super::CostError;
 
 const FORMAT: u32 = 2;
@@ -117,16 +117,13 @@ pub fn load(
     alloc: &Allocator,
     alloc_key: &str,
     dir: Option<&Path>,
+    budget: Option<u64>,
 ) -> Result<(Aggregate, Origin), CostError> {
     if let Some(aggregate) = lookup(files, metric, alloc_key, dir) {
         return Ok((aggregate, Origin::Cached));
     }
     let (key, file, sources) = keyed(files, metric, alloc_key, dir)?;
-    let mut builder = Builder::new(alloc);
-    for f in files {
-        read_file(f, metric, &mut builder)?;
-    }
-    let aggregate = builder.finish();
+    let aggregate = read_all(files, metric, alloc, budget)?;
     if let Some(file) = &file {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -146,6 +143,41 @@ pub fn load(
         );
     }
     Ok((aggregate, Origin::Read))
+}
+
+/// Reads every source on all threads: the files are cut into units
+/// ([`plan`]: byte ranges of a plain CSV, row groups of a Parquet file, a
+/// whole gzipped CSV), each thread sums its units into its own builder,
+/// and the builders are merged. The answer does not depend on the cut.
+/// With a `budget` (bytes), reading stops with [`CostError::TooBig`] once
+/// the files hold more data than that.
+pub fn read_all(
+    files: &[PathBuf],
+    metric: &str,
+    alloc: &Allocator,
+    budget: Option<u64>,
+) -> Result<Aggregate, CostError> {
+    use rayon::prelude::*;
+    let threads = rayon::current_num_threads();
+    let budget = budget.map(Budget::new);
+    let mut units = Vec::new();
+    for f in files {
+        units.extend(plan(f, threads, budget.as_ref())?);
+    }
+    let builder = units
+        .par_iter()
+        .try_fold(
+            || Builder::new(alloc),
+            |mut b, unit| read_unit(unit, metric, budget.as_ref(), &mut b).map(|_| b),
+        )
+        .try_reduce(
+            || Builder::new(alloc),
+            |mut a, b| {
+                a.merge(b);
+                Ok(a)
+            },
+        )?;
+    Ok(builder.finish())
 }
 
 fn read_cache(file: &Path) -> Option<Stored> {

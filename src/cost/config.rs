@@ -125,7 +125,18 @@ pub struct CostConfig {
     /// Anomaly detection.
     #[serde(default)]
     pub anomaly: AnomalySettings,
+    /// Budget for the billing files `sources` match inside the catalog, in
+    /// bytes of data (CSV text after decompression, Parquet's uncompressed
+    /// column data); default and ceiling [`MAX_BYTES`]. It may only lower
+    /// the budget: a pull request can change idp.yaml. The operator's
+    /// `idp cost --source` files are not budgeted.
+    #[serde(default)]
+    pub max_bytes: Option<u64>,
 }
+
+/// The default and largest `cost.maxBytes`: 2 GiB of billing data read
+/// from inside the catalog (about 6 M FOCUS rows; a few seconds).
+pub const MAX_BYTES: u64 = 2 << 30;
 
 impl CostConfig {
     /// Problems with the section that typing does not catch: absolute or
@@ -147,6 +158,15 @@ impl CostConfig {
                 "cost.anomaly.k must be a positive number, not {}",
                 self.anomaly.k
             ));
+        }
+        match self.max_bytes {
+            Some(0) => out.push("cost.maxBytes must be 1 or more".into()),
+            Some(n) if n > MAX_BYTES => out.push(format!(
+                "cost.maxBytes {n} is above the ceiling {MAX_BYTES}: idp.yaml may only lower it \
+                 (a pull request can change idp.yaml); read bigger exports from outside the \
+                 catalog with `idp cost --source`, or publish the aggregate with `idp cost --publish`"
+            )),
+            _ => {}
         }
         if self.anomaly.window < 3 {
             out.push("cost.anomaly.window must be 3 or more".into());

@@ -84,6 +84,15 @@ pub enum CostError {
     /// The `cost:` section is wrong.
     #[error("idp.yaml: {0}")]
     Config(String),
+    /// The billing files inside the catalog hold more data than
+    /// `cost.maxBytes` allows (a hostile pull request, a decompression bomb).
+    #[error("{path}: billing data inside the catalog exceeds the budget of {limit} bytes (cost.maxBytes) at this file")]
+    TooBig {
+        /// The file being read when the budget ran out.
+        path: String,
+        /// The budget.
+        limit: u64,
+    },
     /// A glob of `idp.yaml` matched a file outside the catalog.
     #[error(transparent)]
     Confine(#[from] ConfineError),
@@ -291,8 +300,19 @@ pub fn load(catalog: &Catalog, opts: &LoadOptions) -> Result<Option<Loaded>, Cos
             }));
         }
     } else if !files.is_empty() {
-        let (aggregate, origin) =
-            cache::load(&files, config.metric.column(), &alloc, &key, opts.cache_dir)?;
+        // Files idp.yaml names are budgeted; the operator's are not.
+        let budget = opts
+            .operator_sources
+            .is_empty()
+            .then(|| config.max_bytes.unwrap_or(config::MAX_BYTES));
+        let (aggregate, origin) = cache::load(
+            &files,
+            config.metric.column(),
+            &alloc,
+            &key,
+            opts.cache_dir,
+            budget,
+        )?;
         return Ok(Some(Loaded {
             aggregate,
             from: match origin {

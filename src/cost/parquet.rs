@@ -5,8 +5,11 @@
 //!
 //! Amounts may be DOUBLE/FLOAT, INT32/INT64 (plain or DECIMAL), or DECIMAL
 //! in a (fixed-length) byte array, or text; `ChargePeriodStart` a
-//! TIMESTAMP (INT64 in any unit, or legacy INT96), a DATE, or text. `Tags`
-//! must be JSON text (a Parquet MAP is refused with a clear error).
+//! TIMESTAMP (INT64 in any unit, or legacy INT96), a DATE, or text. The
+//! text columns may be integers (an INT64 `SubAccountId`: read as its
+//! decimal text). `Tags` must be JSON text (a Parquet MAP is refused with a
+//! clear error). Row groups can be read separately ([`read_groups`]), so a
+//! big file is read on several threads.
 
 use std::fs::File;
 use std::path::Path;
@@ -14,7 +17,8 @@ use std::path::Path;
 use parquet::basic::{LogicalType, TimeUnit, Type as Physical};
 use parquet::column::reader::{get_typed_column_reader, ColumnReader};
 use parquet::data_type::{
-    ByteArrayType, DoubleType, FixedLenByteArrayType, FloatType, Int32Type, Int64Type, Int96Type,
+    ByteArray, ByteArrayType, DoubleType, FixedLenByteArrayType, FloatType, Int32Type, Int64Type,
+    Int96Type,
 };
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::ColumnDescriptor;
@@ -27,11 +31,41 @@ use super::CostError;
 enum Col {
     Amount(Vec<Option<Decimal>>),
     Day(Vec<Option<i32>>),
-    Text(Vec<Option<Vec<u8>>>),
+    Text(Vec<Option<ByteArray>>),
+}
+
+/// How many row groups a Parquet file has, and its uncompressed size.
+pub fn shape(path: &Path) -> Result<(usize, u64), CostError> {
+    let file = File::open(path).map_err(|source| CostError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let reader = SerializedFileReader::new(file).map_err(|e| CostError::Parquet {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let bytes = reader
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| g.total_byte_size().max(0) as u64)
+        .sum();
+    Ok((reader.num_row_groups(), bytes))
 }
 
 /// Reads a Parquet file into `sink`; returns the rows read.
 pub fn read(path: &Path, metric: &str, sink: &mut dyn Sink) -> Result<u64, CostError> {
+    read_groups(path, metric, 0..usize::MAX, sink)
+}
+
+/// Reads row groups `groups` of a Parquet file into `sink` (rows are
+/// numbered from the file's first); returns the rows read.
+pub fn read_groups(
+    path: &Path,
+    metric: &str,
+    groups: std::ops::Range<usize>,
+    sink: &mut dyn Sink,
+) -> Result<u64, CostError> {
     let shown = path.display().to_string();
     let perr = |e: parquet::errors::ParquetError| CostError::Parquet {
         path: shown.clone(),
@@ -58,8 +92,12 @@ pub fn read(path: &Path, metric: &str, sink: &mut dyn Sink) -> Result<u64, CostE
             }
         }
     }
-    let mut base_row = 0u64;
-    for g in 0..reader.num_row_groups() {
+    let groups = groups.start.min(reader.num_row_groups())..groups.end.min(reader.num_row_groups());
+    let mut base_row: u64 = (0..groups.start)
+        .map(|g| reader.metadata().row_group(g).num_rows() as u64)
+        .sum();
+    let mut read = 0u64;
+    for g in groups {
         let group = reader.get_row_group(g).map_err(perr)?;
         let n = group.metadata().num_rows() as usize;
         let load = |c: usize, what: Want| -> Result<Col, CostError> {
@@ -90,21 +128,22 @@ pub fn read(path: &Path, metric: &str, sink: &mut dyn Sink) -> Result<u64, CostE
                 value: String::new(),
                 why: "null ChargePeriodStart".into(),
             })?;
-            let s = |b: &[u8], c: usize| -> Result<String, CostError> {
-                String::from_utf8(b.to_vec()).map_err(|_| CostError::BadValue {
-                    path: shown.clone(),
-                    row: row_no,
-                    column: c + 1,
-                    name: leaves[c].clone(),
-                    value: String::from_utf8_lossy(b).into_owned(),
-                    why: "not UTF-8".into(),
-                })
+            let bad_utf8 = |b: &[u8], c: usize| CostError::BadValue {
+                path: shown.clone(),
+                row: row_no,
+                column: c + 1,
+                name: leaves[c].clone(),
+                value: String::from_utf8_lossy(b).into_owned(),
+                why: "not UTF-8".into(),
             };
-            let cur = std::str::from_utf8(text(&currency, i))
-                .map_or_else(|_| s(text(&currency, i), req[1]), |v| Ok(v.to_string()))?;
+            let cur = text(&currency, i);
+            let cur = match std::str::from_utf8(cur) {
+                Ok(v) => v,
+                Err(_) => return Err(bad_utf8(cur, req[1])),
+            };
             sink.row(Row {
                 amount: a,
-                currency: &cur,
+                currency: cur,
                 day,
                 service: utf(text(&service, i)),
                 resource: utf(text(&resource, i)),
@@ -113,8 +152,9 @@ pub fn read(path: &Path, metric: &str, sink: &mut dyn Sink) -> Result<u64, CostE
             });
         }
         base_row += n as u64;
+        read += n as u64;
     }
-    Ok(base_row)
+    Ok(read)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -219,11 +259,7 @@ fn decode(
     };
     let text_to = |v: Vec<Option<parquet::data_type::ByteArray>>| -> Result<Col, CostError> {
         match want {
-            Want::Text => Ok(Col::Text(
-                v.into_iter()
-                    .map(|b| b.map(|b| b.data().to_vec()))
-                    .collect(),
-            )),
+            Want::Text => Ok(Col::Text(v)),
             Want::Amount => {
                 let mut out = Vec::with_capacity(v.len());
                 for (i, b) in v.into_iter().enumerate() {
@@ -333,7 +369,23 @@ fn decode(
                     )),
                     None => Err(unsupported()),
                 },
-                Want::Text => Err(unsupported()),
+                // Ids (SubAccountId, …) some writers store as integers:
+                // their decimal text, as a CSV export would have it.
+                Want::Text => Ok(Col::Text(
+                    v.into_iter()
+                        .map(|x| {
+                            x.map(|x| {
+                                let t = match scale {
+                                    Some(s) => {
+                                        Decimal::from_i128_with_scale(x as i128, s).to_string()
+                                    }
+                                    None => x.to_string(),
+                                };
+                                ByteArray::from(t.into_bytes())
+                            })
+                        })
+                        .collect(),
+                )),
             }
         }
         Physical::INT96 if want == Want::Day => {
@@ -350,7 +402,7 @@ fn decode(
 
 fn text(c: &Option<Col>, i: usize) -> &[u8] {
     match c {
-        Some(Col::Text(v)) => v[i].as_deref().unwrap_or_default(),
+        Some(Col::Text(v)) => v[i].as_ref().map_or(&[][..], |b| b.data()),
         _ => b"",
     }
 }

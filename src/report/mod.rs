@@ -17,6 +17,7 @@
 
 pub mod charts;
 pub mod dora;
+pub mod cost;
 pub mod graph;
 pub mod model;
 pub mod render;

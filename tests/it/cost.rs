@@ -18,7 +18,7 @@ const SAMPLE_GZ: &str = concat!(
 );
 
 /// Runs DuckDB (Python) with `sql`; rows as JSON arrays of strings.
-fn duckdb(sql: &str) -> Vec<Vec<String>> {
+pub(crate) fn duckdb(sql: &str) -> Vec<Vec<String>> {
     let script = format!(
         "import duckdb, json\nfor r in duckdb.sql({sql:?}).fetchall(): print(json.dumps([str(x) for x in r]))\n"
     );
@@ -39,7 +39,7 @@ fn duckdb(sql: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn read_csv(path: &Path) -> String {
+pub(crate) fn read_csv(path: &Path) -> String {
     format!(
         "read_csv('{}', header=true, nullstr='NULL', all_varchar=true)",
         path.display()
@@ -47,7 +47,7 @@ fn read_csv(path: &Path) -> String {
 }
 
 /// `{(key, currency): amount}` of a report's lines, amounts normalised.
-fn lines(v: &Value) -> BTreeMap<(String, String), String> {
+pub(crate) fn lines(v: &Value) -> BTreeMap<(String, String), String> {
     v["lines"]
         .as_array()
         .expect("lines")
@@ -64,7 +64,23 @@ fn lines(v: &Value) -> BTreeMap<(String, String), String> {
         .collect()
 }
 
-fn norm(d: &str) -> String {
+/// `idp --catalog DIR cost ARGS… -o json`, which must succeed.
+pub(crate) fn cost_json(env: &TestEnv, dir: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--catalog", dir.to_str().unwrap(), "cost"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["-o", "json"]);
+    env.run(all).ok().json()
+}
+
+/// The amount of `key` in `currency` among a report's lines, normalised.
+pub(crate) fn amount(v: &Value, key: &str, currency: &str) -> Option<String> {
+    lines(v).remove(&(key.to_string(), currency.to_string()))
+}
+
+/// `--from/--to` covering every row of the fixtures.
+const ALL_TIME: [&str; 4] = ["--from", "2000-01", "--to", "2100-12"];
+
+pub(crate) fn norm(d: &str) -> String {
     let d = if d.contains('.') {
         d.trim_end_matches('0').trim_end_matches('.')
     } else {
@@ -77,7 +93,7 @@ fn norm(d: &str) -> String {
     }
 }
 
-fn gunzip(from: &str, to: &Path) {
+pub(crate) fn gunzip(from: &str, to: &Path) {
     let out = Command::new("gzip")
         .args(["-dc", from])
         .output()
@@ -88,7 +104,7 @@ fn gunzip(from: &str, to: &Path) {
 
 const SAMPLE_CONFIG: &str = "exclude: [billing/**]\ncost:\n  sources: [\"billing/*\"]\n  allocate:\n    - {tag: application, to: component}\n";
 
-fn sample_catalog(env: &TestEnv, name: &str, file: &str) -> std::path::PathBuf {
+pub(crate) fn sample_catalog(env: &TestEnv, name: &str, file: &str) -> std::path::PathBuf {
     let dir = env.dir(name);
     let components = component_with("BrightLensMatrix", "payments", &[])
         + &component_with("ZoomMapMax", "checkout", &[]);
@@ -113,17 +129,7 @@ fn sums_by_month_and_tag_equal_duckdb_on_the_finops_sample() {
     let dir = sample_catalog(&env, "cat", "sample.csv.gz");
     let csv = env.root.join("sample.csv");
     gunzip(SAMPLE_GZ, &csv);
-    let run = env.run([
-        "--catalog",
-        dir.to_str().unwrap(),
-        "cost",
-        "--by",
-        "month",
-        "-o",
-        "json",
-    ]);
-    run.ok();
-    let ours = lines(&run.json());
+    let ours = lines(&cost_json(&env, &dir, &["--by", "month"]));
     let expected: BTreeMap<(String, String), String> = duckdb(&format!(
         "select strftime(ChargePeriodStart::TIMESTAMP, '%Y-%m'), BillingCurrency, sum(EffectiveCost::DECIMAL(38,12))::VARCHAR \
          from {} where EffectiveCost is not null group by all",
@@ -139,21 +145,11 @@ fn sums_by_month_and_tag_equal_duckdb_on_the_finops_sample() {
     }
 
     // Per tag, over the whole range.
-    let run = env.run([
-        "--catalog",
-        dir.to_str().unwrap(),
-        "cost",
-        "--by",
-        "tag",
-        "--from",
-        "2000-01",
-        "--to",
-        "2100-12",
-        "-o",
-        "json",
-    ]);
-    run.ok();
-    let ours = lines(&run.json());
+    let ours = lines(&cost_json(
+        &env,
+        &dir,
+        &[&["--by", "tag"][..], &ALL_TIME].concat(),
+    ));
     let expected: BTreeMap<(String, String), String> = duckdb(&format!(
         "with t as (select BillingCurrency c, EffectiveCost::DECIMAL(38,12) a, \
            unnest(json_keys(Tags::JSON)) k, Tags::JSON j from {} where EffectiveCost is not null and Tags is not null and Tags <> '{{}}') \
@@ -169,21 +165,11 @@ fn sums_by_month_and_tag_equal_duckdb_on_the_finops_sample() {
     }
 
     // The application tag allocates to the two components; the rest is unallocated.
-    let run = env.run([
-        "--catalog",
-        dir.to_str().unwrap(),
-        "cost",
-        "--by",
-        "entity",
-        "--from",
-        "2000-01",
-        "--to",
-        "2100-12",
-        "-o",
-        "json",
-    ]);
-    run.ok();
-    let ours = lines(&run.json());
+    let ours = lines(&cost_json(
+        &env,
+        &dir,
+        &[&["--by", "entity"][..], &ALL_TIME].concat(),
+    ));
     let expected = duckdb(&format!(
         "select BillingCurrency, sum(EffectiveCost::DECIMAL(38,12))::VARCHAR from {} \
          where EffectiveCost is not null and Tags::JSON->>'application' = 'BrightLensMatrix' group by all",
@@ -215,21 +201,11 @@ fn csv_gzip_and_parquet_give_the_same_answers() {
     std::fs::remove_file(&src).unwrap();
     for by in ["month", "day", "service", "tag", "entity"] {
         let answer = |dir: &Path| {
-            let run = env.run([
-                "--catalog",
-                dir.to_str().unwrap(),
-                "cost",
-                "--by",
-                by,
-                "--from",
-                "2000-01",
-                "--to",
-                "2100-12",
-                "-o",
-                "json",
-            ]);
-            run.ok();
-            lines(&run.json())
+            lines(&cost_json(
+                &env,
+                dir,
+                &[&["--by", by][..], &ALL_TIME].concat(),
+            ))
         };
         let a = answer(&csv);
         assert!(!a.is_empty());
@@ -238,9 +214,9 @@ fn csv_gzip_and_parquet_give_the_same_answers() {
     }
 }
 
-const HEADER: &str = "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ServiceName,ResourceId,SubAccountId,Tags\n";
+pub(crate) const HEADER: &str = "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ServiceName,ResourceId,SubAccountId,Tags\n";
 
-fn row(
+pub(crate) fn row(
     cost: &str,
     cur: &str,
     day: &str,
@@ -255,7 +231,7 @@ fn row(
     )
 }
 
-fn generated(env: &TestEnv, rows: &str) -> std::path::PathBuf {
+pub(crate) fn generated(env: &TestEnv, rows: &str) -> std::path::PathBuf {
     let dir = env.dir("gen");
     let comps = component_with(
         "web",
@@ -318,12 +294,8 @@ fn a_row_claimed_by_a_tag_and_a_selector_counts_once_and_currencies_never_mix() 
     .concat();
     let dir = generated(&env, &rows);
     let c = dir.to_str().unwrap();
-    let v = env
-        .run(["--catalog", c, "cost", "--by", "entity", "-o", "json"])
-        .ok()
-        .json();
-    let l = lines(&v);
-    let get = |k: &str, cur: &str| l.get(&(k.to_string(), cur.to_string())).cloned();
+    let v = cost_json(&env, &dir, &["--by", "entity"]);
+    let get = |k: &str, cur: &str| amount(&v, k, cur);
     assert_eq!(
         get("component:default/web", "USD").as_deref(),
         Some("15.15")
@@ -349,38 +321,11 @@ fn a_row_claimed_by_a_tag_and_a_selector_counts_once_and_currencies_never_mix() 
     );
 
     // A group: its own rows, and everything its sub-teams own, once.
-    let v = env
-        .run([
-            "--catalog",
-            c,
-            "cost",
-            "group:engineering",
-            "--by",
-            "month",
-            "-o",
-            "json",
-        ])
-        .ok()
-        .json();
-    let l = lines(&v);
-    assert_eq!(
-        l.get(&("2026-10".into(), "USD".into())).map(String::as_str),
-        Some("16.15")
-    );
-    assert_eq!(
-        l.get(&("2026-10".into(), "EUR".into())).map(String::as_str),
-        Some("2")
-    );
-    let v = env
-        .run(["--catalog", c, "cost", "group:payments", "-o", "json"])
-        .ok()
-        .json();
-    assert_eq!(
-        lines(&v)
-            .get(&("2026-10".into(), "USD".into()))
-            .map(String::as_str),
-        Some("16.15")
-    );
+    let v = cost_json(&env, &dir, &["group:engineering", "--by", "month"]);
+    assert_eq!(amount(&v, "2026-10", "USD").as_deref(), Some("16.15"));
+    assert_eq!(amount(&v, "2026-10", "EUR").as_deref(), Some("2"));
+    let v = cost_json(&env, &dir, &["group:payments"]);
+    assert_eq!(amount(&v, "2026-10", "USD").as_deref(), Some("16.15"));
 
     // What to tag next.
     let run = env.run(["--catalog", c, "cost", "--unallocated", "--by", "tag"]);
@@ -414,7 +359,7 @@ fn anomalies_are_marked_and_k_is_configurable() {
     }
     let dir = generated(&env, &rows);
     let c = dir.to_str().unwrap();
-    let v = env.run(["--catalog", c, "cost", "-o", "json"]).ok().json();
+    let v = cost_json(&env, &dir, &[]);
     let anomalies: Vec<&str> = v["lines"]
         .as_array()
         .unwrap()
@@ -426,10 +371,7 @@ fn anomalies_are_marked_and_k_is_configurable() {
     env.run(["--catalog", c, "cost"])
         .ok()
         .stdout_has("! anomaly");
-    let v = env
-        .run(["--catalog", c, "cost", "--anomaly-k", "1000", "-o", "json"])
-        .ok()
-        .json();
+    let v = cost_json(&env, &dir, &["--anomaly-k", "1000"]);
     assert!(v["lines"]
         .as_array()
         .unwrap()
@@ -445,13 +387,12 @@ fn anomalies_are_marked_and_k_is_configurable() {
 fn the_second_run_comes_from_the_cache_and_a_changed_file_is_reread() {
     let env = TestEnv::new();
     let dir = generated(&env, &row("1", "USD", "2026-10-01", "EC2", "i", "", "{}"));
-    let c = dir.to_str().unwrap();
-    let v = env.run(["--catalog", c, "cost", "-o", "json"]).ok().json();
+    let v = cost_json(&env, &dir, &[]);
     assert_eq!(v["source"], "files");
     // The first write may be racy (same mtime second): wait it out once.
     std::thread::sleep(std::time::Duration::from_millis(2100));
-    env.run(["--catalog", c, "cost", "-o", "json"]).ok();
-    let v = env.run(["--catalog", c, "cost", "-o", "json"]).ok().json();
+    cost_json(&env, &dir, &[]);
+    let v = cost_json(&env, &dir, &[]);
     assert_eq!(v["source"], "cache");
     std::fs::write(
         dir.join("billing/b.csv"),
@@ -461,14 +402,9 @@ fn the_second_run_comes_from_the_cache_and_a_changed_file_is_reread() {
         ),
     )
     .unwrap();
-    let v = env.run(["--catalog", c, "cost", "-o", "json"]).ok().json();
+    let v = cost_json(&env, &dir, &[]);
     assert_eq!(v["source"], "files");
-    assert_eq!(
-        lines(&v)
-            .get(&("2026-10".into(), "USD".into()))
-            .map(String::as_str),
-        Some("7")
-    );
+    assert_eq!(amount(&v, "2026-10", "USD").as_deref(), Some("7"));
 }
 
 #[test]
@@ -513,25 +449,10 @@ fn publish_push_clone_sync_then_answer_from_the_published_aggregate_without_bill
         .run(["--catalog", cl, "sync"])
         .ok()
         .stdout_has("fetched refs/idp/cost (monthly cost of");
-    let v = other
-        .run([
-            "--catalog",
-            cl,
-            "cost",
-            "--by",
-            "entity",
-            "--from",
-            "2026-10",
-            "-o",
-            "json",
-        ])
-        .ok()
-        .json();
+    let v = cost_json(&other, &clone_dir, &["--by", "entity", "--from", "2026-10"]);
     assert_eq!(v["source"], "published");
     assert_eq!(
-        lines(&v)
-            .get(&("component:default/web".into(), "USD".into()))
-            .map(String::as_str),
+        amount(&v, "component:default/web", "USD").as_deref(),
         Some("4.25")
     );
     // Daily detail is not in the monthly aggregate.
@@ -735,7 +656,7 @@ spec:
 
 /// Billing data for web (USD, 10 then 25) and api (EUR, 2), whose file is
 /// old enough for the cache to be trusted.
-fn costed(env: &TestEnv) -> std::path::PathBuf {
+pub(crate) fn costed(env: &TestEnv) -> std::path::PathBuf {
     let rows = row("10", "USD", "2026-09-10", "EC2", "i", "111", "{}")
         + &row("25", "USD", "2026-10-10", "EC2", "i", "111", "{}")
         + &row("2", "EUR", "2026-10-03", "Lambda", "arn:api/f", "", "");
