@@ -70,6 +70,8 @@ mod man;
 mod mcp;
 #[path = "it/papercuts.rs"]
 mod papercuts;
+#[path = "it/perf_paths.rs"]
+mod perf_paths;
 #[path = "it/prometheus_server.rs"]
 mod prometheus_server;
 #[path = "it/public_templates.rs"]

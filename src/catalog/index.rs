@@ -9,10 +9,12 @@
 //! seconds of the load also get a content hash, because a second edit in the
 //! same mtime tick would otherwise go unnoticed (git's "racy clean" problem).
 //!
-//! Layout (format 6): `[8 bytes "idpindex"][u32 format][u32 CRC-32 of
-//! the rest][u32 header length][header][sections]`, integers little-endian,
-//! header and sections encoded with `postcard` (a documented, stable wire
-//! format). The header names each section with its byte range: `body` holds
+//! Layout (format 7): `[8 bytes "idpindex"][u32 format][u32 CRC-32 of
+//! the header length and header][u32 header length][header][sections]`,
+//! integers little-endian, header and sections encoded with `postcard` (a
+//! documented, stable wire format). The header names each section with its
+//! byte range and its own CRC-32, so a command reads (and checks) only the
+//! sections it uses: `who-owns` never reads `validate`'s. `body` holds
 //! each entity's identity and relations, `docs` each descriptor's JSON
 //! (parsed only when a command touches that entity), and other modules add
 //! their own (validation findings, see `validate::reuse`). A writer keeps
@@ -23,11 +25,14 @@
 //! concurrent idp processes never see a half-written index. The cache is
 //! still only a file: a disk error, a full disk or another process can
 //! corrupt or truncate it, and an older idp wrote another layout there. So a
-//! reader copies the whole file into memory (a memory map of a file
+//! reader copies what it reads into memory (a memory map of a file
 //! truncated underneath it kills the process with SIGBUS), checks the magic
-//! bytes and the format (another layout is rebuilt, never decoded) and the
-//! checksum before trusting a byte of it, and bounds-checks every range.
-//! Any read failure means a rebuild, never a wrong answer.
+//! bytes and the format (another layout is rebuilt, never decoded), the
+//! header's checksum before trusting a byte of it and each section's
+//! before using it, and bounds-checks every range against the file's size.
+//! It keeps the file open: a writer replaces the file by renaming a new
+//! one over it, so the open file is the one whose header was read. Any read
+//! failure means a rebuild, never a wrong answer.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -50,9 +55,9 @@ use super::{Catalog, Origin};
 const MAGIC: &[u8; 8] = b"idpindex";
 /// Bumped whenever the stored layout changes, or loading the same files
 /// gives different results (5: byte-order marks, `$openapi`/`$asyncapi`,
-/// unknown placeholders; 6: postcard, sections, load problems kept), so an
-/// index an older build wrote is rebuilt.
-const FORMAT: u32 = 6;
+/// unknown placeholders; 6: postcard, sections, load problems kept; 7: a
+/// checksum per section), so an index an older build wrote is rebuilt.
+const FORMAT: u32 = 7;
 /// Magic, format and checksum.
 const PREAMBLE: usize = 16;
 /// Entries modified more recently than this before indexing get a content hash.
@@ -68,9 +73,9 @@ struct Header {
     fingerprint: Option<Fingerprint>,
     /// CRC-32 of the `body` and `docs` sections: which catalog this is.
     catalog: u32,
-    /// Name, byte range (from the end of the header) and the `catalog`
-    /// it was written with, of each section.
-    sections: Vec<(String, u64, u64, u32)>,
+    /// Name, byte range (from the end of the header), the `catalog` it
+    /// was written with and the CRC-32 of its bytes, of each section.
+    sections: Vec<(String, u64, u64, u32, u32)>,
 }
 
 /// What a working-tree index depends on.
@@ -263,61 +268,106 @@ pub fn stored_fingerprint(cache: &Path, key: &str) -> Option<Fingerprint> {
 /// An intact index file of this format for one key, current or not.
 pub struct IndexFile {
     path: PathBuf,
-    bytes: Arc<Vec<u8>>,
+    /// The file whose header was read (see the module doc).
+    file: std::fs::File,
     header: Header,
     /// Where the sections start.
-    base: usize,
+    base: u64,
+    /// Each section of `header.sections` once read: `None` when it could
+    /// not be read or its checksum does not match.
+    loaded: Vec<std::sync::OnceLock<Option<Arc<Vec<u8>>>>>,
 }
 
 /// Reads the index file for `key` and checks that it is sound (magic,
 /// format, checksum, layout, version, key); whether it still matches the
 /// files is [`IndexFile::is_current`].
 pub fn open_file(cache: &Path, key: &str) -> Result<IndexFile, Miss> {
+    use std::io::Read;
     let path = index_path(cache, key);
-    // A copy, not a mapping: see the module doc.
-    let bytes = std::fs::read(&path).map_err(|_| Miss::Absent)?;
+    let mut file = std::fs::File::open(&path).map_err(|_| Miss::Absent)?;
+    let size = file.metadata().map_err(|_| Miss::Absent)?.len();
     let corrupt = |reason| Miss::Corrupt {
         path: path.clone(),
         reason,
     };
-    if bytes.len() < PREAMBLE {
+    // A copy, not a mapping: see the module doc.
+    let mut preamble = [0u8; PREAMBLE + 4];
+    let got = read_up_to(&mut file, &mut preamble).map_err(|_| corrupt("unreadable"))?;
+    if got < PREAMBLE {
         return Err(corrupt("too short"));
     }
     // Another layout (an older idp's) or not an index at all: rebuilt
     // without a word, and never decoded.
-    if &bytes[..8] != MAGIC || bytes[8..12] != FORMAT.to_le_bytes() {
+    if &preamble[..8] != MAGIC || preamble[8..12] != FORMAT.to_le_bytes() {
         return Err(Miss::Stale);
     }
-    let sum = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
-    if sum != crc32fast::hash(&bytes[PREAMBLE..]) {
+    if got < preamble.len() {
+        return Err(corrupt("too short"));
+    }
+    let sum = u32::from_le_bytes([preamble[12], preamble[13], preamble[14], preamble[15]]);
+    let head_len = u32::from_le_bytes([preamble[16], preamble[17], preamble[18], preamble[19]]);
+    let base = (preamble.len() as u64) + u64::from(head_len);
+    if base > size {
         return Err(corrupt("checksum mismatch"));
     }
-    let (header, base) = parse_header(&bytes).ok_or_else(|| corrupt("unreadable layout"))?;
-    for (_, start, len, _) in &header.sections {
-        let end = (*start as usize)
-            .checked_add(*len as usize)
-            .and_then(|e| e.checked_add(base));
-        if end.is_none_or(|e| e > bytes.len()) {
+    let mut head = vec![0u8; head_len as usize];
+    file.read_exact(&mut head)
+        .map_err(|_| corrupt("too short"))?;
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&preamble[PREAMBLE..]);
+    crc.update(&head);
+    if sum != crc.finalize() {
+        return Err(corrupt("checksum mismatch"));
+    }
+    let header: Header = decode(&head).ok_or_else(|| corrupt("unreadable layout"))?;
+    for (_, start, len, _, _) in &header.sections {
+        let end = start.checked_add(*len).and_then(|e| e.checked_add(base));
+        if end.is_none_or(|e| e > size) {
             return Err(corrupt("section out of bounds"));
         }
     }
     if header.version != env!("CARGO_PKG_VERSION") || header.key != key {
         return Err(Miss::Stale);
     }
+    let loaded = header.sections.iter().map(|_| Default::default()).collect();
     Ok(IndexFile {
         path,
-        bytes: Arc::new(bytes),
+        file,
         header,
         base,
+        loaded,
     })
 }
 
-fn parse_header(bytes: &[u8]) -> Option<(Header, usize)> {
-    let at = PREAMBLE;
-    let len = u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize;
-    let at = at + 4;
-    let header: Header = decode(bytes.get(at..at.checked_add(len)?)?)?;
-    Some((header, at + len))
+/// Fills `buf` from `offset` of `file`.
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = file;
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(buf)
+    }
+}
+
+/// Reads into `buf` until it is full or the file ends; the bytes read.
+fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 impl IndexFile {
@@ -330,9 +380,22 @@ impl IndexFile {
             .is_none_or(|fp| fp.is_current())
     }
 
-    /// The bytes of a section, if the file has it.
+    /// The bytes of a section, if the file has it and they are intact
+    /// (read and checked on first use).
     pub fn section(&self, name: &str) -> Option<&[u8]> {
-        self.bytes.get(self.range(name)?)
+        self.section_shared(name).map(|b| b.as_slice())
+    }
+
+    fn section_shared(&self, name: &str) -> Option<&Arc<Vec<u8>>> {
+        let i = self.header.sections.iter().position(|s| s.0 == name)?;
+        let (_, start, len, _, sum) = &self.header.sections[i];
+        self.loaded[i]
+            .get_or_init(|| {
+                let mut bytes = vec![0u8; usize::try_from(*len).ok()?];
+                read_at(&self.file, &mut bytes, self.base + start).ok()?;
+                (crc32fast::hash(&bytes) == *sum).then(|| Arc::new(bytes))
+            })
+            .as_ref()
     }
 
     /// Whether a section was written together with the catalog this file
@@ -354,27 +417,24 @@ impl IndexFile {
             .unwrap_or_default()
     }
 
-    fn range(&self, name: &str) -> Option<std::ops::Range<usize>> {
-        let (_, start, len, _) = self.header.sections.iter().find(|s| s.0 == name)?;
-        let start = self.base + *start as usize;
-        Some(start..start + *len as usize)
-    }
-
     /// The catalog it holds.
     pub fn catalog(&self) -> Result<Catalog, Miss> {
         let corrupt = |reason| Miss::Corrupt {
             path: self.path.clone(),
             reason,
         };
-        let body: Body = self
+        let body = self
             .section(BODY)
-            .and_then(decode)
-            .ok_or_else(|| corrupt("unreadable body"))?;
-        let docs = self.range(DOCS).ok_or_else(|| corrupt("no documents"))?;
+            .ok_or_else(|| corrupt("checksum mismatch"))?;
+        let body: Body = decode(body).ok_or_else(|| corrupt("unreadable body"))?;
+        let docs = self
+            .section_shared(DOCS)
+            .ok_or_else(|| corrupt("checksum mismatch"))?;
+        let shared: Arc<dyn AsRef<[u8]> + Send + Sync> = docs.clone();
+        let docs = 0..docs.len();
         let mut config: CatalogConfig =
             serde_json::from_str(&body.config_json).map_err(|_| corrupt("unreadable config"))?;
         config.text = body.config_text.map(Into::into);
-        let shared: Arc<dyn AsRef<[u8]> + Send + Sync> = self.bytes.clone();
         let mut entities = Vec::with_capacity(body.entities.len());
         for parts in body.entities {
             let start = docs.start + parts.doc.0 as usize;
@@ -408,7 +468,7 @@ impl IndexFile {
     pub fn replace_sections(&self, sections: Vec<(String, Vec<u8>)>) {
         let catalog = self.header.catalog;
         let mut all: Vec<Section> = Vec::new();
-        for (name, _, _, tag) in &self.header.sections {
+        for (name, _, _, tag, _) in &self.header.sections {
             if sections.iter().any(|s| &s.0 == name) {
                 continue;
             }
@@ -466,16 +526,18 @@ fn try_write(
     sections: Vec<(String, Vec<u8>)>,
     previous: Option<&IndexFile>,
 ) -> Option<()> {
-    let texts: Vec<Vec<u8>> = catalog
+    // Serialized in parallel, once (`validate` hashed the same texts).
+    let size: usize = catalog
         .entities
         .par_iter()
-        .map(|e| serde_json::to_vec(e.doc()).unwrap_or_else(|_| b"{}".to_vec()))
-        .collect();
-    let mut docs: Vec<u8> = Vec::with_capacity(texts.iter().map(Vec::len).sum());
+        .map(|e| e.json_text().len())
+        .sum();
+    let mut docs: Vec<u8> = Vec::with_capacity(size);
     let mut parts = Vec::with_capacity(catalog.entities.len());
-    for (e, text) in catalog.entities.iter().zip(texts) {
+    for e in &catalog.entities {
+        let text = e.json_text();
         let start = docs.len() as u64;
-        docs.extend_from_slice(&text);
+        docs.extend_from_slice(text);
         parts.push(e.indexed_parts((start, text.len() as u64)));
     }
     let body = Body {
@@ -502,7 +564,7 @@ fn try_write(
         (DOCS.to_string(), docs, catalog),
     ];
     if let Some(prev) = previous {
-        for (name, _, _, tag) in &prev.header.sections {
+        for (name, _, _, tag, _) in &prev.header.sections {
             let ours = name == BODY || name == DOCS || sections.iter().any(|s| &s.0 == name);
             if let (false, Some(bytes)) = (ours, prev.section(name)) {
                 all.push((name.clone(), bytes.to_vec(), *tag));
@@ -530,7 +592,8 @@ fn write_file(
     let mut table = Vec::with_capacity(sections.len());
     let mut at = 0u64;
     for (name, bytes, tag) in &sections {
-        table.push((name.clone(), at, bytes.len() as u64, *tag));
+        let sum = crc32fast::hash(bytes);
+        table.push((name.clone(), at, bytes.len() as u64, *tag, sum));
         at += bytes.len() as u64;
     }
     let header = Header {
@@ -545,9 +608,6 @@ fn write_file(
     let mut crc = crc32fast::Hasher::new();
     crc.update(&head_len);
     crc.update(&head);
-    for (_, bytes, _) in &sections {
-        crc.update(bytes);
-    }
     let tmp = tempfile::NamedTempFile::new_in(dir).ok()?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file());

@@ -13,7 +13,7 @@ use super::config::{CatalogConfig, CATALOG_CONFIG_FILE};
 use super::error::CatalogError;
 use super::locate::Locator;
 use super::model::{Entity, Source};
-use super::parse::{parse_file, MAX_FILE_BYTES};
+use super::parse::{parse_file_with, MAX_FILE_BYTES};
 use super::paths::resolve_relative;
 use super::problem::{Problem, Severity};
 use super::snapshot::Snapshot;
@@ -76,6 +76,18 @@ pub fn load(
     config: &CatalogConfig,
     extra: &[String],
 ) -> Result<Loaded, CatalogError> {
+    load_with(snapshot, config, extra, true)
+}
+
+/// [`load`]; without `positions` no file's position tree is kept (a
+/// command that never locates a problem: `validate` parses a file again
+/// for the positions it lacks).
+pub fn load_with(
+    snapshot: &dyn Snapshot,
+    config: &CatalogConfig,
+    extra: &[String],
+    positions: bool,
+) -> Result<Loaded, CatalogError> {
     let selector = Selector::new(config)?;
     let mut selected: Vec<&str> = snapshot
         .files()
@@ -90,7 +102,12 @@ pub fn load(
         }
     }
     let named: HashSet<&str> = selected[walked..].iter().copied().collect();
-    Ok(load_files(snapshot, &selected, &|p| named.contains(p)))
+    Ok(load_files_with(
+        snapshot,
+        &selected,
+        &|p| named.contains(p),
+        positions,
+    ))
 }
 
 /// Loads exactly these files, plus Location targets. Every one of them was
@@ -108,11 +125,20 @@ pub fn load_files(
     selected: &[&str],
     named: &(dyn Fn(&str) -> bool + Sync),
 ) -> Loaded {
+    load_files_with(snapshot, selected, named, true)
+}
+
+fn load_files_with(
+    snapshot: &dyn Snapshot,
+    selected: &[&str],
+    named: &(dyn Fn(&str) -> bool + Sync),
+    positions: bool,
+) -> Loaded {
     let mut seen: HashSet<String> = selected.iter().map(|s| s.to_string()).collect();
 
     let results: Vec<FileResult> = selected
         .par_iter()
-        .map(|path| read_file(snapshot, path))
+        .map(|path| read_file(snapshot, path, positions))
         .collect();
     let mut loaded = Loaded::default();
     let mut locations = VecDeque::new();
@@ -133,7 +159,7 @@ pub fn load_files(
         let why = format!("{location} targets this file");
         for target in location_targets(&loaded.entities[index], snapshot, &mut loaded.problems) {
             if seen.insert(target.clone()) {
-                let mut result = read_file(snapshot, &target);
+                let mut result = read_file(snapshot, &target, positions);
                 result.report_foreign(&why);
                 absorb(result, &mut loaded, &mut locations);
             } else if let Some(foreign) = skipped.remove(&target) {
@@ -264,7 +290,7 @@ impl FileResult {
 }
 
 /// Reads and parses one file; every failure becomes a problem.
-fn read_file(snapshot: &dyn Snapshot, path: &str) -> FileResult {
+fn read_file(snapshot: &dyn Snapshot, path: &str, positions: bool) -> FileResult {
     let mut result = FileResult {
         path: path.to_string(),
         ..FileResult::default()
@@ -294,7 +320,7 @@ fn read_file(snapshot: &dyn Snapshot, path: &str) -> FileResult {
             return result;
         }
     };
-    let mut documents = match parse_file(&bytes) {
+    let mut documents = match parse_file_with(&bytes, positions) {
         Ok(d) => d,
         Err(e) => {
             let (line, column) = e.position();
@@ -311,7 +337,9 @@ fn read_file(snapshot: &dyn Snapshot, path: &str) -> FileResult {
             return result;
         }
     };
-    result.locator = Some(Locator::take(&mut documents));
+    if positions {
+        result.locator = Some(Locator::take(&mut documents));
+    }
     for doc in documents {
         let why = match &doc.value {
             // An empty document (a trailing `---`): Backstage skips it too.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod facets;
 pub mod fields;
 pub mod filter_check;
+pub mod git_probe;
 pub mod graph;
 pub mod history;
 pub mod index;
@@ -120,7 +121,7 @@ impl Catalog {
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::with_capacity(entities.len());
         for (i, e) in entities.iter().enumerate() {
             // The first definition wins; validation reports the duplicate.
-            by_key.entry(e.entity_ref().key()).or_insert(i);
+            by_key.entry(e.key()).or_insert(i);
             by_name
                 .entry(e.name.to_ascii_lowercase())
                 .or_default()

@@ -91,6 +91,20 @@ impl Entity {
         EntityRef::new(&self.kind, &self.namespace, &self.name)
     }
 
+    /// The lowercase `kind:namespace/name` key, as `entity_ref().key()`
+    /// gives it, in one allocation.
+    pub fn key(&self) -> String {
+        let mut key =
+            String::with_capacity(self.kind.len() + self.namespace.len() + self.name.len() + 2);
+        key.push_str(&self.kind);
+        key.push(':');
+        key.push_str(&self.namespace);
+        key.push('/');
+        key.push_str(&self.name);
+        key.make_ascii_lowercase();
+        key
+    }
+
     /// Lowercase kind, the form used in references and comparisons.
     pub fn kind_key(&self) -> String {
         self.kind.to_ascii_lowercase()
@@ -120,6 +134,9 @@ impl Entity {
 
     /// An annotation value.
     pub fn annotation(&self, key: &str) -> Option<&str> {
+        if !self.may_contain_key(key) {
+            return None;
+        }
         self.doc()
             .get("metadata")?
             .get("annotations")?
@@ -137,6 +154,45 @@ impl Entity {
         }
         let mapped = self.doc.mapped.as_ref()?;
         (*mapped.bytes).as_ref().get(mapped.range.clone())
+    }
+
+    /// The descriptor as compact JSON text (what the index stores): the
+    /// index's own text, or the value serialized once and kept, so the
+    /// index writer and `validate`'s document hashes share one
+    /// serialization.
+    pub fn json_text(&self) -> &[u8] {
+        if let Some(bytes) = self
+            .doc
+            .mapped
+            .as_ref()
+            .and_then(|m| (*m.bytes).as_ref().get(m.range.clone()))
+        {
+            return bytes;
+        }
+        self.doc.text.get_or_init(|| {
+            serde_json::to_vec(self.doc())
+                .unwrap_or_else(|_| b"{}".to_vec())
+                .into_boxed_slice()
+        })
+    }
+
+    /// `false` when the document is still unparsed JSON text in the index
+    /// and `key` appears nowhere in it as a plain JSON string, so no field
+    /// of that name can exist: the index writes keys with serde_json, which
+    /// escapes only quotes, backslashes and control characters. A question
+    /// about an absent annotation then costs a byte search, not a parse.
+    pub fn may_contain_key(&self, key: &str) -> bool {
+        let Some(text) = self.unparsed_json() else {
+            return true;
+        };
+        if key.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+            return true;
+        }
+        let mut quoted = Vec::with_capacity(key.len() + 2);
+        quoted.push(b'"');
+        quoted.extend_from_slice(key.as_bytes());
+        quoted.push(b'"');
+        memchr::memmem::find(text, &quoted).is_some()
     }
 
     /// `metadata.tags` (strings only).
@@ -268,6 +324,8 @@ impl std::fmt::Debug for MappedDoc {
 struct LazyDoc {
     mapped: Option<MappedDoc>,
     value: OnceLock<Value>,
+    /// The value's JSON text, once asked for (documents read from files).
+    text: OnceLock<Box<[u8]>>,
 }
 
 impl LazyDoc {
@@ -277,6 +335,7 @@ impl LazyDoc {
         LazyDoc {
             mapped: None,
             value: cell,
+            text: OnceLock::new(),
         }
     }
 
@@ -343,6 +402,7 @@ impl Entity {
             doc: LazyDoc {
                 mapped: Some(mapped),
                 value: OnceLock::new(),
+                text: OnceLock::new(),
             },
         }
     }
@@ -367,6 +427,43 @@ mod tests {
         );
         assert_eq!(lookup_path(&v, "metadata.tags.1"), Some(&json!("b")));
         assert_eq!(lookup_path(&v, "metadata.nope"), None);
+    }
+
+    #[test]
+    fn key_is_the_references_key() {
+        let e = Entity::from_document(
+            json!({"apiVersion": "v", "kind": "ComPonent",
+                   "metadata": {"name": "My-Svc", "namespace": "Team-A"}}),
+            Source::default(),
+        )
+        .unwrap_or_else(|_| panic!("valid"));
+        assert_eq!(e.key(), e.entity_ref().key());
+        assert_eq!(e.key(), "component:team-a/my-svc");
+    }
+
+    #[test]
+    fn absent_keys_are_found_absent_without_a_parse() {
+        let e = Entity::from_document(
+            json!({"apiVersion": "v", "kind": "Component",
+                   "metadata": {"name": "a", "annotations": {"x/y": "1"}}}),
+            Source::default(),
+        )
+        .unwrap_or_else(|_| panic!("valid"));
+        let text = e.json_text().to_vec();
+        let len = text.len();
+        let bytes: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(text);
+        let back = Entity::from_indexed(
+            e.indexed_parts((0, len as u64)),
+            MappedDoc {
+                bytes,
+                range: 0..len,
+            },
+        );
+        assert!(!back.may_contain_key("idp.dev/cost-selector"));
+        assert_eq!(back.annotation("idp.dev/cost-selector"), None);
+        assert!(back.unparsed_json().is_some(), "parsed for an absent key");
+        assert_eq!(back.annotation("x/y"), Some("1"));
+        assert!(back.unparsed_json().is_none());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::config::Dirs;
 use super::discover::CatalogLocation;
 use super::error::CatalogError;
 use super::index::{self, Fingerprint, IndexFile};
-use super::load::{include_globs, load, read_config, Loaded};
+use super::load::{include_globs, load_with, read_config, Loaded};
 use super::remote::{open_remote, FetchPolicy};
 use super::snapshot::{relative, GitTree, Snapshot, WorkTree};
 use super::{Catalog, CatalogConfig, Origin};
@@ -32,6 +32,15 @@ pub struct OpenOptions<'a> {
     /// With `use_index`, leave writing a working tree's index to the caller
     /// ([`Opened::index`]), which adds its own section (`validate`).
     pub defer_index_write: bool,
+}
+
+impl OpenOptions<'_> {
+    /// Whether the load keeps each file's position tree: for `validate`
+    /// and the commands that skip the index; a catalog from the index has
+    /// none either, so nothing else relies on them.
+    fn wants_positions(&self) -> bool {
+        !self.use_index || self.defer_index_write
+    }
 }
 
 /// A catalog plus what the user should be told about how it was read.
@@ -168,7 +177,7 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
     }
     let tree = WorkTree::open(&root)?;
     let config = read_config(&tree, &label)?;
-    let loaded = load(&tree, &config, opts.extra_files)?;
+    let loaded = load_with(&tree, &config, opts.extra_files, opts.wants_positions())?;
     require_descriptors(&loaded, &config, &label, opts)?;
     let origin = Origin {
         location: label,
@@ -243,7 +252,7 @@ fn open_commit(
         });
     }
     let config = read_config(&tree as &dyn Snapshot, label)?;
-    let loaded = load(&tree, &config, opts.extra_files)?;
+    let loaded = load_with(&tree, &config, opts.extra_files, opts.wants_positions())?;
     require_descriptors(&loaded, &config, label, opts)?;
     let catalog = Catalog::new(loaded, config, origin);
     if opts.use_index {

@@ -149,6 +149,12 @@ pub fn strip_bom(text: &str) -> &str {
 
 /// Checks size and encoding, then parses every document.
 pub fn parse_file(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
+    parse_file_with(bytes, true)
+}
+
+/// [`parse_file`]; without `positions` the documents' position trees are
+/// left empty (a load that never locates a problem).
+pub fn parse_file_with(bytes: &[u8], positions: bool) -> Result<Vec<Document>, ParseError> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(ParseError::TooLarge {
             size: bytes.len() as u64,
@@ -161,11 +167,15 @@ pub fn parse_file(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
         let (line, column) = line_col(bytes, e.valid_up_to());
         ParseError::NotUtf8 { line, column }
     })?;
-    parse_str(text)
+    parse_str_with(text, positions)
 }
 
 /// Parses every document of a YAML stream.
 pub fn parse_str(text: &str) -> Result<Vec<Document>, ParseError> {
+    parse_str_with(text, true)
+}
+
+fn parse_str_with(text: &str, positions: bool) -> Result<Vec<Document>, ParseError> {
     let text = strip_bom(text);
     // Before the parser: its scanner (like libyaml's) is quadratic in
     // flow nesting.
@@ -182,7 +192,7 @@ pub fn parse_str(text: &str) -> Result<Vec<Document>, ParseError> {
         },
     })?;
     let starts = document_lines(text);
-    let docs = yaml::load(text, &LIMITS, true).map_err(|e| {
+    let docs = yaml::load(text, &LIMITS, positions).map_err(|e| {
         let (line, column) = (e.line, e.column);
         match e.kind {
             ErrorKind::Syntax(message) => ParseError::Yaml {

@@ -191,10 +191,18 @@ pub fn in_passing(ctx: &Context, catalog: &idp::catalog::Catalog) -> Option<idp:
         CatalogLocation::Dir(d) => Some(d.as_path()),
         CatalogLocation::Remote(_) => None,
     };
+    // Without cost settings only a published aggregate counts; when the
+    // repository's files show there is none, libgit2 is not started.
+    let configured = idp::cost::configured(catalog);
+    if let (false, Some(dir)) = (configured, root) {
+        if idp::catalog::git_probe::surely_no_ref(dir, publish::COST_REF) {
+            return None;
+        }
+    }
     let handle = ctx
         .repository(&location, "the published cost aggregate")
         .ok();
-    if !idp::cost::configured(catalog)
+    if !configured
         && handle
             .as_ref()
             .is_none_or(|h| h.repo.find_reference(publish::COST_REF).is_err())

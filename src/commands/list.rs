@@ -30,7 +30,8 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<Exit> {
     match args.output {
         ListFormat::Table => list_table(&mut out, ctx.ui, &entities)?,
         ListFormat::Csv => list_csv(&mut out, &entities)?,
-        ListFormat::Json => write_data(&mut out, Data::Json, &json(&entities))?,
+        // Streamed from the index's text: no value tree per entity.
+        ListFormat::Json => crate::output::json_stream::write_entities(&mut out, &entities)?,
         ListFormat::Yaml => write_data(&mut out, Data::Yaml, &json(&entities))?,
     }
     out.flush()?;

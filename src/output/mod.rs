@@ -15,6 +15,7 @@ pub mod entities;
 pub mod format;
 pub mod graph;
 pub mod guard;
+pub mod json_stream;
 pub mod live;
 pub mod owners;
 pub mod problems;

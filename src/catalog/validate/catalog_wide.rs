@@ -12,7 +12,7 @@ pub fn duplicates(catalog: &Catalog) -> Vec<Problem> {
     let mut first: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
     for (i, e) in catalog.entities.iter().enumerate() {
-        let key = e.entity_ref().key();
+        let key = e.key();
         match first.get(&key) {
             None => {
                 first.insert(key, i);

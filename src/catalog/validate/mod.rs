@@ -136,11 +136,11 @@ pub fn validate_reusing(
     for p in catalog.problems.iter().filter(|p| in_scope(&p.file)) {
         report.push(p.clone());
     }
-    let mut document_findings = |doc: &serde_json::Value, source: &Source| {
+    let mut document_findings = |doc: Doc, source: &Source| {
         if let Some(found) = reuse.as_ref().and_then(|r| r.findings(source)) {
             return found;
         }
-        let found = check_document(doc, custom);
+        let found = check_document(doc.value(), custom);
         if let Some(r) = reuse.as_mut() {
             r.record_findings(source, &found);
         }
@@ -158,7 +158,7 @@ pub fn validate_reusing(
         }
     }
     for raw in catalog.rejected.iter().filter(|d| in_scope(&d.source.file)) {
-        for f in document_findings(&raw.value, &raw.source) {
+        for f in document_findings(Doc::Raw(&raw.value), &raw.source) {
             report.push(f.into_problem(&raw.source, None));
         }
     }
@@ -192,9 +192,25 @@ pub fn validate_reusing(
 /// index) only when its findings are not kept.
 fn document_findings_of(
     entity: &Entity,
-    findings: &mut dyn FnMut(&serde_json::Value, &Source) -> Vec<Finding>,
+    findings: &mut dyn FnMut(Doc, &Source) -> Vec<Finding>,
 ) -> Vec<Finding> {
-    findings(entity.doc(), &entity.source)
+    findings(Doc::Entity(entity), &entity.source)
+}
+
+/// A document to check, asked for only when its findings are not kept.
+#[derive(Clone, Copy)]
+enum Doc<'a> {
+    Entity(&'a Entity),
+    Raw(&'a serde_json::Value),
+}
+
+impl<'a> Doc<'a> {
+    fn value(self) -> &'a serde_json::Value {
+        match self {
+            Doc::Entity(e) => e.doc(),
+            Doc::Raw(v) => v,
+        }
+    }
 }
 
 /// Declared custom kinds with a JSON Schema, compiled; an unreadable or

@@ -82,19 +82,13 @@ struct Anchor {
     snippet: Option<String>,
 }
 
-type AnchorKey = (usize, Option<String>, bool, usize, usize);
-/// Where an anchor was found: line, column, source line.
-type Place = (usize, usize, Option<String>);
-
 impl Anchor {
-    fn key(&self) -> AnchorKey {
-        (
-            self.document,
-            self.field.clone(),
-            self.at_key,
-            self.line,
-            self.column,
-        )
+    fn is_for(&self, p: &Problem, at_key: bool) -> bool {
+        self.document == p.document
+            && self.at_key == at_key
+            && self.line == p.line
+            && self.column == p.column
+            && self.field == p.field
     }
 }
 
@@ -103,7 +97,10 @@ pub struct Reuse {
     old: Stored,
     /// Files whose old record holds.
     valid: HashSet<String>,
-    anchors: HashMap<String, HashMap<AnchorKey, Place>>,
+    /// The old section was written with this very catalog, so every old
+    /// record holds: `new` then holds only the records that changed (a
+    /// problem placed anew), the others are `old`'s.
+    fresh: bool,
     new: Stored,
     /// Descriptor files whose findings came from the index.
     pub reused: usize,
@@ -136,15 +133,11 @@ impl Reuse {
             files: HashMap::with_capacity(files.len()),
         };
         let mut valid = HashSet::new();
-        if fresh && files.iter().all(|f| old.files.contains_key(*f)) {
-            // Written with this very catalog: every record holds as it is.
+        let fresh = fresh && files.iter().all(|f| old.files.contains_key(*f));
+        if fresh {
+            // Written with this very catalog: every record holds as it is
+            // (and is copied into `new` only if it changes).
             valid.extend(files.iter().map(|f| f.to_string()));
-            new.files = old
-                .files
-                .iter()
-                .filter(|(f, _)| valid.contains(*f))
-                .map(|(f, r)| (f.clone(), r.clone()))
-                .collect();
         } else {
             let stamps = match (&handle.fingerprint, previous) {
                 (Some(fp), _) => fp.file_stamps(),
@@ -170,26 +163,23 @@ impl Reuse {
                 }
             }
         }
-        let anchors = valid
-            .iter()
-            .filter_map(|f| {
-                let r = old.files.get(f)?;
-                let map = r
-                    .anchors
-                    .iter()
-                    .map(|a| (a.key(), (a.to.0, a.to.1, a.snippet.clone())))
-                    .collect();
-                Some((f.clone(), map))
-            })
-            .collect();
         Reuse {
             reused: valid.len(),
             total: files.len(),
             old,
             valid,
-            anchors,
+            fresh,
             new,
         }
+    }
+
+    /// The record of `file` to add to, when it is recorded at all.
+    fn record_mut(&mut self, file: &str) -> Option<&mut FileRecord> {
+        if self.fresh && !self.new.files.contains_key(file) {
+            let old = self.old.files.get(file)?.clone();
+            self.new.files.insert(file.to_string(), old);
+        }
+        self.new.files.get_mut(file)
     }
 
     /// The document checks' findings for the document at `source`, when
@@ -224,7 +214,7 @@ impl Reuse {
         if self.valid.contains(&source.file) {
             return;
         }
-        if let Some(record) = self.new.files.get_mut(&source.file) {
+        if let Some(record) = self.record_mut(&source.file) {
             record.findings.push((
                 source.document,
                 findings
@@ -256,7 +246,7 @@ impl Reuse {
         }
         let refs = entity_refs(entity);
         if !self.valid.contains(&source.file) {
-            if let Some(record) = self.new.files.get_mut(&source.file) {
+            if let Some(record) = self.record_mut(&source.file) {
                 record.refs.push((source.document, refs.clone()));
             }
         }
@@ -266,15 +256,18 @@ impl Reuse {
     /// Places `p` where an earlier run located the same anchor in the same
     /// file text; `false` when there is no such record.
     pub(super) fn place(&self, p: &mut Problem, at_key: bool) -> bool {
-        let Some(map) = self.anchors.get(&p.file) else {
+        if !self.valid.contains(&p.file) {
+            return false;
+        }
+        let Some(record) = self.old.files.get(&p.file) else {
             return false;
         };
-        let key = (p.document, p.field.clone(), at_key, p.line, p.column);
-        match map.get(&key) {
-            Some((line, column, snippet)) => {
-                p.line = *line;
-                p.column = *column;
-                p.snippet = snippet.clone();
+        // A file has a handful of anchors: a scan beats building maps.
+        match record.anchors.iter().find(|a| a.is_for(p, at_key)) {
+            Some(a) => {
+                p.line = a.to.0;
+                p.column = a.to.1;
+                p.snippet = a.snippet.clone();
                 true
             }
             None => false,
@@ -283,7 +276,7 @@ impl Reuse {
 
     /// Records where a problem anchored as `before` was located now.
     pub(super) fn record_place(&mut self, before: &Problem, after: &Problem, at_key: bool) {
-        let Some(record) = self.new.files.get_mut(&before.file) else {
+        let Some(record) = self.record_mut(&before.file) else {
             return;
         };
         let anchor = Anchor {
@@ -302,6 +295,29 @@ impl Reuse {
 
     /// The section to store, when it differs from the one read.
     pub fn section(&self) -> Option<(String, Vec<u8>)> {
+        if self.fresh {
+            let changed = self
+                .new
+                .files
+                .iter()
+                .any(|(f, r)| self.old.files.get(f) != Some(r));
+            if !changed {
+                return None;
+            }
+            let mut all = Stored {
+                config: self.new.config,
+                files: self
+                    .old
+                    .files
+                    .iter()
+                    .filter(|(f, _)| self.valid.contains(*f))
+                    .map(|(f, r)| (f.clone(), r.clone()))
+                    .collect(),
+            };
+            all.files
+                .extend(self.new.files.iter().map(|(f, r)| (f.clone(), r.clone())));
+            return Some((SECTION.to_string(), index::encode(&all)?));
+        }
         if self.new == self.old && self.valid.len() == self.total {
             return None;
         }
@@ -337,14 +353,10 @@ fn docs_hashes(catalog: &Catalog) -> HashMap<String, u64> {
         .entities
         .par_iter()
         .map(|e| {
-            let h = match e.unparsed_json() {
-                Some(bytes) => hash(e.source.document, bytes),
-                None => hash(
-                    e.source.document,
-                    &serde_json::to_vec(e.doc()).unwrap_or_default(),
-                ),
-            };
-            (e.source.file.as_str(), h)
+            (
+                e.source.file.as_str(),
+                hash(e.source.document, e.json_text()),
+            )
         })
         .collect();
     per_doc.extend(catalog.rejected.iter().map(|r| {
