@@ -468,7 +468,8 @@ found, 4 catalog or template unreadable."
     #[command(after_help = "Examples:
   idp mcp                                  # the catalog idp finds, as every command does
   idp mcp --catalog ~/src/catalog --online
-  idp mcp --allow-write . --trust          # also scaffold_create, hooks allowed")]
+  idp mcp --allow-write . --trust          # also scaffold_create, hooks allowed
+  IDP_MCP_TOKEN=s3cret idp mcp --http 127.0.0.1:8765   # streamable HTTP, loopback, bearer token")]
     Mcp(McpArgs),
 }
 
@@ -487,6 +488,12 @@ pub struct McpArgs {
     /// (default: answer live facts from the cache only, never the network).
     #[arg(long, conflicts_with = "offline")]
     pub online: bool,
+    /// Serve MCP over streamable HTTP at this loopback address (e.g.
+    /// 127.0.0.1:8765; port 0 picks one) instead of stdio, for clients that
+    /// cannot start a process. Every request needs `Authorization: Bearer
+    /// TOKEN`: $IDP_MCP_TOKEN, or a token generated and printed on stderr.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
 }
 
 /// `report`.

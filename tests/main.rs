@@ -68,6 +68,8 @@ mod loading;
 mod man;
 #[path = "it/mcp.rs"]
 mod mcp;
+#[path = "it/mcp_finish.rs"]
+mod mcp_finish;
 #[path = "it/papercuts.rs"]
 mod papercuts;
 #[path = "it/perf_paths.rs"]

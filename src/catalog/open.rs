@@ -3,6 +3,7 @@
 //! commands use; it decides working tree vs. git objects vs. remote clone.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::config::Dirs;
 use super::discover::CatalogLocation;
@@ -52,7 +53,7 @@ pub struct Opened {
     /// What only `-v` shows (a damaged index that was rebuilt).
     pub notes: Vec<String>,
     /// The files it was read from (`None` when it came from the index).
-    pub snapshot: Option<Box<dyn Snapshot>>,
+    pub snapshot: Option<Arc<dyn Snapshot>>,
     /// The working tree's index, when the caller writes it (see
     /// [`OpenOptions::defer_index_write`]).
     pub index: Option<IndexHandle>,
@@ -204,7 +205,7 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
         catalog,
         warnings,
         notes,
-        snapshot: Some(Box::new(tree)),
+        snapshot: Some(Arc::new(tree)),
         index,
     })
 }
@@ -269,7 +270,7 @@ fn open_commit(
         catalog,
         warnings: Vec::new(),
         notes,
-        snapshot: Some(Box::new(tree)),
+        snapshot: Some(Arc::new(tree)),
         index: None,
     })
 }

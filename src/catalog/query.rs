@@ -250,31 +250,42 @@ impl SortKey {
 }
 
 /// Sorts by the keys, then by kind, namespace and name for a stable order.
+/// Each entity's sort values are computed once, not in every comparison
+/// (at 10,000 entities, allocating them per comparison cost tens of
+/// milliseconds).
 pub fn sort(entities: &mut [&Entity], keys: &[SortKey]) {
     let default_ns = |e: &Entity| !e.namespace.eq_ignore_ascii_case(DEFAULT_NAMESPACE);
-    entities.sort_by(|a, b| {
-        for key in keys {
-            let va = field_values(a, &key.field).join(",").to_ascii_lowercase();
-            let vb = field_values(b, &key.field).join(",").to_ascii_lowercase();
-            let ord = natural_cmp(&va, &vb);
+    /// Kind, not in the default namespace, namespace, name (lowercased).
+    type Base = (String, bool, String, String);
+    let mut decorated: Vec<(Vec<String>, Base, &Entity)> = entities
+        .iter()
+        .map(|e| {
+            let values = keys
+                .iter()
+                .map(|key| field_values(e, &key.field).join(",").to_ascii_lowercase())
+                .collect();
+            let base = (
+                e.kind_key(),
+                default_ns(e),
+                e.namespace.to_ascii_lowercase(),
+                e.name.to_ascii_lowercase(),
+            );
+            (values, base, *e)
+        })
+        .collect();
+    decorated.sort_by(|a, b| {
+        for (i, key) in keys.iter().enumerate() {
+            let ord = natural_cmp(&a.0[i], &b.0[i]);
             let ord = if key.descending { ord.reverse() } else { ord };
             if ord != Ordering::Equal {
                 return ord;
             }
         }
-        (
-            a.kind_key(),
-            default_ns(a),
-            a.namespace.to_ascii_lowercase(),
-            a.name.to_ascii_lowercase(),
-        )
-            .cmp(&(
-                b.kind_key(),
-                default_ns(b),
-                b.namespace.to_ascii_lowercase(),
-                b.name.to_ascii_lowercase(),
-            ))
+        a.1.cmp(&b.1)
     });
+    for (slot, (_, _, e)) in entities.iter_mut().zip(decorated) {
+        *slot = e;
+    }
 }
 
 /// Numbers compare as numbers (`tier=2` before `tier=10`), the rest as text.

@@ -24,7 +24,7 @@ pub struct FileEntry {
 }
 
 /// One readable state of the catalog.
-pub trait Snapshot: Sync {
+pub trait Snapshot: Send + Sync {
     /// All files (descriptor candidates and everything else), sorted by path.
     fn files(&self) -> &[FileEntry];
     /// Reads one file by catalog-relative path.

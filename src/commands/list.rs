@@ -41,11 +41,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<Exit> {
 /// The entities `args` select, in their order: filtered, ranked by
 /// `--query`, sorted, kept at `--level`, cut at `--limit` (the MCP
 /// `search_entities` tool runs this too).
-pub fn select(
-    ctx: &Context,
-    opened: &'static Opened,
-    args: &ListArgs,
-) -> Result<Vec<&'static Entity>> {
+pub fn select<'a>(ctx: &Context, opened: &'a Opened, args: &ListArgs) -> Result<Vec<&'a Entity>> {
     let wanted = build_filter(args.filters.clone())?;
     let sort_keys = sort_keys(args);
     check_sort(&sort_keys).map_err(unknown_value)?;

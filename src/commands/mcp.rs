@@ -24,6 +24,7 @@ pub fn run(ctx: &Context, args: McpArgs) -> Result<Exit> {
         Options {
             allow_write: args.allow_write,
             trust: args.trust,
+            http: args.http,
         },
     )?;
     Ok(Exit::Ok)

@@ -199,6 +199,20 @@ impl Context<'_> {
         rev: Option<&str>,
         how: Open,
     ) -> Result<&'static Opened> {
+        // The catalog lives until the process exits. Freeing tens of thousands
+        // of parsed documents one by one would add tens of milliseconds to
+        // every command for nothing, so it is deliberately never dropped.
+        Ok(Box::leak(Box::new(self.load_rev(location, rev, how)?)))
+    }
+
+    /// Opens the catalog the global flags name at a known location, owned
+    /// by the caller (the MCP server, which frees a replaced one on reload).
+    pub fn open_owned(&self, location: &CatalogLocation, how: Open) -> Result<Opened> {
+        let rev = self.revision(location)?;
+        self.load_rev(location, rev.as_deref(), how)
+    }
+
+    fn load_rev(&self, location: &CatalogLocation, rev: Option<&str>, how: Open) -> Result<Opened> {
         let use_index = how.index == Index::Use;
         let opened = open(&OpenOptions {
             defer_index_write: how.index == Index::Validate,
@@ -232,10 +246,7 @@ impl Context<'_> {
                 if n == 1 { "it" } else { "them" }
             ));
         }
-        // The catalog lives until the process exits. Freeing tens of thousands
-        // of parsed documents one by one would add tens of milliseconds to
-        // every command for nothing, so it is deliberately never dropped.
-        Ok(Box::leak(Box::new(opened)))
+        Ok(opened)
     }
 }
 

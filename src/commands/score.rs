@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<Exit> {
 /// A scoring run: the scorecards, one result per entity × scorecard, the
 /// gate, and the catalog scored. `results` and `gate` are the `score -o
 /// json` contract ([`ScoreReport`]).
-pub struct Scored {
+pub struct Scored<'a> {
     /// The scorecards evaluated.
     pub set: Scorecards,
     /// One entry per entity × scorecard that applies.
@@ -67,12 +67,12 @@ pub struct Scored {
     /// The gate.
     pub gate: Gate,
     /// The catalog scored.
-    pub catalog: &'static Catalog,
+    pub catalog: &'a Catalog,
 }
 
 /// Scores as `args` say, on `warm` (a catalog already open, e.g. the MCP
 /// server's) or on the catalog the flags name.
-pub fn scored(ctx: &Context, args: &ScoreArgs, warm: Option<&'static Opened>) -> Result<Scored> {
+pub fn scored<'a>(ctx: &Context, args: &ScoreArgs, warm: Option<&'a Opened>) -> Result<Scored<'a>> {
     let now = ctx.settings.now()?;
     let (location, _) = ctx.locate()?;
     let mut opened = match warm {
@@ -268,7 +268,7 @@ pub enum CacheUse {
 pub fn run_on(
     ctx: &Context,
     set: &Scorecards,
-    opened: &'static Opened,
+    opened: &Opened,
     wanted: Option<&HashSet<String>>,
     facts: &dyn Facts,
     opts: &RunOptions,
@@ -296,7 +296,7 @@ pub fn run_on(
 pub fn run_in_slices(
     ctx: &Context,
     set: &Scorecards,
-    opened: &'static Opened,
+    opened: &Opened,
     wanted: Option<&HashSet<String>>,
     facts: &dyn Facts,
     opts: &RunOptions,
@@ -312,8 +312,8 @@ pub fn run_in_slices(
         .collect();
     let files: Option<Arc<dyn Files>> = opened
         .snapshot
-        .as_deref()
-        .map(|s| Arc::new(SnapshotFiles(s)) as Arc<dyn Files>);
+        .as_ref()
+        .map(|s| Arc::new(SnapshotFiles(s.clone())) as Arc<dyn Files>);
     let path = score::cache::path(&ctx.settings.dirs.cache, &opened.catalog.origin);
     // Absent, stale or damaged: start empty and rebuild.
     let mut stored = match score::cache::read(&path) {
@@ -351,7 +351,7 @@ pub fn run_in_slices(
 pub fn with_cost<F: Facts>(
     ctx: &Context,
     set: &Scorecards,
-    opened: &'static Opened,
+    opened: &Opened,
     wanted: Option<&HashSet<String>>,
     facts: F,
 ) -> idp::score::facts::WithCost<F> {
@@ -388,7 +388,7 @@ pub fn with_cost<F: Facts>(
 pub fn live_facts(
     ctx: &Context,
     set: &Scorecards,
-    opened: &'static Opened,
+    opened: &Opened,
     wanted: Option<&HashSet<String>>,
 ) -> Box<dyn Facts> {
     if !set.uses_live() {
@@ -428,7 +428,7 @@ pub fn live_facts(
 }
 
 /// The catalog snapshot of this run, as the file functions read it.
-struct SnapshotFiles(&'static dyn Snapshot);
+struct SnapshotFiles(Arc<dyn Snapshot>);
 
 impl Files for SnapshotFiles {
     fn read(&self, path: &str) -> Option<Vec<u8>> {
@@ -446,7 +446,7 @@ impl Files for SnapshotFiles {
 /// the command; `only` keeps one scorecard.
 pub fn results_for(
     ctx: &Context,
-    opened: &'static Opened,
+    opened: &Opened,
     keys: Option<&HashSet<String>>,
     only: Option<&str>,
     live: Option<&LiveSnapshot>,
@@ -496,7 +496,7 @@ pub fn results_for(
 /// at exactly level `level` (`none`: scored but below the first level).
 pub fn entities_at_level(
     ctx: &Context,
-    opened: &'static Opened,
+    opened: &Opened,
     keys: &HashSet<String>,
     card: &str,
     level: &str,

@@ -39,16 +39,21 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<Exit> {
             let outcomes = live.as_ref().and_then(|s| s.of(&entity.entity_ref().key()));
             crate::output::live::section(&mut out, ctx.ui, outcomes, off.as_deref())?;
         }
-        Some(data) => write_data(&mut out, data, &json(ctx, opened, entity))?,
+        Some(data) => write_data(&mut out, data, &json(ctx, opened, entity)?)?,
     }
     out.flush()?;
     Ok(Exit::Ok)
 }
 
-/// The `show -o json` contract: the descriptor with `ref`, `source` and
-/// its live facts (the MCP `get_entity` tool returns this too).
-pub fn json(ctx: &Context, opened: &Opened, entity: &Entity) -> serde_json::Value {
+/// The `show -o json` contract: the descriptor with `ref`, `source`, its
+/// live facts, its cost last month (when known) and its `scorecards`: one
+/// entry per scorecard that applies, as `score ENTITY -o json` has it
+/// (level, next level, every rule with its message), answered from the
+/// score cache when it holds. The MCP `get_entity` tool returns this too.
+pub fn json(ctx: &Context, opened: &Opened, entity: &Entity) -> Result<serde_json::Value> {
     let (live, _) = super::live::fetch(ctx, opened, &[EntityView::of(entity)]);
+    let key = std::collections::HashSet::from([entity.entity_ref().key()]);
+    let (_, scorecards) = super::score::results_for(ctx, opened, Some(&key), None, live.as_ref())?;
     let outcomes = live
         .as_ref()
         .and_then(|s| s.of(&entity.entity_ref().key()))
@@ -64,8 +69,12 @@ pub fn json(ctx: &Context, opened: &Opened, entity: &Entity) -> serde_json::Valu
                 serde_json::to_value(&cost).expect("cost serializes"),
             );
         }
+        map.insert(
+            "scorecards".into(),
+            serde_json::to_value(&scorecards).expect("results serialize"),
+        );
     }
-    json
+    Ok(json)
 }
 
 /// A catalog file as the user can open it: under the catalog path as given.

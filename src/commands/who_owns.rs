@@ -7,6 +7,7 @@ use crate::command_error::Result;
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalog::open::Opened;
@@ -24,40 +25,35 @@ use super::{live, Context, Open};
 
 pub fn run(ctx: &Context, args: WhoOwnsArgs) -> Result<Exit> {
     let opened = ctx.open_catalog(Open::INDEXED)?;
-    let report = report(ctx, opened, &args.target)?;
-    let catalog = &opened.catalog;
-    let cost = report
-        .entity
-        .as_deref()
-        .and_then(|r| EntityRef::parse(r, None, DEFAULT_NAMESPACE).ok())
-        .and_then(|r| catalog.get(&r))
-        .map(|e| super::cost::last_month_of(ctx, catalog, e))
-        .unwrap_or_default();
+    let answer = report(ctx, opened, &args.target)?;
     let mut out = ctx.ui.stdout();
     match args.output.data() {
         None => {
-            owners::render(&mut out, ctx.ui, &report)?;
-            crate::output::cost::passing_section(&mut out, ctx.ui, &cost)?;
+            owners::render(&mut out, ctx.ui, &answer.report)?;
+            crate::output::cost::passing_section(&mut out, ctx.ui, &answer.cost)?;
         }
-        Some(data) if cost.is_empty() => write_data(&mut out, data, &report)?,
-        Some(data) => {
-            let mut json = serde_json::to_value(&report).expect("reports serialize");
-            if let Some(map) = json.as_object_mut() {
-                map.insert(
-                    "cost".into(),
-                    serde_json::to_value(&cost).expect("cost serializes"),
-                );
-            }
-            write_data(&mut out, data, &json)?
-        }
+        Some(data) => write_data(&mut out, data, &answer)?,
     }
     out.flush()?;
     Ok(Exit::Ok)
 }
 
-/// Who owns `target` (an entity, a path or a git remote), with live data:
-/// the `who-owns -o json` contract (the MCP `who_owns` tool runs this too).
-pub fn report(ctx: &Context, opened: &Opened, target: &str) -> Result<OwnerReport> {
+/// The `who-owns -o json` contract (the MCP `who_owns` tool answers this
+/// too, so the two cannot drift): the owner report, and the entity's cost
+/// last month when there is cost data.
+#[derive(Debug, Serialize)]
+pub struct WhoOwns {
+    /// Who owns it, with live data.
+    #[serde(flatten)]
+    pub report: OwnerReport,
+    /// Its cost last month, per source (absent without cost data).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cost: Vec<idp::cost::report::Summary>,
+}
+
+/// Who owns `target` (an entity, a path or a git remote), with live data
+/// and cost.
+pub fn report(ctx: &Context, opened: &Opened, target: &str) -> Result<WhoOwns> {
     let catalog = &opened.catalog;
     let mut report = if looks_like_remote(target) {
         ownership::for_remote(catalog, target)?
@@ -68,7 +64,14 @@ pub fn report(ctx: &Context, opened: &Opened, target: &str) -> Result<OwnerRepor
         ownership::report(catalog, entity, MatchedBy::Name)
     };
     add_live(ctx, opened, &mut report);
-    Ok(report)
+    let cost = report
+        .entity
+        .as_deref()
+        .and_then(|r| EntityRef::parse(r, None, DEFAULT_NAMESPACE).ok())
+        .and_then(|r| catalog.get(&r))
+        .map(|e| super::cost::last_month_of(ctx, catalog, e))
+        .unwrap_or_default();
+    Ok(WhoOwns { report, cost })
 }
 
 /// On-call and latest activity from the integrations, for the entity and

@@ -1,5 +1,6 @@
 //! `idp mcp`: an MCP server (Model Context Protocol, the official Rust SDK
-//! `rmcp`) over stdio, for AI coding agents. Tools answer the questions the
+//! `rmcp`) over stdio (or streamable HTTP on loopback, `http`), for AI
+//! coding agents. Tools answer the questions the
 //! commands answer, with the commands' own `-o json` as structured content
 //! (`tools`); each entity's descriptor and each scorecard is a resource
 //! (`resources`); the catalog is opened once and kept warm (`state`).
@@ -11,11 +12,13 @@
 //! when it is not JSON at all, is skipped by the SDK) and the server keeps
 //! answering.
 
+mod http;
 mod resources;
 mod server;
 mod state;
 pub mod tools;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::command_error::{CommandError, Kind, Result};
@@ -31,6 +34,8 @@ pub struct Options {
     pub allow_write: Option<PathBuf>,
     /// `--trust`: scaffold_create runs hooks and command steps.
     pub trust: bool,
+    /// `--http ADDR`: streamable HTTP on a loopback address, not stdio.
+    pub http: Option<SocketAddr>,
 }
 
 /// Serves until the client closes stdin.
@@ -43,14 +48,21 @@ pub fn serve(ui: Ui, settings: Settings, options: Options) -> Result<()> {
             )));
         }
     }
+    if let Some(addr) = options.http {
+        http::check_addr(addr)?;
+    }
     let ui: &'static Ui = Box::leak(Box::new(ui));
-    let server = Server::new(ui, settings, options);
+    let http = options.http;
+    let server = Server::new(ui, settings.clone(), options);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     runtime.block_on(async move {
         use rmcp::ServiceExt;
+        if let Some(addr) = http {
+            return http::serve(ui, &settings, server, addr).await;
+        }
         let running = match server.serve(rmcp::transport::stdio()).await {
             Ok(running) => running,
             // The client went away before the handshake: nothing to serve.

@@ -7,10 +7,11 @@
 //! that finds the catalog stale reloads it first (through the index, which
 //! the reload rebuilds).
 //!
-//! Catalogs live for the process (`Context::open_rev` leaks them, as every
-//! command does); a reload leaks the replaced one, which is the price of
-//! the `&'static` borrows the commands hand out. Edits to a catalog are
-//! rare next to the calls, so this stays small in practice.
+//! The state owns the catalog (an `Arc`, unlike a command, which leaks
+//! its one catalog for the process): a call holds its own handle for as
+//! long as it runs, and a reload drops the replaced catalog once the last
+//! call using it is done, so a long-running server editing its catalog
+//! all day keeps one catalog in memory, not one per edit.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,7 +47,7 @@ enum Watch {
 
 /// One load of the catalog.
 struct Loaded {
-    opened: &'static Opened,
+    opened: Arc<Opened>,
     watch: Arc<Watch>,
 }
 
@@ -93,7 +94,7 @@ impl Catalogs {
     }
 
     /// The current catalog: waits for the first load, reloads a stale one.
-    pub fn get(&self, ctx: &Context) -> Result<&'static Opened> {
+    pub fn get(&self, ctx: &Context) -> Result<Arc<Opened>> {
         let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
         if let Slot::Loading(_) = &*slot {
             let Slot::Loading(handle) = std::mem::replace(&mut *slot, Slot::Empty) else {
@@ -115,14 +116,14 @@ impl Catalogs {
             }
         }
         match &*slot {
-            Slot::Ready(loaded) => Ok(loaded.opened),
+            Slot::Ready(loaded) => Ok(loaded.opened.clone()),
             _ => unreachable!("installed above"),
         }
     }
 
     fn install(&self, slot: &mut Slot, loaded: Loaded) {
         *self.watch.lock().unwrap_or_else(|e| e.into_inner()) = Some(loaded.watch.clone());
-        prewarm(loaded.opened);
+        prewarm(loaded.opened.clone());
         *slot = Slot::Ready(loaded);
     }
 
@@ -163,7 +164,7 @@ impl Catalogs {
 /// Opens the catalog and notes what to watch.
 fn load(ctx: &Context) -> Result<Loaded> {
     let (location, _) = ctx.locate()?;
-    let opened = ctx.open_at(&location, Open::INDEXED)?;
+    let opened = Arc::new(ctx.open_owned(&location, Open::INDEXED)?);
     let s = &ctx.settings;
     let watch = match (&location, &s.rev, &s.at) {
         (_, _, Some(_)) => Watch::Fixed,
@@ -202,11 +203,94 @@ fn worktree_fingerprint(ctx: &Context, dir: &Path) -> Option<Fingerprint> {
 
 /// Parses every descriptor in the background: the index keeps documents as
 /// text until touched, and a fuzzy search reads every description.
-fn prewarm(opened: &'static Opened) {
+fn prewarm(opened: Arc<Opened>) {
     std::thread::spawn(move || {
         use rayon::prelude::*;
         opened.catalog.entities.par_iter().for_each(|e| {
             let _ = e.doc();
         });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Weak;
+    use std::time::Instant;
+
+    use clap::Parser;
+    use idp::catalog::config::Dirs;
+
+    use super::*;
+    use crate::cli::Cli;
+    use crate::settings::Terminal;
+
+    fn descriptor(name: &str) -> String {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n\
+             spec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"
+        )
+    }
+
+    /// Whether `weak` is dropped within 5 s (the prewarm thread may hold
+    /// its clone a moment longer, more on a loaded machine).
+    fn dropped(weak: &Weak<Opened>) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while weak.upgrade().is_some() {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
+
+    #[test]
+    fn a_reload_frees_the_replaced_catalog_once_no_call_holds_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("catalog");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("catalog-info.yaml"), descriptor("one")).unwrap();
+        let cli = Cli::parse_from(["idp", "--catalog", dir.to_str().unwrap(), "mcp"]);
+        let terminal = Terminal {
+            stdin: false,
+            stdout: false,
+            stderr: false,
+        };
+        let settings = Settings {
+            dirs: Dirs {
+                cache: tmp.path().join("cache"),
+                config: tmp.path().join("config"),
+            },
+            ..Settings::resolve(&cli, idp::vars::Vars::from_pairs([]), terminal).unwrap()
+        };
+        let ui: &'static Ui = Box::leak(Box::new(Ui {
+            human: false,
+            color: false,
+            color_err: false,
+            quiet: true,
+            verbose: 0,
+            width: None,
+            github_actions: false,
+        }));
+        let catalogs = Catalogs::start(ui, settings.clone());
+        let ctx = Context { ui, settings };
+
+        let first = catalogs.get(&ctx).unwrap();
+        assert_eq!(first.catalog.entities.len(), 1);
+        let weak = Arc::downgrade(&first);
+        // A call in flight keeps its catalog through a reload...
+        std::fs::write(dir.join("two.yaml"), descriptor("two")).unwrap();
+        catalogs.stale.store(true, Ordering::SeqCst);
+        let second = catalogs.get(&ctx).unwrap();
+        assert_eq!(second.catalog.entities.len(), 2);
+        assert_eq!(first.catalog.entities.len(), 1);
+        // ...and the replaced catalog is freed when that call is done.
+        drop(first);
+        assert!(dropped(&weak), "the replaced catalog is still alive");
+        // The current one is kept for the next call.
+        let weak = Arc::downgrade(&second);
+        drop(second);
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(weak.upgrade().is_some());
+    }
 }

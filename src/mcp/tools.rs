@@ -161,9 +161,11 @@ Returns at most `limit` entities (default 50), each with its full descriptor and
             title: "Get an entity",
             description: "Everything the catalog knows about one entity: its descriptor (metadata, \
 spec, links, annotations), its relations in both directions (owner, system, APIs, dependencies, \
-dependents), where it is defined (file and line), and its cached live facts (deployments, on-call, \
-alerts) when the catalog configures integrations. Use this to understand a service before working \
-on it. `ref` is a name or a reference like `component:default/checkout`.",
+dependents), where it is defined (file and line), the level it reaches on each scorecard with \
+every rule and, for failing ones, what to fix (`scorecards`), its cost last month when known, and \
+its cached live facts (deployments, on-call, alerts) when the catalog configures integrations. Use \
+this to understand a service before working on it. `ref` is a name or a reference like \
+`component:default/checkout`.",
             schema: schema_of::<ShowArgs>(),
             read_only: true,
             run: get_entity,
@@ -249,8 +251,9 @@ user wants a new service, library or website, then describe_template and scaffol
             name: "describe_template",
             title: "Describe a template",
             description: "A template's parameters (cookiecutter variables or Backstage parameters: \
-type, required, default, allowed values), its steps and hooks. Use this to know which `values` \
-scaffold_preview needs.",
+type, required, default, allowed values), its steps and hooks, and `schema`: the `values` object \
+scaffold_preview and scaffold_create take, as a JSON Schema (type, enum, default, required, \
+pattern, title, description). Use this to know which `values` to pass and to check them first.",
             schema: schema_of::<ScaffoldShowArgs>(),
             read_only: true,
             run: describe_template,
@@ -292,15 +295,23 @@ fn parse<T: DeserializeOwned>(server: &Server, name: &str, value: Value) -> Resu
 fn who_owns(server: &Server, ctx: &Context, value: Value) -> Result<Answer> {
     let a: WhoOwnsArgs = parse(server, "who_owns", value)?;
     let opened = server.catalogs.get(ctx)?;
-    let report = commands::who_owns::report(ctx, opened, &a.target)?;
+    let answer = commands::who_owns::report(ctx, &opened, &a.target)?;
+    let report = &answer.report;
     let summary = match (&report.entity, &report.owner, &report.as_owner) {
         (_, _, Some(_)) => format!("{} is an owner; see asOwner", a.target),
-        (Some(e), Some(o), _) => format!("{e} is owned by {}", o.entity_ref),
+        (Some(e), Some(o), _) => format!(
+            "{e} is owned by {}{}",
+            o.entity_ref,
+            match answer.cost.first() {
+                Some(c) => format!("; cost {:.2} {} in {}", c.amount, c.currency, c.month),
+                None => String::new(),
+            }
+        ),
         (Some(e), None, _) => format!("{e} has no owner in the catalog"),
         (None, _, _) => format!("no owner found for {}", a.target),
     };
     Ok(Answer {
-        structured: to_value(&report),
+        structured: to_value(&answer),
         summary,
         more: Vec::new(),
     })
@@ -309,7 +320,7 @@ fn who_owns(server: &Server, ctx: &Context, value: Value) -> Result<Answer> {
 fn search_entities(server: &Server, ctx: &Context, value: Value) -> Result<Answer> {
     let a: ListArgs = parse(server, "search_entities", value)?;
     let opened = server.catalogs.get(ctx)?;
-    let entities = commands::list::select(ctx, opened, &a)?;
+    let entities = commands::list::select(ctx, &opened, &a)?;
     let refs: Vec<String> = entities
         .iter()
         .take(10)
@@ -335,10 +346,27 @@ fn get_entity(server: &Server, ctx: &Context, value: Value) -> Result<Answer> {
     let a: ShowArgs = parse(server, "get_entity", value)?;
     let opened = server.catalogs.get(ctx)?;
     let entity = idp::catalog::resolve::resolve(&opened.catalog, &a.entity)?;
-    let json = commands::show::json(ctx, opened, entity);
+    let json = commands::show::json(ctx, &opened, entity)?;
     let owner = entity.spec_str("owner").unwrap_or("nobody");
+    let levels: Vec<String> = json["scorecards"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            format!(
+                "{}: {}",
+                c["scorecard"].as_str().unwrap_or_default(),
+                c["level"].as_str().unwrap_or("below the first level")
+            )
+        })
+        .collect();
+    let levels = if levels.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", levels.join(", "))
+    };
     Ok(Answer {
-        summary: format!("{} (owner: {owner})", entity.entity_ref()),
+        summary: format!("{} (owner: {owner}){levels}", entity.entity_ref()),
         structured: json,
         more: Vec::new(),
     })
@@ -440,7 +468,7 @@ fn catalog_diff(server: &Server, ctx: &Context, value: Value) -> Result<Answer> 
 fn score(server: &Server, ctx: &Context, value: Value) -> Result<Answer> {
     let a: ScoreArgs = parse(server, "score", value)?;
     let opened = server.catalogs.get(ctx)?;
-    let scored = commands::score::scored(ctx, &a, Some(opened))?;
+    let scored = commands::score::scored(ctx, &a, Some(&opened))?;
     let report = ScoreReport {
         results: &scored.results,
         gate: &scored.gate,
@@ -491,7 +519,7 @@ pub struct ValidateInput {
 fn validate_descriptor(server: &Server, ctx: &Context, value: Value) -> Result<Answer> {
     let a: ValidateInput = parse(server, "validate_descriptor", value)?;
     let opened = server.catalogs.get(ctx)?;
-    let report = commands::validate::text_in_catalog(ctx, opened, &a.yaml, a.path.as_deref())?;
+    let report = commands::validate::text_in_catalog(ctx, &opened, &a.yaml, a.path.as_deref())?;
     let first = report
         .errors
         .first()
@@ -533,8 +561,24 @@ fn describe_template(server: &Server, ctx: &Context, value: Value) -> Result<Ans
     } else {
         view.parameters.iter().map(|p| p.name.as_str()).collect()
     };
+    let required: Vec<&str> = view.schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     Ok(Answer {
-        summary: format!("{} ({}): values {}", view.name, view.kind, names.join(", ")),
+        summary: format!(
+            "{} ({}): values {}{}; their JSON Schema is `schema`",
+            view.name,
+            view.kind,
+            names.join(", "),
+            if required.is_empty() {
+                String::new()
+            } else {
+                format!(" (required: {})", required.join(", "))
+            }
+        ),
         structured: to_value(&view),
         more: Vec::new(),
     })

@@ -18,7 +18,7 @@ use super::common::{acme, TestEnv};
 
 /// The Python that has the `mcp` package, as an absolute path (the
 /// hermetic environment has no pyenv HOME to find shims with).
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     let out = Command::new("python3")
         .args(["-c", "import mcp, sys; print(sys.executable)"])
         .output()
@@ -46,7 +46,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// examples/acme in its own repository, committed twice (the second
 /// commit changes ledger's tier), so history and diff have answers.
-fn acme_repo(env: &TestEnv) -> PathBuf {
+pub fn acme_repo(env: &TestEnv) -> PathBuf {
     let dir = env.root.join("acme");
     copy_dir(Path::new(&acme()), &dir);
     let git = |args: &[&str]| {
@@ -63,7 +63,7 @@ fn acme_repo(env: &TestEnv) -> PathBuf {
     dir
 }
 
-fn session(env: &TestEnv, catalog: &Path, extra: &[&str]) -> std::process::Output {
+pub fn session(env: &TestEnv, catalog: &Path, extra: &[&str]) -> std::process::Output {
     let script = format!("{}/tests/mcp/session.py", env!("CARGO_MANIFEST_DIR"));
     let mut cmd = Command::new(python());
     env.hermetic(&mut cmd);
@@ -221,14 +221,14 @@ fn the_python_sdk_calls_every_tool_and_each_answer_is_the_commands_json() {
 }
 
 /// A server started on a catalog, spoken to line by line.
-struct Raw {
+pub struct Raw {
     child: std::process::Child,
     out: BufReader<std::process::ChildStdout>,
     id: u64,
 }
 
 impl Raw {
-    fn start(env: &TestEnv, catalog: &Path) -> Raw {
+    pub fn start(env: &TestEnv, catalog: &Path) -> Raw {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("idp"));
         env.hermetic(&mut cmd);
         let mut child = cmd
@@ -256,7 +256,7 @@ impl Raw {
         stdin.flush().unwrap();
     }
 
-    fn request(&mut self, method: &str, params: Value) -> Value {
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
         self.id += 1;
         let id = self.id;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
@@ -270,7 +270,7 @@ impl Raw {
         }
     }
 
-    fn call(&mut self, tool: &str, args: Value) -> Value {
+    pub fn call(&mut self, tool: &str, args: Value) -> Value {
         self.request("tools/call", json!({"name": tool, "arguments": args}))["result"].clone()
     }
 }

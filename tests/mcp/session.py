@@ -22,6 +22,7 @@ import json
 import subprocess
 import sys
 
+import jsonschema
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
@@ -125,6 +126,11 @@ async def sdk_session(opts, transcript, results):
             r = await call("get_entity", {"ref": "ledger"})
             assert r.structured_content["ref"] == "component:default/ledger"
             assert r.structured_content["spec"]["owner"] == "payments"
+            # Its scorecard levels, and what to fix: the failing rules' messages.
+            cards = {c["scorecard"]: c for c in r.structured_content["scorecards"]}
+            assert cards["production-readiness"]["level"] == "silver", cards
+            failing = [x for x in cards["production-readiness"]["rules"] if x["state"] == "fail"]
+            assert failing and all(x["message"] for x in failing), failing
 
             r = await call("impact", {"ref": "resource:ledger-db"})
             deps = [d["entity"] for d in r.structured_content["dependents"]]
@@ -158,6 +164,26 @@ async def sdk_session(opts, transcript, results):
 
             r = await call("describe_template", {"template": "python-library"})
             assert "name" in [p["name"] for p in r.structured_content["parameters"]]
+            # The values as a JSON Schema an agent can check its values with.
+            schema = r.structured_content["schema"]
+            jsonschema.Draft7Validator.check_schema(schema)
+            name = schema["properties"]["name"]
+            assert name["type"] == "string" and name["pattern"].startswith("^"), name
+            assert "description" in name and name["title"] == "Name", name
+            packaging = schema["properties"]["packaging"]
+            assert packaging["enum"] == ["poetry", "setuptools"] and packaging["default"] == "poetry", packaging
+            assert {"name", "owner", "packaging"} <= set(schema["required"]), schema["required"]
+            assert not any(k.startswith("ui:") for k in json.dumps(schema).split('"')), schema
+            good = {"name": "mcp-lib", "owner": "payments", "packaging": "poetry",
+                    "repoUrl": "gitlab.com?owner=acme&repo=mcp-lib"}
+            jsonschema.validate(good, schema)
+            for bad in ({**good, "name": "Not A Name"}, {**good, "packaging": "conda"},
+                        {**good, "cli": True}, {"name": "mcp-lib", "owner": "payments"}):
+                errors = list(jsonschema.Draft7Validator(schema).iter_errors(bad))
+                assert errors, bad
+            r = await call("describe_template", {"template": "node-service"})
+            jsonschema.Draft7Validator.check_schema(r.structured_content["schema"])
+            assert r.structured_content["schema"]["type"] == "object"
 
             values = {"name": "mcp-lib", "owner": "payments", "repoUrl": "gitlab.com?owner=acme&repo=mcp-lib"}
             r = await call("scaffold_preview", {"template": "python-library", "values": values})
