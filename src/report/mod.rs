@@ -16,8 +16,8 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod charts;
-pub mod dora;
 pub mod cost;
+pub mod dora;
 pub mod graph;
 pub mod model;
 pub mod render;

@@ -25,6 +25,10 @@ use crate::common::{acme, TestEnv};
 /// (a stale entry fails the test).
 const SKIPPED: &[(&str, &str)] = &[
     (
+        "IDP_MCP_TOKEN=s3cret idp mcp --http 127.0.0.1:8765",
+        "a server that runs until stopped (tests/it/mcp_finish.rs drives it over HTTP)",
+    ),
+    (
         "idp scaffold node-service",
         "needs a terminal: it asks for every value",
     ),
