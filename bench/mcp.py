@@ -145,7 +145,7 @@ def main():
                f"- date: {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}; {version} ({IDP})",
                f"- catalog: {len(count)} entities (bench/gen-catalog); who_owns/get_entity target `{target}`",
                "- raw JSON-RPC over the server's pipes; per-call times are request written → answer read",
-               "- measured while other builds ran on the 2 cores (load average > 10): figures are upper bounds",
+               "- load average when measured: " + " ".join(open("/proc/loadavg").read().split()[:3]) + " (on a shared machine, figures are upper bounds)",
                "", "| what | time |", "| --- | --- |"]
     section += [f"| {a} | {b} |" for a, b in rows]
     text = "\n".join(section) + "\n"
