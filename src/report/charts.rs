@@ -165,13 +165,24 @@ pub fn trend(title: &str, dates: &[String], series: &[(usize, Vec<f64>)]) -> Str
     })
 }
 
-type DrawResult = Result<(), Box<dyn std::error::Error>>;
+/// What a chart's painting closure returns.
+pub(crate) type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Runs `paint` on an SVG drawing area and returns the SVG, named by
 /// `title` for screen readers (`role="img"`, `aria-label`, `<title>`).
-fn draw(
+pub(crate) fn draw(
     title: &str,
     size: (u32, u32),
+    paint: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> DrawResult,
+) -> String {
+    draw_classed(title, size, None, paint)
+}
+
+/// [`draw`], with a CSS class on the `<svg>` element.
+pub(crate) fn draw_classed(
+    title: &str,
+    size: (u32, u32),
+    class: Option<&str>,
     paint: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> DrawResult,
 ) -> String {
     let mut svg = String::new();
@@ -183,11 +194,14 @@ fn draw(
         return String::new();
     }
     let name = super::escape(title);
+    let class = class
+        .map(|c| format!(" class=\"{}\"", super::escape(c)))
+        .unwrap_or_default();
     match svg.find("<svg") {
         Some(start) => {
             let end = svg[start..].find('>').map_or(svg.len(), |e| start + e);
             format!(
-                "<svg role=\"img\" aria-label=\"{name}\"{}><title>{name}</title>{}",
+                "<svg{class} role=\"img\" aria-label=\"{name}\"{}><title>{name}</title>{}",
                 &svg[start + 4..end],
                 &svg[end + 1..]
             )
@@ -197,7 +211,7 @@ fn draw(
 }
 
 /// A label cut to `max` characters with an ellipsis.
-fn short(text: &str, max: usize) -> String {
+pub(crate) fn short(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
     }

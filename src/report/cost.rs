@@ -18,6 +18,7 @@ use plotters::prelude::*;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
+use super::charts::{draw_classed, short};
 use super::{escape, Section};
 use crate::catalog::{Catalog, Entity};
 use crate::cost::read::{civil_from_days, days_from_civil};
@@ -341,7 +342,7 @@ const BAR: u32 = 0x2e7d6b;
 fn bars(title: &str, rows: &[(String, f64)]) -> String {
     let height = 60 + 28 * rows.len().max(1) as u32;
     let max = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(1e-9) * 1.05;
-    draw(title, (720, height), |root| {
+    draw_classed(title, (720, height), Some("chart"), |root| {
         let labels: Vec<String> = rows.iter().map(|r| short(&r.0, 26)).collect();
         let mut chart = ChartBuilder::on(root)
             .margin(8)
@@ -382,7 +383,7 @@ fn bars(title: &str, rows: &[(String, f64)]) -> String {
 /// Vertical bars, one per month.
 fn columns(title: &str, labels: &[String], values: &[f64]) -> String {
     let max = values.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.1;
-    draw(title, (720, 280), |root| {
+    draw_classed(title, (720, 280), Some("chart"), |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .margin_right(28)
@@ -418,43 +419,6 @@ fn columns(title: &str, labels: &[String], values: &[f64]) -> String {
         }))?;
         Ok(())
     })
-}
-
-type DrawResult = Result<(), Box<dyn std::error::Error>>;
-
-fn draw(
-    title: &str,
-    size: (u32, u32),
-    paint: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> DrawResult,
-) -> String {
-    let mut svg = String::new();
-    let ok = {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        paint(&root).is_ok() && root.present().is_ok()
-    };
-    if !ok {
-        return String::new();
-    }
-    let name = escape(title);
-    match svg.find("<svg") {
-        Some(start) => {
-            let end = svg[start..].find('>').map_or(svg.len(), |e| start + e);
-            format!(
-                "<svg class=\"chart\" role=\"img\" aria-label=\"{name}\"{}><title>{name}</title>{}",
-                &svg[start + 4..end],
-                &svg[end + 1..]
-            )
-        }
-        None => svg,
-    }
-}
-
-fn short(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(max - 1).collect();
-    format!("{cut}…")
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
+use super::charts::{draw, short};
 use super::{escape, Section};
 use crate::catalog::Entity;
 use crate::dora::metrics::{duration, frequency, Band, Key, Keys};
@@ -220,90 +221,58 @@ fn table(first: &str, rows: &[(String, &Keys)]) -> String {
     html
 }
 
-type DrawResult = Result<(), Box<dyn std::error::Error>>;
-
 /// Four panels of horizontal bars (one per key), one bar per row,
 /// coloured by band; an unknown key has no bar.
 fn chart(title: &str, rows: &[(String, &Keys)]) -> String {
     let n = rows.len().max(1);
     let panel_height = 56 + 26 * n as u32;
-    let mut svg = String::new();
-    let ok = {
-        let root = SVGBackend::with_string(&mut svg, (960, 2 * panel_height)).into_drawing_area();
-        let labels: Vec<String> = rows.iter().map(|(l, _)| short(l, 20)).collect();
-        let paint = || -> DrawResult {
-            for (panel, m) in root.split_evenly((2, 2)).iter().zip(&METRICS) {
-                let values: Vec<Option<(f64, Option<Band>)>> = rows
-                    .iter()
-                    .map(|(_, k)| {
-                        let key = (m.get)(k);
-                        key.value.map(|v| (v * m.scale, key.band))
-                    })
-                    .collect();
-                let max = values.iter().flatten().map(|v| v.0).fold(0.0, f64::max);
-                let max = if max > 0.0 { max * 1.1 } else { 1.0 };
-                let mut chart = ChartBuilder::on(panel)
-                    .caption(m.title, ("sans-serif", 15))
-                    .margin(6)
-                    .margin_right(18)
-                    .x_label_area_size(24)
-                    .y_label_area_size(150)
-                    .build_cartesian_2d(0f64..max, (0..n).into_segmented())?;
-                chart
-                    .configure_mesh()
-                    .disable_y_mesh()
-                    .light_line_style(TRANSPARENT)
-                    .x_labels(4)
-                    .x_label_formatter(&|v| (m.axis)(*v))
-                    .y_labels(n)
-                    .y_label_formatter(&|v| match v {
-                        SegmentValue::CenterOf(i) if *i < labels.len() => {
-                            labels[labels.len() - 1 - *i].clone()
-                        }
-                        _ => String::new(),
-                    })
-                    .label_style(("sans-serif", 13))
-                    .draw()?;
-                chart.draw_series(values.iter().rev().enumerate().filter_map(|(i, v)| {
-                    let (v, band) = (*v)?;
-                    let mut bar = Rectangle::new(
-                        [
-                            (0.0, SegmentValue::Exact(i)),
-                            (v, SegmentValue::Exact(i + 1)),
-                        ],
-                        band_colour(band).filled(),
-                    );
-                    bar.set_margin(4, 4, 0, 0);
-                    Some(bar)
-                }))?;
-            }
-            root.present()?;
-            Ok(())
-        };
-        paint().is_ok()
-    };
-    if !ok {
-        return String::new();
-    }
-    let name = escape(title);
-    match svg.find("<svg") {
-        Some(start) => {
-            let end = svg[start..].find('>').map_or(svg.len(), |e| start + e);
-            format!(
-                "<svg role=\"img\" aria-label=\"{name}\"{}><title>{name}</title>{}",
-                &svg[start + 4..end],
-                &svg[end + 1..]
-            )
+    let labels: Vec<String> = rows.iter().map(|(l, _)| short(l, 20)).collect();
+    draw(title, (960, 2 * panel_height), |root| {
+        for (panel, m) in root.split_evenly((2, 2)).iter().zip(&METRICS) {
+            let values: Vec<Option<(f64, Option<Band>)>> = rows
+                .iter()
+                .map(|(_, k)| {
+                    let key = (m.get)(k);
+                    key.value.map(|v| (v * m.scale, key.band))
+                })
+                .collect();
+            let max = values.iter().flatten().map(|v| v.0).fold(0.0, f64::max);
+            let max = if max > 0.0 { max * 1.1 } else { 1.0 };
+            let mut chart = ChartBuilder::on(panel)
+                .caption(m.title, ("sans-serif", 15))
+                .margin(6)
+                .margin_right(18)
+                .x_label_area_size(24)
+                .y_label_area_size(150)
+                .build_cartesian_2d(0f64..max, (0..n).into_segmented())?;
+            chart
+                .configure_mesh()
+                .disable_y_mesh()
+                .light_line_style(TRANSPARENT)
+                .x_labels(4)
+                .x_label_formatter(&|v| (m.axis)(*v))
+                .y_labels(n)
+                .y_label_formatter(&|v| match v {
+                    SegmentValue::CenterOf(i) if *i < labels.len() => {
+                        labels[labels.len() - 1 - *i].clone()
+                    }
+                    _ => String::new(),
+                })
+                .label_style(("sans-serif", 13))
+                .draw()?;
+            chart.draw_series(values.iter().rev().enumerate().filter_map(|(i, v)| {
+                let (v, band) = (*v)?;
+                let mut bar = Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(i)),
+                        (v, SegmentValue::Exact(i + 1)),
+                    ],
+                    band_colour(band).filled(),
+                );
+                bar.set_margin(4, 4, 0, 0);
+                Some(bar)
+            }))?;
         }
-        None => svg,
-    }
-}
-
-/// A label cut to `max` characters with an ellipsis.
-fn short(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(max - 1).collect();
-    format!("{cut}…")
+        Ok(())
+    })
 }
