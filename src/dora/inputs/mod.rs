@@ -296,22 +296,8 @@ impl Integration for DoraInputs {
 
 fn slug(entity: &EntityView) -> Result<(String, String), FetchError> {
     let text = entity.annotation(github::PROJECT_SLUG).unwrap_or_default();
-    let valid = |s: &str| {
-        !s.is_empty()
-            && s != "."
-            && s != ".."
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    };
-    match text.split_once('/') {
-        Some((a, b)) if valid(a) && valid(b) => {
-            Ok((a.to_string(), b.trim_end_matches(".git").to_string()))
-        }
-        _ => Err(FetchError::Other(format!(
-            "{} '{text}' is not of the form owner/name",
-            github::PROJECT_SLUG
-        ))),
-    }
+    let (owner, name) = github::parse_slug(github::PROJECT_SLUG, text)?;
+    Ok((owner.to_string(), name.to_string()))
 }
 
 fn time(v: &Value, pointer: &str) -> Option<DateTime<Utc>> {
