@@ -295,7 +295,10 @@ fn team_slug_of(entity: &EntityView) -> Option<&str> {
 
 /// `owner/name` with GitHub's name characters only, so the parts can go
 /// into a URL path as they are.
-pub(crate) fn parse_slug<'s>(annotation: &str, slug: &'s str) -> Result<(&'s str, &'s str), FetchError> {
+pub(crate) fn parse_slug<'s>(
+    annotation: &str,
+    slug: &'s str,
+) -> Result<(&'s str, &'s str), FetchError> {
     let valid = |s: &str| {
         !s.is_empty()
             && s != "."

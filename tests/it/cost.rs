@@ -662,13 +662,7 @@ pub(crate) fn costed(env: &TestEnv) -> std::path::PathBuf {
         + &row("2", "EUR", "2026-10-03", "Lambda", "arn:api/f", "", "");
     let dir = generated(env, &rows);
     std::fs::write(dir.join("card.yaml"), COST_CARD).unwrap();
-    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    std::fs::File::options()
-        .write(true)
-        .open(dir.join("billing/b.csv"))
-        .unwrap()
-        .set_modified(hour_ago)
-        .unwrap();
+    backdate(&dir.join("billing/b.csv"));
     dir
 }
 
@@ -760,4 +754,16 @@ fn find<'v>(doc: &'v Value, id: &str) -> Option<&'v Value> {
         Value::Array(a) => a.iter().find_map(|v| find(v, id)),
         _ => None,
     }
+}
+
+/// Sets `path`'s modification time an hour back, as for a billing export
+/// written before the run.
+pub fn backdate(path: &std::path::Path) {
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
 }

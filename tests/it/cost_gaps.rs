@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use crate::common::TestEnv;
-use crate::cost::{amount, cost_json, costed, duckdb, generated, read_csv, row, HEADER};
+use crate::cost::{amount, backdate, cost_json, costed, duckdb, generated, read_csv, row, HEADER};
 
 #[test]
 fn parquet_with_integer_ids_reads_them_as_text() {
@@ -142,13 +142,7 @@ fn the_report_charts_cost_per_team_and_per_service_escaped_and_deterministic() {
     let mut b = std::fs::read_to_string(dir.join("billing/b.csv")).unwrap();
     b.push_str(&row("3", "USD", "2026-10-11", hostile, "i", "111", "{}"));
     std::fs::write(dir.join("billing/b.csv"), b).unwrap();
-    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    std::fs::File::options()
-        .write(true)
-        .open(dir.join("billing/b.csv"))
-        .unwrap()
-        .set_modified(hour_ago)
-        .unwrap();
+    backdate(&dir.join("billing/b.csv"));
     let c = dir.to_str().unwrap();
     let report = |name: &str| {
         let file = env.root.join(name);
