@@ -3,7 +3,7 @@
 //! (`--at`), and the catalog-level difference between two states (`diff`).
 //! Everything is read from git objects; nothing is checked out.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -197,27 +197,32 @@ pub fn recent_changes(
     } else {
         format!("{subdir}/")
     };
+    // Trees read for the previous commit: its parent's trees are mostly
+    // the same objects (one file changes per commit), and libgit2's cache
+    // keeps no large tree, so each would be inflated again.
+    let mut trees = TreeMemo::default();
     for _ in 0..max_commits {
         let parent = commit.parent(0).ok();
-        let tree = commit
-            .tree()
+        let tree = trees
+            .get(repo, commit.tree_id())
             .map_err(|e| git("cannot read a commit of", e))?;
-        let parent_tree = parent.as_ref().and_then(|p| p.tree().ok());
-        let mut opts = git2::DiffOptions::new();
-        if !subdir.is_empty() {
-            opts.pathspec(&prefix);
+        let parent_tree = match &parent {
+            Some(p) => trees.get(repo, p.tree_id()).ok(),
+            None => None,
+        };
+        let (tree, parent_tree) =
+            subdir_trees(repo, &mut trees, &tree, parent_tree.as_ref(), subdir);
+        let mut deltas = Vec::new();
+        if let Some(tree) = &tree {
+            changed_blobs(repo, &mut trees, parent_tree.as_ref(), Some(tree), &prefix, &mut deltas)
+                .map_err(|e| git("cannot compare commits of", e))?;
+        } else if let Some(old) = &parent_tree {
+            changed_blobs(repo, &mut trees, Some(old), None, &prefix, &mut deltas)
+                .map_err(|e| git("cannot compare commits of", e))?;
         }
-        let diff = repo
-            .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))
-            .map_err(|e| git("cannot compare commits of", e))?;
+        trees.next_commit();
         let mut changed: Vec<(Value, Value, String)> = Vec::new();
-        for delta in diff.deltas() {
-            let path = delta
-                .new_file()
-                .path()
-                .or_else(|| delta.old_file().path())
-                .and_then(|p| p.to_str())
-                .unwrap_or("");
+        for (path, old_id, new_id) in deltas {
             if !(path.ends_with(".yaml") || path.ends_with(".yml")) {
                 continue;
             }
@@ -231,7 +236,7 @@ pub fn recent_changes(
                     .map(|d| d.into_iter().map(|d| d.value).collect())
                     .unwrap_or_default()
             };
-            let (old, new) = (docs(delta.old_file().id()), docs(delta.new_file().id()));
+            let (old, new) = (docs(old_id), docs(new_id));
             for n in &new {
                 let Some(target) = entity_ref_of(n) else {
                     continue;
@@ -285,6 +290,141 @@ pub fn recent_changes(
         }
     }
     Ok(out)
+}
+
+/// The blobs that differ between two trees, as (path below the trees,
+/// blob id in `old`, blob id in `new`) with a zero id for a side where the
+/// file is absent. Symbolic links are left out.
+pub fn tree_changes(
+    repo: &git2::Repository,
+    old: &git2::Tree,
+    new: &git2::Tree,
+) -> Result<Vec<(String, git2::Oid, git2::Oid)>, git2::Error> {
+    let mut out = Vec::new();
+    changed_blobs(repo, &mut TreeMemo::default(), Some(old), Some(new), "", &mut out)?;
+    Ok(out)
+}
+
+/// Trees by id, kept from one commit to the next of a history walk.
+#[derive(Default)]
+struct TreeMemo<'r> {
+    previous: HashMap<git2::Oid, git2::Tree<'r>>,
+    current: HashMap<git2::Oid, git2::Tree<'r>>,
+}
+
+impl<'r> TreeMemo<'r> {
+    fn get(&mut self, repo: &'r git2::Repository, id: git2::Oid) -> Result<git2::Tree<'r>, git2::Error> {
+        if let Some(t) = self.current.get(&id) {
+            return Ok(t.clone());
+        }
+        let tree = match self.previous.remove(&id) {
+            Some(t) => t,
+            None => repo.find_tree(id)?,
+        };
+        self.current.insert(id, tree.clone());
+        Ok(tree)
+    }
+
+    /// Keeps this commit's trees for the next one, and drops the older.
+    fn next_commit(&mut self) {
+        self.previous = std::mem::take(&mut self.current);
+    }
+}
+
+/// The trees of the catalog directory `subdir` in a commit and its parent
+/// (`None` where it does not exist); the whole trees when `subdir` is empty.
+fn subdir_trees<'r>(
+    repo: &'r git2::Repository,
+    memo: &mut TreeMemo<'r>,
+    tree: &git2::Tree<'r>,
+    parent: Option<&git2::Tree<'r>>,
+    subdir: &str,
+) -> (Option<git2::Tree<'r>>, Option<git2::Tree<'r>>) {
+    if subdir.is_empty() {
+        return (Some(tree.clone()), parent.cloned());
+    }
+    let mut at = |t: &git2::Tree<'r>| -> Option<git2::Tree<'r>> {
+        let entry = t.get_path(std::path::Path::new(subdir)).ok()?;
+        (entry.kind() == Some(git2::ObjectType::Tree))
+            .then(|| memo.get(repo, entry.id()).ok())
+            .flatten()
+    };
+    let new = at(tree);
+    let old = parent.and_then(&mut at);
+    (new, old)
+}
+
+/// The blobs that differ between two trees (either may be absent: all of
+/// the other was added or removed), as (path, old id, new id) with a zero
+/// id for the absent side. Identical subtrees are skipped by id, so a
+/// commit that changes one file reads only the trees on that file's path,
+/// where libgit2's tree diff walks every entry of both trees. Symbolic
+/// links are not content and are left out, as in [`super::snapshot`].
+fn changed_blobs<'r>(
+    repo: &'r git2::Repository,
+    memo: &mut TreeMemo<'r>,
+    old: Option<&git2::Tree<'r>>,
+    new: Option<&git2::Tree<'r>>,
+    prefix: &str,
+    out: &mut Vec<(String, git2::Oid, git2::Oid)>,
+) -> Result<(), git2::Error> {
+    type Side = (git2::Oid, Option<git2::ObjectType>, i32);
+    let entries = |t: Option<&git2::Tree<'r>>| -> Vec<(Vec<u8>, Side)> {
+        t.map(|t| {
+            t.iter()
+                .map(|e| (e.name_bytes().to_vec(), (e.id(), e.kind(), e.filemode())))
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let old_entries: HashMap<Vec<u8>, Side> = entries(old).into_iter().collect();
+    let new_entries = entries(new);
+    let new_names: HashSet<&[u8]> = new_entries.iter().map(|(n, _)| n.as_slice()).collect();
+    let zero = git2::Oid::zero();
+    let is_blob = |s: &Side| s.1 == Some(git2::ObjectType::Blob) && s.2 != 0o120000;
+    let is_tree = |s: &Side| s.1 == Some(git2::ObjectType::Tree);
+    let visit = |name: &[u8],
+                     o: Option<&Side>,
+                     n: Option<&Side>,
+                     memo: &mut TreeMemo<'r>,
+                     out: &mut Vec<(String, git2::Oid, git2::Oid)>|
+     -> Result<(), git2::Error> {
+        if let (Some(o), Some(n)) = (o, n) {
+            if o == n {
+                return Ok(());
+            }
+        }
+        let path = format!("{prefix}{}", String::from_utf8_lossy(name));
+        let old_tree = match o.filter(|s| is_tree(s)) {
+            Some(s) => Some(memo.get(repo, s.0)?),
+            None => None,
+        };
+        let new_tree = match n.filter(|s| is_tree(s)) {
+            Some(s) => Some(memo.get(repo, s.0)?),
+            None => None,
+        };
+        if old_tree.is_some() || new_tree.is_some() {
+            changed_blobs(repo, memo, old_tree.as_ref(), new_tree.as_ref(), &format!("{path}/"), out)?;
+        }
+        let old_blob = o.filter(|s| is_blob(s)).map(|s| s.0);
+        let new_blob = n.filter(|s| is_blob(s)).map(|s| s.0);
+        if (old_blob.is_some() || new_blob.is_some()) && old_blob != new_blob {
+            out.push((path, old_blob.unwrap_or(zero), new_blob.unwrap_or(zero)));
+        }
+        Ok(())
+    };
+    for (name, n) in &new_entries {
+        visit(name, old_entries.get(name), Some(n), memo, out)?;
+    }
+    let mut gone: Vec<(&Vec<u8>, &Side)> = old_entries
+        .iter()
+        .filter(|(name, _)| !new_names.contains(name.as_slice()))
+        .collect();
+    gone.sort_by_key(|(name, _)| *name);
+    for (name, o) in gone {
+        visit(name, Some(o), None, memo, out)?;
+    }
+    Ok(())
 }
 
 /// The reference a descriptor document names, if it names one.

@@ -110,6 +110,25 @@ pub fn load_with(
     ))
 }
 
+/// Loads the files of `paths` that the catalog reads: those its
+/// include/exclude globs select, and those `also` names (files a Location
+/// led to). No position trees are kept. For rebuilding a few changed files
+/// of a catalog ([`super::overlay`]).
+pub fn load_changed(
+    snapshot: &dyn Snapshot,
+    config: &CatalogConfig,
+    paths: &[&str],
+    also: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Loaded, CatalogError> {
+    let selector = Selector::new(config)?;
+    let selected: Vec<&str> = paths
+        .iter()
+        .copied()
+        .filter(|p| *p != CATALOG_CONFIG_FILE && (selector.matches(p) || also(p)))
+        .collect();
+    Ok(load_files_with(snapshot, &selected, also, false))
+}
+
 /// Loads exactly these files, plus Location targets. Every one of them was
 /// named, so a file of documents that are not descriptors is reported.
 pub fn load_selected(snapshot: &dyn Snapshot, selected: &[&str]) -> Loaded {

@@ -22,6 +22,7 @@ pub mod load;
 pub mod locate;
 pub mod model;
 pub mod open;
+pub mod overlay;
 pub mod ownership;
 pub mod parse;
 pub mod paths;

@@ -156,6 +156,15 @@ impl Entity {
         (*mapped.bytes).as_ref().get(mapped.range.clone())
     }
 
+    /// The descriptor's JSON text in the index it was read from, parsed or
+    /// not (`None` for an entity loaded from files). Two entities from
+    /// indexes have equal descriptors exactly when these texts are equal:
+    /// the index writes one canonical serialization.
+    pub fn index_json(&self) -> Option<&[u8]> {
+        let mapped = self.doc.mapped.as_ref()?;
+        (*mapped.bytes).as_ref().get(mapped.range.clone())
+    }
+
     /// The descriptor as compact JSON text (what the index stores): the
     /// index's own text, or the value serialized once and kept, so the
     /// index writer and `validate`'s document hashes share one

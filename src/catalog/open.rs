@@ -218,7 +218,7 @@ fn open_commit(
     opts: &OpenOptions,
 ) -> Result<Opened, CatalogError> {
     let shallow = repo.is_shallow();
-    let tree = GitTree::open(repo, commit, subdir).map_err(|e| match e {
+    let shallow_hint = |e| match e {
         CatalogError::Git {
             action,
             target,
@@ -229,8 +229,13 @@ fn open_commit(
             source,
         },
         other => other,
-    })?;
-    let key = format!("tree:{}", tree.tree_id);
+    };
+    // The index is keyed by the tree's id: found, it answers without
+    // walking the tree (10,000 entries and their sizes at 10k entities).
+    let tree_id = super::snapshot::catalog_tree(&repo, commit, subdir)
+        .map_err(shallow_hint)?
+        .id();
+    let key = format!("tree:{tree_id}");
     let origin = Origin {
         location: label.to_string(),
         commit: Some(commit.to_string()),
@@ -252,6 +257,7 @@ fn open_commit(
             index: None,
         });
     }
+    let tree = GitTree::open(repo, commit, subdir).map_err(shallow_hint)?;
     let config = read_config(&tree as &dyn Snapshot, label)?;
     let loaded = load_with(&tree, &config, opts.extra_files, opts.wants_positions())?;
     require_descriptors(&loaded, &config, label, opts)?;

@@ -202,7 +202,67 @@ pub struct GitTree {
     pub commit_id: git2::Oid,
 }
 
+/// The tree of the catalog directory `subdir` (`""`: the root) at `commit_id`.
+pub fn catalog_tree<'r>(
+    repo: &'r git2::Repository,
+    commit_id: git2::Oid,
+    subdir: &str,
+) -> Result<git2::Tree<'r>, CatalogError> {
+    let commit = repo
+        .find_commit(commit_id)
+        .map_err(|e| CatalogError::git("cannot read commit", commit_id.to_string(), e))?;
+    let mut tree = commit
+        .tree()
+        .map_err(|e| CatalogError::git("cannot read tree of", commit_id.to_string(), e))?;
+    if !subdir.is_empty() {
+        let entry = tree.get_path(Path::new(subdir)).map_err(|e| {
+            CatalogError::git("catalog directory not in commit:", subdir.to_string(), e)
+        })?;
+        tree = repo.find_tree(entry.id()).map_err(|e| {
+            CatalogError::git("not a directory in commit:", subdir.to_string(), e)
+        })?;
+    }
+    Ok(tree)
+}
+
 impl GitTree {
+    /// A snapshot of `commit_id` that holds only `files` (catalog-relative
+    /// path and blob id, as a tree diff names them): reading a few changed
+    /// files needs no walk of the whole tree.
+    pub fn with_files(
+        repo: git2::Repository,
+        commit_id: git2::Oid,
+        tree_id: git2::Oid,
+        files: &[(String, git2::Oid)],
+    ) -> Result<Self, CatalogError> {
+        tune_libgit2();
+        let odb = repo
+            .odb()
+            .map_err(|e| CatalogError::git("cannot open object database of", "repo", e))?;
+        let mut entries = Vec::with_capacity(files.len());
+        let mut blobs = HashMap::with_capacity(files.len());
+        for (path, id) in files {
+            let (size, _) = odb
+                .read_header(*id)
+                .map_err(|e| CatalogError::git("missing object for", path.clone(), e))?;
+            blobs.insert(path.clone(), *id);
+            entries.push(FileEntry {
+                path: path.clone(),
+                size: size as u64,
+            });
+        }
+        drop(odb);
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(GitTree {
+            git_dir: repo.path().to_path_buf(),
+            repo: Mutex::new(repo),
+            files: entries,
+            blobs,
+            tree_id,
+            commit_id,
+        })
+    }
+
     /// Reads the tree of `commit` under `subdir` (`""` for the repo root).
     pub fn open(
         repo: git2::Repository,
@@ -211,20 +271,7 @@ impl GitTree {
     ) -> Result<Self, CatalogError> {
         tune_libgit2();
         let (files, blobs, tree_id) = {
-            let commit = repo
-                .find_commit(commit_id)
-                .map_err(|e| CatalogError::git("cannot read commit", commit_id.to_string(), e))?;
-            let mut tree = commit
-                .tree()
-                .map_err(|e| CatalogError::git("cannot read tree of", commit_id.to_string(), e))?;
-            if !subdir.is_empty() {
-                let entry = tree.get_path(Path::new(subdir)).map_err(|e| {
-                    CatalogError::git("catalog directory not in commit:", subdir.to_string(), e)
-                })?;
-                tree = repo.find_tree(entry.id()).map_err(|e| {
-                    CatalogError::git("not a directory in commit:", subdir.to_string(), e)
-                })?;
-            }
+            let tree = catalog_tree(&repo, commit_id, subdir)?;
             let odb = repo
                 .odb()
                 .map_err(|e| CatalogError::git("cannot open object database of", "repo", e))?;

@@ -13,6 +13,7 @@ use crate::command_error::Result;
 use crate::catalog::discover::CatalogLocation;
 use crate::catalog::history::{commit_at, recent_changes, CatalogChange};
 use crate::catalog::open::{open, CatalogRepo, OpenOptions, Opened};
+use crate::catalog::overlay;
 use crate::catalog::relations::RelationType;
 use crate::catalog::remote::FetchPolicy;
 use crate::cli::ReportArgs;
@@ -86,23 +87,42 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
         Ok(handle) => {
             let rev = ctx.revision(&location)?;
             let start = handle.commit(rev.as_deref())?;
-            if args.history > 0 {
-                // Each tree and blob is read about once: caching them would
-                // only keep hundreds of megabytes resident on a large catalog.
-                git2::opts::enable_caching(false);
-                let read = recent_changes(&handle.repo, start, &handle.subdir, args.history);
-                git2::opts::enable_caching(true);
+            // The history walk and the trend are independent: the walk runs
+            // on its own thread with its own handle on the repository
+            // (libgit2 handles are not shared between threads).
+            let git_dir = handle.repo.path().to_path_buf();
+            let (read, computed) = std::thread::scope(|scope| {
+                let history = (args.history > 0).then(|| {
+                    let subdir = handle.subdir.clone();
+                    let label = handle.label.clone();
+                    scope.spawn(move || {
+                        let repo = git2::Repository::open(&git_dir).map_err(|e| {
+                            crate::catalog::error::CatalogError::git(
+                                "cannot open the repository of",
+                                label,
+                                e,
+                            )
+                        })?;
+                        recent_changes(&repo, start, &subdir, args.history)
+                    })
+                });
+                let trend = if args.weeks > 0 && !set.cards.is_empty() {
+                    weekly_trend(
+                        ctx, &location, &handle, start, opened, &set, &results, facts, &opts,
+                        args.weeks,
+                    )
+                    .map(Some)
+                } else {
+                    Ok(None)
+                };
+                let read = history.map(|h| h.join().expect("the history walk does not panic"));
+                (read, trend)
+            });
+            if let Some(read) = read {
                 changes = read?;
-                ctx.ui.note(&format!(
-                    "report: history read by {:.2}s",
-                    started.elapsed().as_secs_f64()
-                ));
             }
-            if args.weeks > 0 && !set.cards.is_empty() {
-                trend = weekly_trend(
-                    ctx, &location, &handle, start, opened, &set, &results, facts, &opts,
-                    args.weeks,
-                )?;
+            if let Some(points) = computed? {
+                trend = points;
             }
         }
         Err(e) => ctx
@@ -110,7 +130,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
             .note(&format!("no history or trend in the report: {e}")),
     }
     ctx.ui.note(&format!(
-        "report: trend computed by {:.2}s",
+        "report: history and trend read by {:.2}s",
         started.elapsed().as_secs_f64()
     ));
     let oncall = oncall(ctx, opened, cached.as_ref(), now);
@@ -218,7 +238,7 @@ fn score_all(
         None,
         facts,
         opts,
-        CacheUse::Read,
+        CacheUse::ReadWrite,
         SLICE,
         &mut |results| {
             for r in results {
@@ -391,8 +411,10 @@ fn weekly_trend(
             )
         })
         .collect();
-    let mut points: Vec<TrendPoint> = Vec::new();
-    let mut previous: Option<(git2::Oid, BTreeMap<String, Vec<usize>>)> = None;
+    // The commit current at the end of each week, newest first; several
+    // weeks may share one. Each distinct commit is counted once, and those
+    // that need no snapshot (no file rules) in parallel.
+    let mut weeks_at: Vec<(String, git2::Oid)> = Vec::new();
     for week in 1..=weeks {
         let when = opts.now - chrono::Duration::days(7 * week as i64);
         let Ok(commit) = commit_at(
@@ -403,72 +425,121 @@ fn weekly_trend(
         ) else {
             break; // before the first commit
         };
-        let counts = match &previous {
-            Some((c, counts)) if *c == commit => counts.clone(),
-            _ => {
-                let rev = commit.to_string();
-                let (changed, rescored, old_keys) = if set.uses_files() {
-                    // The file functions need a snapshot that lives as long
-                    // as the run: the shared, never-freed opening.
-                    let old =
-                        ctx.open_rev(location, Some(&rev), Open::with_index(super::Index::Skip))?;
-                    let changed = score::changed_entities(&current.catalog, &old.catalog);
-                    let rescored =
-                        run_on(ctx, set, old, Some(&changed), facts, opts, CacheUse::Read);
-                    (changed, rescored, keys_of(&old.catalog))
-                } else {
-                    // Opened here and dropped when done, so the older
-                    // catalog does not stay in memory while pages render.
-                    let old = open(&OpenOptions {
-                        location,
-                        rev: Some(&rev),
-                        fetch: FetchPolicy {
-                            offline: true,
-                            force: false,
-                            interval: Duration::from_secs(3600),
-                        },
-                        dirs: &ctx.settings.dirs,
-                        use_index: true,
-                        extra_files: &[],
-                        defer_index_write: false,
-                    })?;
-                    let changed = score::changed_entities(&current.catalog, &old.catalog);
-                    let entities: Vec<&crate::catalog::Entity> = old
-                        .catalog
-                        .entities
-                        .iter()
-                        .filter(|e| changed.contains(&e.entity_ref().key()))
-                        .collect();
-                    let rescored = score::evaluate(set, &entities, facts, None, opts);
-                    (changed, rescored, keys_of(&old.catalog))
-                };
-                let mut counts: BTreeMap<String, Vec<usize>> = set
-                    .cards
-                    .iter()
-                    .map(|c| (c.name.clone(), vec![0; c.levels.len() + 1]))
-                    .collect();
-                for r in &rescored {
-                    if let Some(c) = counts.get_mut(&r.scorecard) {
-                        c[slot(r.level_index)] += 1;
-                    }
-                }
-                for key in old_keys.iter().filter(|k| !changed.contains(*k)) {
-                    for card in &set.cards {
-                        if let Some(s) = today.get(&(card.name.as_str(), key.clone())) {
-                            counts.get_mut(&card.name).expect("every card")[*s] += 1;
-                        }
-                    }
-                }
-                counts
-            }
-        };
-        points.push(TrendPoint {
-            date: when.format("%Y-%m-%d").to_string(),
-            commit: commit.to_string(),
-            counts: counts.clone(),
-        });
-        previous = Some((commit, counts));
+        weeks_at.push((when.format("%Y-%m-%d").to_string(), commit));
     }
+    let mut commits: Vec<git2::Oid> = weeks_at.iter().map(|(_, c)| *c).collect();
+    commits.dedup();
+    let tally = |old: &crate::catalog::Catalog,
+                 changed: &HashSet<String>,
+                 rescored: &[idp::score::CardResult]| {
+        let mut counts: BTreeMap<String, Vec<usize>> = set
+            .cards
+            .iter()
+            .map(|c| (c.name.clone(), vec![0; c.levels.len() + 1]))
+            .collect();
+        for r in rescored {
+            if let Some(c) = counts.get_mut(&r.scorecard) {
+                c[slot(r.level_index)] += 1;
+            }
+        }
+        for key in keys_of(old).iter().filter(|k| !changed.contains(*k)) {
+            for card in &set.cards {
+                if let Some(s) = today.get(&(card.name.as_str(), key.clone())) {
+                    counts.get_mut(&card.name).expect("every card")[*s] += 1;
+                }
+            }
+        }
+        counts
+    };
+    let counted: Vec<BTreeMap<String, Vec<usize>>> = if set.uses_files() {
+        // The file functions need a snapshot that lives as long as the
+        // run: the shared, never-freed opening (one at a time).
+        commits
+            .iter()
+            .map(|commit| {
+                let rev = commit.to_string();
+                let old = ctx.open_rev(location, Some(&rev), Open::with_index(super::Index::Skip))?;
+                let changed = score::changed_entities(&current.catalog, &old.catalog);
+                let rescored = run_on(ctx, set, old, Some(&changed), facts, opts, CacheUse::Read);
+                Ok(tally(&old.catalog, &changed, &rescored))
+            })
+            .collect::<Result<_>>()?
+    } else {
+        // Newest first, each state built from the one before by reading
+        // only the files that differ ([`overlay`]); the first from the
+        // catalog read when that was a commit, else read whole (from the
+        // index when one is cached). A state is dropped once the next is
+        // built, so older catalogs do not stay in memory while pages render.
+        let dirs = &ctx.settings.dirs;
+        let git_dir = handle.repo.path().to_path_buf();
+        let full = |commit: &git2::Oid| {
+            let rev = commit.to_string();
+            open(&OpenOptions {
+                location,
+                rev: Some(&rev),
+                fetch: FetchPolicy {
+                    offline: true,
+                    force: false,
+                    interval: Duration::from_secs(3600),
+                },
+                dirs,
+                use_index: true,
+                extra_files: &[],
+                defer_index_write: false,
+            })
+            .map(|o| o.catalog)
+        };
+        let read_at = current
+            .catalog
+            .origin
+            .commit
+            .as_deref()
+            .and_then(|c| git2::Oid::from_str(c).ok());
+        let mut counted = Vec::with_capacity(commits.len());
+        let mut before: Option<(crate::catalog::Catalog, git2::Oid)> = None;
+        for commit in &commits {
+            let base = match &before {
+                Some((catalog, at)) => Some((catalog, *at)),
+                None => read_at.map(|at| (&current.catalog, at)),
+            };
+            let built = match base {
+                Some((catalog, at)) => overlay::catalog_at(
+                    &git_dir,
+                    catalog,
+                    at,
+                    *commit,
+                    &handle.subdir,
+                    &handle.label,
+                )?,
+                None => None,
+            };
+            let old = match built {
+                Some(c) => c,
+                None => full(commit)?,
+            };
+            let changed = score::changed_entities(&current.catalog, &old);
+            let entities: Vec<&crate::catalog::Entity> = old
+                .entities
+                .iter()
+                .filter(|e| changed.contains(&e.entity_ref().key()))
+                .collect();
+            let rescored = score::evaluate(set, &entities, facts, None, opts);
+            counted.push(tally(&old, &changed, &rescored));
+            before = Some((old, *commit));
+        }
+        counted
+    };
+    let mut points: Vec<TrendPoint> = weeks_at
+        .into_iter()
+        .map(|(date, commit)| {
+            let i = commits.iter().position(|c| *c == commit).expect("every week's commit");
+            TrendPoint {
+                date,
+                commit: commit.to_string(),
+                counts: counted[i].clone(),
+            }
+        })
+        .collect();
     points.reverse();
     Ok(points)
 }

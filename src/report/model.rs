@@ -20,6 +20,13 @@ use super::charts::{self, StackedRow};
 use super::graph::{self, Node};
 use super::{Inputs, Score};
 
+/// A JSON object from `(key, value)` pairs, moving each value in: the
+/// `json!` macro serializes its values again, a deep copy of every array
+/// and object built before it (each entity page nests several).
+fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
 /// How many changes the home page lists.
 const RECENT: usize = 20;
 /// How many entities furthest from their next level the home page lists.
@@ -65,11 +72,17 @@ pub fn slug(text: &str) -> String {
     out
 }
 
+/// A rule's level id and safe docs link.
+type RuleInfo<'a> = (Option<&'a str>, Option<String>);
+
 /// Shared lookups over the inputs.
 pub struct Index<'a> {
     inputs: &'a Inputs<'a>,
     results: HashMap<String, Vec<&'a Score>>,
     changes: HashMap<String, Vec<&'a CatalogChange>>,
+    /// Per scorecard, per rule: its level's id and its safe docs link,
+    /// worked out once rather than on every entity page.
+    rules: HashMap<&'a str, Vec<RuleInfo<'a>>>,
 }
 
 impl<'a> Index<'a> {
@@ -89,10 +102,29 @@ impl<'a> Index<'a> {
                 .or_default()
                 .push(c);
         }
+        let rules = inputs
+            .scorecards
+            .cards
+            .iter()
+            .map(|card| {
+                let rules = card
+                    .rules
+                    .iter()
+                    .map(|rule| {
+                        (
+                            card.levels.get(rule.level).map(|l| l.id.as_str()),
+                            rule.docs.as_deref().and_then(safe_url),
+                        )
+                    })
+                    .collect();
+                (card.name.as_str(), rules)
+            })
+            .collect();
         Index {
             inputs,
             results,
             changes,
+            rules,
         }
     }
 
@@ -326,12 +358,12 @@ pub fn entity(ix: &Index, e: &Entity) -> Value {
             .iter()
             .map(|c| contact(&c.kind, &c.value, c.label.as_deref()))
             .collect();
-        json!({
-            "link": ix.link(r),
-            "email": info.email,
-            "contacts": contacts,
-            "oncall": inputs.oncall.get(&r.key()),
-        })
+        object([
+            ("link", ix.link(r)),
+            ("email", json!(info.email)),
+            ("contacts", Value::Array(contacts)),
+            ("oncall", json!(inputs.oncall.get(&r.key()))),
+        ])
     });
     let relations = relations(ix, e);
     let scores: Vec<Value> = ix
@@ -345,24 +377,25 @@ pub fn entity(ix: &Index, e: &Entity) -> Value {
                 .filter_map(|o| {
                     let card = card?;
                     let rule = card.rules.get(o.rule)?;
-                    Some(json!({
-                        "title": rule.title,
-                        "level": card.levels.get(rule.level).map(|l| l.id.as_str()),
-                        "state": o.state.name(),
-                        "passed": o.state.holds(false),
-                        "message": o.message,
-                        "docs": rule.docs.as_deref().and_then(safe_url),
-                    }))
+                    let (level, docs) = ix.rules.get(card.name.as_str())?.get(o.rule)?;
+                    Some(object([
+                        ("title", Value::from(rule.title.as_str())),
+                        ("level", Value::from(*level)),
+                        ("state", Value::from(o.state.name())),
+                        ("passed", Value::from(o.state.holds(false))),
+                        ("message", Value::from(o.message.as_deref())),
+                        ("docs", Value::from(docs.as_deref())),
+                    ]))
                 })
                 .collect();
-            json!({
-                "scorecard": r.scorecard,
-                "title": inputs.scorecards.get(&r.scorecard).map(|c| c.title.clone()).unwrap_or_else(|| r.scorecard.clone()),
-                "page": scorecard_id(&r.scorecard),
-                "level": r.level,
-                "next": r.next_level,
-                "rules": rules,
-            })
+            object([
+                ("scorecard", Value::from(r.scorecard.as_str())),
+                ("title", Value::from(card.map_or(r.scorecard.as_str(), |c| c.title.as_str()))),
+                ("page", Value::from(scorecard_id(&r.scorecard))),
+                ("level", Value::from(r.level.as_deref())),
+                ("next", Value::from(r.next_level.as_deref())),
+                ("rules", Value::Array(rules)),
+            ])
         })
         .collect();
     let history: Vec<Value> = ix
@@ -379,23 +412,28 @@ pub fn entity(ix: &Index, e: &Entity) -> Value {
                 .map(|html| json!({"title": s.title(), "html": html}))
         })
         .collect();
-    json!({
-        "title": e.display_name(),
-        "ref": e.entity_ref().to_string(),
-        "description": e.metadata_str("description"),
-        "fields": fields,
-        "tags": e.tags(),
-        "links": links,
-        "owner": owner,
-        "system": e.related(RelationType::PartOf).next().map(|r| ix.link(r)),
-        "relations": relations,
-        "scores": scores,
-        "graph": neighbourhood_svg(ix, e),
-        "history": history,
-        "yaml": yaml,
-        "file": format!("{}:{}", e.source.file, e.source.line),
-        "sections": sections,
-    })
+    object([
+        ("title", Value::from(e.display_name())),
+        ("ref", Value::from(e.entity_ref().to_string())),
+        ("description", json!(e.metadata_str("description"))),
+        ("fields", Value::Array(fields)),
+        ("tags", json!(e.tags())),
+        ("links", Value::Array(links)),
+        ("owner", owner.unwrap_or(Value::Null)),
+        (
+            "system",
+            e.related(RelationType::PartOf)
+                .next()
+                .map_or(Value::Null, |r| ix.link(r)),
+        ),
+        ("relations", Value::Array(relations)),
+        ("scores", Value::Array(scores)),
+        ("graph", Value::from(neighbourhood_svg(ix, e))),
+        ("history", Value::Array(history)),
+        ("yaml", Value::from(yaml)),
+        ("file", Value::from(format!("{}:{}", e.source.file, e.source.line))),
+        ("sections", Value::Array(sections)),
+    ])
 }
 
 fn contact(kind: &str, value: &str, label: Option<&str>) -> Value {
@@ -418,7 +456,7 @@ fn relations(ix: &Index, e: &Entity) -> Vec<Value> {
         .into_iter()
         .map(|(k, mut v)| {
             v.sort_by(|a, b| a["ref"].as_str().cmp(&b["ref"].as_str()));
-            json!({"kind": k, "targets": v})
+            object([("kind", Value::from(k)), ("targets", Value::Array(v))])
         })
         .collect()
 }

@@ -230,8 +230,8 @@ fn render_page(
     env.get_template(template)
         .and_then(|t| {
             t.render(minijinja::context! {
-                page => JValue::from(minijinja::value::Serde(page)),
-                site => JValue::from(minijinja::value::Serde(site)),
+                page => jinja(page),
+                site => jinja(site),
                 root => root,
                 single => single,
             })
@@ -268,6 +268,24 @@ fn page_shell(
             })
         })
         .unwrap_or_else(|e| template_bug(&e))
+}
+
+/// A page model as a template value, built directly: the generic route
+/// (serializing the JSON into minijinja's serializer) was the largest
+/// single cost of rendering an entity page.
+fn jinja(v: &Value) -> JValue {
+    match v {
+        Value::Null => JValue::from(()),
+        Value::Bool(b) => JValue::from(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => JValue::from(i),
+            (_, Some(u)) => JValue::from(u),
+            _ => JValue::from(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => JValue::from(s.as_str()),
+        Value::Array(a) => JValue::from(a.iter().map(jinja).collect::<Vec<_>>()),
+        Value::Object(m) => JValue::from_pairs(m.iter().map(|(k, v)| (k.as_str(), jinja(v)))),
+    }
 }
 
 /// The templates are idp's own and tested; a failure is a bug.

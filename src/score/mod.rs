@@ -69,14 +69,12 @@ pub fn changed_entities(before: &Catalog, after: &Catalog) -> HashSet<String> {
         .collect()
 }
 
-/// Whether two entities have equal descriptors. Both still unparsed in
-/// their indexes with the same JSON text: equal without parsing either
+/// Whether two entities have equal descriptors. Both read from indexes:
+/// equal exactly when their JSON texts are, without parsing either
 /// (the report's trend compares every entity of several older catalogs).
 fn same_descriptor(a: &Entity, b: &Entity) -> bool {
-    if let (Some(x), Some(y)) = (a.unparsed_json(), b.unparsed_json()) {
-        if x == y {
-            return true;
-        }
+    if let (Some(x), Some(y)) = (a.index_json(), b.index_json()) {
+        return x == y;
     }
     a.doc() == b.doc()
 }
