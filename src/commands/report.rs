@@ -498,6 +498,7 @@ fn weekly_trend(
         let mut counted = Vec::with_capacity(commits.len());
         let mut before: Option<(crate::catalog::Catalog, git2::Oid)> = None;
         for commit in &commits {
+            let began = Instant::now();
             let base = match &before {
                 Some((catalog, at)) => Some((catalog, *at)),
                 None => read_at.map(|at| (&current.catalog, at)),
@@ -513,10 +514,11 @@ fn weekly_trend(
                 )?,
                 None => None,
             };
-            let old = match built {
-                Some(c) => c,
-                None => full(commit)?,
+            let (old, how) = match built {
+                Some(c) => (c, "from the changed files"),
+                None => (full(commit)?, "read whole"),
             };
+            let read_in = began.elapsed();
             let changed = score::changed_entities(&current.catalog, &old);
             let entities: Vec<&crate::catalog::Entity> = old
                 .entities
@@ -525,6 +527,13 @@ fn weekly_trend(
                 .collect();
             let rescored = score::evaluate(set, &entities, facts, None, opts);
             counted.push(tally(&old, &changed, &rescored));
+            ctx.ui.note(&format!(
+                "report: trend at commit {:.10}: catalog {how} in {:.2}s, {} changed entities scored in {:.2}s",
+                commit.to_string(),
+                read_in.as_secs_f64(),
+                entities.len(),
+                (began.elapsed() - read_in).as_secs_f64()
+            ));
             before = Some((old, *commit));
         }
         counted
