@@ -72,6 +72,8 @@ mod mcp;
 mod mcp_finish;
 #[path = "it/papercuts.rs"]
 mod papercuts;
+#[path = "it/perf2_index.rs"]
+mod perf2_index;
 #[path = "it/perf_paths.rs"]
 mod perf_paths;
 #[path = "it/prometheus_server.rs"]

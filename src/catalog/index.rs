@@ -9,15 +9,20 @@
 //! seconds of the load also get a content hash, because a second edit in the
 //! same mtime tick would otherwise go unnoticed (git's "racy clean" problem).
 //!
-//! Layout (format 7): `[8 bytes "idpindex"][u32 format][u32 CRC-32 of
+//! Layout (format 8): `[8 bytes "idpindex"][u32 format][u32 CRC-32 of
 //! the header length and header][u32 header length][header][sections]`,
 //! integers little-endian, header and sections encoded with `postcard` (a
 //! documented, stable wire format). The header names each section with its
 //! byte range and its own CRC-32, so a command reads (and checks) only the
 //! sections it uses: `who-owns` never reads `validate`'s. `body` holds
-//! each entity's identity and relations, `docs` each descriptor's JSON
-//! (parsed only when a command touches that entity), and other modules add
-//! their own (validation findings, see `validate::reuse`). A writer keeps
+//! each entity's identity, `rels` each entity's relations (postcard) and
+//! `docs` each descriptor's JSON; other modules add their own (validation
+//! findings, see `validate::reuse`). `rels` and `docs` are also cut into
+//! chunks of about 32 KiB at record boundaries, each with its own CRC-32:
+//! opening the catalog checks their whole CRC-32 through one small reused
+//! buffer, and a record is read (its chunk, checked again) when a command
+//! first touches that entity's relations or document. A warm `who-owns`
+//! so reads a few chunks, not 10 MB into fresh memory. A writer keeps
 //! the sections of the file it replaces that it does not rewrite itself:
 //! each such section checks its own records against the files' stamps.
 //!
@@ -46,7 +51,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use super::config::CatalogConfig;
 use super::load::RawDocument;
-use super::model::{Entity, IndexedParts, MappedDoc, Source};
+use super::model::{Entity, IndexedParts, MappedDoc, RecordStore, Source};
 use super::problem::{Problem, Severity};
 use super::snapshot::{mtime_ns, WorkTree};
 use super::{Catalog, Origin};
@@ -56,8 +61,9 @@ const MAGIC: &[u8; 8] = b"idpindex";
 /// Bumped whenever the stored layout changes, or loading the same files
 /// gives different results (5: byte-order marks, `$openapi`/`$asyncapi`,
 /// unknown placeholders; 6: postcard, sections, load problems kept; 7: a
-/// checksum per section), so an index an older build wrote is rebuilt.
-const FORMAT: u32 = 7;
+/// checksum per section; 8: relations in their own section, chunked
+/// sections), so an index an older build wrote is rebuilt.
+const FORMAT: u32 = 8;
 /// Magic, format and checksum.
 const PREAMBLE: usize = 16;
 /// Entries modified more recently than this before indexing get a content hash.
@@ -65,17 +71,35 @@ const RACY_NS: u128 = 2_000_000_000;
 /// Sections this module writes itself.
 const BODY: &str = "body";
 const DOCS: &str = "docs";
+const RELS: &str = "rels";
+/// Chunks of `docs` and `rels` end at the first record boundary past this.
+const CHUNK: usize = 32 * 1024;
 
 #[derive(Serialize, Deserialize)]
 struct Header {
     version: String,
     key: String,
     fingerprint: Option<Fingerprint>,
-    /// CRC-32 of the `body` and `docs` sections: which catalog this is.
+    /// CRC-32 of the `body`, `docs` and `rels` sections: which catalog this is.
     catalog: u32,
-    /// Name, byte range (from the end of the header), the `catalog` it
-    /// was written with and the CRC-32 of its bytes, of each section.
-    sections: Vec<(String, u64, u64, u32, u32)>,
+    /// Each section's name, byte range, checksums.
+    sections: Vec<SectionEntry>,
+}
+
+/// Where a section is and how to check it.
+#[derive(Serialize, Deserialize, Clone)]
+struct SectionEntry {
+    name: String,
+    /// Byte range, from the end of the header.
+    start: u64,
+    len: u64,
+    /// The `catalog` it was written with.
+    tag: u32,
+    /// CRC-32 of its bytes.
+    crc: u32,
+    /// Length and CRC-32 of each chunk, for a section read piecewise
+    /// (empty: read whole).
+    chunks: Vec<(u64, u32)>,
 }
 
 /// What a working-tree index depends on.
@@ -120,8 +144,8 @@ impl FileStamp {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Body {
-    entities: Vec<IndexedParts>,
+struct Body<P = IndexedParts> {
+    entities: Vec<P>,
     load_errors: Vec<String>,
     config_json: String,
     /// `idp.yaml` as written, to locate errors in the sections other
@@ -268,8 +292,9 @@ pub fn stored_fingerprint(cache: &Path, key: &str) -> Option<Fingerprint> {
 /// An intact index file of this format for one key, current or not.
 pub struct IndexFile {
     path: PathBuf,
-    /// The file whose header was read (see the module doc).
-    file: std::fs::File,
+    /// The file whose header was read (see the module doc), shared with
+    /// the sections read piecewise.
+    file: Arc<std::fs::File>,
     header: Header,
     /// Where the sections start.
     base: u64,
@@ -320,9 +345,19 @@ pub fn open_file(cache: &Path, key: &str) -> Result<IndexFile, Miss> {
         return Err(corrupt("checksum mismatch"));
     }
     let header: Header = decode(&head).ok_or_else(|| corrupt("unreadable layout"))?;
-    for (_, start, len, _, _) in &header.sections {
-        let end = start.checked_add(*len).and_then(|e| e.checked_add(base));
+    for entry in &header.sections {
+        let end = entry
+            .start
+            .checked_add(entry.len)
+            .and_then(|e| e.checked_add(base));
         if end.is_none_or(|e| e > size) {
+            return Err(corrupt("section out of bounds"));
+        }
+        let chunked: Option<u64> = entry
+            .chunks
+            .iter()
+            .try_fold(0u64, |sum, (len, _)| sum.checked_add(*len));
+        if !entry.chunks.is_empty() && chunked != Some(entry.len) {
             return Err(corrupt("section out of bounds"));
         }
     }
@@ -332,7 +367,7 @@ pub fn open_file(cache: &Path, key: &str) -> Result<IndexFile, Miss> {
     let loaded = header.sections.iter().map(|_| Default::default()).collect();
     Ok(IndexFile {
         path,
-        file,
+        file: Arc::new(file),
         header,
         base,
         loaded,
@@ -387,15 +422,59 @@ impl IndexFile {
     }
 
     fn section_shared(&self, name: &str) -> Option<&Arc<Vec<u8>>> {
-        let i = self.header.sections.iter().position(|s| s.0 == name)?;
-        let (_, start, len, _, sum) = &self.header.sections[i];
+        let i = self.header.sections.iter().position(|s| s.name == name)?;
+        let entry = &self.header.sections[i];
         self.loaded[i]
             .get_or_init(|| {
-                let mut bytes = vec![0u8; usize::try_from(*len).ok()?];
-                read_at(&self.file, &mut bytes, self.base + start).ok()?;
-                (crc32fast::hash(&bytes) == *sum).then(|| Arc::new(bytes))
+                let mut bytes = vec![0u8; usize::try_from(entry.len).ok()?];
+                read_at(&self.file, &mut bytes, self.base + entry.start).ok()?;
+                (crc32fast::hash(&bytes) == entry.crc).then(|| Arc::new(bytes))
             })
             .as_ref()
+    }
+
+    /// A section's records, for entities to read on first use: a chunked
+    /// section is checked whole now (streamed through one small buffer,
+    /// nothing kept) and read chunk by chunk later; another is read whole.
+    /// `None` when it is missing or damaged. Also gives its length.
+    fn records(&self, name: &str) -> Option<(Arc<dyn RecordStore>, usize)> {
+        let entry = self.header.sections.iter().find(|s| s.name == name)?;
+        let len = usize::try_from(entry.len).ok()?;
+        if entry.chunks.is_empty() {
+            let whole: Arc<dyn RecordStore> = self.section_shared(name)?.clone();
+            return Some((whole, len));
+        }
+        let mut buf = vec![0u8; (256 * 1024).min(len)];
+        let mut crc = crc32fast::Hasher::new();
+        let mut at = 0usize;
+        while at < len {
+            let n = buf.len().min(len - at);
+            read_at(
+                &self.file,
+                &mut buf[..n],
+                self.base + entry.start + at as u64,
+            )
+            .ok()?;
+            crc.update(&buf[..n]);
+            at += n;
+        }
+        if crc.finalize() != entry.crc {
+            return None;
+        }
+        let mut starts = Vec::with_capacity(entry.chunks.len());
+        let mut at = 0u64;
+        for (len, _) in &entry.chunks {
+            starts.push(at);
+            at += len;
+        }
+        let lazy = LazySection {
+            file: self.file.clone(),
+            at: self.base + entry.start,
+            starts,
+            chunks: entry.chunks.clone(),
+            loaded: entry.chunks.iter().map(|_| Default::default()).collect(),
+        };
+        Some((Arc::new(lazy), len))
     }
 
     /// Whether a section was written together with the catalog this file
@@ -405,7 +484,18 @@ impl IndexFile {
         self.header
             .sections
             .iter()
-            .any(|s| s.0 == name && s.3 == self.header.catalog)
+            .any(|s| s.name == name && s.tag == self.header.catalog)
+    }
+
+    /// A section to write again as it is.
+    fn carried(&self, entry: &SectionEntry) -> Option<Pending> {
+        let bytes = self.section(&entry.name)?.to_vec();
+        Some(Pending {
+            name: entry.name.clone(),
+            bytes,
+            tag: entry.tag,
+            chunks: entry.chunks.iter().map(|c| c.0).collect(),
+        })
     }
 
     /// The stamps of the files the index was built from (working tree only).
@@ -427,26 +517,35 @@ impl IndexFile {
             .section(BODY)
             .ok_or_else(|| corrupt("checksum mismatch"))?;
         let body: Body = decode(body).ok_or_else(|| corrupt("unreadable body"))?;
-        let docs = self
-            .section_shared(DOCS)
+        let (docs, docs_len) = self
+            .records(DOCS)
             .ok_or_else(|| corrupt("checksum mismatch"))?;
-        let shared: Arc<dyn AsRef<[u8]> + Send + Sync> = docs.clone();
-        let docs = 0..docs.len();
+        let (rels, rels_len) = self
+            .records(RELS)
+            .ok_or_else(|| corrupt("checksum mismatch"))?;
         let mut config: CatalogConfig =
             serde_json::from_str(&body.config_json).map_err(|_| corrupt("unreadable config"))?;
         config.text = body.config_text.map(Into::into);
         let mut entities = Vec::with_capacity(body.entities.len());
+        let range = |(start, len): (u64, u64), max: usize| {
+            let start = usize::try_from(start).ok()?;
+            let end = start.checked_add(usize::try_from(len).ok()?)?;
+            (end <= max).then_some(start..end)
+        };
         for parts in body.entities {
-            let start = docs.start + parts.doc.0 as usize;
-            let end = start + parts.doc.1 as usize;
-            if end > docs.end {
+            let (Some(doc), Some(rel)) = (range(parts.doc, docs_len), range(parts.rels, rels_len))
+            else {
                 return Err(corrupt("document out of bounds"));
-            }
-            let mapped = MappedDoc {
-                bytes: shared.clone(),
-                range: start..end,
             };
-            entities.push(Entity::from_indexed(parts, mapped));
+            let mapped = MappedDoc {
+                bytes: docs.clone(),
+                range: doc,
+            };
+            let rels = MappedDoc {
+                bytes: rels.clone(),
+                range: rel,
+            };
+            entities.push(Entity::from_indexed(parts, rels, mapped));
         }
         let mut rejected = Vec::with_capacity(body.rejected.len());
         for (source, json) in body.rejected {
@@ -467,16 +566,18 @@ impl IndexFile {
     /// ignored: the index is a cache.
     pub fn replace_sections(&self, sections: Vec<(String, Vec<u8>)>) {
         let catalog = self.header.catalog;
-        let mut all: Vec<Section> = Vec::new();
-        for (name, _, _, tag, _) in &self.header.sections {
-            if sections.iter().any(|s| &s.0 == name) {
+        let mut all: Vec<Pending> = Vec::new();
+        for entry in &self.header.sections {
+            if sections.iter().any(|s| s.0 == entry.name) {
                 continue;
             }
-            if let Some(bytes) = self.section(name) {
-                all.push((name.clone(), bytes.to_vec(), *tag));
-            }
+            all.extend(self.carried(entry));
         }
-        all.extend(sections.into_iter().map(|(n, b)| (n, b, catalog)));
+        all.extend(
+            sections
+                .into_iter()
+                .map(|(n, b)| Pending::whole(n, b, catalog)),
+        );
         let Some(dir) = self.path.parent() else {
             return;
         };
@@ -526,19 +627,41 @@ fn try_write(
     sections: Vec<(String, Vec<u8>)>,
     previous: Option<&IndexFile>,
 ) -> Option<()> {
-    // Serialized in parallel, once (`validate` hashed the same texts).
-    let size: usize = catalog
+    // Serialized in parallel, in runs of entities each written straight
+    // into its own buffer (a text `validate` already made is copied, none
+    // is kept per entity), then appended in order.
+    let runs: Vec<Run> = catalog
         .entities
-        .par_iter()
-        .map(|e| e.json_text().len())
-        .sum();
-    let mut docs: Vec<u8> = Vec::with_capacity(size);
+        .par_chunks(256)
+        .map(|run| {
+            let (mut docs, mut doc_lens) = (Vec::new(), Vec::with_capacity(run.len()));
+            let (mut rels, mut rel_lens) = (Vec::new(), Vec::with_capacity(run.len()));
+            for e in run {
+                let start = docs.len();
+                e.append_json(&mut docs);
+                doc_lens.push((docs.len() - start) as u64);
+                let start = rels.len();
+                if let Ok(bytes) = postcard::to_stdvec(e.relations.list()) {
+                    rels.extend_from_slice(&bytes);
+                }
+                rel_lens.push((rels.len() - start) as u64);
+            }
+            (docs, doc_lens, rels, rel_lens)
+        })
+        .collect();
+    let mut docs = Records::with_capacity(runs.iter().map(|r| r.0.len()).sum());
+    let mut rels = Records::with_capacity(runs.iter().map(|r| r.2.len()).sum());
     let mut parts = Vec::with_capacity(catalog.entities.len());
-    for e in &catalog.entities {
-        let text = e.json_text();
-        let start = docs.len() as u64;
-        docs.extend_from_slice(text);
-        parts.push(e.indexed_parts((start, text.len() as u64)));
+    let mut entities = catalog.entities.iter();
+    for (doc_bytes, doc_lens, rel_bytes, rel_lens) in runs {
+        let (mut d, mut r) = (0usize, 0usize);
+        for (dl, rl) in doc_lens.iter().zip(&rel_lens) {
+            let (dl, rl) = (*dl as usize, *rl as usize);
+            let doc = docs.push(&doc_bytes[d..d + dl]);
+            let rel = rels.push(&rel_bytes[r..r + rl]);
+            (d, r) = (d + dl, r + rl);
+            parts.extend(entities.next().map(|e| e.indexed_parts(rel, doc)));
+        }
     }
     let body = Body {
         entities: parts,
@@ -557,29 +680,137 @@ fn try_write(
     let body = encode(&body)?;
     let mut crc = crc32fast::Hasher::new();
     crc.update(&body);
-    crc.update(&docs);
+    crc.update(&docs.bytes);
+    crc.update(&rels.bytes);
     let catalog = crc.finalize();
     let mut all = vec![
-        (BODY.to_string(), body, catalog),
-        (DOCS.to_string(), docs, catalog),
+        Pending::whole(BODY.to_string(), body, catalog),
+        docs.pending(DOCS, catalog),
+        rels.pending(RELS, catalog),
     ];
     if let Some(prev) = previous {
-        for (name, _, _, tag, _) in &prev.header.sections {
-            let ours = name == BODY || name == DOCS || sections.iter().any(|s| &s.0 == name);
-            if let (false, Some(bytes)) = (ours, prev.section(name)) {
-                all.push((name.clone(), bytes.to_vec(), *tag));
+        for entry in &prev.header.sections {
+            let name = &entry.name;
+            let ours = name == BODY
+                || name == DOCS
+                || name == RELS
+                || sections.iter().any(|s| &s.0 == name);
+            if !ours {
+                all.extend(prev.carried(entry));
             }
         }
     }
-    all.extend(sections.into_iter().map(|(n, b)| (n, b, catalog)));
+    all.extend(
+        sections
+            .into_iter()
+            .map(|(n, b)| Pending::whole(n, b, catalog)),
+    );
     let path = index_path(cache, key);
     let dir = path.parent()?;
     std::fs::create_dir_all(dir).ok()?;
     write_file(dir, &path, key, fingerprint, catalog, all)
 }
 
-/// A section to write: name, bytes, the catalog it was written with.
-type Section = (String, Vec<u8>, u32);
+/// A run of entities serialized by one task of the index writer: the
+/// descriptors' bytes and lengths, the relations' bytes and lengths.
+type Run = (Vec<u8>, Vec<u64>, Vec<u8>, Vec<u64>);
+
+/// A section to write.
+struct Pending {
+    name: String,
+    bytes: Vec<u8>,
+    /// The catalog it was written with.
+    tag: u32,
+    /// Chunk lengths (empty: one piece).
+    chunks: Vec<u64>,
+}
+
+impl Pending {
+    fn whole(name: String, bytes: Vec<u8>, tag: u32) -> Self {
+        Pending {
+            name,
+            bytes,
+            tag,
+            chunks: Vec::new(),
+        }
+    }
+}
+
+/// Records (descriptors, relations) appended to a section cut into chunks
+/// at record boundaries.
+struct Records {
+    bytes: Vec<u8>,
+    chunks: Vec<u64>,
+    /// Where the open chunk starts.
+    open: usize,
+}
+
+impl Records {
+    fn with_capacity(size: usize) -> Self {
+        Records {
+            bytes: Vec::with_capacity(size),
+            chunks: Vec::new(),
+            open: 0,
+        }
+    }
+
+    /// Appends a record; its (start, length).
+    fn push(&mut self, record: &[u8]) -> (u64, u64) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(record);
+        if self.bytes.len() - self.open >= CHUNK {
+            self.chunks.push((self.bytes.len() - self.open) as u64);
+            self.open = self.bytes.len();
+        }
+        (start as u64, record.len() as u64)
+    }
+
+    fn pending(mut self, name: &str, tag: u32) -> Pending {
+        if self.bytes.len() > self.open || self.chunks.is_empty() {
+            self.chunks.push((self.bytes.len() - self.open) as u64);
+        }
+        Pending {
+            name: name.to_string(),
+            bytes: self.bytes,
+            tag,
+            chunks: self.chunks,
+        }
+    }
+}
+
+/// A section read chunk by chunk on first use, each chunk checked against
+/// its CRC-32 when read. A record is never split across chunks (the
+/// writer cuts at record boundaries), so each is one slice of one chunk.
+struct LazySection {
+    file: Arc<std::fs::File>,
+    /// Where the section starts in the file.
+    at: u64,
+    /// Where each chunk starts in the section.
+    starts: Vec<u64>,
+    /// Length and CRC-32 of each chunk.
+    chunks: Vec<(u64, u32)>,
+    loaded: Vec<std::sync::OnceLock<Option<Box<[u8]>>>>,
+}
+
+impl RecordStore for LazySection {
+    fn get(&self, range: std::ops::Range<usize>) -> Option<&[u8]> {
+        let i = self
+            .starts
+            .partition_point(|&s| s <= range.start as u64)
+            .checked_sub(1)?;
+        let (len, sum) = self.chunks[i];
+        let start = self.starts[i];
+        let chunk = self.loaded[i]
+            .get_or_init(|| {
+                let mut bytes = vec![0u8; usize::try_from(len).ok()?];
+                read_at(&self.file, &mut bytes, self.at + start).ok()?;
+                (crc32fast::hash(&bytes) == sum).then(|| bytes.into_boxed_slice())
+            })
+            .as_deref()?;
+        let from = range.start - start as usize;
+        chunk.get(from..from + range.len())
+    }
+}
 
 fn write_file(
     dir: &Path,
@@ -587,14 +818,27 @@ fn write_file(
     key: &str,
     fingerprint: Option<Fingerprint>,
     catalog: u32,
-    sections: Vec<Section>,
+    sections: Vec<Pending>,
 ) -> Option<()> {
     let mut table = Vec::with_capacity(sections.len());
     let mut at = 0u64;
-    for (name, bytes, tag) in &sections {
-        let sum = crc32fast::hash(bytes);
-        table.push((name.clone(), at, bytes.len() as u64, *tag, sum));
-        at += bytes.len() as u64;
+    for s in &sections {
+        let mut chunks = Vec::with_capacity(s.chunks.len());
+        let mut from = 0usize;
+        for len in &s.chunks {
+            let end = from + usize::try_from(*len).ok()?;
+            chunks.push((*len, crc32fast::hash(s.bytes.get(from..end)?)));
+            from = end;
+        }
+        table.push(SectionEntry {
+            name: s.name.clone(),
+            start: at,
+            len: s.bytes.len() as u64,
+            tag: s.tag,
+            crc: crc32fast::hash(&s.bytes),
+            chunks,
+        });
+        at += s.bytes.len() as u64;
     }
     let header = Header {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -616,8 +860,8 @@ fn write_file(
         w.write_all(&crc.finalize().to_le_bytes()).ok()?;
         w.write_all(&head_len).ok()?;
         w.write_all(&head).ok()?;
-        for (_, bytes, _) in &sections {
-            w.write_all(bytes).ok()?;
+        for s in &sections {
+            w.write_all(&s.bytes).ok()?;
         }
         w.flush().ok()?;
     }
@@ -634,16 +878,16 @@ impl Fingerprint {
             .map(|d| d.as_nanos())
             .unwrap_or(0);
         let racy = |mtime: u128| now.saturating_sub(mtime) < RACY_NS;
+        let at = StatRoot::open(&root);
         // Thousands of stats: spread over the cores.
         let per_dir: Vec<(Option<Stamp>, Option<Stamp>)> = tree
             .dirs
             .par_iter()
             .map(|dir| {
                 let path = root.join(dir);
-                let Ok(meta) = std::fs::metadata(&path) else {
+                let Some((_, mtime)) = at.stat(dir) else {
                     return (None, None);
                 };
-                let mtime = mtime_ns(&meta);
                 let stamp = Stamp {
                     path: dir.clone(),
                     size: 0,
@@ -651,10 +895,10 @@ impl Fingerprint {
                     content: racy(mtime).then(|| listing_hash(&path)).flatten(),
                 };
                 // .gitignore decides what the walk sees; its edits must count.
-                let ignore = path.join(".gitignore");
-                let ignore_stamp = std::fs::metadata(&ignore)
-                    .ok()
-                    .map(|meta| file_stamp(&root, &join(dir, ".gitignore"), &meta, &racy));
+                let ignore = join(dir, ".gitignore");
+                let ignore_stamp = at
+                    .stat(&ignore)
+                    .map(|meta| file_stamp(&root, &ignore, meta, &racy));
                 (Some(stamp), ignore_stamp)
             })
             .collect();
@@ -667,10 +911,7 @@ impl Fingerprint {
         let read: Vec<Stamp> = tree
             .files_read()
             .par_iter()
-            .filter_map(|file| {
-                let meta = std::fs::metadata(root.join(file)).ok()?;
-                Some(file_stamp(&root, file, &meta, &racy))
-            })
+            .filter_map(|file| Some(file_stamp(&root, file, at.stat(file)?, &racy)))
             .collect();
         files.extend(read);
         Fingerprint { root, dirs, files }
@@ -694,41 +935,85 @@ impl Fingerprint {
     /// Whether every stamped path is unchanged. Thousands of stats: spread
     /// over the cores.
     pub fn is_current(&self) -> bool {
-        let dirs_ok = self.dirs.par_iter().all(|s| {
-            let path = self.root.join(&s.path);
-            match std::fs::metadata(&path) {
-                Ok(meta) => {
-                    mtime_ns(&meta) == s.mtime
-                        && s.content.is_none_or(|h| listing_hash(&path) == Some(h))
-                }
-                Err(_) => false,
+        let at = StatRoot::open(&self.root);
+        let dirs_ok = self.dirs.par_iter().all(|s| match at.stat(&s.path) {
+            Some((_, mtime)) => {
+                mtime == s.mtime
+                    && s.content
+                        .is_none_or(|h| listing_hash(&self.root.join(&s.path)) == Some(h))
             }
+            None => false,
         });
         dirs_ok
-            && self.files.par_iter().all(|s| {
-                let path = self.root.join(&s.path);
-                match std::fs::metadata(&path) {
-                    Ok(meta) => {
-                        meta.len() == s.size
-                            && mtime_ns(&meta) == s.mtime
-                            && s.content.is_none_or(|h| content_hash(&path) == Some(h))
-                    }
-                    Err(_) => false,
+            && self.files.par_iter().all(|s| match at.stat(&s.path) {
+                Some((size, mtime)) => {
+                    size == s.size
+                        && mtime == s.mtime
+                        && s.content
+                            .is_none_or(|h| content_hash(&self.root.join(&s.path)) == Some(h))
                 }
+                None => false,
             })
+    }
+}
+
+/// Stats paths relative to the catalog root through one open descriptor of
+/// it (`fstatat`), so each of the thousands of stats of a fingerprint walks
+/// only the catalog-relative part of its path. Follows symlinks, as
+/// `std::fs::metadata` does (and, without the descriptor, is that).
+struct StatRoot {
+    root: PathBuf,
+    #[cfg(unix)]
+    dir: Option<std::fs::File>,
+}
+
+impl StatRoot {
+    fn open(root: &Path) -> Self {
+        StatRoot {
+            root: root.to_path_buf(),
+            #[cfg(unix)]
+            dir: std::fs::File::open(root).ok(),
+        }
+    }
+
+    /// Size and mtime (ns since the epoch, 0 before it) of `rel`.
+    fn stat(&self, rel: &str) -> Option<(u64, u128)> {
+        #[cfg(unix)]
+        if let Some(dir) = &self.dir {
+            use std::os::unix::io::AsRawFd;
+            let name = std::ffi::CString::new(if rel.is_empty() { "." } else { rel }).ok()?;
+            let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+            // SAFETY: `name` is a NUL-terminated string and `st` a buffer
+            // of the right type, which fstatat fills when it returns 0.
+            let st = unsafe {
+                if libc::fstatat(dir.as_raw_fd(), name.as_ptr(), st.as_mut_ptr(), 0) != 0 {
+                    return None;
+                }
+                st.assume_init()
+            };
+            let mtime = match (
+                u128::try_from(st.st_mtime),
+                u128::try_from(st.st_mtime_nsec),
+            ) {
+                (Ok(s), Ok(ns)) => s * 1_000_000_000 + ns,
+                _ => 0,
+            };
+            return Some((u64::try_from(st.st_size).unwrap_or(0), mtime));
+        }
+        let meta = std::fs::metadata(self.root.join(rel)).ok()?;
+        Some((meta.len(), mtime_ns(&meta)))
     }
 }
 
 fn file_stamp(
     root: &Path,
     rel: &str,
-    meta: &std::fs::Metadata,
+    (size, mtime): (u64, u128),
     racy: &dyn Fn(u128) -> bool,
 ) -> Stamp {
-    let mtime = mtime_ns(meta);
     Stamp {
         path: rel.to_string(),
-        size: meta.len(),
+        size,
         mtime,
         content: racy(mtime).then(|| content_hash(&root.join(rel))).flatten(),
     }

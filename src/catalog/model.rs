@@ -41,8 +41,9 @@ pub struct Entity {
     pub title: Option<String>,
     /// Where the descriptor is.
     pub source: Source,
-    /// Relations in both directions, computed over the whole catalog.
-    pub relations: Vec<Relation>,
+    /// Relations in both directions, computed over the whole catalog
+    /// (from the index: decoded on first use).
+    pub relations: Relations,
     doc: LazyDoc,
 }
 
@@ -79,7 +80,7 @@ impl Entity {
                 name,
                 title,
                 source,
-                relations: Vec::new(),
+                relations: Relations::default(),
                 doc: LazyDoc::from_value(doc),
             }),
             None => Err((doc, source)),
@@ -152,8 +153,7 @@ impl Entity {
         if self.doc.value.get().is_some() {
             return None;
         }
-        let mapped = self.doc.mapped.as_ref()?;
-        (*mapped.bytes).as_ref().get(mapped.range.clone())
+        self.doc.mapped.as_ref()?.get()
     }
 
     /// The descriptor's JSON text in the index it was read from, parsed or
@@ -161,8 +161,7 @@ impl Entity {
     /// indexes have equal descriptors exactly when these texts are equal:
     /// the index writes one canonical serialization.
     pub fn index_json(&self) -> Option<&[u8]> {
-        let mapped = self.doc.mapped.as_ref()?;
-        (*mapped.bytes).as_ref().get(mapped.range.clone())
+        self.doc.mapped.as_ref()?.get()
     }
 
     /// The descriptor as compact JSON text (what the index stores): the
@@ -170,12 +169,7 @@ impl Entity {
     /// index writer and `validate`'s document hashes share one
     /// serialization.
     pub fn json_text(&self) -> &[u8] {
-        if let Some(bytes) = self
-            .doc
-            .mapped
-            .as_ref()
-            .and_then(|m| (*m.bytes).as_ref().get(m.range.clone()))
-        {
+        if let Some(bytes) = self.doc.mapped.as_ref().and_then(MappedDoc::get) {
             return bytes;
         }
         self.doc.text.get_or_init(|| {
@@ -183,6 +177,28 @@ impl Entity {
                 .unwrap_or_else(|_| b"{}".to_vec())
                 .into_boxed_slice()
         })
+    }
+
+    /// Appends the descriptor as compact JSON text (what [`Self::json_text`]
+    /// gives) to `out`, without keeping a copy when none was made yet: the
+    /// index writer's way, so a cold load does not hold every text twice.
+    pub fn append_json(&self, out: &mut Vec<u8>) {
+        let kept = self
+            .doc
+            .mapped
+            .as_ref()
+            .and_then(MappedDoc::get)
+            .or_else(|| self.doc.text.get().map(|t| &t[..]));
+        match kept {
+            Some(bytes) => out.extend_from_slice(bytes),
+            None => {
+                let start = out.len();
+                if serde_json::to_writer(&mut *out, self.doc()).is_err() {
+                    out.truncate(start);
+                    out.extend_from_slice(b"{}");
+                }
+            }
+        }
     }
 
     /// `false` when the document is still unparsed JSON text in the index
@@ -313,18 +329,117 @@ pub fn lookup_path<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     }
 }
 
-/// JSON text of a descriptor inside a shared buffer (the index, read into memory).
+/// Where the index's records are: a buffer in memory, or a section of the
+/// index file read in checksummed chunks on first use (see
+/// `index::LazySection`), so a command that touches a handful of
+/// entities reads a handful of chunks.
+pub trait RecordStore: Send + Sync {
+    /// The bytes of `range`, `None` when they cannot be read intact.
+    fn get(&self, range: Range<usize>) -> Option<&[u8]>;
+}
+
+impl RecordStore for Vec<u8> {
+    fn get(&self, range: Range<usize>) -> Option<&[u8]> {
+        self.as_slice().get(range)
+    }
+}
+
+/// One record (a descriptor's JSON, an entity's relations) in a shared store.
 #[derive(Clone)]
 pub struct MappedDoc {
-    /// The buffer.
-    pub bytes: Arc<dyn AsRef<[u8]> + Send + Sync>,
-    /// Where this document's JSON is in it.
+    /// The store.
+    pub bytes: Arc<dyn RecordStore>,
+    /// Where this record is in it.
     pub range: Range<usize>,
+}
+
+impl MappedDoc {
+    /// The record's bytes.
+    pub fn get(&self) -> Option<&[u8]> {
+        self.bytes.get(self.range.clone())
+    }
 }
 
 impl std::fmt::Debug for MappedDoc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "MappedDoc({:?})", self.range)
+    }
+}
+
+/// An entity's relations: a list, or (from the index) a postcard record
+/// decoded on first use: `who-owns` reads the relations of three entities,
+/// not of all of them. Reads as a `Vec<Relation>`.
+#[derive(Clone, Default)]
+pub struct Relations {
+    list: OnceLock<Vec<Relation>>,
+    raw: Option<MappedDoc>,
+}
+
+impl Relations {
+    /// Relations stored in the index, decoded when first read. A record
+    /// that does not decode (the chunk failed its checksum after the
+    /// index was opened) reads as no relations.
+    pub fn encoded(raw: MappedDoc) -> Self {
+        Relations {
+            list: OnceLock::new(),
+            raw: Some(raw),
+        }
+    }
+
+    /// The relations as a list.
+    pub fn list(&self) -> &Vec<Relation> {
+        self.list.get_or_init(|| {
+            self.raw
+                .as_ref()
+                .filter(|m| !m.range.is_empty())
+                .and_then(MappedDoc::get)
+                .and_then(|b| postcard::from_bytes(b).ok())
+                .unwrap_or_default()
+        })
+    }
+}
+
+impl From<Vec<Relation>> for Relations {
+    fn from(list: Vec<Relation>) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(list);
+        Relations {
+            list: cell,
+            raw: None,
+        }
+    }
+}
+
+impl std::ops::Deref for Relations {
+    type Target = Vec<Relation>;
+    fn deref(&self) -> &Vec<Relation> {
+        self.list()
+    }
+}
+
+impl<'a> IntoIterator for &'a Relations {
+    type Item = &'a Relation;
+    type IntoIter = std::slice::Iter<'a, Relation>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.list().iter()
+    }
+}
+
+impl std::fmt::Debug for Relations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.list().fmt(f)
+    }
+}
+
+impl PartialEq for Relations {
+    fn eq(&self, other: &Self) -> bool {
+        self.list() == other.list()
+    }
+}
+
+impl Serialize for Relations {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.list().serialize(s)
     }
 }
 
@@ -355,51 +470,56 @@ impl LazyDoc {
             // usable and the index is rebuilt on the next change.
             self.mapped
                 .as_ref()
-                .and_then(|m| (*m.bytes).as_ref().get(m.range.clone()))
+                .and_then(MappedDoc::get)
                 .and_then(|b| serde_json::from_slice(b).ok())
                 .unwrap_or(Value::Object(Default::default()))
         })
     }
 }
 
-/// The parts of an entity the index stores besides its document.
+/// The parts of an entity the index stores besides its document and
+/// relations (records of their own sections, read on first use).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct IndexedParts {
+pub struct IndexedParts<S = String, R = Source> {
     /// `apiVersion`.
-    pub api_version: String,
+    pub api_version: S,
     /// `kind`.
-    pub kind: String,
+    pub kind: S,
     /// Namespace.
-    pub namespace: String,
+    pub namespace: S,
     /// Name.
-    pub name: String,
+    pub name: S,
     /// Title.
-    pub title: Option<String>,
+    pub title: Option<S>,
     /// Source.
-    pub source: Source,
-    /// Relations.
-    pub relations: Vec<Relation>,
+    pub source: R,
+    /// Byte range of the relations (postcard) in the index's relations section.
+    pub rels: (u64, u64),
     /// Byte range of the document JSON in the index's document section.
     pub doc: (u64, u64),
 }
 
+/// What the index writer serializes: the same wire format, borrowed.
+pub type IndexedPartsRef<'a> = IndexedParts<&'a str, &'a Source>;
+
 impl Entity {
-    /// The indexable parts, with `doc` the given range.
-    pub fn indexed_parts(&self, doc: (u64, u64)) -> IndexedParts {
+    /// The indexable parts, borrowed, with the given record ranges.
+    pub fn indexed_parts(&self, rels: (u64, u64), doc: (u64, u64)) -> IndexedPartsRef<'_> {
         IndexedParts {
-            api_version: self.api_version.clone(),
-            kind: self.kind.clone(),
-            namespace: self.namespace.clone(),
-            name: self.name.clone(),
-            title: self.title.clone(),
-            source: self.source.clone(),
-            relations: self.relations.clone(),
+            api_version: &self.api_version,
+            kind: &self.kind,
+            namespace: &self.namespace,
+            name: &self.name,
+            title: self.title.as_deref(),
+            source: &self.source,
+            rels,
             doc,
         }
     }
 
-    /// Rebuilds an entity from the index, its document left in `mapped`.
-    pub fn from_indexed(parts: IndexedParts, mapped: MappedDoc) -> Entity {
+    /// Rebuilds an entity from the index, its relations and document left
+    /// in their stores.
+    pub fn from_indexed(parts: IndexedParts, rels: MappedDoc, mapped: MappedDoc) -> Entity {
         Entity {
             api_version: parts.api_version,
             kind: parts.kind,
@@ -407,7 +527,7 @@ impl Entity {
             name: parts.name,
             title: parts.title,
             source: parts.source,
-            relations: parts.relations,
+            relations: Relations::encoded(rels),
             doc: LazyDoc {
                 mapped: Some(mapped),
                 value: OnceLock::new(),
@@ -421,6 +541,35 @@ impl Entity {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn owned(p: IndexedPartsRef) -> IndexedParts {
+        postcard::from_bytes(&postcard::to_stdvec(&p).unwrap()).unwrap()
+    }
+
+    fn no_relations() -> MappedDoc {
+        MappedDoc {
+            bytes: Arc::new(Vec::new()),
+            range: 0..0,
+        }
+    }
+
+    #[test]
+    fn relations_decode_on_first_use() {
+        let list = vec![Relation {
+            kind: RelationType::OwnedBy,
+            target: EntityRef::new("group", "default", "team-a"),
+        }];
+        let bytes = postcard::to_stdvec(&list).unwrap();
+        let len = bytes.len();
+        let rels = Relations::encoded(MappedDoc {
+            bytes: Arc::new(bytes),
+            range: 0..len,
+        });
+        assert!(rels.list.get().is_none());
+        assert_eq!(*rels, list);
+        assert_eq!((&rels).into_iter().count(), 1);
+        assert!(Relations::encoded(no_relations()).is_empty());
+    }
 
     #[test]
     fn lookup_handles_dotted_keys_and_indexes() {
@@ -460,9 +609,10 @@ mod tests {
         .unwrap_or_else(|_| panic!("valid"));
         let text = e.json_text().to_vec();
         let len = text.len();
-        let bytes: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(text);
+        let bytes: Arc<dyn RecordStore> = Arc::new(text);
         let back = Entity::from_indexed(
-            e.indexed_parts((0, len as u64)),
+            owned(e.indexed_parts((0, 0), (0, len as u64))),
+            no_relations(),
             MappedDoc {
                 bytes,
                 range: 0..len,
@@ -485,10 +635,11 @@ mod tests {
         .unwrap_or_else(|_| panic!("valid"));
         let text = format!("xx{}", e.doc());
         let len = text.len();
-        let bytes: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(text.into_bytes());
-        let parts = e.indexed_parts((2, len as u64));
+        let bytes: Arc<dyn RecordStore> = Arc::new(text.into_bytes());
+        let parts = owned(e.indexed_parts((0, 0), (2, len as u64)));
         let back = Entity::from_indexed(
             parts,
+            no_relations(),
             MappedDoc {
                 bytes,
                 range: 2..len,

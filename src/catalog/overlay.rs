@@ -70,7 +70,7 @@ pub fn catalog_at(
         .filter(|e| !changed.contains(e.source.file.as_str()))
         .cloned()
         .map(|mut e| {
-            e.relations.clear();
+            e.relations = Vec::new().into();
             e
         })
         .chain(reread.entities)

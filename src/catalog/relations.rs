@@ -144,6 +144,6 @@ pub fn compute_relations(entities: &mut [Entity], index_of: impl Fn(&str) -> Opt
         .for_each(|(entity, mut list)| {
             list.sort_by_cached_key(|r| (r.kind, r.target.key()));
             list.dedup_by(|a, b| a.kind == b.kind && a.target.key() == b.target.key());
-            entity.relations = list;
+            entity.relations = list.into();
         });
 }

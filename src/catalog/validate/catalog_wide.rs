@@ -42,15 +42,16 @@ pub fn duplicates(catalog: &Catalog) -> Vec<Problem> {
     out
 }
 
+/// Calls its second argument with each reference an entity writes.
+pub type RefsOf<'a> = dyn FnMut(&Entity, &mut dyn FnMut(&StoredRef)) + 'a;
+
 /// One error per reference whose target is not in the catalog. `refs`
-/// gives the references an entity writes (see `reuse::entity_refs`).
-pub fn dangling_references(
-    catalog: &Catalog,
-    refs: &mut dyn FnMut(&Entity) -> Vec<StoredRef>,
-) -> Vec<Problem> {
+/// calls its second argument with each reference an entity writes (see
+/// `reuse::entity_refs`).
+pub fn dangling_references(catalog: &Catalog, refs: &mut RefsOf) -> Vec<Problem> {
     let mut out = Vec::new();
     for e in &catalog.entities {
-        for w in refs(e) {
+        refs(e, &mut |w: &StoredRef| {
             if catalog.get_key(&w.key).is_none() {
                 out.push(
                     Problem::new(
@@ -65,10 +66,10 @@ pub fn dangling_references(
                         1,
                     )
                     .with_entity(e.entity_ref().to_string())
-                    .at_field(e.source.document, w.path),
+                    .at_field(e.source.document, w.path.clone()),
                 );
             }
-        }
+        });
     }
     out
 }

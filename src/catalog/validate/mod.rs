@@ -168,9 +168,9 @@ pub fn validate_reusing(
         }
     }
     if scope.check_references {
-        let mut refs = |e: &Entity| match reuse.as_mut() {
-            Some(r) => r.refs(e),
-            None => reuse::entity_refs(e),
+        let mut refs = |e: &Entity, each: &mut dyn FnMut(&reuse::StoredRef)| match reuse.as_mut() {
+            Some(r) => r.refs(e, each),
+            None => reuse::entity_refs(e).iter().for_each(each),
         };
         for p in catalog_wide::dangling_references(catalog, &mut refs) {
             if in_scope(&p.file) {

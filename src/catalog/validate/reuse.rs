@@ -230,9 +230,10 @@ impl Reuse {
         }
     }
 
-    /// The references `entity` writes: kept ones when its file's record
-    /// holds, else read from its document (and recorded).
-    pub(super) fn refs(&mut self, entity: &Entity) -> Vec<StoredRef> {
+    /// Calls `each` with the references `entity` writes: kept ones when
+    /// its file's record holds (borrowed, not copied), else read from its
+    /// document (and recorded).
+    pub(super) fn refs(&mut self, entity: &Entity, each: &mut dyn FnMut(&StoredRef)) {
         let source = &entity.source;
         if self.valid.contains(&source.file) {
             if let Some((_, refs)) = self
@@ -241,16 +242,17 @@ impl Reuse {
                 .get(&source.file)
                 .and_then(|r| r.refs.iter().find(|(d, _)| *d == source.document))
             {
-                return refs.clone();
+                refs.iter().for_each(each);
+                return;
             }
         }
         let refs = entity_refs(entity);
+        refs.iter().for_each(&mut *each);
         if !self.valid.contains(&source.file) {
             if let Some(record) = self.record_mut(&source.file) {
-                record.refs.push((source.document, refs.clone()));
+                record.refs.push((source.document, refs));
             }
         }
-        refs
     }
 
     /// Places `p` where an earlier run located the same anchor in the same
