@@ -71,7 +71,6 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
     // History: recent changes and the weekly trend, from the commit read
     // (HEAD for the working tree). A catalog outside git has neither.
     let mut changes: Vec<CatalogChange> = Vec::new();
-    let mut trend = Vec::new();
     let revision = match ctx.revision(&location)? {
         Some(rev) => rev,
         None => "the working tree".to_string(),
@@ -83,56 +82,34 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
     unsafe {
         let _ = git2::opts::set_mwindow_mapped_limit(64 << 20);
     }
-    match ctx.repository(&location, "the report's history") {
+    // The trend is only on scorecard pages: it is worked out on a thread of
+    // its own while the history is read and the entity pages render, and
+    // the scorecard pages, rendered last, wait for it.
+    let trend = std::sync::OnceLock::new();
+    let mut trend_job: Option<TrendJob> = None;
+    let repository = match ctx.repository(&location, "the report's history") {
         Ok(handle) => {
             let rev = ctx.revision(&location)?;
             let start = handle.commit(rev.as_deref())?;
-            // The history walk and the trend are independent: the walk runs
-            // on its own thread with its own handle on the repository
-            // (libgit2 handles are not shared between threads).
-            let git_dir = handle.repo.path().to_path_buf();
-            let (read, computed) = std::thread::scope(|scope| {
-                let history = (args.history > 0).then(|| {
-                    let subdir = handle.subdir.clone();
-                    let label = handle.label.clone();
-                    scope.spawn(move || {
-                        let repo = git2::Repository::open(&git_dir).map_err(|e| {
-                            crate::catalog::error::CatalogError::git(
-                                "cannot open the repository of",
-                                label,
-                                e,
-                            )
-                        })?;
-                        recent_changes(&repo, start, &subdir, args.history)
-                    })
+            if args.weeks > 0 && !set.cards.is_empty() {
+                trend_job = Some(TrendJob {
+                    weeks: week_commits(&handle, start, &opts, args.weeks),
+                    git_dir: handle.repo.path().to_path_buf(),
+                    subdir: handle.subdir.clone(),
+                    label: handle.label.clone(),
                 });
-                let trend = if args.weeks > 0 && !set.cards.is_empty() {
-                    weekly_trend(
-                        ctx, &location, &handle, start, opened, &set, &results, facts, &opts,
-                        args.weeks,
-                    )
-                    .map(Some)
-                } else {
-                    Ok(None)
-                };
-                let read = history.map(|h| h.join().expect("the history walk does not panic"));
-                (read, trend)
-            });
-            if let Some(read) = read {
-                changes = read?;
             }
-            if let Some(points) = computed? {
-                trend = points;
-            }
+            Some((handle, start))
         }
-        Err(e) => ctx
-            .ui
-            .note(&format!("no history or trend in the report: {e}")),
+        Err(e) => {
+            ctx.ui
+                .note(&format!("no history or trend in the report: {e}"));
+            None
+        }
+    };
+    if trend_job.is_none() {
+        let _ = trend.set(Vec::new());
     }
-    ctx.ui.note(&format!(
-        "report: history and trend read by {:.2}s",
-        started.elapsed().as_secs_f64()
-    ));
     let oncall = oncall(ctx, opened, cached.as_ref(), now);
     let dora = dora_section(ctx, opened, now);
 
@@ -150,49 +127,94 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
         .map(|c| c as &dyn Section)
         .chain(dora.iter().map(|d| d as &dyn Section))
         .collect();
-    let inputs = Inputs {
-        catalog: &opened.catalog,
-        scorecards: &set,
-        results: &results,
-        changes: &changes,
-        trend: &trend,
-        oncall: &oncall,
-        now,
-        revision: revision_label(&revision),
-        sections: &sections,
-    };
-    let bar = progress_bar(ctx, &inputs);
-    let tick = |n: u64| {
-        if let Some(b) = &bar {
-            b.inc(n);
+    let (rendered, written, place, bar) = std::thread::scope(|scope| -> Result<_> {
+        if let Some(job) = &trend_job {
+            let (trend, location, set, results) = (&trend, &location, &set, &results);
+            scope.spawn(move || {
+                // Its own one-thread pool: in the shared one, its parallel
+                // parts would wait behind the page rendering.
+                let work = || {
+                    weekly_trend(ctx, location, job, opened, set, results, facts, &opts)
+                };
+                let computed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+                        Ok(pool) => pool.install(work),
+                        Err(_) => work(),
+                    }
+                }));
+                let points = match &computed {
+                    Ok(Ok(points)) => points.clone(),
+                    Ok(Err(e)) => {
+                        ctx.ui.warn(&format!("no scorecard trend in the report: {e}"));
+                        Vec::new()
+                    }
+                    Err(_) => Vec::new(),
+                };
+                // Set before a panic goes on, so no page waits forever.
+                let _ = trend.set(points);
+                ctx.ui.note(&format!(
+                    "report: trend computed by {:.2}s",
+                    started.elapsed().as_secs_f64()
+                ));
+                if let Err(panic) = computed {
+                    std::panic::resume_unwind(panic);
+                }
+            });
         }
-    };
-    let (rendered, written, place) = match (site, &args.single_file) {
-        (Some(site), _) => {
-            let rendered = render(&inputs, Mode::Site, &|p, b| site.write(p, b), &tick)?;
-            let dir = args.output_dir.clone().unwrap_or_default();
-            (rendered, site.finish()?, dir)
+        if let Some((handle, start)) = &repository {
+            if args.history > 0 {
+                changes = recent_changes(&handle.repo, *start, &handle.subdir, args.history)?;
+                ctx.ui.note(&format!(
+                    "report: history read by {:.2}s",
+                    started.elapsed().as_secs_f64()
+                ));
+            }
         }
-        (None, Some(file)) => {
-            let html = std::sync::Mutex::new(Vec::new());
-            let rendered = render(
-                &inputs,
-                Mode::SingleFile,
-                &|_, b| {
-                    html.lock().expect("not poisoned").extend_from_slice(b);
-                    Ok(())
-                },
-                &tick,
-            )?;
-            let html = html.into_inner().expect("not poisoned");
-            (
-                rendered,
-                write_single(file, &html, args.force)?,
-                file.clone(),
-            )
-        }
-        (None, None) => unreachable!("clap requires --output-dir or --single-file"),
-    };
+        let inputs = Inputs {
+            catalog: &opened.catalog,
+            scorecards: &set,
+            results: &results,
+            changes: &changes,
+            trend: &trend,
+            oncall: &oncall,
+            now,
+            revision: revision_label(&revision),
+            sections: &sections,
+        };
+        let bar = progress_bar(ctx, &inputs);
+        let tick = |n: u64| {
+            if let Some(b) = &bar {
+                b.inc(n);
+            }
+        };
+        Ok(match (site, &args.single_file) {
+            (Some(site), _) => {
+                let rendered = render(&inputs, Mode::Site, &|p, b| site.write(p, b), &tick)?;
+                let dir = args.output_dir.clone().unwrap_or_default();
+                (rendered, site.finish()?, dir, bar)
+            }
+            (None, Some(file)) => {
+                let html = std::sync::Mutex::new(Vec::new());
+                let rendered = render(
+                    &inputs,
+                    Mode::SingleFile,
+                    &|_, b| {
+                        html.lock().expect("not poisoned").extend_from_slice(b);
+                        Ok(())
+                    },
+                    &tick,
+                )?;
+                let html = html.into_inner().expect("not poisoned");
+                (
+                    rendered,
+                    write_single(file, &html, args.force)?,
+                    file.clone(),
+                    bar,
+                )
+            }
+            (None, None) => unreachable!("clap requires --output-dir or --single-file"),
+        })
+    })?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -389,17 +411,50 @@ fn oncall(
 /// entity whose descriptor is unchanged since keeps today's level, so only
 /// changed entities are scored again.
 #[allow(clippy::too_many_arguments)]
+/// What the trend thread needs: the commit current at the end of each
+/// week, and where the repository is.
+struct TrendJob {
+    /// (week's last day, commit), newest first.
+    weeks: Vec<(String, git2::Oid)>,
+    git_dir: std::path::PathBuf,
+    subdir: String,
+    label: String,
+}
+
+/// The commit current at the end of each of the last `weeks` weeks, newest
+/// first, stopping before the first commit.
+fn week_commits(
+    handle: &CatalogRepo,
+    start: git2::Oid,
+    opts: &RunOptions,
+    weeks: usize,
+) -> Vec<(String, git2::Oid)> {
+    let mut out = Vec::new();
+    for week in 1..=weeks {
+        let when = opts.now - chrono::Duration::days(7 * week as i64);
+        let Ok(commit) = commit_at(
+            &handle.repo,
+            start,
+            std::time::SystemTime::from(when.with_timezone(&chrono::Utc)),
+            &handle.label,
+        ) else {
+            break; // before the first commit
+        };
+        out.push((when.format("%Y-%m-%d").to_string(), commit));
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
 fn weekly_trend(
     ctx: &Context,
     location: &CatalogLocation,
-    handle: &CatalogRepo,
-    start: git2::Oid,
+    job: &TrendJob,
     current: &'static Opened,
     set: &Scorecards,
     results: &[Score],
     facts: &dyn Facts,
     opts: &RunOptions,
-    weeks: usize,
 ) -> Result<Vec<TrendPoint>> {
     let slot = |i: Option<usize>| i.map_or(0, |i| i + 1);
     let today: BTreeMap<(&str, String), usize> = results
@@ -411,22 +466,8 @@ fn weekly_trend(
             )
         })
         .collect();
-    // The commit current at the end of each week, newest first; several
-    // weeks may share one. Each distinct commit is counted once, and those
-    // that need no snapshot (no file rules) in parallel.
-    let mut weeks_at: Vec<(String, git2::Oid)> = Vec::new();
-    for week in 1..=weeks {
-        let when = opts.now - chrono::Duration::days(7 * week as i64);
-        let Ok(commit) = commit_at(
-            &handle.repo,
-            start,
-            std::time::SystemTime::from(when.with_timezone(&chrono::Utc)),
-            &handle.label,
-        ) else {
-            break; // before the first commit
-        };
-        weeks_at.push((when.format("%Y-%m-%d").to_string(), commit));
-    }
+    // Several weeks may share one commit: each is counted once.
+    let weeks_at = &job.weeks;
     let mut commits: Vec<git2::Oid> = weeks_at.iter().map(|(_, c)| *c).collect();
     commits.dedup();
     let tally = |old: &crate::catalog::Catalog,
@@ -471,7 +512,7 @@ fn weekly_trend(
         // index when one is cached). A state is dropped once the next is
         // built, so older catalogs do not stay in memory while pages render.
         let dirs = &ctx.settings.dirs;
-        let git_dir = handle.repo.path().to_path_buf();
+        let git_dir = &job.git_dir;
         let full = |commit: &git2::Oid| {
             let rev = commit.to_string();
             open(&OpenOptions {
@@ -505,12 +546,12 @@ fn weekly_trend(
             };
             let built = match base {
                 Some((catalog, at)) => overlay::catalog_at(
-                    &git_dir,
+                    git_dir,
                     catalog,
                     at,
                     *commit,
-                    &handle.subdir,
-                    &handle.label,
+                    &job.subdir,
+                    &job.label,
                 )?,
                 None => None,
             };
@@ -539,11 +580,11 @@ fn weekly_trend(
         counted
     };
     let mut points: Vec<TrendPoint> = weeks_at
-        .into_iter()
+        .iter()
         .map(|(date, commit)| {
-            let i = commits.iter().position(|c| *c == commit).expect("every week's commit");
+            let i = commits.iter().position(|c| c == commit).expect("every week's commit");
             TrendPoint {
-                date,
+                date: date.clone(),
                 commit: commit.to_string(),
                 counts: counted[i].clone(),
             }

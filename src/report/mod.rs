@@ -44,8 +44,9 @@ pub struct Inputs<'a> {
     pub results: &'a [Score],
     /// Recent changes, newest first ([`crate::catalog::history::recent_changes`]).
     pub changes: &'a [CatalogChange],
-    /// Scorecard levels at earlier moments, oldest first.
-    pub trend: &'a [TrendPoint],
+    /// Scorecard levels at earlier moments, oldest first. Worked out while
+    /// the entity pages render: the pages that show it wait until it is set.
+    pub trend: &'a std::sync::OnceLock<Vec<TrendPoint>>,
     /// On-call people per owner key, from cached live data.
     pub oncall: &'a BTreeMap<String, OnCallInfo>,
     /// The run's time: ages are counted from it, and the page footer shows it.

@@ -319,6 +319,9 @@ pub fn safe_url(url: &str) -> Option<String> {
 
 /// An entity's page (not Groups: see [`team`]).
 pub fn entity(ix: &Index, e: &Entity) -> Value {
+    // Parsed for this page only (see `Entity::transient`).
+    let held = e.transient();
+    let e: &Entity = &held;
     let inputs = ix.inputs;
     let key = e.entity_ref().key();
     let field = |path: &str| {
@@ -412,7 +415,7 @@ pub fn entity(ix: &Index, e: &Entity) -> Value {
                 .map(|html| json!({"title": s.title(), "html": html}))
         })
         .collect();
-    object([
+    let page = object([
         ("title", Value::from(e.display_name())),
         ("ref", Value::from(e.entity_ref().to_string())),
         ("description", json!(e.metadata_str("description"))),
@@ -433,7 +436,8 @@ pub fn entity(ix: &Index, e: &Entity) -> Value {
         ("yaml", Value::from(yaml)),
         ("file", Value::from(format!("{}:{}", e.source.file, e.source.line))),
         ("sections", Value::Array(sections)),
-    ])
+    ]);
+    page
 }
 
 fn contact(kind: &str, value: &str, label: Option<&str>) -> Value {
@@ -665,7 +669,7 @@ pub fn scorecard(ix: &Index, card: &crate::score::Scorecard) -> Value {
     // The trend: share of entities at each level at each point, plus now.
     let mut dates: Vec<String> = Vec::new();
     let mut points: Vec<Vec<usize>> = Vec::new();
-    for p in inputs.trend {
+    for p in inputs.trend.wait() {
         if let Some(c) = p.counts.get(&card.name) {
             dates.push(p.date.clone());
             points.push(c.clone());

@@ -112,27 +112,9 @@ pub fn render(
         "generated": inputs.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "generator": GENERATOR_META,
     });
-    // (page id, template, model) for each page; entity pages are built
-    // lazily, in parallel, as they are the bulk of the work.
-    let fixed: Vec<(String, &str, Value)> = {
-        let mut v = vec![
-            ("index".to_string(), "home.html", model::home(&ix)),
-            ("graph".to_string(), "graph.html", model::graph_page(&ix)),
-            (
-                "search".to_string(),
-                "search.html",
-                json!({"title": "Search"}),
-            ),
-        ];
-        for card in &inputs.scorecards.cards {
-            v.push((
-                scorecard_id(&card.name),
-                "scorecard.html",
-                model::scorecard(&ix, card),
-            ));
-        }
-        v
-    };
+    // Entity pages first, in parallel (the bulk of the work); then the
+    // home, map, search and scorecard pages, whose models may wait for
+    // inputs still being worked out (the trend).
     let entities: Vec<&crate::catalog::Entity> = {
         // The first definition of a key wins, as in the catalog.
         let mut seen = std::collections::HashSet::new();
@@ -151,10 +133,29 @@ pub fn render(
             (id, "entity.html", model::entity(&ix, e))
         }
     };
+    let fixed = || -> Vec<(String, &str, Value)> {
+        let mut v = vec![
+            ("index".to_string(), "home.html", model::home(&ix)),
+            ("graph".to_string(), "graph.html", model::graph_page(&ix)),
+            (
+                "search".to_string(),
+                "search.html",
+                json!({"title": "Search"}),
+            ),
+        ];
+        for card in &inputs.scorecards.cards {
+            v.push((
+                scorecard_id(&card.name),
+                "scorecard.html",
+                model::scorecard(&ix, card),
+            ));
+        }
+        v
+    };
     let index_json = serde_json::to_string(&model::search_index(&ix)).expect("json");
     // `</` cannot end the script early: every `<` in the JSON is escaped.
     let index_js = format!("window.IDP_INDEX={};\n", index_json.replace('<', "\\u003c"));
-    let pages = fixed.len() + entities.len();
+    let mut pages = entities.len();
     match mode {
         Mode::Site => {
             let body = |id: &str, template: &str, page: &Value| -> Result<(), SiteError> {
@@ -162,21 +163,34 @@ pub fn render(
                 let html = page_shell(&env, &site, page, &root_of(id), id, &html);
                 emit(&format!("{id}.html"), html.as_bytes())
             };
-            for (id, template, page) in &fixed {
-                body(id, template, page)?;
-                progress(1);
-            }
             entities.par_iter().try_for_each(|e| {
                 let (id, template, page) = page_of(e);
                 body(&id, template, &page)?;
                 progress(1);
                 Ok::<(), SiteError>(())
             })?;
+            let fixed = fixed();
+            pages += fixed.len();
+            for (id, template, page) in &fixed {
+                body(id, template, page)?;
+                progress(1);
+            }
             emit("assets/style.css", STYLE.as_bytes())?;
             emit("assets/app.js", SCRIPT.as_bytes())?;
             emit("assets/search-index.js", index_js.as_bytes())?;
         }
         Mode::SingleFile => {
+            let rest: Vec<(String, String)> = entities
+                .par_iter()
+                .map(|e| {
+                    let (id, template, page) = page_of(e);
+                    let html = render_page(&env, template, &page, &site, "", true);
+                    progress(1);
+                    (id, html)
+                })
+                .collect();
+            let fixed = fixed();
+            pages += fixed.len();
             let mut sections: Vec<(String, String)> = fixed
                 .iter()
                 .map(|(id, template, page)| {
@@ -187,15 +201,6 @@ pub fn render(
                 })
                 .collect();
             progress(fixed.len() as u64);
-            let rest: Vec<(String, String)> = entities
-                .par_iter()
-                .map(|e| {
-                    let (id, template, page) = page_of(e);
-                    let html = render_page(&env, template, &page, &site, "", true);
-                    progress(1);
-                    (id, html)
-                })
-                .collect();
             sections.extend(rest);
             let html = env
                 .get_template("base.html")

@@ -300,6 +300,9 @@ impl Run<'_> {
         files: &Option<Arc<dyn Files>>,
         entity: &Entity,
     ) -> (Vec<CardResult>, Vec<Seen>) {
+        // Parsed for this run only: a catalog read from the index stays
+        // unparsed (and small) after scoring.
+        let entity = &*entity.transient();
         let cards: Vec<(&Scorecard, Option<Key>)> = self
             .set
             .cards
