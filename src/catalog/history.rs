@@ -214,8 +214,15 @@ pub fn recent_changes(
             subdir_trees(repo, &mut trees, &tree, parent_tree.as_ref(), subdir);
         let mut deltas = Vec::new();
         if let Some(tree) = &tree {
-            changed_blobs(repo, &mut trees, parent_tree.as_ref(), Some(tree), &prefix, &mut deltas)
-                .map_err(|e| git("cannot compare commits of", e))?;
+            changed_blobs(
+                repo,
+                &mut trees,
+                parent_tree.as_ref(),
+                Some(tree),
+                &prefix,
+                &mut deltas,
+            )
+            .map_err(|e| git("cannot compare commits of", e))?;
         } else if let Some(old) = &parent_tree {
             changed_blobs(repo, &mut trees, Some(old), None, &prefix, &mut deltas)
                 .map_err(|e| git("cannot compare commits of", e))?;
@@ -301,7 +308,14 @@ pub fn tree_changes(
     new: &git2::Tree,
 ) -> Result<Vec<(String, git2::Oid, git2::Oid)>, git2::Error> {
     let mut out = Vec::new();
-    changed_blobs(repo, &mut TreeMemo::default(), Some(old), Some(new), "", &mut out)?;
+    changed_blobs(
+        repo,
+        &mut TreeMemo::default(),
+        Some(old),
+        Some(new),
+        "",
+        &mut out,
+    )?;
     Ok(out)
 }
 
@@ -313,7 +327,11 @@ struct TreeMemo<'r> {
 }
 
 impl<'r> TreeMemo<'r> {
-    fn get(&mut self, repo: &'r git2::Repository, id: git2::Oid) -> Result<git2::Tree<'r>, git2::Error> {
+    fn get(
+        &mut self,
+        repo: &'r git2::Repository,
+        id: git2::Oid,
+    ) -> Result<git2::Tree<'r>, git2::Error> {
         if let Some(t) = self.current.get(&id) {
             return Ok(t.clone());
         }
@@ -384,10 +402,10 @@ fn changed_blobs<'r>(
     let is_blob = |s: &Side| s.1 == Some(git2::ObjectType::Blob) && s.2 != 0o120000;
     let is_tree = |s: &Side| s.1 == Some(git2::ObjectType::Tree);
     let visit = |name: &[u8],
-                     o: Option<&Side>,
-                     n: Option<&Side>,
-                     memo: &mut TreeMemo<'r>,
-                     out: &mut Vec<(String, git2::Oid, git2::Oid)>|
+                 o: Option<&Side>,
+                 n: Option<&Side>,
+                 memo: &mut TreeMemo<'r>,
+                 out: &mut Vec<(String, git2::Oid, git2::Oid)>|
      -> Result<(), git2::Error> {
         if let (Some(o), Some(n)) = (o, n) {
             if o == n {
@@ -404,7 +422,14 @@ fn changed_blobs<'r>(
             None => None,
         };
         if old_tree.is_some() || new_tree.is_some() {
-            changed_blobs(repo, memo, old_tree.as_ref(), new_tree.as_ref(), &format!("{path}/"), out)?;
+            changed_blobs(
+                repo,
+                memo,
+                old_tree.as_ref(),
+                new_tree.as_ref(),
+                &format!("{path}/"),
+                out,
+            )?;
         }
         let old_blob = o.filter(|s| is_blob(s)).map(|s| s.0);
         let new_blob = n.filter(|s| is_blob(s)).map(|s| s.0);

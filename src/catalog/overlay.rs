@@ -12,11 +12,11 @@
 
 use std::collections::HashSet;
 
+use super::config::CATALOG_CONFIG_FILE;
 use super::error::CatalogError;
 use super::history::tree_changes;
 use super::load::{load_changed, Loaded};
 use super::snapshot::{catalog_tree, GitTree};
-use super::config::CATALOG_CONFIG_FILE;
 use super::{Catalog, Origin};
 
 /// The largest share of changed files for which the overlay is worth it;
@@ -54,7 +54,11 @@ pub fn catalog_at(
     let changed: HashSet<&str> = changes.iter().map(|(p, _, _)| p.as_str()).collect();
     // Files the base read without the globs selecting them (Location
     // targets) are read again too when they changed.
-    let read_before: HashSet<&str> = base.entities.iter().map(|e| e.source.file.as_str()).collect();
+    let read_before: HashSet<&str> = base
+        .entities
+        .iter()
+        .map(|e| e.source.file.as_str())
+        .collect();
     let older: Vec<(String, git2::Oid)> = changes
         .iter()
         .filter(|(_, old, _)| !old.is_zero())
@@ -78,7 +82,8 @@ pub fn catalog_at(
     // File order, as a full read has it: the first definition of a
     // duplicated key is the one that counts.
     entities.sort_by(|a, b| {
-        (a.source.file.as_str(), a.source.document).cmp(&(b.source.file.as_str(), b.source.document))
+        (a.source.file.as_str(), a.source.document)
+            .cmp(&(b.source.file.as_str(), b.source.document))
     });
     let files_read = base.files_read + reread.files - changed.intersection(&read_before).count();
     let loaded = Loaded {
@@ -123,7 +128,10 @@ mod tests {
     }
 
     fn component(name: &str, owner: &str, deps: &[&str]) -> String {
-        let deps: String = deps.iter().map(|d| format!("\n    - component:{d}")).collect();
+        let deps: String = deps
+            .iter()
+            .map(|d| format!("\n    - component:{d}"))
+            .collect();
         format!(
             "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  lifecycle: production\n  owner: {owner}\n  dependsOn:{}\n",
             if deps.is_empty() { " []".to_string() } else { deps }
@@ -159,7 +167,13 @@ mod tests {
                     .map(|r| format!("{}>{}", r.kind.as_str(), r.target))
                     .collect();
                 rels.sort();
-                format!("{} {} {} {:?}", e.entity_ref(), e.source.file, e.doc(), rels)
+                format!(
+                    "{} {} {} {:?}",
+                    e.entity_ref(),
+                    e.source.file,
+                    e.doc(),
+                    rels
+                )
             })
             .collect();
         v.sort();
@@ -176,22 +190,43 @@ mod tests {
             dir,
             &[
                 ("org.yaml", Some(org.to_string())),
-                ("services/a/catalog-info.yaml", Some(component("a", "team-x", &["b"]))),
-                ("services/b/catalog-info.yaml", Some(component("b", "team-x", &[]))),
-                ("services/d/catalog-info.yaml", Some(component("d", "team-y", &["a"]))),
-                ("docs/openapi.yaml", Some("openapi: 3.0.0\ninfo: {title: x}\n".into())),
+                (
+                    "services/a/catalog-info.yaml",
+                    Some(component("a", "team-x", &["b"])),
+                ),
+                (
+                    "services/b/catalog-info.yaml",
+                    Some(component("b", "team-x", &[])),
+                ),
+                (
+                    "services/d/catalog-info.yaml",
+                    Some(component("d", "team-y", &["a"])),
+                ),
+                (
+                    "docs/openapi.yaml",
+                    Some("openapi: 3.0.0\ninfo: {title: x}\n".into()),
+                ),
             ],
             "first",
         );
         let second = commit(
             dir,
             &[
-                ("services/a/catalog-info.yaml", Some(component("a", "team-y", &["c"]))),
+                (
+                    "services/a/catalog-info.yaml",
+                    Some(component("a", "team-y", &["c"])),
+                ),
                 ("services/b/catalog-info.yaml", None),
-                ("services/c/catalog-info.yaml", Some(component("c", "team-x", &[]))),
+                (
+                    "services/c/catalog-info.yaml",
+                    Some(component("c", "team-x", &[])),
+                ),
                 ("org.yaml", None),
                 ("teams/org.yaml", Some(org.to_string())),
-                ("docs/openapi.yaml", Some("openapi: 3.1.0\ninfo: {title: y}\n".into())),
+                (
+                    "docs/openapi.yaml",
+                    Some("openapi: 3.1.0\ninfo: {title: y}\n".into()),
+                ),
             ],
             "second",
         );
@@ -235,7 +270,10 @@ mod tests {
         // A changed idp.yaml needs a full read.
         let third = commit(
             dir,
-            &[("idp.yaml", Some("catalog:\n  exclude: ['docs/**']\n".into()))],
+            &[(
+                "idp.yaml",
+                Some("catalog:\n  exclude: ['docs/**']\n".into()),
+            )],
             "config",
         );
         assert!(catalog_at(&git_dir, &now, second, third, "", "test")

@@ -218,9 +218,9 @@ pub fn catalog_tree<'r>(
         let entry = tree.get_path(Path::new(subdir)).map_err(|e| {
             CatalogError::git("catalog directory not in commit:", subdir.to_string(), e)
         })?;
-        tree = repo.find_tree(entry.id()).map_err(|e| {
-            CatalogError::git("not a directory in commit:", subdir.to_string(), e)
-        })?;
+        tree = repo
+            .find_tree(entry.id())
+            .map_err(|e| CatalogError::git("not a directory in commit:", subdir.to_string(), e))?;
     }
     Ok(tree)
 }

@@ -133,9 +133,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
             scope.spawn(move || {
                 // Its own one-thread pool: in the shared one, its parallel
                 // parts would wait behind the page rendering.
-                let work = || {
-                    weekly_trend(ctx, location, job, opened, set, results, facts, &opts)
-                };
+                let work = || weekly_trend(ctx, location, job, opened, set, results, facts, &opts);
                 let computed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
                         Ok(pool) => pool.install(work),
@@ -145,7 +143,8 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
                 let points = match &computed {
                     Ok(Ok(points)) => points.clone(),
                     Ok(Err(e)) => {
-                        ctx.ui.warn(&format!("no scorecard trend in the report: {e}"));
+                        ctx.ui
+                            .warn(&format!("no scorecard trend in the report: {e}"));
                         Vec::new()
                     }
                     Err(_) => Vec::new(),
@@ -499,7 +498,8 @@ fn weekly_trend(
             .iter()
             .map(|commit| {
                 let rev = commit.to_string();
-                let old = ctx.open_rev(location, Some(&rev), Open::with_index(super::Index::Skip))?;
+                let old =
+                    ctx.open_rev(location, Some(&rev), Open::with_index(super::Index::Skip))?;
                 let changed = score::changed_entities(&current.catalog, &old.catalog);
                 let rescored = run_on(ctx, set, old, Some(&changed), facts, opts, CacheUse::Read);
                 Ok(tally(&old.catalog, &changed, &rescored))
@@ -545,14 +545,9 @@ fn weekly_trend(
                 None => read_at.map(|at| (&current.catalog, at)),
             };
             let built = match base {
-                Some((catalog, at)) => overlay::catalog_at(
-                    git_dir,
-                    catalog,
-                    at,
-                    *commit,
-                    &job.subdir,
-                    &job.label,
-                )?,
+                Some((catalog, at)) => {
+                    overlay::catalog_at(git_dir, catalog, at, *commit, &job.subdir, &job.label)?
+                }
                 None => None,
             };
             let (old, how) = match built {
@@ -582,7 +577,10 @@ fn weekly_trend(
     let mut points: Vec<TrendPoint> = weeks_at
         .iter()
         .map(|(date, commit)| {
-            let i = commits.iter().position(|c| c == commit).expect("every week's commit");
+            let i = commits
+                .iter()
+                .position(|c| c == commit)
+                .expect("every week's commit");
             TrendPoint {
                 date: date.clone(),
                 commit: commit.to_string(),

@@ -393,7 +393,10 @@ pub fn entity(ix: &Index, e: &Entity) -> Value {
                 .collect();
             object([
                 ("scorecard", Value::from(r.scorecard.as_str())),
-                ("title", Value::from(card.map_or(r.scorecard.as_str(), |c| c.title.as_str()))),
+                (
+                    "title",
+                    Value::from(card.map_or(r.scorecard.as_str(), |c| c.title.as_str())),
+                ),
                 ("page", Value::from(scorecard_id(&r.scorecard))),
                 ("level", Value::from(r.level.as_deref())),
                 ("next", Value::from(r.next_level.as_deref())),
@@ -434,7 +437,10 @@ pub fn entity(ix: &Index, e: &Entity) -> Value {
         ("graph", Value::from(neighbourhood_svg(ix, e))),
         ("history", Value::Array(history)),
         ("yaml", Value::from(yaml)),
-        ("file", Value::from(format!("{}:{}", e.source.file, e.source.line))),
+        (
+            "file",
+            Value::from(format!("{}:{}", e.source.file, e.source.line)),
+        ),
         ("sections", Value::Array(sections)),
     ]);
     page

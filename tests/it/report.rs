@@ -449,3 +449,55 @@ fn report_needs_a_destination() {
     let repo = fixture(&env);
     env.run(["--catalog", repo.path(), "report"]).code(2);
 }
+
+/// The trend section of a scorecard page.
+fn trend_section(page: &str) -> &str {
+    let start = page
+        .find("<section class=\"card\" aria-labelledby=\"h-trend\">")
+        .expect("a trend section");
+    let end = start + page[start..].find("</section>").expect("its end");
+    &page[start..end]
+}
+
+#[test]
+fn the_trend_is_the_same_whether_weeks_are_read_whole_or_from_changed_files() {
+    let env = TestEnv::at(NOW);
+    let repo = fixture(&env);
+    // The working tree: the newest week is read whole, older ones are
+    // built from it by re-reading the files that changed.
+    let (a, b) = (env.root.join("a"), env.root.join("b"));
+    env.run([
+        "-v",
+        "--catalog",
+        repo.path(),
+        "report",
+        "--output-dir",
+        a.to_str().unwrap(),
+    ])
+    .ok()
+    .stderr_has("catalog read whole")
+    .stderr_has("catalog from the changed files");
+    // At a commit: every week is built from the changes since the one before.
+    let at_head = env.run([
+        "-v",
+        "--catalog",
+        repo.path(),
+        "--ref",
+        "HEAD",
+        "report",
+        "--output-dir",
+        b.to_str().unwrap(),
+    ]);
+    at_head.ok().stderr_has("catalog from the changed files");
+    assert!(
+        !at_head.stderr.contains("catalog read whole"),
+        "{}",
+        at_head.stderr
+    );
+    let (ta, tb) = (
+        read(a.join("scorecard/basics.html")),
+        read(b.join("scorecard/basics.html")),
+    );
+    assert!(trend_section(&ta).contains("<svg"), "{ta}");
+    assert_eq!(trend_section(&ta), trend_section(&tb));
+}
