@@ -169,6 +169,16 @@ impl Entity {
         }
     }
 
+    /// A copy that keeps the descriptor as the index's text when there is
+    /// one, without the parsed value: copies of many entities stay small.
+    pub fn clone_unparsed(&self) -> Entity {
+        let mut copy = self.clone();
+        if copy.doc.mapped.is_some() {
+            copy.doc.value = OnceLock::new();
+        }
+        copy
+    }
+
     /// The descriptor's JSON text in the index it was read from, parsed or
     /// not (`None` for an entity loaded from files). Two entities from
     /// indexes have equal descriptors exactly when these texts are equal:

@@ -72,8 +72,8 @@ pub fn catalog_at(
         .entities
         .iter()
         .filter(|e| !changed.contains(e.source.file.as_str()))
-        .cloned()
-        .map(|mut e| {
+        .map(|e| {
+            let mut e = e.clone_unparsed();
             e.relations = Vec::new().into();
             e
         })

@@ -109,7 +109,9 @@ pub fn compute_relations(entities: &mut [Entity], index_of: impl Fn(&str) -> Opt
     let outgoing: Vec<Vec<(RelationType, Result<usize, EntityRef>)>> = entities
         .par_iter()
         .map(|e| {
-            declared_references(e)
+            // Parsed for this pass only where the descriptor is still the
+            // index's text (a catalog rebuilt from changed files).
+            declared_references(&e.transient())
                 .into_iter()
                 .map(|(kind, target)| (kind, index_of(&target.key()).ok_or(target)))
                 .collect()

@@ -162,7 +162,12 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
         }
         if let Some((handle, start)) = &repository {
             if args.history > 0 {
-                changes = recent_changes(&handle.repo, *start, &handle.subdir, args.history)?;
+                // Each blob is read about once: libgit2's object cache
+                // would only keep them resident.
+                git2::opts::enable_caching(false);
+                let read = recent_changes(&handle.repo, *start, &handle.subdir, args.history);
+                git2::opts::enable_caching(true);
+                changes = read?;
                 ctx.ui.note(&format!(
                     "report: history read by {:.2}s",
                     started.elapsed().as_secs_f64()

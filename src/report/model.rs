@@ -187,7 +187,7 @@ pub fn home(ix: &Index) -> Value {
             .collect()
     };
     let kinds = count(&|e| Some(e.kind.clone()));
-    let lifecycles = count(&|e| e.spec_str("lifecycle").map(str::to_string));
+    let lifecycles = count(&|e| e.transient().spec_str("lifecycle").map(str::to_string));
     let mut owners = count(&|e| {
         e.related(RelationType::OwnedBy)
             .next()
@@ -836,6 +836,14 @@ pub fn search_index(ix: &Index) -> Value {
         .entities
         .iter()
         .map(|e| {
+            // Parsed for this record only (see `Entity::transient`).
+            let held = e.transient();
+            let e: &Entity = &held;
+            let owner = e
+                .related(RelationType::OwnedBy)
+                .next()
+                .map(|r| r.name.clone())
+                .unwrap_or_default();
             json!([
                 page_id(e),
                 e.name,
@@ -843,10 +851,7 @@ pub fn search_index(ix: &Index) -> Value {
                 e.kind,
                 e.metadata_str("description").unwrap_or(""),
                 e.tags().join(" "),
-                e.related(RelationType::OwnedBy)
-                    .next()
-                    .map(|r| r.name.clone())
-                    .unwrap_or_default(),
+                owner,
             ])
         })
         .collect();
