@@ -133,24 +133,32 @@ pub fn render(
             (id, "entity.html", model::entity(&ix, e))
         }
     };
-    let fixed = || -> Vec<(String, &str, Value)> {
-        let mut v = vec![
-            ("index".to_string(), "home.html", model::home(&ix)),
-            ("graph".to_string(), "graph.html", model::graph_page(&ix)),
-            (
-                "search".to_string(),
-                "search.html",
-                json!({"title": "Search"}),
-            ),
-        ];
-        for card in &inputs.scorecards.cards {
-            v.push((
-                scorecard_id(&card.name),
-                "scorecard.html",
-                model::scorecard(&ix, card),
-            ));
+    // The other pages, each built when it is rendered and dropped after:
+    // the system map and the scorecards' entity lists are large.
+    let fixed: Vec<(String, &str)> = ["index", "graph", "search"]
+        .into_iter()
+        .map(|id| (id.to_string(), ""))
+        .chain(
+            inputs
+                .scorecards
+                .cards
+                .iter()
+                .map(|c| (scorecard_id(&c.name), c.name.as_str())),
+        )
+        .collect();
+    let fixed_page = |id: &str, card: &str| -> (&'static str, Value) {
+        match id {
+            "index" => ("home.html", model::home(&ix)),
+            "graph" => ("graph.html", model::graph_page(&ix)),
+            "search" => ("search.html", json!({"title": "Search"})),
+            _ => {
+                let card = inputs
+                    .scorecards
+                    .get(card)
+                    .expect("a scorecard of the inputs");
+                ("scorecard.html", model::scorecard(&ix, card))
+            }
         }
-        v
     };
     let index_json = serde_json::to_string(&model::search_index(&ix)).expect("json");
     // `</` cannot end the script early: every `<` in the JSON is escaped.
@@ -169,10 +177,10 @@ pub fn render(
                 progress(1);
                 Ok::<(), SiteError>(())
             })?;
-            let fixed = fixed();
             pages += fixed.len();
-            for (id, template, page) in &fixed {
-                body(id, template, page)?;
+            for (id, card) in &fixed {
+                let (template, page) = fixed_page(id, card);
+                body(id, template, &page)?;
                 progress(1);
             }
             emit("assets/style.css", STYLE.as_bytes())?;
@@ -189,14 +197,14 @@ pub fn render(
                     (id, html)
                 })
                 .collect();
-            let fixed = fixed();
             pages += fixed.len();
             let mut sections: Vec<(String, String)> = fixed
                 .iter()
-                .map(|(id, template, page)| {
+                .map(|(id, card)| {
+                    let (template, page) = fixed_page(id, card);
                     (
                         id.clone(),
-                        render_page(&env, template, page, &site, "", true),
+                        render_page(&env, template, &page, &site, "", true),
                     )
                 })
                 .collect();
