@@ -114,6 +114,9 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
     // its own while the history is read and the entity pages render, and
     // the scorecard pages, rendered last, wait for it.
     let trend = std::sync::OnceLock::new();
+    // Set once the trend's first (and only large) catalog read is done:
+    // pages start rendering after it, so the two do not add up in memory.
+    let ready = std::sync::OnceLock::new();
     let mut trend_job: Option<TrendJob> = None;
     let repository = match ctx.repository(&location, "the report's history") {
         Ok(handle) => {
@@ -136,6 +139,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
         }
     };
     if trend_job.is_none() {
+        let _ = ready.set(());
         let _ = trend.set(Vec::new());
     }
     let oncall = oncall(ctx, opened, cached.as_ref(), now);
@@ -157,13 +161,17 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
         .collect();
     let (rendered, written, place, bar) = std::thread::scope(|scope| -> Result<_> {
         if let Some(job) = &trend_job {
-            let (trend, location, set, results) = (&trend, &location, &set, &results);
+            let (trend, ready, location, set, results) =
+                (&trend, &ready, &location, &set, &results);
             scope.spawn(move || {
-                // Its own one-thread pool: in the shared one, its parallel
-                // parts would wait behind the page rendering.
-                let work = || weekly_trend(ctx, location, job, opened, set, results, facts, &opts);
+                // Its own pool: in the shared one, its parallel parts would
+                // wait behind the page rendering. Two threads, as its first
+                // catalog read is done before pages render.
+                let work = || {
+                    weekly_trend(ctx, location, job, opened, set, results, facts, &opts, ready)
+                };
                 let computed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+                    match rayon::ThreadPoolBuilder::new().num_threads(2).build() {
                         Ok(pool) => pool.install(work),
                         Err(_) => work(),
                     }
@@ -178,6 +186,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
                     Err(_) => Vec::new(),
                 };
                 // Set before a panic goes on, so no page waits forever.
+                let _ = ready.set(());
                 let _ = trend.set(points);
                 ctx.ui.note(&format!(
                     "report: trend computed by {:.2}s",
@@ -202,6 +211,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
                 ));
             }
         }
+        ready.wait();
         let inputs = Inputs {
             catalog: &opened.catalog,
             scorecards: &set,
@@ -487,6 +497,7 @@ fn weekly_trend(
     results: &[Score],
     facts: &dyn Facts,
     opts: &RunOptions,
+    ready: &std::sync::OnceLock<()>,
 ) -> Result<Vec<TrendPoint>> {
     let slot = |i: Option<usize>| i.map_or(0, |i| i + 1);
     let today: BTreeMap<(&str, String), usize> = results
@@ -525,6 +536,7 @@ fn weekly_trend(
         counts
     };
     let counted: Vec<BTreeMap<String, Vec<usize>>> = if set.uses_files() {
+        let _ = ready.set(());
         // The file functions need a snapshot that lives as long as the
         // run: the shared, never-freed opening (one at a time).
         commits
@@ -598,6 +610,7 @@ fn weekly_trend(
                 Some(c) => (c, "from the changed files"),
                 None => (full(commit)?, "read whole"),
             };
+            let _ = ready.set(());
             let read_in = began.elapsed();
             let changed = score::changed_entities(&current.catalog, &old);
             let entities: Vec<&crate::catalog::Entity> = old
