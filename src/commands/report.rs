@@ -627,6 +627,12 @@ fn weekly_trend(
                 entities.len(),
                 (began.elapsed() - read_in).as_secs_f64()
             ));
+            // The next week is built from this one's descriptors; its
+            // relations are computed again there, so they need not stay.
+            let mut old = old;
+            for e in &mut old.entities {
+                e.relations = Vec::new().into();
+            }
             before = Some((old, *commit));
         }
         counted
