@@ -32,6 +32,7 @@ use super::{live, Context, Open};
 
 pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
     let started = Instant::now();
+    return_freed_memory_sooner();
     let now = ctx.settings.now()?;
     // Check the destination first: a refused directory costs nothing.
     let site = match &args.output_dir {
@@ -281,6 +282,19 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
     )?;
     out.flush()?;
     Ok(Exit::Ok)
+}
+
+/// mimalloc gives freed memory back to the system 10 ms after it is freed
+/// (`purge_delay`); a report frees large amounts in waves (the first read
+/// of a catalog, each older week's catalog, each page), and at the default
+/// their sum showed as ~55 MB more peak memory at 10k entities. 1 ms costs
+/// about 0.1 s of system time there.
+fn return_freed_memory_sooner() {
+    /// `mi_option_purge_delay` in mimalloc's `mi_option_t` (mimalloc.h; the
+    /// Rust binding names only some of the options).
+    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: sets a plain integer option, read by the allocator on purge.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1) };
 }
 
 /// Every entity's results, scored a slice at a time and kept slim
