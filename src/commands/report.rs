@@ -169,7 +169,9 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
                 // wait behind the page rendering. Two threads, as its first
                 // catalog read is done before pages render.
                 let work = || {
-                    weekly_trend(ctx, location, job, opened, set, results, facts, &opts, ready)
+                    weekly_trend(
+                        ctx, location, job, opened, set, results, facts, &opts, ready,
+                    )
                 };
                 let computed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     match rayon::ThreadPoolBuilder::new().num_threads(2).build() {
