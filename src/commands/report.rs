@@ -58,19 +58,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
         // that was just written, whose descriptors stay text until a page
         // needs one (about 100 MB less at 10k entities than parsed values).
         let rev = ctx.revision(&location)?;
-        let again = open(&OpenOptions {
-            location: &location,
-            rev: rev.as_deref(),
-            fetch: FetchPolicy {
-                offline: true,
-                force: false,
-                interval: Duration::from_secs(3600),
-            },
-            dirs: &ctx.settings.dirs,
-            use_index: true,
-            extra_files: &[],
-            defer_index_write: false,
-        });
+        let again = read_indexed(&location, rev.as_deref(), &ctx.settings.dirs);
         match again {
             Ok(again) if again.catalog.indexed => {
                 drop(first);
@@ -284,6 +272,30 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<Exit> {
     )?;
     out.flush()?;
     Ok(Exit::Ok)
+}
+
+/// The catalog at `rev` through the index (read, or built and written),
+/// quietly and offline: for the report's second readings of a catalog it
+/// has already opened once (the command's own opening said what there was
+/// to say, and fetched).
+fn read_indexed(
+    location: &CatalogLocation,
+    rev: Option<&str>,
+    dirs: &crate::catalog::config::Dirs,
+) -> std::result::Result<Opened, crate::catalog::error::CatalogError> {
+    open(&OpenOptions {
+        location,
+        rev,
+        fetch: FetchPolicy {
+            offline: true,
+            force: false,
+            interval: Duration::from_secs(3600),
+        },
+        dirs,
+        use_index: true,
+        extra_files: &[],
+        defer_index_write: false,
+    })
 }
 
 /// mimalloc gives freed memory back to the system 10 ms after it is freed
@@ -576,22 +588,7 @@ fn weekly_trend(
         let git_dir = &job.git_dir;
         let full = |commit: &git2::Oid| {
             let rev = commit.to_string();
-            let read = || {
-                open(&OpenOptions {
-                    location,
-                    rev: Some(&rev),
-                    fetch: FetchPolicy {
-                        offline: true,
-                        force: false,
-                        interval: Duration::from_secs(3600),
-                    },
-                    dirs,
-                    use_index: true,
-                    extra_files: &[],
-                    defer_index_write: false,
-                })
-                .map(|o| o.catalog)
-            };
+            let read = || read_indexed(location, Some(&rev), dirs).map(|o| o.catalog);
             // Read from the files, it is read again from the index just
             // written: the weeks built from it then copy descriptor text,
             // not parsed values.
