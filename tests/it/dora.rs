@@ -384,6 +384,22 @@ fn json_run(env: &TestEnv, repo: &Repo, offline: bool, args: &[&str]) -> Value {
 }
 
 impl Setup {
+    /// Publishes the enriched snapshot (DORA inputs included) to the
+    /// catalog repository's refs, without pushing.
+    pub(crate) fn publish(&self) {
+        self.env
+            .run([
+                "--catalog",
+                self.repo.path(),
+                "enrich",
+                "--publish",
+                "--no-push",
+                "-o",
+                "json",
+            ])
+            .ok();
+    }
+
     /// `idp --catalog <repo> dora ARGS` run by `env`.
     fn dora_by(&self, env: &TestEnv, offline: bool, args: &[&str]) -> Run {
         dora_run(env, &self.repo, offline, args)
@@ -624,17 +640,7 @@ fn offline_without_a_cache_is_unknown_not_zero() {
 #[test]
 fn the_published_snapshot_carries_the_inputs_to_offline_engineers() {
     let s = setup();
-    s.env
-        .run([
-            "--catalog",
-            s.repo.path(),
-            "enrich",
-            "--publish",
-            "--no-push",
-            "-o",
-            "json",
-        ])
-        .ok();
+    s.publish();
     // Another engineer: an empty cache, offline.
     let other = engineer(NOW);
     let asked = s.gh.seen().len();

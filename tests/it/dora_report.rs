@@ -118,17 +118,7 @@ fn without_cached_inputs_the_report_has_no_dora_block_and_asks_nothing() {
 #[test]
 fn another_engineer_reads_the_published_inputs() {
     let s = setup();
-    s.env
-        .run([
-            "--catalog",
-            s.repo.path(),
-            "enrich",
-            "--publish",
-            "--no-push",
-            "-o",
-            "json",
-        ])
-        .ok();
+    s.publish();
     let asked = s.gh.seen().len();
     let other = engineer(NOW);
     let out = other.dir("site");

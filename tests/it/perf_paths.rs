@@ -92,14 +92,8 @@ fn list_json_from_the_index_is_serde_pretty_output_warm_and_cold() {
     );
     assert_eq!(awkward["spec"]["numbers"][3], 2.0e-7);
     assert_eq!(awkward["spec"]["empty"]["inner"], Value::Array(vec![]));
-    let keys: Vec<&str> = awkward
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
     assert_eq!(
-        keys,
+        top_keys(awkward),
         [
             "ref",
             "apiVersion",
@@ -117,14 +111,8 @@ fn list_json_from_the_index_is_serde_pretty_output_warm_and_cold() {
     // they keep their places; its `ref` wins over idp's (the descriptor is
     // merged after it), idp's relations and source replace the others.
     let clashing = by_name("clashing");
-    let keys: Vec<&str> = clashing
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
     assert_eq!(
-        keys,
+        top_keys(clashing),
         [
             "ref",
             "apiVersion",
@@ -193,4 +181,13 @@ fn validate_warm_reports_what_cold_reports_without_parsing_unchanged_files() {
         "{}",
         cold.stdout
     );
+}
+
+/// An object's keys, in their order.
+fn top_keys(v: &Value) -> Vec<&str> {
+    v.as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect()
 }
