@@ -234,7 +234,7 @@ pub fn recent_changes(
                 continue;
             }
             let docs = |id: git2::Oid| -> Vec<Value> {
-                if id.is_zero() {
+                if id.is_zero() || !blob_fits(repo, id) {
                     return Vec::new();
                 }
                 repo.find_blob(id)
@@ -490,7 +490,19 @@ fn entity_at(
     entity_in_blob(repo, blob_id(tree, path)?, target)
 }
 
+/// Whether a blob is small enough to be a descriptor file: an oversized one
+/// is never read into memory (it is a problem of its file, reported where
+/// the catalog itself is read).
+fn blob_fits(repo: &git2::Repository, id: git2::Oid) -> bool {
+    repo.odb()
+        .and_then(|o| o.read_header(id))
+        .is_ok_and(|(size, _)| size as u64 <= super::parse::MAX_FILE_BYTES)
+}
+
 fn entity_in_blob(repo: &git2::Repository, id: git2::Oid, target: &EntityRef) -> Option<Value> {
+    if !blob_fits(repo, id) {
+        return None;
+    }
     let blob = repo.find_blob(id).ok()?;
     let docs = parse_file(blob.content()).ok()?;
     docs.into_iter()
