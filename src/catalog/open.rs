@@ -170,15 +170,25 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
     let mut warnings = Vec::new();
     // The working tree is readable without git; a broken repository is worth
     // a warning (history-based commands will fail) but not a refusal. Checked
-    // on this cold path only, to keep warm runs free of libgit2 start-up.
-    if let Some(problem) = repository_problem(&root) {
+    // on this cold path only, to keep warm runs free of libgit2 start-up,
+    // and on its own thread while the files are read (opening a repository
+    // is tens of milliseconds of a cold run).
+    let (problem, read) = std::thread::scope(|s| {
+        let check = s.spawn(|| repository_problem(&root));
+        let read = (|| -> Result<_, CatalogError> {
+            let tree = WorkTree::open(&root)?;
+            let config = read_config(&tree, &label)?;
+            let loaded = load_with(&tree, &config, opts.extra_files, opts.wants_positions())?;
+            Ok((tree, config, loaded))
+        })();
+        (check.join().ok().flatten(), read)
+    });
+    if let Some(problem) = problem {
         warnings.push(format!(
             "the git repository around {label} is damaged ({problem}); reading the files as they are"
         ));
     }
-    let tree = WorkTree::open(&root)?;
-    let config = read_config(&tree, &label)?;
-    let loaded = load_with(&tree, &config, opts.extra_files, opts.wants_positions())?;
+    let (tree, config, loaded) = read?;
     require_descriptors(&loaded, &config, &label, opts)?;
     let origin = Origin {
         location: label,

@@ -20,6 +20,7 @@ pub use rules::{is_valid_entity_name, is_valid_tag};
 
 use std::collections::{HashMap, HashSet};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::config::CustomKind;
@@ -114,9 +115,22 @@ pub fn validate(
     catalog: &Catalog,
     scope: &Scope,
     read: &dyn Fn(&str) -> Option<String>,
-    more: &dyn Fn(&Entity) -> Vec<Finding>,
+    more: &More,
 ) -> Report {
     validate_reusing(catalog, scope, read, more, None)
+}
+
+/// The findings the floors above add for an entity (scorecards, cost
+/// selectors); called from several threads at once.
+pub type More<'a> = dyn Fn(&Entity) -> Vec<Finding> + Sync + 'a;
+
+/// What one entity's own checks found, worked out on every core before the
+/// report is put together in catalog order. `None` parts are kept in the
+/// index (`reuse`) and not worked out again.
+struct EntityWork {
+    document: Option<Vec<Finding>>,
+    extra: Vec<Finding>,
+    refs: Option<Vec<reuse::StoredRef>>,
 }
 
 /// [`validate`], taking each unchanged file's document findings and
@@ -126,7 +140,7 @@ pub fn validate_reusing(
     catalog: &Catalog,
     scope: &Scope,
     read: &dyn Fn(&str) -> Option<String>,
-    more: &dyn Fn(&Entity) -> Vec<Finding>,
+    more: &More,
     mut reuse: Option<&mut Reuse>,
 ) -> Report {
     let in_scope = |file: &str| scope.files.is_none_or(|set| set.contains(file));
@@ -136,29 +150,61 @@ pub fn validate_reusing(
     for p in catalog.problems.iter().filter(|p| in_scope(&p.file)) {
         report.push(p.clone());
     }
-    let mut document_findings = |doc: Doc, source: &Source| {
+    // The per-entity checks are independent of each other: on every core.
+    let work: Vec<Option<EntityWork>> = {
+        let kept = reuse.as_deref();
+        catalog
+            .entities
+            .par_iter()
+            .map(|entity| {
+                if !in_scope(&entity.source.file) {
+                    return None;
+                }
+                let source = &entity.source;
+                let document = kept
+                    .is_none_or(|r| !r.has_findings(source))
+                    .then(|| check_document(entity.doc(), custom));
+                let mut extra = Vec::new();
+                if let Some(validator) = schemas.get(&entity.kind.to_ascii_lowercase()) {
+                    extra.extend(schema_findings(validator, entity.doc()));
+                }
+                extra.extend(more(entity));
+                let refs = (scope.check_references && kept.is_none_or(|r| !r.has_refs(source)))
+                    .then(|| reuse::entity_refs(entity));
+                Some(EntityWork {
+                    document,
+                    extra,
+                    refs,
+                })
+            })
+            .collect()
+    };
+    let mut document_findings = |doc: Doc, source: &Source, checked: Option<Vec<Finding>>| {
         if let Some(found) = reuse.as_ref().and_then(|r| r.findings(source)) {
             return found;
         }
-        let found = check_document(doc.value(), custom);
+        let found = checked.unwrap_or_else(|| check_document(doc.value(), custom));
         if let Some(r) = reuse.as_mut() {
             r.record_findings(source, &found);
         }
         found
     };
-    for entity in catalog.entities.iter().filter(|e| in_scope(&e.source.file)) {
+    let mut written_refs: Vec<Option<Vec<reuse::StoredRef>>> = Vec::with_capacity(work.len());
+    for (entity, work) in catalog.entities.iter().zip(work) {
+        let Some(work) = work else {
+            written_refs.push(None);
+            continue;
+        };
         let r = entity.entity_ref().to_string();
-        let mut findings = document_findings_of(entity, &mut document_findings);
-        if let Some(validator) = schemas.get(&entity.kind.to_ascii_lowercase()) {
-            findings.extend(schema_findings(validator, entity.doc()));
-        }
-        findings.extend(more(entity));
+        let mut findings = document_findings(Doc::Entity(entity), &entity.source, work.document);
+        findings.extend(work.extra);
         for f in findings {
             report.push(f.into_problem(&entity.source, Some(r.clone())));
         }
+        written_refs.push(work.refs);
     }
     for raw in catalog.rejected.iter().filter(|d| in_scope(&d.source.file)) {
-        for f in document_findings(Doc::Raw(&raw.value), &raw.source) {
+        for f in document_findings(Doc::Raw(&raw.value), &raw.source, None) {
             report.push(f.into_problem(&raw.source, None));
         }
     }
@@ -168,9 +214,21 @@ pub fn validate_reusing(
         }
     }
     if scope.check_references {
-        let mut refs = |e: &Entity, each: &mut dyn FnMut(&reuse::StoredRef)| match reuse.as_mut() {
-            Some(r) => r.refs(e, each),
-            None => reuse::entity_refs(e).iter().for_each(each),
+        // Called once per entity in catalog order; one called out of that
+        // order works its references out again.
+        let mut next = catalog.entities.iter().zip(written_refs);
+        let mut refs = |e: &Entity, each: &mut dyn FnMut(&reuse::StoredRef)| {
+            let computed = match next.next() {
+                Some((owner, refs)) if std::ptr::eq(owner, e) => refs,
+                _ => None,
+            };
+            match reuse.as_mut() {
+                Some(r) => r.refs(e, computed, each),
+                None => computed
+                    .unwrap_or_else(|| reuse::entity_refs(e))
+                    .iter()
+                    .for_each(each),
+            }
         };
         for p in catalog_wide::dangling_references(catalog, &mut refs) {
             if in_scope(&p.file) {
@@ -186,15 +244,6 @@ pub fn validate_reusing(
     );
     locate_all(&mut report.warnings, read, &catalog.positions, reuse);
     report
-}
-
-/// The document checks of an entity: its document is parsed (from the
-/// index) only when its findings are not kept.
-fn document_findings_of(
-    entity: &Entity,
-    findings: &mut dyn FnMut(Doc, &Source) -> Vec<Finding>,
-) -> Vec<Finding> {
-    findings(Doc::Entity(entity), &entity.source)
 }
 
 /// A document to check, asked for only when its findings are not kept.

@@ -209,6 +209,26 @@ impl Reuse {
         )
     }
 
+    /// Whether [`Reuse::findings`] has the findings of the document at `source`.
+    pub(super) fn has_findings(&self, source: &Source) -> bool {
+        self.kept(source)
+            .is_some_and(|r| r.findings.iter().any(|(d, _)| *d == source.document))
+    }
+
+    /// Whether [`Reuse::refs`] has the references of the document at `source`.
+    pub(super) fn has_refs(&self, source: &Source) -> bool {
+        self.kept(source)
+            .is_some_and(|r| r.refs.iter().any(|(d, _)| *d == source.document))
+    }
+
+    /// The record of `source`'s file, when it holds.
+    fn kept(&self, source: &Source) -> Option<&FileRecord> {
+        if !self.valid.contains(&source.file) {
+            return None;
+        }
+        self.old.files.get(&source.file)
+    }
+
     /// Records the document checks' findings of a document checked now.
     pub(super) fn record_findings(&mut self, source: &Source, findings: &[Finding]) {
         if self.valid.contains(&source.file) {
@@ -231,9 +251,15 @@ impl Reuse {
     }
 
     /// Calls `each` with the references `entity` writes: kept ones when
-    /// its file's record holds (borrowed, not copied), else read from its
-    /// document (and recorded).
-    pub(super) fn refs(&mut self, entity: &Entity, each: &mut dyn FnMut(&StoredRef)) {
+    /// its file's record holds (borrowed, not copied), else `computed`
+    /// ([`entity_refs`] worked out beforehand) or read from its document
+    /// now (and recorded).
+    pub(super) fn refs(
+        &mut self,
+        entity: &Entity,
+        computed: Option<Vec<StoredRef>>,
+        each: &mut dyn FnMut(&StoredRef),
+    ) {
         let source = &entity.source;
         if self.valid.contains(&source.file) {
             if let Some((_, refs)) = self
@@ -246,7 +272,7 @@ impl Reuse {
                 return;
             }
         }
-        let refs = entity_refs(entity);
+        let refs = computed.unwrap_or_else(|| entity_refs(entity));
         refs.iter().for_each(&mut *each);
         if !self.valid.contains(&source.file) {
             if let Some(record) = self.record_mut(&source.file) {
