@@ -422,6 +422,25 @@ impl Relations {
     }
 }
 
+impl Relations {
+    /// The postcard encoding of the list, as the index stores it: the
+    /// stored bytes while they are not decoded (a warm `score` whose
+    /// results are cached fingerprints relations without decoding them).
+    pub fn encoded_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        if self.list.get().is_none() {
+            if let Some(bytes) = self
+                .raw
+                .as_ref()
+                .filter(|m| !m.range.is_empty())
+                .and_then(MappedDoc::get)
+            {
+                return std::borrow::Cow::Borrowed(bytes);
+            }
+        }
+        std::borrow::Cow::Owned(postcard::to_stdvec(self.list()).unwrap_or_default())
+    }
+}
+
 impl From<Vec<Relation>> for Relations {
     fn from(list: Vec<Relation>) -> Self {
         let cell = OnceLock::new();

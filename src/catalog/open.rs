@@ -123,8 +123,15 @@ fn index_file(opts: &OpenOptions, key: &str, notes: &mut Vec<String>) -> Option<
 
 /// The catalog from a current index file; a damaged one is noted and rebuilt.
 fn catalog_of(file: Option<&IndexFile>, notes: &mut Vec<String>) -> Option<Catalog> {
-    let file = file.filter(|f| f.is_current())?;
-    match file.catalog() {
+    let file = file?;
+    // The freshness proof is thousands of stats: the catalog is read from
+    // the index meanwhile, and dropped when a file changed (a full read
+    // follows then, which costs a hundred times more).
+    let (current, catalog) = rayon::join(|| file.is_current(), || file.catalog());
+    if !current {
+        return None;
+    }
+    match catalog {
         Ok(catalog) => Some(catalog),
         Err(miss) => {
             if let index::Miss::Corrupt { .. } = miss {
@@ -194,10 +201,14 @@ fn open_dir(dir: &Path, opts: &OpenOptions) -> Result<Opened, CatalogError> {
         location: label,
         commit: None,
     };
-    let catalog = Catalog::new(loaded, config, origin);
+    // Stamping the files read (thousands of stats) fills the cores the
+    // catalog's serial assembly leaves idle.
+    let (catalog, fingerprint) = rayon::join(
+        || Catalog::new(loaded, config, origin),
+        || opts.use_index.then(|| Fingerprint::of_worktree(&tree)),
+    );
     let mut index = None;
     if opts.use_index {
-        let fingerprint = Some(Fingerprint::of_worktree(&tree));
         let handle = IndexHandle {
             cache: opts.dirs.cache.clone(),
             key,

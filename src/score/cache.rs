@@ -45,8 +45,9 @@ use super::evaluate::{RunOptions, State};
 use super::facts::LiveFacts;
 use crate::catalog::{Entity, Origin};
 
-/// Bumped whenever the layout or the meaning of a key changes.
-const FORMAT: u32 = 1;
+/// Bumped whenever the layout or the meaning of a key changes (2: relations
+/// fingerprinted as their postcard encoding).
+const FORMAT: u32 = 2;
 const MAGIC: &[u8; 8] = b"idpscore";
 /// More entries than this (results of entities long gone) and a run keeps
 /// only the ones it used.
@@ -190,7 +191,7 @@ pub fn entity_fingerprint(entity: &Entity, live: &LiveFacts) -> u128 {
         Some(bytes) => field(&mut h, bytes),
         None => json(&mut h, entity.doc()),
     }
-    json(&mut h, &entity.relations);
+    field(&mut h, &entity.relations.encoded_bytes());
     field(&mut h, entity.source.file.as_bytes());
     json(&mut h, &live.facts);
     json(&mut h, &live.unavailable);
