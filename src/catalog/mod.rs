@@ -151,6 +151,17 @@ fn candidates(table: &[(u64, u32)], hash: u64) -> impl Iterator<Item = usize> + 
 }
 
 impl Catalog {
+    /// Frees every parsed descriptor (kept as JSON text, parsed again on
+    /// first use) and every file's positions: for a command done with
+    /// them that still writes the index.
+    pub fn release_parsed(&mut self) {
+        use rayon::prelude::*;
+        self.entities
+            .par_iter_mut()
+            .for_each(model::Entity::release_parsed);
+        self.positions = HashMap::new();
+    }
+
     /// The descriptor files this catalog read something from: an entity,
     /// a rejected document or a problem (catalog-relative paths).
     pub fn descriptor_files(&self) -> impl Iterator<Item = &str> {

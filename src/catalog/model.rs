@@ -202,6 +202,26 @@ impl Entity {
         })
     }
 
+    /// Frees the parsed descriptor and keeps its compact JSON text (what
+    /// [`Self::json_text`] gives), parsed again on first use.
+    pub fn release_parsed(&mut self) {
+        if self.doc.value.get().is_none() {
+            return;
+        }
+        if self.doc.mapped.is_none() {
+            let text = match self.doc.text.take() {
+                Some(text) => text.into_vec(),
+                None => serde_json::to_vec(self.doc()).unwrap_or_else(|_| b"{}".to_vec()),
+            };
+            let range = 0..text.len();
+            self.doc.mapped = Some(MappedDoc {
+                bytes: Arc::new(text),
+                range,
+            });
+        }
+        self.doc.value.take();
+    }
+
     /// Appends the descriptor as compact JSON text (what [`Self::json_text`]
     /// gives) to `out`, without keeping a copy when none was made yet: the
     /// index writer's way, so a cold load does not hold every text twice.
@@ -611,6 +631,42 @@ mod tests {
         assert_eq!(*rels, list);
         assert_eq!((&rels).into_iter().count(), 1);
         assert!(Relations::encoded(no_relations()).is_empty());
+    }
+
+    #[test]
+    fn a_released_descriptor_reads_the_same_and_relations_fingerprint_as_stored() {
+        let doc = json!({"apiVersion": "v", "kind": "Component",
+                         "metadata": {"name": "svc", "annotations": {"b": "1", "a": "2"}},
+                         "spec": {"owner": "team-a"}});
+        let mut e = Entity::from_document(doc.clone(), Source::default())
+            .unwrap_or_else(|_| panic!("valid"));
+        let text = e.json_text().to_vec();
+        e.release_parsed();
+        assert!(e.doc.value.get().is_none(), "the value is freed");
+        assert_eq!(e.json_text(), &text[..], "the same text, key order kept");
+        assert_eq!(e.unparsed_json(), Some(&text[..]));
+        assert_eq!(e.doc(), &doc, "parsed again on first use");
+        // Released before any text was made: serialized then.
+        let mut fresh = Entity::from_document(doc.clone(), Source::default())
+            .unwrap_or_else(|_| panic!("valid"));
+        fresh.release_parsed();
+        assert_eq!(fresh.json_text(), &text[..]);
+
+        // What the score cache hashes: the stored bytes, or the same
+        // encoding of a computed list.
+        let list = vec![Relation {
+            kind: RelationType::OwnedBy,
+            target: EntityRef::new("group", "default", "team-a"),
+        }];
+        let bytes = postcard::to_stdvec(&list).unwrap();
+        let len = bytes.len();
+        let stored = Relations::encoded(MappedDoc {
+            bytes: Arc::new(bytes.clone()),
+            range: 0..len,
+        });
+        assert_eq!(&*stored.encoded_bytes(), &bytes[..]);
+        assert!(stored.list.get().is_none(), "not decoded for it");
+        assert_eq!(&*Relations::from(list).encoded_bytes(), &bytes[..]);
     }
 
     #[test]

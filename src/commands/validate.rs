@@ -128,7 +128,9 @@ fn check_paths(cwd: &Path, paths: &[PathBuf]) -> Result<()> {
 }
 
 fn whole_catalog(ctx: &Context, location: &CatalogLocation) -> Result<(Report, String)> {
-    let opened = ctx.open_at(location, Open::with_index(Index::Validate))?;
+    // Owned (not leaked, as `open_at` does): its parsed descriptors are
+    // freed before the index is written.
+    let mut opened = ctx.open_owned(location, Open::with_index(Index::Validate))?;
     let scope = Scope {
         files: None,
         check_references: true,
@@ -151,43 +153,41 @@ fn whole_catalog(ctx: &Context, location: &CatalogLocation) -> Result<(Report, S
     for p in report.errors.iter_mut().chain(report.warnings.iter_mut()) {
         p.file = display_path(&catalog.origin.location, &p.file);
     }
-    if let (Some(handle), Some(reuse)) = (&opened.index, &reuse) {
-        ctx.ui.note(&format!(
-            "{} of {} descriptor files' findings from the index",
-            reuse.reused, reuse.total
-        ));
-        match reuse.section() {
-            Some(section) => handle.write(catalog, vec![section]),
-            None if !handle.current => handle.write(catalog, Vec::new()),
-            None => {}
-        }
-    }
-    let shown = display_path(&opened.catalog.origin.location, CATALOG_CONFIG_FILE);
-    report.errors.extend(idp::check::settings(
-        &opened.catalog,
-        &shown,
-        &ctx.settings.env.lookup(),
-    )?);
+    let shown = display_path(&catalog.origin.location, CATALOG_CONFIG_FILE);
+    let settings = idp::check::settings(catalog, &shown, &ctx.settings.env.lookup());
     let root = match location {
         CatalogLocation::Dir(d) => Some(d.as_path()),
         CatalogLocation::Remote(_) => None,
     };
-    for p in idp::check::cost(
-        &opened.catalog,
-        &shown,
-        root,
-        Some(&ctx.settings.dirs.cache),
-    ) {
-        let mut p = p;
+    for mut p in idp::check::cost(catalog, &shown, root, Some(&ctx.settings.dirs.cache)) {
         if p.file != shown {
-            p.file = display_path(&opened.catalog.origin.location, &p.file);
+            p.file = display_path(&catalog.origin.location, &p.file);
         }
         match p.severity {
             idp::catalog::Severity::Error => report.errors.push(p),
             idp::catalog::Severity::Warning => report.warnings.push(p),
         }
     }
-    Ok((report, summary(&opened.catalog)))
+    let checked = summary(catalog);
+    // The index is written last, once nothing needs a descriptor's parsed
+    // value or a file's positions: freed first, their memory holds the
+    // index being written instead of adding to the peak (a cold run).
+    if let (Some(handle), Some(reuse)) = (&opened.index, reuse) {
+        ctx.ui.note(&format!(
+            "{} of {} descriptor files' findings from the index",
+            reuse.reused, reuse.total
+        ));
+        let section = reuse.section();
+        if section.is_some() || !handle.current {
+            opened.catalog.release_parsed();
+            handle.write(&opened.catalog, section.into_iter().collect());
+        }
+    }
+    drop(snapshot_read);
+    // Never dropped, as `Context::open_rev` explains.
+    std::mem::forget(opened);
+    report.errors.extend(settings?);
+    Ok((report, checked))
 }
 
 /// `idp validate PATH…` inside a catalog: the named descriptors checked as
