@@ -125,11 +125,14 @@ pub fn validate(
 pub type More<'a> = dyn Fn(&Entity) -> Vec<Finding> + Sync + 'a;
 
 /// What one entity's own checks found, worked out on every core before the
-/// report is put together in catalog order. `None` parts are kept in the
-/// index (`reuse`) and not worked out again.
+/// report is put together in catalog order.
 struct EntityWork {
-    document: Option<Vec<Finding>>,
+    /// The document checks' findings, kept in the index or found now.
+    document: Vec<Finding>,
+    /// Found now (to record in the index).
+    fresh: bool,
     extra: Vec<Finding>,
+    /// `None`: kept in the index.
     refs: Option<Vec<reuse::StoredRef>>,
 }
 
@@ -161,9 +164,10 @@ pub fn validate_reusing(
                     return None;
                 }
                 let source = &entity.source;
-                let document = kept
-                    .is_none_or(|r| !r.has_findings(source))
-                    .then(|| check_document(entity.doc(), custom));
+                let (document, fresh) = match kept.and_then(|r| r.findings(source)) {
+                    Some(found) => (found, false),
+                    None => (check_document(entity.doc(), custom), true),
+                };
                 let mut extra = Vec::new();
                 if let Some(validator) = schemas.get(&entity.kind.to_ascii_lowercase()) {
                     extra.extend(schema_findings(validator, entity.doc()));
@@ -173,21 +177,12 @@ pub fn validate_reusing(
                     .then(|| reuse::entity_refs(entity));
                 Some(EntityWork {
                     document,
+                    fresh,
                     extra,
                     refs,
                 })
             })
             .collect()
-    };
-    let mut document_findings = |doc: Doc, source: &Source, checked: Option<Vec<Finding>>| {
-        if let Some(found) = reuse.as_ref().and_then(|r| r.findings(source)) {
-            return found;
-        }
-        let found = checked.unwrap_or_else(|| check_document(doc.value(), custom));
-        if let Some(r) = reuse.as_mut() {
-            r.record_findings(source, &found);
-        }
-        found
     };
     let mut written_refs: Vec<Option<Vec<reuse::StoredRef>>> = Vec::with_capacity(work.len());
     for (entity, work) in catalog.entities.iter().zip(work) {
@@ -195,16 +190,33 @@ pub fn validate_reusing(
             written_refs.push(None);
             continue;
         };
-        let r = entity.entity_ref().to_string();
-        let mut findings = document_findings(Doc::Entity(entity), &entity.source, work.document);
-        findings.extend(work.extra);
-        for f in findings {
-            report.push(f.into_problem(&entity.source, Some(r.clone())));
+        if work.fresh {
+            if let Some(r) = reuse.as_mut() {
+                r.record_findings(&entity.source, &work.document);
+            }
         }
         written_refs.push(work.refs);
+        if work.document.is_empty() && work.extra.is_empty() {
+            continue;
+        }
+        let r = entity.entity_ref().to_string();
+        for f in work.document.into_iter().chain(work.extra) {
+            report.push(f.into_problem(&entity.source, Some(r.clone())));
+        }
     }
+    // Rejected documents (no usable identity): checked here, in order.
+    let mut document_findings = |doc: &serde_json::Value, source: &Source| {
+        if let Some(found) = reuse.as_ref().and_then(|r| r.findings(source)) {
+            return found;
+        }
+        let found = check_document(doc, custom);
+        if let Some(r) = reuse.as_mut() {
+            r.record_findings(source, &found);
+        }
+        found
+    };
     for raw in catalog.rejected.iter().filter(|d| in_scope(&d.source.file)) {
-        for f in document_findings(Doc::Raw(&raw.value), &raw.source, None) {
+        for f in document_findings(&raw.value, &raw.source) {
             report.push(f.into_problem(&raw.source, None));
         }
     }
@@ -244,22 +256,6 @@ pub fn validate_reusing(
     );
     locate_all(&mut report.warnings, read, &catalog.positions, reuse);
     report
-}
-
-/// A document to check, asked for only when its findings are not kept.
-#[derive(Clone, Copy)]
-enum Doc<'a> {
-    Entity(&'a Entity),
-    Raw(&'a serde_json::Value),
-}
-
-impl<'a> Doc<'a> {
-    fn value(self) -> &'a serde_json::Value {
-        match self {
-            Doc::Entity(e) => e.doc(),
-            Doc::Raw(v) => v,
-        }
-    }
 }
 
 /// Declared custom kinds with a JSON Schema, compiled; an unreadable or

@@ -209,12 +209,6 @@ impl Reuse {
         )
     }
 
-    /// Whether [`Reuse::findings`] has the findings of the document at `source`.
-    pub(super) fn has_findings(&self, source: &Source) -> bool {
-        self.kept(source)
-            .is_some_and(|r| r.findings.iter().any(|(d, _)| *d == source.document))
-    }
-
     /// Whether [`Reuse::refs`] has the references of the document at `source`.
     pub(super) fn has_refs(&self, source: &Source) -> bool {
         self.kept(source)
