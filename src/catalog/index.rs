@@ -434,8 +434,8 @@ impl IndexFile {
     }
 
     /// A section's records, for entities to read on first use: a chunked
-    /// section is checked whole now (streamed through one small buffer,
-    /// nothing kept) and read chunk by chunk later; another is read whole.
+    /// section is read chunk by chunk later (check it whole first with
+    /// [`Self::check_whole`]); another is read (and checked) whole now.
     /// `None` when it is missing or damaged. Also gives its length.
     fn records(&self, name: &str) -> Option<(Arc<dyn RecordStore>, usize)> {
         let entry = self.header.sections.iter().find(|s| s.name == name)?;
@@ -443,23 +443,6 @@ impl IndexFile {
         if entry.chunks.is_empty() {
             let whole: Arc<dyn RecordStore> = self.section_shared(name)?.clone();
             return Some((whole, len));
-        }
-        let mut buf = vec![0u8; (256 * 1024).min(len)];
-        let mut crc = crc32fast::Hasher::new();
-        let mut at = 0usize;
-        while at < len {
-            let n = buf.len().min(len - at);
-            read_at(
-                &self.file,
-                &mut buf[..n],
-                self.base + entry.start + at as u64,
-            )
-            .ok()?;
-            crc.update(&buf[..n]);
-            at += n;
-        }
-        if crc.finalize() != entry.crc {
-            return None;
         }
         let mut starts = Vec::with_capacity(entry.chunks.len());
         let mut at = 0u64;
@@ -475,6 +458,41 @@ impl IndexFile {
             loaded: entry.chunks.iter().map(|_| Default::default()).collect(),
         };
         Some((Arc::new(lazy), len))
+    }
+
+    /// Whether a chunked section's bytes match its checksum, streamed
+    /// through one small buffer (nothing kept): done just before its
+    /// records are first read, so a file written over in place since
+    /// (idp never does; it renames a new file over the old) is caught
+    /// here, not as a chunk that fails when an entity is read.
+    fn check_whole(&self, name: &str) -> bool {
+        let Some(entry) = self.header.sections.iter().find(|s| s.name == name) else {
+            return false;
+        };
+        if entry.chunks.is_empty() {
+            return true; // checked whole when read
+        }
+        let Ok(len) = usize::try_from(entry.len) else {
+            return false;
+        };
+        let mut buf = vec![0u8; (256 * 1024).min(len)];
+        let mut crc = crc32fast::Hasher::new();
+        let mut at = 0usize;
+        while at < len {
+            let n = buf.len().min(len - at);
+            if read_at(
+                &self.file,
+                &mut buf[..n],
+                self.base + entry.start + at as u64,
+            )
+            .is_err()
+            {
+                return false;
+            }
+            crc.update(&buf[..n]);
+            at += n;
+        }
+        crc.finalize() == entry.crc
     }
 
     /// Whether a section was written together with the catalog this file
@@ -509,6 +527,27 @@ impl IndexFile {
 
     /// The catalog it holds.
     pub fn catalog(&self) -> Result<Catalog, Miss> {
+        let catalog = self.catalog_unchecked()?;
+        self.check_records()?;
+        Ok(catalog)
+    }
+
+    /// Checks the sections whose records [`Self::catalog_unchecked`] left
+    /// to be read on first use.
+    pub fn check_records(&self) -> Result<(), Miss> {
+        if self.check_whole(DOCS) && self.check_whole(RELS) {
+            Ok(())
+        } else {
+            Err(Miss::Corrupt {
+                path: self.path.clone(),
+                reason: "checksum mismatch",
+            })
+        }
+    }
+
+    /// The catalog it holds, with the records of its chunked sections not
+    /// checked yet: [`Self::check_records`] must pass before it is used.
+    pub fn catalog_unchecked(&self) -> Result<Catalog, Miss> {
         let corrupt = |reason| Miss::Corrupt {
             path: self.path.clone(),
             reason,
