@@ -615,8 +615,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn relations_decode_on_first_use() {
+    /// One `ownedBy` relation: the list, its postcard bytes, and the
+    /// relations as read from an index holding those bytes.
+    fn stored_relations() -> (Vec<Relation>, Vec<u8>, Relations) {
         let list = vec![Relation {
             kind: RelationType::OwnedBy,
             target: EntityRef::new("group", "default", "team-a"),
@@ -624,9 +625,15 @@ mod tests {
         let bytes = postcard::to_stdvec(&list).unwrap();
         let len = bytes.len();
         let rels = Relations::encoded(MappedDoc {
-            bytes: Arc::new(bytes),
+            bytes: Arc::new(bytes.clone()),
             range: 0..len,
         });
+        (list, bytes, rels)
+    }
+
+    #[test]
+    fn relations_decode_on_first_use() {
+        let (list, _, rels) = stored_relations();
         assert!(rels.list.get().is_none());
         assert_eq!(*rels, list);
         assert_eq!((&rels).into_iter().count(), 1);
@@ -654,16 +661,7 @@ mod tests {
 
         // What the score cache hashes: the stored bytes, or the same
         // encoding of a computed list.
-        let list = vec![Relation {
-            kind: RelationType::OwnedBy,
-            target: EntityRef::new("group", "default", "team-a"),
-        }];
-        let bytes = postcard::to_stdvec(&list).unwrap();
-        let len = bytes.len();
-        let stored = Relations::encoded(MappedDoc {
-            bytes: Arc::new(bytes.clone()),
-            range: 0..len,
-        });
+        let (list, bytes, stored) = stored_relations();
         assert_eq!(&*stored.encoded_bytes(), &bytes[..]);
         assert!(stored.list.get().is_none(), "not decoded for it");
         assert_eq!(&*Relations::from(list).encoded_bytes(), &bytes[..]);
