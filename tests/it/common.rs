@@ -655,3 +655,15 @@ pub fn catalog_with(env: &TestEnv, name: &str, content: impl AsRef<[u8]>) -> Rep
         .file(name, content)
         .build()
 }
+
+/// `idp -v --catalog <repo> [GLOBAL…] report --output-dir <site>`.
+pub fn report_verbose(env: &TestEnv, repo: &Repo, global: &[&str], site: &Path) -> Run {
+    let mut args = vec!["-v", "--catalog", repo.path()];
+    args.extend_from_slice(global);
+    args.extend([
+        "report",
+        "--output-dir",
+        site.to_str().expect("a UTF-8 path"),
+    ]);
+    env.run(args)
+}

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::common::{CatalogBuilder, Repo, TestEnv, ORG};
+use crate::common::{report_verbose, CatalogBuilder, Repo, TestEnv, ORG};
 
 /// The run's clock: after the fixture's last commit.
 pub const NOW: &str = "2025-12-20T00:00:00Z";
@@ -466,28 +466,12 @@ fn the_trend_is_the_same_whether_weeks_are_read_whole_or_from_changed_files() {
     // The working tree: the newest week is read whole, older ones are
     // built from it by re-reading the files that changed.
     let (a, b) = (env.root.join("a"), env.root.join("b"));
-    env.run([
-        "-v",
-        "--catalog",
-        repo.path(),
-        "report",
-        "--output-dir",
-        a.to_str().unwrap(),
-    ])
-    .ok()
-    .stderr_has("catalog read whole")
-    .stderr_has("catalog from the changed files");
+    report_verbose(&env, &repo, &[], &a)
+        .ok()
+        .stderr_has("catalog read whole")
+        .stderr_has("catalog from the changed files");
     // At a commit: every week is built from the changes since the one before.
-    let at_head = env.run([
-        "-v",
-        "--catalog",
-        repo.path(),
-        "--ref",
-        "HEAD",
-        "report",
-        "--output-dir",
-        b.to_str().unwrap(),
-    ]);
+    let at_head = report_verbose(&env, &repo, &["--ref", "HEAD"], &b);
     at_head.ok().stderr_has("catalog from the changed files");
     assert!(
         !at_head.stderr.contains("catalog read whole"),

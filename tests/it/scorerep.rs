@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::common::{CatalogBuilder, Repo, TestEnv, ORG};
+use crate::common::{report_verbose, CatalogBuilder, Repo, TestEnv, ORG};
 
 const NOW: &str = "2026-11-29T00:00:00Z";
 
@@ -126,7 +126,7 @@ fn report_scores_every_entity_from_one_read_of_the_score_cache() {
     // Fill the score cache, then report from it.
     env.run(["--catalog", repo.path(), "score"]).ok();
     let site = env.dir("site");
-    let run = report_verbose(&env, &repo, &site);
+    let run = report_verbose(&env, &repo, &[], &site);
     run.ok();
     let notes: Vec<&str> = run
         .stderr
@@ -147,7 +147,7 @@ fn report_scores_every_entity_from_one_read_of_the_score_cache() {
     // A report with an empty score cache evaluates and gives the same site.
     let _ = std::fs::remove_dir_all(env.cache.join("idp"));
     let again = env.dir("site2");
-    let run = report_verbose(&env, &repo, &again);
+    let run = report_verbose(&env, &repo, &[], &again);
     run.ok();
     assert!(
         run.stderr
@@ -158,20 +158,4 @@ fn report_scores_every_entity_from_one_read_of_the_score_cache() {
     let page2 = std::fs::read_to_string(again.join("entity/component-default-billing_5f2.html"))
         .expect("billing's page");
     assert_eq!(page, page2);
-}
-
-/// `idp -v --catalog <repo> report --output-dir <site>`.
-fn report_verbose(
-    env: &TestEnv,
-    repo: &crate::common::Repo,
-    site: &std::path::Path,
-) -> crate::common::Run {
-    env.run([
-        "-v",
-        "--catalog",
-        repo.path(),
-        "report",
-        "--output-dir",
-        site.to_str().expect("a UTF-8 path"),
-    ])
 }

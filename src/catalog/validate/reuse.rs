@@ -185,11 +185,8 @@ impl Reuse {
     /// The document checks' findings for the document at `source`, when
     /// its file's record holds.
     pub(super) fn findings(&self, source: &Source) -> Option<Vec<Finding>> {
-        if !self.valid.contains(&source.file) {
-            return None;
-        }
-        let record = self.old.files.get(&source.file)?;
-        let (_, list) = record
+        let (_, list) = self
+            .kept(source)?
             .findings
             .iter()
             .find(|(d, _)| *d == source.document)?;
@@ -255,16 +252,12 @@ impl Reuse {
         each: &mut dyn FnMut(&StoredRef),
     ) {
         let source = &entity.source;
-        if self.valid.contains(&source.file) {
-            if let Some((_, refs)) = self
-                .old
-                .files
-                .get(&source.file)
-                .and_then(|r| r.refs.iter().find(|(d, _)| *d == source.document))
-            {
-                refs.iter().for_each(each);
-                return;
-            }
+        if let Some((_, refs)) = self
+            .kept(source)
+            .and_then(|r| r.refs.iter().find(|(d, _)| *d == source.document))
+        {
+            refs.iter().for_each(each);
+            return;
         }
         let refs = computed.unwrap_or_else(|| entity_refs(entity));
         refs.iter().for_each(&mut *each);
